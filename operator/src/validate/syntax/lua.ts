@@ -24,6 +24,7 @@ import fengari from 'fengari';
 import type { LuaState } from 'fengari';
 import type { Chunk } from 'luaparse';
 import type { Finding } from '../rule.js';
+import { Lru } from './lru.js';
 import { LUA_EMPTY, LUA_LOAD_ERROR, LUA_LOAD_UNCERTAIN, LUA_NO_HANDLER, LUA_SYNTAX } from './rules.js';
 
 const { lua, lauxlib, lualib, to_luastring } = fengari;
@@ -270,8 +271,8 @@ function splitLuaMessage(msg: string): { line?: number; text: string } {
 /** Error messages that only Lua 5.3 (fengari) produces; LuaJIT would not fail there. */
 const FIVE_THREE_ONLY = [/number has no integer representation/, /attempt to perform .* on a float/, /integer overflow/];
 
-const cache = new Map<string, Finding[]>();
-const CACHE_MAX = 1000;
+/** Findings by (budget, script text): the fengari run costs about a millisecond. */
+const cache = new Lru<Finding[]>(1000);
 
 /** Drops the memoised results (tests and benchmarks). */
 export function clearLuaCache(): void {
@@ -289,16 +290,8 @@ export function checkLua(code: string, opts: CheckLuaOptions = {}): Finding[] {
   const run = opts.run ?? true;
   const key = `${run ? budget : 0}\u0000${code}`;
   const hit = cache.get(key);
-  if (hit !== undefined) {
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit.map((f) => ({ ...f, path }));
-  }
+  if (hit !== undefined) return hit.map((f) => ({ ...f, path }));
   const out = checkLuaUncached(code, budget, run, path);
-  if (cache.size >= CACHE_MAX) {
-    const oldest = cache.keys().next().value;
-    if (oldest !== undefined) cache.delete(oldest);
-  }
   cache.set(key, out);
   return out.map((f) => ({ ...f }));
 }

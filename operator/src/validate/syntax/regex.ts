@@ -1,0 +1,401 @@
+/**
+ * RE2 checks. Envoy compiles every `safe_regex` with Google RE2 (source/common/common/regex.cc)
+ * and refuses a program larger than the runtime key `re2.max_program_size.error_level`
+ * (Envoy default 100; Istio's bootstrap sets 32768 in pkg/bootstrap/config.go `extractRuntimeFlags`).
+ * istiod matches EnvoyFilter `proxyVersion` with Go's regexp (RE2 syntax, unanchored search).
+ *
+ * We compile with the `re2` npm package (the same C++ library). It translates a few JavaScript
+ * constructs before compiling (`\uXXXX`, `\u{…}`, `\cX`, long `\p{Letter}` names), which RE2 itself
+ * rejects; those are caught by a pre-scan so the verdict matches Envoy's, not node's.
+ * The package does not expose `RE2::ProgramSize()`, so the size is estimated (warning only).
+ */
+import RE2 from 're2';
+import type { Finding } from '../rule.js';
+import { Lru } from './lru.js';
+import { PROXY_VERSION, REGEX_INVALID, REGEX_PROGRAM_SIZE } from './rules.js';
+
+/** Istio sidecars and gateways run with this `re2.max_program_size.error_level`. */
+export const ISTIO_RE2_MAX_PROGRAM_SIZE = 32768;
+/** Envoy's own default when no runtime layer overrides it. */
+export const ENVOY_RE2_MAX_PROGRAM_SIZE = 100;
+
+export interface CheckRegexOptions {
+  /** `re2.max_program_size.error_level` of the target proxy; default Istio's 32768. */
+  maxProgramSize?: number;
+  /** Finding path; default `''`. */
+  path?: string;
+}
+
+/** JS-only syntax the npm package silently translates but RE2 (and so Envoy) rejects. */
+function jsOnlyConstruct(pattern: string): string | undefined {
+  const longNames =
+    /^(Uppercase_Letter|Lowercase_Letter|Titlecase_Letter|Cased_Letter|Modifier_Letter|Other_Letter|Letter|Nonspacing_Mark|Spacing_Mark|Enclosing_Mark|Mark|Decimal_Number|Letter_Number|Other_Number|Number|Connector_Punctuation|Dash_Punctuation|Open_Punctuation|Close_Punctuation|Initial_Punctuation|Final_Punctuation|Other_Punctuation|Punctuation|Math_Symbol|Currency_Symbol|Modifier_Symbol|Other_Symbol|Symbol|Space_Separator|Line_Separator|Paragraph_Separator|Separator|Control|Format|Surrogate|Private_Use|Unassigned|Other)$|^(Script|sc)=/;
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '\\') continue;
+    const c = pattern[i + 1];
+    if (c === 'u') return '`\\u` escape (JavaScript syntax; RE2 uses `\\x{…}`)';
+    if (c === 'c') return '`\\c` control escape (JavaScript syntax; RE2 uses `\\x..`)';
+    if ((c === 'p' || c === 'P') && pattern[i + 2] === '{') {
+      const end = pattern.indexOf('}', i + 3);
+      const name = end > 0 ? pattern.slice(i + 3, end) : '';
+      if (longNames.test(name)) return `\`\\${c}{${name}}\` (RE2 knows only short category names like \\pL and script names like \\p{Greek})`;
+    }
+    i++; // skip the escaped character
+  }
+  return undefined;
+}
+
+/** Names the unsupported construct behind an RE2 error message. */
+function nameConstruct(pattern: string, err: string): string | undefined {
+  if (/\(\?<?[=!]/.test(pattern) && /perl operator|named capture/.test(err))
+    return 'lookahead/lookbehind assertions (`(?=`, `(?!`, `(?<=`, `(?<!`) are not supported by RE2';
+  if (/\(\?>/.test(pattern) && /perl operator/.test(err)) return 'atomic groups `(?>…)` are not supported by RE2';
+  if (/invalid escape sequence: \\[1-9]/.test(err)) return 'backreferences (`\\1`…`\\9`) are not supported by RE2';
+  if (/invalid escape sequence: \\k/.test(err)) return 'named backreferences (`\\k<name>`) are not supported by RE2';
+  if (/bad repetition operator: [*+?]\+/.test(err)) return 'possessive quantifiers (`*+`, `++`, `?+`) are not supported by RE2';
+  if (/bad repetition operator/.test(err) && /\{\d+(,\d*)?\}/.test(pattern)) return 'repetition counts above 1000 are not supported by RE2';
+  if (/invalid escape sequence: \\[GZ]/.test(err)) return 'this escape is not supported by RE2 (use \\A, \\z)';
+  return undefined;
+}
+
+/**
+ * Compiles `pattern` as RE2. Returns undefined when valid, else a message naming the problem.
+ */
+export function re2Error(pattern: string): string | undefined {
+  const hit = verdicts.get(pattern);
+  if (hit !== undefined) return hit === '' ? undefined : hit;
+  const v = re2ErrorUncached(pattern);
+  verdicts.set(pattern, v ?? '');
+  return v;
+}
+
+/** Drops the memoised regex and proxyVersion verdicts (tests and benchmarks). */
+export function clearRegexCache(): void {
+  verdicts.clear();
+  proxyVersionCache.clear();
+}
+
+/** Compile verdicts by pattern ('' = valid); RE2 compilation costs ~50-80 µs. */
+const verdicts = new Lru<string>(1000);
+
+function re2ErrorUncached(pattern: string): string | undefined {
+  const js = jsOnlyConstruct(pattern);
+  if (js !== undefined) return `${js} is not RE2 syntax`;
+  try {
+    new RE2(pattern, 'u');
+    return undefined;
+  } catch (e) {
+    const err = e instanceof Error ? e.message : String(e);
+    const named = nameConstruct(pattern, err);
+    return named ? `${named} (RE2: ${err})` : `invalid RE2 regex: ${err}`;
+  }
+}
+
+// ------------------------------------------------------------------ program size estimate
+
+const UNICODE_CLASS = 400; // \pL, \p{Han}… expand to hundreds of byte-range instructions
+const ANY_CHAR = 10; // `.` and negated classes in UTF-8 mode
+
+/**
+ * A conservative estimate of RE2's `ProgramSize()` for a valid pattern: one instruction per
+ * literal byte, UTF-8 expansion for `.`/negated/Unicode classes, +2 per capture, +1 per
+ * alternation/loop, bounded repeats expanded `max` times, plus the unanchored `.*?` prefix.
+ */
+export function estimateProgramSize(pattern: string): number {
+  let i = 0;
+  let foldCase = false;
+  const peek = (): string | undefined => pattern[i];
+
+  const parseAlt = (): number => {
+    let total = parseConcat();
+    let branches = 1;
+    while (peek() === '|') {
+      i++;
+      total += parseConcat();
+      branches++;
+    }
+    return total + (branches - 1);
+  };
+  const parseConcat = (): number => {
+    let total = 0;
+    while (i < pattern.length && peek() !== '|' && peek() !== ')') {
+      let atom = parseAtom();
+      atom = parseRepeat(atom);
+      total += atom;
+    }
+    return total;
+  };
+  const parseRepeat = (atom: number): number => {
+    for (;;) {
+      const c = peek();
+      if (c === '*' || c === '+' || c === '?') {
+        i++;
+        if (peek() === '?') i++;
+        atom = atom + 1;
+      } else if (c === '{') {
+        const m = /^\{(\d+)(,(\d*))?\}\??/.exec(pattern.slice(i));
+        if (!m) return atom;
+        i += m[0].length;
+        const min = Number(m[1]);
+        const max = m[2] === undefined ? min : m[3] === '' ? undefined : Number(m[3]);
+        atom = max === undefined ? Math.max(min, 1) * atom + 1 : max * atom + (max - min);
+      } else return atom;
+    }
+  };
+  const parseClass = (): number => {
+    // at '['
+    i++;
+    let negated = false;
+    if (peek() === '^') {
+      negated = true;
+      i++;
+    }
+    let ranges = 0;
+    let unicode = 0;
+    let first = true;
+    while (i < pattern.length && (peek() !== ']' || first)) {
+      first = false;
+      const c = pattern[i]!;
+      if (c === '\\') {
+        const e = pattern[i + 1] ?? '';
+        if ((e === 'p' || e === 'P') && pattern[i + 2] === '{') {
+          const end = pattern.indexOf('}', i);
+          i = end < 0 ? pattern.length : end + 1;
+          unicode += UNICODE_CLASS;
+          continue;
+        }
+        if (e === 'p' || e === 'P') {
+          i += 3;
+          unicode += UNICODE_CLASS;
+          continue;
+        }
+        if ('dDwWsS'.includes(e)) ranges += e === e.toUpperCase() ? 4 : 3;
+        else ranges += 1;
+        i += 2;
+      } else if (c === '[' && pattern[i + 1] === ':') {
+        const end = pattern.indexOf(':]', i);
+        i = end < 0 ? pattern.length : end + 2;
+        ranges += 3;
+      } else {
+        const cp = pattern.codePointAt(i)!;
+        i += cp > 0xffff ? 2 : 1;
+        ranges += cp > 0x7f ? 3 : 1;
+        if (peek() === '-' && pattern[i + 1] !== ']' && pattern[i + 1] !== undefined) {
+          i++;
+          const cp2 = pattern.codePointAt(i)!;
+          i += cp2 > 0xffff ? 2 : 1;
+          if (cp2 > 0x7f) ranges += 6;
+        }
+      }
+    }
+    i++; // ']'
+    let size = ranges + unicode;
+    if (negated) size += ANY_CHAR;
+    if (foldCase) size *= 2;
+    return Math.max(size, 1);
+  };
+  const parseAtom = (): number => {
+    const c = pattern[i]!;
+    if (c === '(') {
+      i++;
+      let capture = true;
+      if (peek() === '?') {
+        const m = /^\?(P?<[^>]*>|[imsU-]*:|[imsU-]*\))/.exec(pattern.slice(i));
+        if (m) {
+          i += m[0].length;
+          if (m[0].endsWith(')')) {
+            if (/i/.test(m[0].split('-')[0] ?? '')) foldCase = true;
+            return 0; // flag group
+          }
+          capture = m[0].includes('<');
+        } else capture = false;
+      }
+      const inner = parseAlt();
+      if (peek() === ')') i++;
+      return inner + (capture ? 2 : 0);
+    }
+    if (c === '[') return parseClass();
+    if (c === '.') {
+      i++;
+      return ANY_CHAR;
+    }
+    if (c === '^' || c === '$') {
+      i++;
+      return 1;
+    }
+    if (c === '\\') {
+      const e = pattern[i + 1] ?? '';
+      i += 2;
+      if (e === 'p' || e === 'P') {
+        if (pattern[i] === '{') {
+          const end = pattern.indexOf('}', i);
+          i = end < 0 ? pattern.length : end + 1;
+        } else i++;
+        return UNICODE_CLASS;
+      }
+      if (e === 'x' && pattern[i] === '{') {
+        const end = pattern.indexOf('}', i);
+        i = end < 0 ? pattern.length : end + 1;
+        return 4;
+      }
+      if (e === 'x') {
+        i += 2;
+        return 1;
+      }
+      if (e === 'Q') {
+        const end = pattern.indexOf('\\E', i);
+        const lit = end < 0 ? pattern.slice(i) : pattern.slice(i, end);
+        i = end < 0 ? pattern.length : end + 2;
+        return Buffer.byteLength(lit, 'utf8');
+      }
+      if ('dws'.includes(e)) return 3;
+      if ('DWS'.includes(e)) return ANY_CHAR + 4;
+      if (e === 'C') return 1;
+      return 1;
+    }
+    const cp = pattern.codePointAt(i)!;
+    i += cp > 0xffff ? 2 : 1;
+    const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    return bytes;
+  };
+
+  let size = 0;
+  while (i < pattern.length) {
+    size += parseAlt();
+    if (peek() === ')') i++; // unbalanced: the compile step reports it
+  }
+  const anchored = pattern.startsWith('^') || pattern.startsWith('\\A');
+  return size + 2 + (anchored ? 0 : 3);
+}
+
+/**
+ * Checks a regex for Envoy (`safe_regex`, google_re2): RE2 syntax (error naming the
+ * unsupported construct) and the program-size limit (estimated; warning).
+ */
+export function checkRegex(pattern: string, opts: CheckRegexOptions = {}): Finding[] {
+  const path = opts.path ?? '';
+  const err = re2Error(pattern);
+  if (err !== undefined) {
+    return [REGEX_INVALID.finding(path, `regex ${JSON.stringify(pattern)}: ${err}`, 'rewrite without the construct; Envoy rejects the whole resource (NACK)')];
+  }
+  const max = opts.maxProgramSize ?? ISTIO_RE2_MAX_PROGRAM_SIZE;
+  const size = estimateProgramSize(pattern);
+  if (size > max) {
+    return [
+      REGEX_PROGRAM_SIZE.finding(
+        path,
+        `regex ${JSON.stringify(pattern.length > 80 ? pattern.slice(0, 77) + '...' : pattern)} has an estimated RE2 program size of ~${size} > re2.max_program_size.error_level ${max}; Envoy would reject it`,
+        'simplify the regex (fewer bounded repeats, ASCII classes instead of \\p{..} or `.`), or raise the runtime key',
+      ),
+    ];
+  }
+  return [];
+}
+
+// ------------------------------------------------------------------ proxyVersion
+
+/** Versions an ISTIO_VERSION can take, used to see what a proxyVersion regex really selects. */
+const CANDIDATES: string[] = (() => {
+  const out: string[] = [];
+  for (const major of [1, 2, 11]) {
+    const minors = major === 1 ? 40 : 5;
+    for (let minor = 0; minor < minors; minor++) for (const patch of [0, 1, 10]) out.push(`${major}.${minor}.${patch}`);
+  }
+  return out;
+})();
+
+function describeMinors(versions: string[]): string {
+  const mm = [...new Set(versions.map((v) => v.split('.').slice(0, 2).join('.')))];
+  const shown = mm.slice(0, 6).join(', ');
+  return mm.length > 6 ? `${shown} and ${mm.length - 6} more` : shown;
+}
+
+/**
+ * Checks an EnvoyFilter `configPatches[].match.proxy.proxyVersion`: RE2/Go syntax plus the
+ * heuristics of failure mode 33 (unanchored, unescaped dots, a minor that also matches its
+ * two-digit siblings, too long, empty).
+ */
+export function checkProxyVersion(pattern: string, opts: { path?: string } = {}): Finding[] {
+  const path = opts.path ?? '';
+  const hit = proxyVersionCache.get(pattern);
+  if (hit !== undefined) return hit.map((f) => ({ ...f, path }));
+  const out = checkProxyVersionUncached(pattern, path);
+  proxyVersionCache.set(pattern, out);
+  return out.map((f) => ({ ...f }));
+}
+
+const proxyVersionCache = new Lru<Finding[]>(1000);
+
+function checkProxyVersionUncached(pattern: string, path: string): Finding[] {
+  if (pattern === '') {
+    return [
+      PROXY_VERSION.finding(path, 'proxyVersion is empty: it restricts nothing and the patch applies to every proxy version', 'set e.g. `^1\\.28\\.` or remove the field'),
+    ];
+  }
+  if (pattern.length > 1024) {
+    return [
+      PROXY_VERSION.finding(path, `proxyVersion is ${pattern.length} characters long (> 1024): recent istiod never matches it, so the patch silently applies nowhere`, 'use a short anchored regex such as `^1\\.28\\.`'),
+    ];
+  }
+  const err = re2Error(pattern);
+  if (err !== undefined) return [REGEX_INVALID.finding(path, `proxyVersion ${JSON.stringify(pattern)}: ${err}`, 'istiod rejects the EnvoyFilter')];
+
+  const v = /(\d+)(?:\\\.|\.|\[\.\])(\d+)/.exec(pattern);
+  const hint = v ? `use ^${v[1]}\\.${v[2]}\\.` : 'use an anchored, escaped prefix such as ^1\\.28\\.';
+  const out: Finding[] = [];
+  const re = new RE2(pattern, 'u');
+  const matched = CANDIDATES.filter((c) => re.test(c));
+  const anchored = pattern.startsWith('^') || pattern.startsWith('\\A');
+  const intentionalSet = /[|[\]]|\\d/.test(pattern);
+
+  if (matched.length === 0) {
+    out.push(PROXY_VERSION.finding(path, `proxyVersion ${JSON.stringify(pattern)} matches no Istio version of the form X.Y.Z: the patch never applies`, hint));
+    return out;
+  }
+  if (!anchored) {
+    const foreign = v ? matched.filter((c) => !c.startsWith(`${v[1]}.`)) : [];
+    out.push(
+      PROXY_VERSION.finding(
+        path,
+        `proxyVersion ${JSON.stringify(pattern)} is not anchored: istiod searches ISTIO_VERSION, so it also matches versions that merely contain it${foreign.length ? ` (e.g. ${describeMinors(foreign)})` : ''}`,
+        hint,
+      ),
+    );
+  }
+  if (v && !intentionalSet) {
+    const intended = `${v[1]}.${v[2]}`;
+    const others = matched.filter((c) => c.split('.').slice(0, 2).join('.') !== intended && c.startsWith(`${v[1]}.`));
+    if (others.length > 0) {
+      out.push(
+        PROXY_VERSION.finding(
+          path,
+          `proxyVersion ${JSON.stringify(pattern)} meant for ${intended} also matches ${describeMinors(others)}`,
+          hint,
+        ),
+      );
+    }
+  }
+  if (hasUnescapedVersionDot(pattern)) {
+    out.push(PROXY_VERSION.finding(path, `proxyVersion ${JSON.stringify(pattern)} has an unescaped '.', which matches any character`, hint));
+  }
+  return out;
+}
+
+/** A `.` outside a class, not escaped, next to a digit (a version separator, not `.*`). */
+function hasUnescapedVersionDot(pattern: string): boolean {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '.' && /\d/.test(pattern[i - 1] ?? '') && /\d/.test(pattern[i + 1] ?? '')) return true;
+  }
+  return false;
+}
