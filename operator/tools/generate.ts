@@ -1,0 +1,12 @@
+/** Writes the files generated from schemas/ (see generated-files.ts). */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generatedFiles } from './generated-files.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+for (const [path, content] of await generatedFiles()) {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), content);
+  console.log(`wrote ${path}`);
+}
