@@ -1,0 +1,193 @@
+/**
+ * MW1xx: the objects against the JSON Schemas of schemas/ — the same schemas the CRDs
+ * are generated from — including their CEL rules (`x-kubernetes-validations`), which
+ * run here through a CEL interpreter so the CLI refuses what the API server refuses.
+ */
+import { Ajv, type ErrorObject, type AnySchemaObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parse as parseCel } from '@marcbachmann/cel-js';
+import { formatPath, parsePath } from '../diagnostics.js';
+import { loadSchemas, type JsonSchema } from '../api/schema-files.js';
+import { defineRule, type Finding } from './rule.js';
+
+const docs = 'https://github.com/meshwarden/meshwarden/blob/main/docs/reference.md';
+
+export const unknownField = defineRule({
+  code: 'MW101',
+  layer: 'schema',
+  severity: 'error',
+  title: 'Unknown field: the API has no field of this name (a typo is dropped silently by Kubernetes pruning)',
+  source: docs,
+});
+export const missingField = defineRule({
+  code: 'MW102',
+  layer: 'schema',
+  severity: 'error',
+  title: 'A required field is missing',
+  source: docs,
+});
+export const invalidValue = defineRule({
+  code: 'MW103',
+  layer: 'schema',
+  severity: 'error',
+  title: 'A value has the wrong type, format or range',
+  source: docs,
+});
+export const celRule = defineRule({
+  code: 'MW104',
+  layer: 'schema',
+  severity: 'error',
+  title: "A cross-field rule of the CRD (x-kubernetes-validations) is violated",
+  source: 'https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation-rules',
+});
+
+interface CelRule {
+  rule: string;
+  message?: string;
+  fieldPath?: string;
+  reason?: string;
+}
+
+function buildAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
+  (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
+  ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
+  for (const keyword of ['x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields']) {
+    ajv.addKeyword({ keyword });
+  }
+  ajv.addKeyword({
+    keyword: 'x-kubernetes-validations',
+    schemaType: 'array',
+    errors: true,
+    compile(rules: CelRule[]) {
+      const programs = rules.map((r) => ({ ...r, program: parseCel(r.rule) }));
+      const validate = (data: unknown): boolean => {
+        const errors: Partial<ErrorObject>[] = [];
+        for (const r of programs) {
+          let ok: unknown;
+          try {
+            ok = r.program({ self: data });
+          } catch {
+            // The API server skips a rule whose inputs have the wrong type; the type error is reported elsewhere.
+            continue;
+          }
+          if (ok !== true) {
+            errors.push({
+              keyword: 'x-kubernetes-validations',
+              message: r.message ?? `failed rule: ${r.rule}`,
+              params: { rule: r.rule, fieldPath: r.fieldPath ?? '' },
+            });
+          }
+        }
+        (validate as unknown as { errors: Partial<ErrorObject>[] }).errors = errors;
+        return errors.length === 0;
+      };
+      return validate;
+    },
+  });
+  for (const [file, schema] of loadSchemas()) ajv.addSchema(schema as AnySchemaObject, file);
+  return ajv;
+}
+
+let validators: Map<string, ValidateFunction> | undefined;
+
+function validatorFor(kind: string): ValidateFunction | undefined {
+  if (!validators) {
+    const ajv = buildAjv();
+    validators = new Map([
+      ['SmartLimiter', ajv.getSchema('smartlimiter.schema.json')!],
+      ['EnvoyPlugin', ajv.getSchema('envoyplugin.schema.json')!],
+    ]);
+  }
+  return validators.get(kind);
+}
+
+export function isMeshwardenKind(obj: { apiVersion?: unknown; kind?: unknown }): boolean {
+  return obj.apiVersion === 'meshwarden.io/v1alpha1' && (obj.kind === 'SmartLimiter' || obj.kind === 'EnvoyPlugin');
+}
+
+/** Validates a SmartLimiter or EnvoyPlugin against its schema; other kinds give no findings. */
+export function checkSchema(obj: { kind?: unknown }): Finding[] {
+  const validate = typeof obj.kind === 'string' ? validatorFor(obj.kind) : undefined;
+  if (!validate || validate(obj)) return [];
+  return collapse((validate.errors ?? []).map(toFinding));
+}
+
+function pointerToSegments(pointer: string): Array<string | number> {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function toFinding(e: ErrorObject): Finding {
+  const at = pointerToSegments(e.instancePath);
+  const schema = e.parentSchema as JsonSchema | undefined;
+  const described = typeof schema?.description === 'string' ? schema.description : undefined;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const name = (e.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys((schema?.properties as object | undefined) ?? {});
+      const guess = closest(name, known);
+      return unknownField.finding(
+        formatPath([...at, name]),
+        `unknown field "${name}"`,
+        guess ? `did you mean "${guess}"?` : known.length ? `known fields: ${known.join(', ')}` : 'remove it',
+      );
+    }
+    case 'required': {
+      const name = (e.params as { missingProperty: string }).missingProperty;
+      return missingField.finding(formatPath([...at, name]), 'required field is missing', `add ${name}`);
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+      return invalidValue.finding(formatPath(at), `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`, described);
+    }
+    case 'pattern':
+      return invalidValue.finding(formatPath(at), `${JSON.stringify(e.data)} is not valid`, described ?? `must match ${(e.params as { pattern: string }).pattern}`);
+    case 'x-kubernetes-validations': {
+      const { fieldPath, rule } = e.params as { fieldPath: string; rule: string };
+      const path = formatPath([...at, ...parsePath(fieldPath)]);
+      return celRule.finding(path, e.message ?? 'rule failed', `rule: ${rule}`);
+    }
+    default:
+      return invalidValue.finding(formatPath(at), e.message ?? 'invalid value', described);
+  }
+}
+
+/** ajv reports one error per failing keyword; keep one finding per path and message. */
+function collapse(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.path}\u0000${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The known name closest to `name`, when it is close enough to be a typo. */
+export function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
