@@ -1,0 +1,164 @@
+/**
+ * EnvoyPlugin → one EnvoyFilter for its Lua and native filters and raw patches, and one
+ * Istio WasmPlugin per Wasm plugin.
+ *
+ * Lua and native filters are inserted before the router one after the other, so list
+ * order is execution order. Istio places WasmPlugins by phase among its own filters,
+ * which all come before anything inserted before the router: Wasm plugins therefore run
+ * first, and the list must say so (a Wasm plugin after a Lua or native one is refused).
+ */
+import type { EnvoyPlugin, Plugin, RouteScope } from '../api/types.gen.js';
+import type { K8sObject } from '../k8s-object.js';
+import { defineRule, type Finding } from '../validate/rule.js';
+import type { RenderContext } from './context.js';
+import { envoyFilter, generatedMetadata } from './objects.js';
+import { insertBeforeRouter, perFilterConfigPatch, proxyContext, type PatchScope } from './patches.js';
+import type { RenderResult } from './result.js';
+import { inboundPorts, resolveTarget, type ResolvedTarget } from './target.js';
+import { fillTemplate } from './templates.js';
+import { perRouteType } from './per-route-types.js';
+
+export const wasmOrder = defineRule({
+  code: 'MW607',
+  layer: 'cross',
+  severity: 'error',
+  title: 'Plugin order cannot be honoured: Wasm plugins run in their Istio phase, before Lua and native filters, and phases run AUTHN, AUTHZ, STATS, then unspecified',
+  source: 'https://istio.io/latest/docs/reference/config/proxy_extensions/wasm-plugin/#PluginPhase',
+  failureModes: [37],
+});
+export const unknownPerRouteType = defineRule({
+  code: 'MW608',
+  layer: 'cross',
+  severity: 'error',
+  title: "Per-route config of a native filter whose per-route message type meshwarden does not know, without an @type",
+  source: 'https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-route-typed-per-filter-config',
+  failureModes: [12],
+});
+
+export const defaultPluginPriority = 20;
+const phaseOrder = ['AUTHN', 'AUTHZ', 'STATS', 'UNSPECIFIED_PHASE'];
+
+export function pluginFilterObjectName(name: string): string {
+  return `${name}-plugins`;
+}
+
+export function wasmPluginObjectName(name: string, plugin: string): string {
+  return `${name}-${plugin}`;
+}
+
+export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderResult {
+  const ns = ep.metadata.namespace ?? 'default';
+  const name = ep.metadata.name ?? '';
+  const findings: Finding[] = [];
+  const { resolved, findings: targetFindings } = resolveTarget(ep.spec.target, ep.spec.subset, ns, ctx, 'spec.target');
+  findings.push(...targetFindings);
+  if (!resolved) return { objects: [], findings, effective: [] };
+
+  const scopes = pluginScopes(ep, resolved, ns, ctx, findings);
+  const plugins = ep.spec.plugins ?? [];
+  findings.push(...checkOrder(plugins));
+
+  const patches: unknown[] = [];
+  const objects: K8sObject[] = [];
+  const wasmCount = plugins.filter((p) => p.wasm).length;
+  let wasmIndex = 0;
+  plugins.forEach((plugin, i) => {
+    const path = `spec.plugins[${i}]`;
+    if (plugin.wasm) {
+      objects.push(wasmPlugin(ep, plugin, resolved, scopes, (wasmCount - wasmIndex++) * 10));
+      return;
+    }
+    const filterName = `meshwarden.${ns}.${name}.${plugin.name}`;
+    const typedConfig = plugin.lua
+      ? fillTemplate('lua-filter', { code: plugin.lua.code })
+      : { '@type': `type.googleapis.com/${plugin.native!.type}`, ...(plugin.native!.config ?? {}) };
+    const filter: Record<string, unknown> = { name: filterName, typed_config: typedConfig };
+    if (plugin.routes) filter.disabled = true; // enabled only where a route scope says so
+    for (const scope of scopes) {
+      patches.push(insertBeforeRouter(scope, filter));
+      plugin.routes?.forEach((route, r) => {
+        const config = routeConfig(plugin, route, `${path}.routes[${r}].config`, findings);
+        patches.push(perFilterConfigPatch(scope, route, filterName, fillTemplate('route-filter-enable', { config })));
+      });
+    }
+  });
+  patches.push(...(ep.spec.patches ?? []));
+
+  if (patches.length > 0) {
+    objects.unshift(envoyFilter(generatedMetadata(ep, pluginFilterObjectName(name)), resolved.selector, ep.spec.priority ?? defaultPluginPriority, patches));
+  }
+  return { objects, findings, effective: [] };
+}
+
+function pluginScopes(ep: EnvoyPlugin, resolved: ResolvedTarget, ns: string, ctx: RenderContext, findings: Finding[]): PatchScope[] {
+  const context = proxyContext(resolved.kind, ep.spec.direction);
+  const ports = ep.spec.ports ?? [undefined];
+  if (context !== 'SIDECAR_INBOUND') return ports.map((port) => ({ context, port }));
+  const scopes: PatchScope[] = [];
+  ports.forEach((port, i) => {
+    const path = ep.spec.ports ? `spec.ports[${i}]` : 'spec';
+    const { ports: listenerPorts, findings: portFindings } = inboundPorts(resolved, port, ns, ctx, path);
+    // inboundPorts reports against `<path>.port`; here the port is the list item itself.
+    findings.push(...portFindings.map((f) => ({ ...f, path: f.path.replace(/\.port$/, '') })));
+    for (const p of listenerPorts) if (!scopes.some((s) => s.port === p)) scopes.push({ context, port: p });
+  });
+  return scopes;
+}
+
+function checkOrder(plugins: Plugin[]): Finding[] {
+  const findings: Finding[] = [];
+  let firstNonWasm: number | undefined;
+  let lastPhase = 0;
+  plugins.forEach((p, i) => {
+    if (!p.wasm) {
+      firstNonWasm ??= i;
+      return;
+    }
+    if (firstNonWasm !== undefined) {
+      findings.push(
+        wasmOrder.finding(`spec.plugins[${i}]`, `Wasm plugin "${p.name}" would run before "${plugins[firstNonWasm]!.name}", which precedes it in the list`, 'list Wasm plugins first'),
+      );
+    }
+    const phase = phaseOrder.indexOf(p.wasm.phase ?? 'UNSPECIFIED_PHASE');
+    if (phase < lastPhase) {
+      findings.push(
+        wasmOrder.finding(`spec.plugins[${i}].wasm.phase`, `phase ${p.wasm.phase} runs before the phase of an earlier Wasm plugin`, `order Wasm plugins by phase: ${phaseOrder.join(', ')}`),
+      );
+    }
+    lastPhase = Math.max(lastPhase, phase);
+  });
+  return findings;
+}
+
+function routeConfig(plugin: Plugin, route: RouteScope, path: string, findings: Finding[]): unknown {
+  if (route.config === undefined) return undefined;
+  if ('@type' in route.config) return route.config;
+  const type = plugin.lua ? 'envoy.extensions.filters.http.lua.v3.LuaPerRoute' : perRouteType(plugin.native!.type);
+  if (type === undefined) {
+    findings.push(unknownPerRouteType.finding(path, `no known per-route config type for ${plugin.native!.type}`, 'add "@type": type.googleapis.com/<per-route message> to the config'));
+    return undefined;
+  }
+  return { '@type': `type.googleapis.com/${type}`, ...route.config };
+}
+
+function wasmPlugin(ep: EnvoyPlugin, plugin: Plugin, resolved: ResolvedTarget, scopes: PatchScope[], priority: number): K8sObject {
+  const w = plugin.wasm!;
+  const ports = scopes.map((s) => s.port).filter((p): p is number => p !== undefined);
+  const mode = resolved.kind === 'gateway' ? undefined : ep.spec.direction === 'outbound' ? 'CLIENT' : 'SERVER';
+  const match = mode === undefined && ports.length === 0 ? undefined : [{ ...(mode ? { mode } : {}), ...(ports.length ? { ports: ports.map((number) => ({ number })) } : {}) }];
+  return fillTemplate('wasmplugin', {
+    metadata: generatedMetadata(ep, wasmPluginObjectName(ep.metadata.name ?? '', plugin.name)),
+    selector: resolved.selector,
+    url: w.url,
+    sha256: w.sha256,
+    imagePullPolicy: w.imagePullPolicy,
+    imagePullSecret: w.imagePullSecret,
+    pluginName: w.pluginName,
+    phase: w.phase,
+    priority,
+    failStrategy: w.failStrategy,
+    pluginConfig: w.pluginConfig,
+    vmConfig: w.env ? { env: w.env } : undefined,
+    match,
+  }) as K8sObject;
+}
