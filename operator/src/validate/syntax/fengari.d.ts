@@ -28,11 +28,13 @@ declare module 'fengari' {
     lua_settop(L: LuaState, idx: number): void;
     lua_gettop(L: LuaState): number;
     lua_pop(L: LuaState, n: number): void;
+    lua_dump(L: LuaState, writer: (L: LuaState, b: Uint8Array, size: number, ud: unknown) => number, data: unknown, strip: number): number;
   };
 
   export const lauxlib: {
     luaL_newstate(): LuaState;
     luaL_loadbuffer(L: LuaState, buff: LuaString, size: number | null, name: LuaString): number;
+    luaL_loadbufferx(L: LuaState, buff: LuaString, size: number | null, name: LuaString, mode: LuaString | null): number;
     luaL_requiref(L: LuaState, name: LuaString, openf: JsFunction, glb: number): void;
     luaL_error(L: LuaState, fmt: LuaString): number;
     luaL_checkstring(L: LuaState, arg: number): LuaString;

@@ -1,0 +1,22 @@
+/** MW5xx: Lua (LuaJIT syntax + load-time run), RE2 and WasmPlugin checks. Pure functions. */
+export * from './rules.js';
+export { checkLua, clearLuaCache, runTopLevel, type CheckLuaOptions } from './lua.js';
+export {
+  checkRegex,
+  checkProxyVersion,
+  clearRegexCache,
+  estimateProgramSize,
+  re2Error,
+  ISTIO_RE2_MAX_PROGRAM_SIZE,
+  ENVOY_RE2_MAX_PROGRAM_SIZE,
+  type CheckRegexOptions,
+} from './regex.js';
+export {
+  checkWasmPlugin,
+  checkWasmOrdering,
+  parseWasmUrl,
+  type WasmPluginSpec,
+  type WasmPluginRef,
+  type ParsedWasmUrl,
+  type CheckWasmOrderingOptions,
+} from './wasm.js';
