@@ -102,3 +102,8 @@ test('cache returns equal findings with the caller path', () => {
   assert.equal(b[0]!.path, 'b');
   assert.equal(a[0]!.message, b[0]!.message);
 });
+
+test('LuaJIT lacks utf8 (load error) and string.pack (uncertain)', () => {
+  assert.deepEqual(codes(checkLua('local c = utf8.char(65)\nfunction envoy_on_request(h) end')), ['MW502']);
+  assert.deepEqual(codes(checkLua("local s = string.pack('i4', 1)\nfunction envoy_on_request(h) end")), ['MW505']);
+});
