@@ -1,0 +1,138 @@
+/**
+ * Which EnvoyFilters and patches istiod attaches to a proxy, and in which order
+ * (IST@1.28.0 pilot/pkg/model/push_context.go `EnvoyFilters`, pilot/pkg/model/policyattachment.go
+ * `ShouldAttachPolicy`, pilot/pkg/model/envoyfilter.go `convertToEnvoyFilterWrapper`, `proxyMatch`).
+ */
+import { createRequire } from 'node:module';
+import type { ConfigPatch, EnvoyFilterObject, ProxyInfo } from './types.js';
+import type { IstioFeatures } from './versions.js';
+
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
+interface Matcher {
+  test(s: string): boolean;
+}
+
+type RegexFactory = (src: string) => Matcher;
+
+/** RE2 (as Go's regexp) when the `re2` package is installed, otherwise JS RegExp (close, not identical). */
+export const regexEngine: { name: 're2' | 'RegExp'; compile: RegexFactory } = (() => {
+  try {
+    const req = createRequire(import.meta.url);
+    const RE2 = req('re2') as new (src: string) => Matcher;
+    new RE2('^1\\.28');
+    return { name: 're2' as const, compile: (src: string) => new RE2(src) };
+  } catch {
+    return { name: 'RegExp' as const, compile: (src: string) => new RegExp(src) };
+  }
+})();
+
+const regexCache = new Map<string, Matcher | null>();
+function compile(src: string): Matcher | null {
+  let m = regexCache.get(src);
+  if (m === undefined) {
+    try {
+      m = regexEngine.compile(src);
+    } catch {
+      m = null;
+    }
+    regexCache.set(src, m);
+  }
+  return m;
+}
+
+/** istiod rewrites these common regexes to prefix matches (`wellKnownVersions`). */
+const WELL_KNOWN_VERSIONS: Record<string, string> = {
+  '^1\\.16.*': '1.16',
+  '^1\\.17.*': '1.17',
+  '^1\\.18.*': '1.18',
+  '^1\\.19.*': '1.19',
+  '^1\\.20.*': '1.20',
+  '^1\\.21.*': '1.21',
+  '^1\\.22.*': '1.22',
+  '^1\\.23.*': '1.23',
+};
+
+/** `proxyMatch`: proxyVersion regex (unanchored, RE2) on ISTIO_VERSION plus exact metadata matches. */
+export function proxyMatches(cp: ConfigPatch, proxy: ProxyInfo, features: IstioFeatures): boolean {
+  const pm = cp.match?.proxy;
+  if (!pm) return true;
+  const pv = pm.proxyVersion ?? '';
+  if (pv !== '') {
+    const prefix = WELL_KNOWN_VERSIONS[pv];
+    if (prefix !== undefined) {
+      if (!proxy.istioVersion.startsWith(prefix)) return false;
+    } else if (features.proxyVersionMaxLen !== undefined && pv.length > features.proxyVersionMaxLen) {
+      return false;
+    } else {
+      const re = compile(pv);
+      // An invalid regex is caught by validation; istiod then has a nil regex and matches everything.
+      if (re) {
+        if (proxy.istioVersion === '') return false;
+        if (!re.test(proxy.istioVersion)) return false;
+      }
+    }
+  }
+  for (const [k, v] of Object.entries(pm.metadata ?? {})) {
+    if ((proxy.metadata ?? {})[k] !== v) return false;
+  }
+  return true;
+}
+
+function subsetOf(sel: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(sel).every(([k, v]) => labels[k] === v);
+}
+
+/** `WorkloadPolicyMatcher.ShouldAttachPolicy` for a sidecar or gateway (not waypoints). */
+export function attaches(ef: EnvoyFilterObject, proxy: ProxyInfo, features: IstioFeatures): boolean {
+  const root = proxy.rootNamespace ?? 'istio-system';
+  const ns = ef.metadata.namespace ?? 'default';
+  if (ns !== root && ns !== proxy.namespace) return false;
+  const selector = ef.spec?.workloadSelector?.labels;
+  const targetRefs = features.targetRefs ? (ef.spec?.targetRefs ?? []) : [];
+  const gatewayName = proxy.labels[GATEWAY_NAME_LABEL];
+  const isSelected = () => selector === undefined || subsetOf(selector, proxy.labels);
+  if (gatewayName === undefined) {
+    if (targetRefs.length > 0) return false;
+    return isSelected();
+  }
+  // ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY defaults to true.
+  if (targetRefs.length === 0) return isSelected();
+  for (const ref of targetRefs) {
+    if (proxy.namespace !== ns) continue;
+    if (ref.namespace && ref.namespace !== proxy.namespace) continue;
+    if ((ref.group ?? 'gateway.networking.k8s.io') === 'gateway.networking.k8s.io' && ref.kind === 'Gateway' && ref.name === gatewayName) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function creationMillis(ef: EnvoyFilterObject): number {
+  const t = ef.metadata.creationTimestamp;
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+}
+
+/**
+ * Indexes of the attached EnvoyFilters in istiod's order: priority, root namespace first,
+ * creation time, then `name.namespace`.
+ */
+export function orderFilters(efs: readonly EnvoyFilterObject[], idx: number[], rootNamespace: string): number[] {
+  return [...idx].sort((a, b) => {
+    const x = efs[a]!;
+    const y = efs[b]!;
+    const px = x.spec?.priority ?? 0;
+    const py = y.spec?.priority ?? 0;
+    if (px !== py) return px - py;
+    const nx = x.metadata.namespace ?? 'default';
+    const ny = y.metadata.namespace ?? 'default';
+    if (nx !== ny && (nx === rootNamespace || ny === rootNamespace)) return nx === rootNamespace ? -1 : 1;
+    const cx = creationMillis(x);
+    const cy = creationMillis(y);
+    if (cx !== cy) return cx < cy ? -1 : 1;
+    const kx = `${x.metadata.name ?? ''}.${nx}`;
+    const ky = `${y.metadata.name ?? ''}.${ny}`;
+    return kx < ky ? -1 : kx > ky ? 1 : 0;
+  });
+}
