@@ -1,6 +1,6 @@
 module meshwarden.io/tools/protoset/envoy-1.39
 
-go 1.26.8
+go 1.25.0
 
 replace meshwarden.io/tools/protoset => ../
 
