@@ -68,3 +68,7 @@ test('MW513: empty, too long, matches nothing', () => {
 test('MW511: proxyVersion that is not RE2', () => {
   assert.deepEqual(codes(checkProxyVersion('(?=1)')), ['MW511']);
 });
+
+test('MW511: repetition over 1000 is named', () => {
+  assert.match(checkRegex('a{1001}')[0]!.message, /above 1000/);
+});

@@ -53,7 +53,7 @@ function nameConstruct(pattern: string, err: string): string | undefined {
   if (/invalid escape sequence: \\[1-9]/.test(err)) return 'backreferences (`\\1`…`\\9`) are not supported by RE2';
   if (/invalid escape sequence: \\k/.test(err)) return 'named backreferences (`\\k<name>`) are not supported by RE2';
   if (/bad repetition operator: [*+?]\+/.test(err)) return 'possessive quantifiers (`*+`, `++`, `?+`) are not supported by RE2';
-  if (/bad repetition operator/.test(err) && /\{\d+(,\d*)?\}/.test(pattern)) return 'repetition counts above 1000 are not supported by RE2';
+  if (/invalid repetition size/.test(err)) return 'repetition counts above 1000 (or nested repeats whose product exceeds 1000) are not supported by RE2';
   if (/invalid escape sequence: \\[GZ]/.test(err)) return 'this escape is not supported by RE2 (use \\A, \\z)';
   return undefined;
 }
