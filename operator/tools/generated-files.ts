@@ -3,7 +3,7 @@
  * `npm run generate` writes these files; a test fails when the committed ones are stale.
  */
 import { compile } from 'json-schema-to-typescript';
-import { stringify } from 'yaml';
+import { toYaml } from '../src/yaml/emit.js';
 import { crdFor, group, kinds } from '../src/api/crd.js';
 import { schemaDir } from '../src/api/schema-files.js';
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ export async function generatedFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const info of kinds) {
     const crd = crdFor(info);
-    files.set(`crds/${group}_${info.plural}.yaml`, banner(`schemas/${info.file}`) + stringify(crd, { lineWidth: 0 }));
+    files.set(`crds/${group}_${info.plural}.yaml`, banner(`schemas/${info.file}`) + toYaml(crd));
   }
   files.set('operator/src/api/types.gen.ts', await typesSource());
   return files;

@@ -101,11 +101,11 @@ export interface Limit {
    */
   direction?: 'inbound' | 'outbound';
   /**
-   * Service port (service target) or container port (workloadSelector and gateway targets); for outbound the destination's port. Omit for every HTTP port.
+   * Service port (service target), container port (workloadSelector target), the destination's port (outbound) or the Gateway server port, e.g. 80 (gateway target). Omit for every HTTP port.
    */
   port?: number;
   /**
-   * Outbound: the destination host (required). Gateway: the host of a Gateway server, to limit one virtual host.
+   * Outbound: the destination host (required). Gateway: one host of a Gateway server. Istio names the virtual host <host>:<port>, so port is required with it.
    */
   host?: string;
   /**
@@ -178,12 +178,16 @@ export interface StringMatch {
   invert?: boolean;
 }
 /**
- * One bucket per distinct value of a request header, query parameter or client address. Exactly one field.
+ * One bucket per distinct value of a request header, query parameter or client address. Exactly one of header, query or sourceIP.
  */
 export interface DistinctBy {
   header?: string;
   query?: string;
   sourceIP?: true;
+  /**
+   * Local strategies: how many distinct values keep their own bucket on each pod. The least recently seen are forgotten and come back with a full bucket, so size it above the number of active values. Default 10000.
+   */
+  maxValues?: number;
 }
 export interface Rate {
   requests: number;
@@ -196,7 +200,47 @@ export interface Rate {
  * The answer to a limited request. Default: 429 with Envoy's body.
  */
 export interface Response {
-  status?: number;
+  /**
+   * HTTP status of the answer (Envoy accepts only the status codes it defines). Default 429.
+   */
+  status?:
+    | 400
+    | 401
+    | 402
+    | 403
+    | 404
+    | 405
+    | 406
+    | 407
+    | 408
+    | 409
+    | 410
+    | 411
+    | 412
+    | 413
+    | 414
+    | 415
+    | 416
+    | 417
+    | 421
+    | 422
+    | 423
+    | 424
+    | 426
+    | 428
+    | 429
+    | 431
+    | 500
+    | 501
+    | 502
+    | 503
+    | 504
+    | 505
+    | 506
+    | 507
+    | 508
+    | 510
+    | 511;
   body?: string;
   headers?: {
     [k: string]: string;
@@ -257,7 +301,7 @@ export interface EnvoyPluginSpec {
    */
   direction?: 'inbound' | 'outbound';
   /**
-   * Service ports (service target) or container ports; for outbound the destination ports. Omit for every HTTP port.
+   * Service ports (service target), container ports (workloadSelector target), destination ports (outbound) or Gateway server ports, e.g. 80 (gateway target). Omit for every HTTP port.
    *
    * @maxItems 32
    */
@@ -334,7 +378,10 @@ export interface Wasm {
   imagePullSecret?: string;
   pluginName?: string;
   phase?: 'AUTHN' | 'AUTHZ' | 'STATS' | 'UNSPECIFIED_PHASE';
-  failStrategy?: 'FAIL_CLOSE' | 'FAIL_OPEN';
+  /**
+   * What the proxy does when the module cannot be fetched or loaded: FAIL_CLOSE (default: requests fail), FAIL_OPEN (the plugin is skipped) or FAIL_RELOAD (retry).
+   */
+  failStrategy?: 'FAIL_CLOSE' | 'FAIL_OPEN' | 'FAIL_RELOAD';
   pluginConfig?: {};
   /**
    * @maxItems 32
@@ -347,7 +394,7 @@ export interface Wasm {
 }
 export interface RouteScope {
   /**
-   * Virtual host name as Istio names it (outbound and gateway: <host>:<port>). Omit for every virtual host.
+   * Host name of the virtual host (outbound and gateway); Istio names it <host>:<port> for each of spec.ports. Omit for every virtual host.
    */
   host?: string;
   /**

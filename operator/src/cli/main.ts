@@ -3,7 +3,7 @@
  * input, 2 usage, I/O or YAML parse errors.
  */
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { toYaml } from '../yaml/emit.js';
 import { atLeast, type Diagnostic } from '../diagnostics.js';
 import { evaluate } from '../evaluate.js';
 import { allRules } from '../validate/rule.js';
@@ -114,7 +114,7 @@ async function renderCommand(args: string[], io: Io): Promise<number> {
   if (diagnostics.length > 0) io.stderr(formatText(diagnostics) + '\n');
   if (diagnostics.some((d) => d.severity === 'error')) return exitFindings;
   const rendered = results.flatMap((r) => r.rendered);
-  io.stdout(rendered.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
+  io.stdout(rendered.map(toYaml).join('---\n'));
   return exitOk;
 }
 

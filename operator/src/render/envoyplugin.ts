@@ -54,7 +54,7 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
   findings.push(...targetFindings);
   if (!resolved) return { objects: [], findings, effective: [] };
 
-  const scopes = pluginScopes(ep, resolved, ns, ctx, findings);
+  const { filterScopes, routeScopes } = pluginScopes(ep, resolved, ns, ctx, findings);
   const plugins = ep.spec.plugins ?? [];
   findings.push(...checkOrder(plugins));
 
@@ -65,21 +65,28 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
   plugins.forEach((plugin, i) => {
     const path = `spec.plugins[${i}]`;
     if (plugin.wasm) {
-      objects.push(wasmPlugin(ep, plugin, resolved, scopes, (wasmCount - wasmIndex++) * 10));
+      objects.push(wasmPlugin(ep, plugin, resolved, routeScopes ?? filterScopes, (wasmCount - wasmIndex++) * 10));
       return;
     }
     const filterName = `meshwarden.${ns}.${name}.${plugin.name}`;
     const typedConfig = plugin.lua
       ? fillTemplate('lua-filter', { code: plugin.lua.code })
       : { '@type': `type.googleapis.com/${plugin.native!.type}`, ...(plugin.native!.config ?? {}) };
-    const filter: Record<string, unknown> = { name: filterName, typed_config: typedConfig };
-    if (plugin.routes) filter.disabled = true; // enabled only where a route scope says so
-    for (const scope of scopes) {
-      patches.push(insertBeforeRouter(scope, filter));
+    // A filter limited to some routes (or to some gateway server ports) is listed disabled
+    // and enabled by a FilterConfig on those routes; `config: {}` enables it with its
+    // listener-level config (docs/envoy-semantics.md §8).
+    const enabledBy: Array<{ scope: PatchScope; where: RouteScope; config: unknown }> = [];
+    for (const scope of routeScopes ?? filterScopes) {
       plugin.routes?.forEach((route, r) => {
-        const config = routeConfig(plugin, route, `${path}.routes[${r}].config`, findings);
-        patches.push(perFilterConfigPatch(scope, route, filterName, fillTemplate('route-filter-enable', { config })));
+        enabledBy.push({ scope, where: route, config: routeConfig(plugin, route, `${path}.routes[${r}].config`, findings) ?? {} });
       });
+      if (!plugin.routes && routeScopes) enabledBy.push({ scope, where: {}, config: {} });
+    }
+    const filter: Record<string, unknown> = { name: filterName, typed_config: typedConfig };
+    if (enabledBy.length > 0) filter.disabled = true;
+    for (const scope of filterScopes) patches.push(insertBeforeRouter(scope, filter));
+    for (const { scope, where, config } of enabledBy) {
+      patches.push(perFilterConfigPatch(scope, where, filterName, fillTemplate('route-filter-enable', { config })));
     }
   });
   patches.push(...(ep.spec.patches ?? []));
@@ -90,19 +97,32 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
   return { objects, findings, effective: [] };
 }
 
-function pluginScopes(ep: EnvoyPlugin, resolved: ResolvedTarget, ns: string, ctx: RenderContext, findings: Finding[]): PatchScope[] {
+/**
+ * The HCMs the filters go into and, for gateway server ports, the route configurations
+ * that enable them (see gatewayInstall).
+ */
+function pluginScopes(
+  ep: EnvoyPlugin,
+  resolved: ResolvedTarget,
+  ns: string,
+  ctx: RenderContext,
+  findings: Finding[],
+): { filterScopes: PatchScope[]; routeScopes?: PatchScope[] } {
   const context = proxyContext(resolved.kind, ep.spec.direction);
-  const ports = ep.spec.ports ?? [undefined];
-  if (context !== 'SIDECAR_INBOUND') return ports.map((port) => ({ context, port }));
-  const scopes: PatchScope[] = [];
-  ports.forEach((port, i) => {
-    const path = ep.spec.ports ? `spec.ports[${i}]` : 'spec';
+  const ports = ep.spec.ports;
+  if (context === 'GATEWAY') {
+    return { filterScopes: [{ context }], ...(ports ? { routeScopes: ports.map((port) => ({ context, port })) } : {}) };
+  }
+  if (context === 'SIDECAR_OUTBOUND') return { filterScopes: (ports ?? [undefined]).map((port) => ({ context, port })) };
+  const filterScopes: PatchScope[] = [];
+  (ports ?? [undefined]).forEach((port, i) => {
+    const path = ports ? `spec.ports[${i}]` : 'spec';
     const { ports: listenerPorts, findings: portFindings } = inboundPorts(resolved, port, ns, ctx, path);
     // inboundPorts reports against `<path>.port`; here the port is the list item itself.
     findings.push(...portFindings.map((f) => ({ ...f, path: f.path.replace(/\.port$/, '') })));
-    for (const p of listenerPorts) if (!scopes.some((s) => s.port === p)) scopes.push({ context, port: p });
+    for (const p of listenerPorts) if (!filterScopes.some((s) => s.port === p)) filterScopes.push({ context, port: p });
   });
-  return scopes;
+  return { filterScopes };
 }
 
 function checkOrder(plugins: Plugin[]): Finding[] {

@@ -4,10 +4,20 @@ import { fillTemplate } from './templates.js';
 
 export type PatchContext = 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND' | 'GATEWAY';
 
-/** One HTTP connection manager to install into: a context and a listener port (undefined: all). */
+/** HTTP connection managers (a listener port) or route configurations (their port) of one context; port undefined: all. */
 export interface PatchScope {
   context: PatchContext;
   port?: number;
+}
+
+/**
+ * Where one limit or plugin is installed: the filter goes into the HCMs of `filter`;
+ * when `route` is set, the filter is inert there and enabled by per-route config on the
+ * route configurations of `route`.
+ */
+export interface Install {
+  filter: PatchScope;
+  route?: PatchScope;
 }
 
 export function proxyContext(kind: ProxyKind, direction: 'inbound' | 'outbound' | undefined): PatchContext {
@@ -15,15 +25,23 @@ export function proxyContext(kind: ProxyKind, direction: 'inbound' | 'outbound' 
   return direction === 'outbound' ? 'SIDECAR_OUTBOUND' : 'SIDECAR_INBOUND';
 }
 
+/**
+ * Gateways listen on the container port but Istio names their virtual hosts and matches
+ * `routeConfiguration.portNumber` by Gateway server port (docs/envoy-semantics.md §10d),
+ * so a gateway port always scopes through per-route config: the filter goes into every
+ * gateway HCM, enabled only on the route configurations of that server port.
+ */
+export function gatewayInstall(port: number | undefined, scoped: boolean): Install {
+  const filter: PatchScope = { context: 'GATEWAY' };
+  return port === undefined && !scoped ? { filter } : { filter, route: { context: 'GATEWAY', port } };
+}
+
 export function insertBeforeRouter(scope: PatchScope, filter: unknown): unknown {
   return fillTemplate('insert-before-router', { context: scope.context, port: scope.port, filter });
 }
 
-/**
- * Istio names outbound and gateway virtual hosts `<host>:<port>`; inbound route
- * configurations have one virtual host, matched without a name.
- */
-export function virtualHostName(scope: PatchScope, host: string | undefined): string | undefined {
+/** Istio names outbound and gateway virtual hosts `<host>:<port>`. */
+function virtualHostName(scope: PatchScope, host: string | undefined): string | undefined {
   if (host === undefined || scope.context === 'SIDECAR_INBOUND') return undefined;
   return scope.port === undefined ? host : `${host}:${scope.port}`;
 }

@@ -5,7 +5,7 @@
  */
 const perRoute: Record<string, string> = {
   'envoy.extensions.filters.http.lua.v3.Lua': 'envoy.extensions.filters.http.lua.v3.LuaPerRoute',
-  'envoy.extensions.filters.http.cors.v3.Cors': 'envoy.config.route.v3.CorsPolicy',
+  'envoy.extensions.filters.http.cors.v3.Cors': 'envoy.extensions.filters.http.cors.v3.CorsPolicy',
   'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz': 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute',
   'envoy.extensions.filters.http.ratelimit.v3.RateLimit': 'envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute',
   'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',

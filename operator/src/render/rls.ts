@@ -4,7 +4,8 @@
  * shared by many resources, so each resource's descriptors are merged in by their
  * generic_key prefix `<namespace>/<name>/` and never clobber anyone else's.
  */
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
+import { toYaml } from '../yaml/emit.js';
 import type { Entry } from './descriptors.js';
 
 export interface RlsDescriptor {
@@ -55,7 +56,7 @@ export function rlsConfigKey(domain: string): string {
 }
 
 export function formatRlsConfig(config: RlsConfig): string {
-  return stringify(config, { lineWidth: 0 });
+  return toYaml(config);
 }
 
 /**

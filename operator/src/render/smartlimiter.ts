@@ -21,7 +21,7 @@ import { descriptorTree, formatRlsConfig, rlsConfigKey, type RlsLeaf } from './r
 import { inboundPorts, resolveTarget, type ResolvedTarget } from './target.js';
 import { fillTemplate } from './templates.js';
 import type { RenderResult } from './result.js';
-import { insertBeforeRouter, perFilterConfigPatch, proxyContext, type PatchScope } from './patches.js';
+import { gatewayInstall, insertBeforeRouter, perFilterConfigPatch, proxyContext, type Install, type PatchScope } from './patches.js';
 
 export const noRateLimitService = defineRule({
   code: 'MW604',
@@ -48,6 +48,8 @@ export const conflictingBodies = defineRule({
 
 export const defaultLimiterPriority = 10;
 export const defaultDomain = 'meshwarden';
+/** Per-value buckets each pod keeps for distinctBy (Envoy's default of 20 would let an evicted value start over). */
+export const defaultMaxValues = 10000;
 
 export function limiterObjectName(name: string): string {
   return `${name}-ratelimit`;
@@ -63,15 +65,15 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
 
   const replicas = replicaCount(sl, resolved, ns, ctx, findings);
   const patches: unknown[] = [];
-  const bodies = new Map<string, { body: string; path: string; scope: PatchScope }>();
+  const bodies = new Map<string, { body: string; status: number; path: string; scope: PatchScope }>();
   const rlsLeaves: RlsLeaf[] = [];
   const effective: EffectiveLimit[] = [];
   const rls = sl.spec.rateLimitService ?? ctx.rateLimitService;
 
   sl.spec.limits.forEach((limit, i) => {
     const path = `spec.limits[${i}]`;
-    const scopes = limitScopes(limit, resolved, ns, ctx, path, findings);
-    if (scopes.length === 0) return;
+    const installs = limitInstalls(limit, resolved, ns, ctx, path, findings);
+    if (installs.length === 0) return;
     const filterName = `meshwarden.ratelimit.${ns}.${name}.${limit.name}`;
     const statPrefix = `meshwarden.${ns}.${name}.${limit.name}`;
     const strategy = limit.strategy ?? 'perPod';
@@ -82,11 +84,13 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
         return;
       }
       const variants = planDescriptors(limit, `${ns}/${name}/${limit.name}`);
-      const filter = { name: filterName, typed_config: globalFilterConfig(limit, rls) };
-      const perRoute = fillTemplate('global-ratelimit-route', { rateLimits: variants.map((v) => ({ actions: v.actions })) });
-      for (const scope of scopes) {
-        patches.push(insertBeforeRouter(scope, filter));
-        patches.push(perFilterConfigPatch(scope, limit, filterName, perRoute));
+      const rateLimits = variants.map((v) => ({ actions: v.actions }));
+      for (const install of installs) {
+        const config = globalFilterConfig(limit, rls, install.route ? undefined : rateLimits);
+        patches.push(insertBeforeRouter(install.filter, { name: filterName, typed_config: config }));
+        if (install.route) {
+          patches.push(perFilterConfigPatch(install.route, limit, filterName, fillTemplate('global-ratelimit-route', { rateLimits })));
+        }
       }
       for (const v of variants) {
         rlsLeaves.push({ entries: v.entries, unit: rlsUnit(limit.rate.per), requestsPerUnit: limit.rate.requests, shadow: limit.mode === 'shadow' });
@@ -95,14 +99,10 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
     } else {
       const bucket = podBucket(limit, replicas);
       const config = localFilterConfig(limit, statPrefix, tokenBucketJson(bucket));
-      const scoped = limit.host !== undefined || limit.route !== undefined;
-      const filter = {
-        name: filterName,
-        typed_config: scoped ? fillTemplate('local-ratelimit-passthrough', { statPrefix }) : config,
-      };
-      for (const scope of scopes) {
-        patches.push(insertBeforeRouter(scope, filter));
-        if (scoped) patches.push(perFilterConfigPatch(scope, limit, filterName, config));
+      for (const install of installs) {
+        const typedConfig = install.route ? fillTemplate('local-ratelimit-passthrough', { statPrefix }) : config;
+        patches.push(insertBeforeRouter(install.filter, { name: filterName, typed_config: typedConfig }));
+        if (install.route) patches.push(perFilterConfigPatch(install.route, limit, filterName, config));
       }
       effective.push({
         limit: limit.name,
@@ -114,20 +114,21 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
     }
 
     if (limit.response?.body !== undefined) {
-      for (const scope of scopes) {
-        const key = `${scope.context}/${scope.port ?? '*'}`;
+      const status = limit.response.status ?? 429;
+      for (const { filter: scope } of installs) {
+        const key = `${scope.context}/${scope.port ?? '*'}/${status}`;
         const prior = bodies.get(key);
         if (prior && prior.body !== limit.response.body) {
-          findings.push(conflictingBodies.finding(`${path}.response.body`, `${prior.path} already sets a different body for the same port`, 'use one body per port, or put the limits on different ports'));
+          findings.push(conflictingBodies.finding(`${path}.response.body`, `${prior.path} already sets a different body for status ${status} on the same port`, 'use one body per port and status, or give the limits different response statuses'));
         } else if (!prior) {
-          bodies.set(key, { body: limit.response.body, path: `${path}.response.body`, scope });
+          bodies.set(key, { body: limit.response.body, status, path: `${path}.response.body`, scope });
         }
       }
     }
   });
 
-  for (const { body, scope } of bodies.values()) {
-    patches.push(fillTemplate('local-reply-body', { context: scope.context, port: scope.port, body }));
+  for (const { body, status, scope } of bodies.values()) {
+    patches.push(fillTemplate('local-reply-body', { context: scope.context, port: scope.port, status, body }));
   }
 
   const objects: K8sObject[] = [];
@@ -152,13 +153,18 @@ function replicaCount(sl: SmartLimiter, resolved: ResolvedTarget, ns: string, ct
   return selected.filter(isPodReady).length;
 }
 
-/** The listeners (context and port) a limit is installed on. */
-function limitScopes(limit: Limit, resolved: ResolvedTarget, ns: string, ctx: RenderContext, path: string, findings: Finding[]): PatchScope[] {
+/** Where a limit is installed (see Install). Outbound limits always name a host, so they are always scoped. */
+function limitInstalls(limit: Limit, resolved: ResolvedTarget, ns: string, ctx: RenderContext, path: string, findings: Finding[]): Install[] {
   const context = proxyContext(resolved.kind, limit.direction);
-  if (context !== 'SIDECAR_INBOUND') return [{ context, port: limit.port }];
+  const scoped = limit.host !== undefined || limit.route !== undefined;
+  if (context === 'GATEWAY') return [gatewayInstall(limit.port, scoped)];
+  if (context === 'SIDECAR_OUTBOUND') {
+    const scope = { context, port: limit.port };
+    return [{ filter: scope, route: scope }];
+  }
   const { ports, findings: portFindings } = inboundPorts(resolved, limit.port, ns, ctx, path);
   findings.push(...portFindings);
-  return ports.map((port) => ({ context, port }));
+  return ports.map((port) => (scoped ? { filter: { context, port }, route: { context, port } } : { filter: { context, port } }));
 }
 
 function responseHeaders(limit: Limit): unknown[] | undefined {
@@ -182,11 +188,13 @@ function localFilterConfig(limit: Limit, statPrefix: string, bucket: Record<stri
       ? variants.map((v) => ({ entries: v.entries.map((e) => ({ key: e.key, value: e.value ?? '' })), token_bucket: bucket }))
       : undefined,
     alwaysConsumeDefault: selective ? false : undefined,
+    maxDynamicDescriptors: limit.distinctBy ? (limit.distinctBy.maxValues ?? defaultMaxValues) : undefined,
   });
 }
 
-function globalFilterConfig(limit: Limit, rls: NonNullable<SmartLimiter['spec']['rateLimitService']>): unknown {
+function globalFilterConfig(limit: Limit, rls: NonNullable<SmartLimiter['spec']['rateLimitService']>, rateLimits: unknown[] | undefined): unknown {
   return fillTemplate('global-ratelimit', {
+    rateLimits,
     domain: rls.domain ?? defaultDomain,
     failureModeDeny: rls.failureMode === 'deny',
     timeout: protoDuration(rls.timeout !== undefined ? durationMs(rls.timeout) : 100),
