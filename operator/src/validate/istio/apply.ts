@@ -107,6 +107,8 @@ export interface SimState {
   routerRemovedBy: WeakMap<object, PatchWrapper>;
   portMap: Record<string, number[]>;
   inboundPorts: Array<{ servicePort: number; targetPort: number }>;
+  /** istiod panicked while patching listeners: later listener patches were dropped, not unmatched. */
+  panicked: boolean;
 }
 
 function report(s: SimState, p: PatchWrapper, f: Finding): void {
@@ -313,6 +315,7 @@ function withPanic<T>(s: SimState, lp: PatchWrapper, path: string, fn: () => T):
     return fn();
   } catch (e) {
     if (e instanceof PatchPanic) {
+      s.panicked = true;
       report(
         s,
         lp,
@@ -940,6 +943,7 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
     provenance: new WeakMap(), touched: new WeakMap(), routerRemovedBy: new WeakMap(),
     portMap: baseline.meta?.gatewayPortMap ?? {},
     inboundPorts: baseline.meta?.inboundPorts ?? [],
+    panicked: false,
   };
   wrapPatches(s, envoyFilters, order);
 
@@ -984,8 +988,26 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
   }
 
   // Patches that changed nothing: relative ops and MERGEs are silent no-ops in istiod.
+  const referenced = new Set<string>();
+  for (const lis of config.listeners) {
+    for (const fc of [...objs(lis['filter_chains']), ...(isObject(lis['default_filter_chain']) ? [lis['default_filter_chain'] as JsonObject] : [])]) {
+      for (const f of objs(fc['filters'])) {
+        if (isObject(f['config_discovery'])) referenced.add(str(f['name']));
+        const tc = f['typed_config'];
+        if (isObject(tc)) for (const hf of objs(tc['http_filters'])) if (isObject(hf['config_discovery'])) referenced.add(str(hf['name']));
+      }
+    }
+  }
   for (const w of s.all) {
-    if (w.applied || w.applyTo === 'EXTENSION_CONFIG') continue;
+    if (w.applyTo === 'EXTENSION_CONFIG') {
+      const name = str(w.value['name']);
+      if (!referenced.has(name)) {
+        report(s, w, MW413.finding(`${w.path}.patch.value.name`, `EXTENSION_CONFIG ${JSON.stringify(name)} is referenced by no filter's config_discovery on this ${proxy.kind}: istiod never sends it`, 'Reference it from an HTTP/network filter with config_discovery {config_source: {ads: {}}, type_urls: [...]} and the same name.'));
+      }
+      continue;
+    }
+    if (w.applied) continue;
+    if (s.panicked && ['LISTENER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER', 'LISTENER_FILTER'].includes(w.applyTo)) continue;
     const compatible = w.context === 'ANY' || contextsFor(proxy.kind).includes(w.context);
     if (!compatible) continue;
     if (w.context === 'ANY' && proxy.kind === 'sidecar' && (w.applyTo === 'LISTENER' || w.applyTo === 'CLUSTER') && w.op === 'ADD') continue;
