@@ -83,14 +83,14 @@ math.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
 math.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
 math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / (a + b) end
 math.atan2 = function(y, x) return math.atan(y, x) end
-math.mod = math.fmod
 table.getn = function(t) return #t end
 table.maxn = function(t)
   local n = 0
   for k in pairs(t) do if type(k) == 'number' and k > n then n = k end end
   return n
 end
-table.setn = function() mark('table.setn') end
+table.foreach = function(t, f) for k, v in pairs(t) do local r = f(k, v) if r ~= nil then return r end end end
+table.foreachi = function(t, f) for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end end
 -- LuaJIT bit library (global in LuaJIT), 32-bit semantics
 local function tobit(x) x = toint(math.floor(x)) & 0xffffffff if x >= 0x80000000 then x = x - 0x100000000 end return x end
 local function u(x) return toint(math.floor(x)) & 0xffffffff end
@@ -108,16 +108,14 @@ bit = {
   ror = function(x, n) n = u(n) & 31 return tobit((u(x) >> n) | (u(x) << (32 - n))) end,
   bswap = function(x) x = u(x) return tobit(((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | (x >> 24)) end,
 }
-jit = stubtable('jit', {version = 'LuaJIT 2.1.0-beta3', version_num = 20100, os = 'Linux', arch = 'x64',
-  on = function() end, off = function() end, flush = function() end, status = function() return true end})
--- Lua 5.3-only library functions LuaJIT does not have: calling them fails in Envoy too, but we
--- report it as uncertain (MW505) rather than as a load error.
-local function only53(name)
-  return function() mark('Lua 5.3-only ' .. name) error(name .. ' does not exist in LuaJIT', 2) end
-end
-string.pack, string.packsize, string.unpack = only53('string.pack'), only53('string.packsize'), only53('string.unpack')
-math.tointeger, math.type, math.ult = only53('math.tointeger'), only53('math.type'), only53('math.ult')
-utf8 = nil -- LuaJIT has no utf8 library
+jit = stubtable('jit', {version = 'LuaJIT 2.1.1753364724', version_num = 20199, os = 'Linux', arch = 'x64',
+  on = function() end, off = function() end, flush = function() end, status = function() return true end,
+  opt = {start = function() end}})
+-- Lua 5.3-only library members LuaJIT does not have (checked against Envoy 1.36.2's LuaJIT):
+-- calling them fails in Envoy with the same 'attempt to call a nil value'.
+string.pack, string.packsize, string.unpack = nil, nil, nil
+math.tointeger, math.type, math.ult, math.maxinteger, math.mininteger = nil, nil, nil, nil, nil
+utf8 = nil
 -- host access: stubbed, marks the run as approximate
 io = stubtable('io')
 os = stubtable('os', {time = rawos.time, clock = rawos.clock, date = rawos.date, difftime = rawos.difftime,
@@ -125,6 +123,8 @@ os = stubtable('os', {time = rawos.time, clock = rawos.clock, date = rawos.date,
 debug = stubtable('debug', {traceback = rawdebug.traceback, getinfo = rawdebug.getinfo,
   getmetatable = rawdebug.getmetatable, setmetatable = rawdebug.setmetatable, getlocal = rawdebug.getlocal,
   getupvalue = rawdebug.getupvalue, setupvalue = rawdebug.setupvalue, upvalueid = rawdebug.upvalueid,
+  setlocal = rawdebug.setlocal, upvaluejoin = rawdebug.upvaluejoin, getuservalue = rawdebug.getuservalue,
+  setuservalue = rawdebug.setuservalue, getfenv = stub('debug.getfenv', _G), setfenv = stub('debug.setfenv'),
   sethook = stub('debug.sethook'), gethook = stub('debug.gethook'), getregistry = stub('debug.getregistry', {})})
 dofile = stub('dofile')
 loadfile = stub('loadfile', nil, 'not available in the meshwarden validator')
@@ -140,7 +140,8 @@ local ffi = stubtable('ffi')
 local known = {string = string, table = table, math = math, coroutine = coroutine, os = os, io = io,
   debug = debug, bit = bit, jit = jit, ffi = ffi, _G = _G,
   ['table.new'] = function(narr, nrec) return {} end, ['table.clear'] = function(t) for k in pairs(t) do t[k] = nil end end}
-package = {loaded = {}, preload = {}, path = '', cpath = ''}
+package = stubtable('package', {loaded = {}, preload = {}, path = '', cpath = '', config = '/\n;\n?\n!\n-\n',
+  loaders = {}, searchers = {}})
 for k, v in pairs(known) do package.loaded[k] = v end
 require = function(name)
   local v = package.loaded[name]

@@ -93,13 +93,29 @@ function re2ErrorUncached(pattern: string): string | undefined {
 
 // ------------------------------------------------------------------ program size estimate
 
-const UNICODE_CLASS = 400; // \pL, \p{Han}… expand to hundreds of byte-range instructions
+/**
+ * RE2 program size of `^\p{X}` measured with Envoy 1.36.2 (`envoy --mode validate` with
+ * re2.max_program_size.error_level 1), rounded up. Unknown names: 600; negated (\P): 1300.
+ */
+const UNICODE_CLASS_SIZE: Record<string, number> = {
+  L: 1200, Lu: 800, Ll: 830, Lo: 940, Lt: 60, Lm: 300,
+  M: 560, Mn: 500, Mc: 300, Me: 20,
+  N: 240, Nd: 90, Nl: 60, No: 200,
+  P: 340, S: 450, Z: 20, Zs: 20, C: 80, Cc: 10,
+  Common: 360, Inherited: 70, Han: 90, Latin: 90, Cyrillic: 40, Greek: 70, Arabic: 100,
+};
+function unicodeClassSize(name: string, negated: boolean): number {
+  if (negated) return 1300;
+  return UNICODE_CLASS_SIZE[name.startsWith('^') ? '' : name] ?? (name.length <= 2 ? 600 : 150);
+}
 const ANY_CHAR = 10; // `.` and negated classes in UTF-8 mode
 
 /**
  * A conservative estimate of RE2's `ProgramSize()` for a valid pattern: one instruction per
  * literal byte, UTF-8 expansion for `.`/negated/Unicode classes, +2 per capture, +1 per
  * alternation/loop, bounded repeats expanded `max` times, plus the unanchored `.*?` prefix.
+ * Calibrated against Envoy 1.36.2 on 40 patterns: within 1.0–2.0× of the real size for ASCII
+ * patterns (mostly 1.0–1.5×, over-estimating), within ~1.1× for Unicode classes.
  */
 export function estimateProgramSize(pattern: string): number {
   let i = 0;
@@ -160,13 +176,13 @@ export function estimateProgramSize(pattern: string): number {
         const e = pattern[i + 1] ?? '';
         if ((e === 'p' || e === 'P') && pattern[i + 2] === '{') {
           const end = pattern.indexOf('}', i);
+          unicode += unicodeClassSize(pattern.slice(i + 3, end < 0 ? pattern.length : end), e === 'P');
           i = end < 0 ? pattern.length : end + 1;
-          unicode += UNICODE_CLASS;
           continue;
         }
         if (e === 'p' || e === 'P') {
+          unicode += unicodeClassSize(pattern[i + 2] ?? '', e === 'P');
           i += 3;
-          unicode += UNICODE_CLASS;
           continue;
         }
         if ('dDwWsS'.includes(e)) ranges += e === e.toUpperCase() ? 4 : 3;
@@ -190,7 +206,7 @@ export function estimateProgramSize(pattern: string): number {
     }
     i++; // ']'
     let size = ranges + unicode;
-    if (negated) size += ANY_CHAR;
+    if (negated) size = unicode > 0 ? Math.max(size, 1300) : size + ANY_CHAR;
     if (foldCase) size *= 2;
     return Math.max(size, 1);
   };
@@ -227,11 +243,13 @@ export function estimateProgramSize(pattern: string): number {
       const e = pattern[i + 1] ?? '';
       i += 2;
       if (e === 'p' || e === 'P') {
+        let name: string;
         if (pattern[i] === '{') {
           const end = pattern.indexOf('}', i);
+          name = pattern.slice(i + 1, end < 0 ? pattern.length : end);
           i = end < 0 ? pattern.length : end + 1;
-        } else i++;
-        return UNICODE_CLASS;
+        } else name = pattern[i++] ?? '';
+        return unicodeClassSize(name, e === 'P');
       }
       if (e === 'x' && pattern[i] === '{') {
         const end = pattern.indexOf('}', i);
