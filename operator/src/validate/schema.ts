@@ -152,7 +152,38 @@ function toFinding(e: ErrorObject): Finding {
       return celRule.finding(path, e.message ?? 'rule failed', `rule: ${rule}`);
     }
     default:
-      return invalidValue.finding(formatPath(at), e.message ?? 'invalid value', described);
+      return invalidValue.finding(formatPath(at), e.message ?? 'invalid value', described ?? hintFor(e));
+  }
+}
+
+/** How to fix a range, size or type error when the schema does not describe the field. */
+function hintFor(e: ErrorObject): string {
+  const p = e.params as { limit?: number; type?: string; format?: string };
+  switch (e.keyword) {
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return `use a number of at least ${p.limit}`;
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return `use a number of at most ${p.limit}`;
+    case 'minLength':
+      return p.limit === 1 ? 'give a non-empty string, or remove the field' : `use at least ${p.limit} characters`;
+    case 'maxLength':
+      return `shorten it to at most ${p.limit} characters`;
+    case 'minItems':
+      return `give at least ${p.limit} item(s), or remove the field`;
+    case 'maxItems':
+      return `give at most ${p.limit} items`;
+    case 'minProperties':
+      return `give at least ${p.limit} entr${p.limit === 1 ? 'y' : 'ies'}`;
+    case 'maxProperties':
+      return `give at most ${p.limit} entries`;
+    case 'type':
+      return `write a${p.type === 'integer' || p.type === 'object' || p.type === 'array' ? 'n' : ''} ${p.type}`;
+    case 'format':
+      return `write a valid ${p.format}`;
+    default:
+      return 'see the field reference in docs/reference.md';
   }
 }
 
