@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine or a warm one: installs what is missing (cached),
+# type-checks, then runs the unit tests with node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/node-deps.sh
+
+echo "==> typecheck"
+npx tsc -p tsconfig.json --noEmit
+
+echo "==> unit tests"
+mapfile -t tests < <(find operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+node --test --import tsx --test-reporter=spec "${tests[@]}"
