@@ -25,6 +25,7 @@ for (const version of ['1.28.0', '1.31.0']) {
     it('INSERT_BEFORE without subFilter inserts first (before metadata exchange)', () => {
       const r = run(version, [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua('x'), { port: 8080 })])]);
       assert.equal(inboundNames(r)[0], 'x');
+      assert.deepEqual(rulesOf(r), ['MW424']);
     });
 
     it('priority orders EnvoyFilters: lower first, regardless of array order', () => {

@@ -18,6 +18,8 @@ import {
   MW419,
   MW420,
   MW421,
+  MW423,
+  MW424,
 } from './rules.js';
 import { attaches, orderFilters, proxyMatches } from './select.js';
 import type {
@@ -504,7 +506,7 @@ function listenerPortFromRouteName(name: string): number {
 function parseGatewayRouteName(name: string): { port: number; portName: string; gateway: string } {
   const parts = name.split('.');
   if (name.startsWith('http.') && parts.length >= 2) return { port: Number(parts[1]) || 0, portName: '', gateway: '' };
-  if (name.startsWith('https.') && parts.length >= 5) {
+  if (name.startsWith('https.') && parts.length === 5) {
     return { port: Number(parts[1]) || 0, portName: parts[2]!, gateway: `${parts[4]}/${parts[3]}` };
   }
   return { port: 0, portName: '', gateway: '' };
@@ -834,6 +836,19 @@ function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], order: numb
         if (canonical && s.features.deprecatedNamesNoMatch) {
           f(MW414, `${path}.${where}`, `${JSON.stringify(name)} is a deprecated filter name; istiod generates ${canonical} and compares names literally, so this never matches`, `Use ${canonical}.`);
         }
+      }
+      const lm = cp.match?.listener;
+      if (lm?.portName) {
+        f(MW423, `${path}.match.listener.portName`, 'istiod never reads listener.portName: the patch applies to every port the rest of the match selects', 'Match on portNumber (the container targetPort for inbound) instead.');
+      }
+      if ((applyTo === 'LISTENER' || applyTo === 'FILTER_CHAIN') && lm?.filterChain?.filter) {
+        f(MW423, `${path}.match.listener.filterChain.filter`, `a filter match has no effect on ${applyTo}: every listener/chain the rest of the match selects is patched`, 'Match the chain by name, destinationPort, sni or transportProtocol instead.');
+      }
+      if (s.proxy.kind === 'sidecar' && (cp.match?.routeConfiguration?.portName || cp.match?.routeConfiguration?.gateway)) {
+        f(MW423, `${path}.match.routeConfiguration`, 'routeConfiguration.portName and .gateway are only read for gateways; on sidecars they are ignored and the patch applies more widely', 'Match sidecar routes by portNumber, name and vhost.');
+      }
+      if (applyTo === 'HTTP_FILTER' && origOp === 'INSERT_BEFORE' && !lm?.filterChain?.filter?.subFilter?.name) {
+        f(MW424, `${path}.match`, 'INSERT_BEFORE without subFilter inserts the filter first in every matched HCM, ahead of istio.metadata_exchange (peer metadata is then missing for it)', 'Anchor on a filter: match.listener.filterChain.filter.subFilter.name: envoy.filters.http.router (or the filter you want to precede).');
       }
       if (applyTo === 'HTTP_FILTER' && cp.patch.filterClass !== undefined) {
         f(MW421, `${path}.patch.filterClass`, 'filterClass is read by no istiod version; the filter is placed by the operation alone', 'Use INSERT_BEFORE with subFilter envoy.filters.http.router (or another anchor) instead of filterClass.');

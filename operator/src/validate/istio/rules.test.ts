@@ -124,6 +124,13 @@ const cases: Case[] = [
   },
   { rule: 'MW421', bad: [{ ...httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(), { port: 8080, subFilter: ROUTER }), patch: { operation: 'INSERT_BEFORE', value: lua(), filterClass: 'AUTHZ' } }], good: [inboundRouter('INSERT_BEFORE', lua())], path: 'spec.configPatches[0].patch.filterClass' },
   { rule: 'MW422', bad: [inboundRouter('INSERT_BEFORE', ecdsFilter)], good: [ecdsConfig('ADD'), inboundRouter('INSERT_BEFORE', ecdsFilter)], path: 'spec.configPatches[0]' },
+  {
+    rule: 'MW423',
+    bad: [{ applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { portName: 'http-web', filterChain: { filter: { name: HCM, subFilter: { name: ROUTER } } } } }, patch: { operation: 'INSERT_BEFORE', value: lua() } }],
+    good: [inboundRouter('INSERT_BEFORE', lua())],
+    path: 'spec.configPatches[0].match.listener.portName',
+  },
+  { rule: 'MW424', bad: [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(), { port: 8080 })], good: [inboundRouter('INSERT_BEFORE', lua())], path: 'spec.configPatches[0].match' },
   // Gateways: the listener binds the container port, RDS is matched through the Gateway port map.
   {
     rule: 'MW413',

@@ -138,3 +138,15 @@ export const MW422 = defineRule({
   source: `${IST}pilot/pkg/networking/core/envoyfilter/extension_configuration_patch.go; istio/istio#38313`,
   failureModes: [27],
 });
+export const MW423 = defineRule({
+  code: 'MW423', layer: 'patch', severity: 'warning',
+  title: 'Match field that istiod ignores for this applyTo/proxy: the patch applies more widely than written',
+  source: `${LP} (listenerMatch, filterChainMatch), ${RC} (routeConfigurationMatch); ${IST}pkg/config/validation/envoyfilter/envoyfilter.go`,
+  failureModes: [28, 30],
+});
+export const MW424 = defineRule({
+  code: 'MW424', layer: 'patch', severity: 'warning',
+  title: 'HTTP_FILTER INSERT_BEFORE without subFilter: inserted first, before istio.metadata_exchange',
+  source: `${LP} (patchHTTPFilters: "insert before without a filter match is same as insert in the beginning"); istio/istio#41066`,
+  failureModes: [30],
+});
