@@ -97,7 +97,8 @@ function expandArray(arr: Json[], vars: Vars): Json[] {
 
 /** Instantiates a template for the given ports. Pure. */
 export function instantiateBaseline(t: BaselineTemplate, params: BaselineParams = {}): XdsConfig {
-  const p = { ...DEFAULT_PARAMS, ...params };
+  const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as BaselineParams;
+  const p = { ...DEFAULT_PARAMS, ...defined };
   const ns = p.namespace;
   const vars: Vars = { outboundHttpPort: p.outboundHttpPort, tcpPort: p.tcpPort, namespace: ns };
   const inbound = p.inbound.map((i) => {

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkEnvoyFilterPatches } from './layer.js';
+import { envoyFilter, httpFilterPatch, lua, ROUTER } from './testkit.js';
+import type { ConfigPatch } from './types.js';
+
+describe('checkEnvoyFilterPatches', () => {
+  it('reports per version and marks version-specific findings', () => {
+    const p: ConfigPatch = { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'allow_any' } } }, patch: { operation: 'MERGE_AND_REPLACE_LIST', value: { domains: ['*'] } } };
+    const fs = checkEnvoyFilterPatches(envoyFilter('a', [p]), { istioVersions: ['1.28.0', '1.31.0'] });
+    assert.equal(fs.length, 1);
+    assert.equal(fs[0]!.rule, 'MW420');
+    assert.match(fs[0]!.message, /\[Istio 1\.28 only\]/);
+  });
+  it('uses the known Service ports: a Service-port anchor on inbound matches nothing', () => {
+    const ef = envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(), { port: 9080, subFilter: ROUTER })]);
+    const fs = checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], inbound: [{ servicePort: 9080, targetPort: 8080 }] });
+    assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
+    assert.match(fs[0]!.hint!, /portNumber 8080/);
+    // Without facts the ports named by the patch are assumed to exist.
+    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }), []);
+  });
+  it('checks gateway patches against the gateway baseline and orders with existing filters', () => {
+    const base = envoyFilter('base', [httpFilterPatch('GATEWAY', 'INSERT_BEFORE', lua('base'), { subFilter: ROUTER })], { labels: { istio: 'ingressgateway' }, priority: 0 });
+    const dep = envoyFilter('dep', [httpFilterPatch('GATEWAY', 'INSERT_BEFORE', lua('dep'), { subFilter: 'base' })], { labels: { istio: 'ingressgateway' }, priority: 1 });
+    assert.deepEqual(checkEnvoyFilterPatches(dep, { istioVersions: ['1.31.0'], otherEnvoyFilters: [base] }), []);
+    const fs = checkEnvoyFilterPatches(dep, { istioVersions: ['1.31.0'] });
+    assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
+  });
+});
