@@ -27,4 +27,9 @@ describe('checkEnvoyFilterPatches', () => {
     const fs = checkEnvoyFilterPatches(dep, { istioVersions: ['1.31.0'] });
     assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
   });
+  it('targetRefs to a Gateway are checked on a Gateway API gateway', () => {
+    const ef = envoyFilter('a', [httpFilterPatch('GATEWAY', 'ADD', lua(), { port: 8080 })], { labels: null });
+    ef.spec!.targetRefs = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'web' }];
+    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }).map((f) => f.rule), ['MW401']);
+  });
 });

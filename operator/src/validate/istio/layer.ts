@@ -65,7 +65,10 @@ function derivedGateway(ef: EnvoyFilterObject): GatewayServer[] | undefined {
 
 /** MW4xx findings for `ef` across the target versions; messages say when only some versions are affected. */
 export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerOptions): Finding[] {
-  const labels = opts.proxyLabels ?? ef.spec?.workloadSelector?.labels ?? {};
+  const labels = { ...(opts.proxyLabels ?? ef.spec?.workloadSelector?.labels ?? {}) };
+  // targetRefs attach only to Gateway API gateway pods, which carry the gateway-name label.
+  const gwRef = (ef.spec?.targetRefs ?? []).find((r) => r.kind === 'Gateway');
+  if (!opts.proxyLabels && gwRef) labels[GATEWAY_NAME_LABEL] = gwRef.name;
   const root = opts.rootNamespace ?? 'istio-system';
   const efNs = ef.metadata.namespace ?? 'default';
   const namespace = opts.proxyNamespace ?? (efNs === root ? 'default' : efNs);

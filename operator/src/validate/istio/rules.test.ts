@@ -85,6 +85,12 @@ const cases: Case[] = [
     path: 'spec.configPatches[0]',
   },
   { rule: 'MW410', bad: [vhostAdd(['*'])], good: [vhostAdd(['legacy.internal'])], path: 'spec.configPatches[0]' },
+  {
+    rule: 'MW410',
+    bad: [{ applyTo: 'ROUTE_CONFIGURATION', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { name: '9080' } }, patch: { operation: 'MERGE', value: { virtual_hosts: [{ name: 'allow_any', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 502 } }] }] } } }],
+    good: [{ applyTo: 'ROUTE_CONFIGURATION', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { name: '9080' } }, patch: { operation: 'MERGE', value: { request_headers_to_add: [{ header: { key: 'x-mesh', value: '1' } }] } } }],
+    path: 'spec.configPatches[0]',
+  },
   { rule: 'MW410', bad: [vhostAdd(['reviews'])], good: [vhostAdd(['reviews.other'])], path: 'spec.configPatches[0]' },
   {
     rule: 'MW411',
