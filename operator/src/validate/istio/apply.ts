@@ -939,9 +939,21 @@ function anchorPath(w: PatchWrapper): string {
   return `${w.path}.match`;
 }
 
+/** Serialised baselines: JSON.parse of a cached string is the cheapest deep copy. Baselines are treated as immutable. */
+const serialised = new WeakMap<XdsConfig, string>();
+function copyBaseline(b: XdsConfig): XdsConfig {
+  let text = serialised.get(b);
+  if (text === undefined) {
+    text = JSON.stringify({ listeners: b.listeners, routes: b.routes, clusters: b.clusters, extension_configs: b.extension_configs ?? [], ...(b.meta ? { meta: b.meta } : {}) });
+    serialised.set(b, text);
+  }
+  return JSON.parse(text) as XdsConfig;
+}
+
 /**
  * Applies the EnvoyFilters that attach to `proxy` to a copy of `baseline`, the way istiod does,
- * then runs the MW4xx structural checks. Pure: the inputs are not modified.
+ * then runs the MW4xx structural checks. Pure: the inputs are not modified (and `baseline` must not be
+ * modified by the caller afterwards: its serialisation is cached).
  */
 export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly EnvoyFilterObject[], proxy: ProxyInfo): ApplyResult {
   const features = featuresFor(parseIstioVersion(proxy.istioVersion));
@@ -951,8 +963,7 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
     if (ef && ef.metadata && attaches(ef, proxy, features)) attached.push(i);
   });
   const order = orderFilters(envoyFilters, attached, root);
-  const config: XdsConfig = structuredClone({ listeners: baseline.listeners, routes: baseline.routes, clusters: baseline.clusters, extension_configs: baseline.extension_configs ?? [] });
-  if (baseline.meta) config.meta = structuredClone(baseline.meta);
+  const config = copyBaseline(baseline);
   const s: SimState = {
     features, proxy, patches: new Map(), all: [], findings: [],
     provenance: new WeakMap(), touched: new WeakMap(), routerRemovedBy: new WeakMap(),

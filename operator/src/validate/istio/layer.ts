@@ -7,7 +7,8 @@ import type { Finding } from '../rule.js';
 import { applyEnvoyFilters } from './apply.js';
 import { loadBaseline, type GatewayServer, type InboundPort } from './baseline.js';
 import { GATEWAY_NAME_LABEL } from './select.js';
-import type { EnvoyFilterObject, ProxyKind } from './types.js';
+import type { BaselineParams } from './baseline.js';
+import type { EnvoyFilterObject, ProxyKind, XdsConfig } from './types.js';
 import { parseIstioVersion } from './versions.js';
 
 export interface PatchLayerOptions {
@@ -63,6 +64,18 @@ function derivedGateway(ef: EnvoyFilterObject): GatewayServer[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+const baselineCache = new Map<string, XdsConfig>();
+function cachedBaseline(version: string, kind: ProxyKind, params: BaselineParams): XdsConfig {
+  const key = `${version}|${kind}|${JSON.stringify(params)}`;
+  let b = baselineCache.get(key);
+  if (!b) {
+    if (baselineCache.size > 256) baselineCache.clear();
+    b = loadBaseline(version, kind, params);
+    baselineCache.set(key, b);
+  }
+  return b;
+}
+
 /** MW4xx findings for `ef` across the target versions; messages say when only some versions are affected. */
 export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerOptions): Finding[] {
   const labels = { ...(opts.proxyLabels ?? ef.spec?.workloadSelector?.labels ?? {}) };
@@ -84,7 +97,7 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   const kinds = kindsFor(ef, labels);
   for (const [minor, version] of minors) {
     for (const kind of kinds) {
-      const baseline = loadBaseline(version, kind, {
+      const baseline = cachedBaseline(minor, kind, {
         ...(kind === 'sidecar' ? { inbound: opts.inbound ?? derivedInbound(ef) } : { gatewayServers: opts.gatewayServers ?? derivedGateway(ef) }),
       });
       const r = applyEnvoyFilters(baseline, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root });
