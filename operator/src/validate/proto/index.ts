@@ -1,0 +1,137 @@
+/**
+ * MW2xx entry points for the orchestrator: strict proto decode + PGV of an EnvoyFilter
+ * `patch.value` or of one typed config, against the Envoy API of one Envoy version.
+ * Findings' paths are relative to the value given.
+ */
+import type { Finding } from '../rule.js';
+import { categoryForApplyTo, type ExtensionCategory } from './categories.js';
+import { decodeStrict, hasType } from './decode.js';
+import { isEnvoyVersion, loadProtoSchema, ProtosetMissingError, type EnvoyVersion } from './load.js';
+import { protosetMissing, unknownType } from './rules.js';
+
+export {
+  APPLY_TO_VALUES,
+  categoryForApplyTo,
+  categoryLabel,
+  extensionCategory,
+  FIELD_CATEGORIES,
+  isIstioProxyType,
+  type ApplyToTarget,
+  type ExtensionCategory,
+} from './categories.js';
+export { closest, decodeStrict, editDistance, hasType, TYPED_STRUCT_TYPES, type DecodeOptions } from './decode.js';
+export {
+  clearProtoCache,
+  ENVOY_VERSIONS,
+  hasProtoset,
+  isEnvoyVersion,
+  ISTIO_TO_ENVOY,
+  loadedSchemas,
+  loadProtoSchema,
+  loadRoot,
+  protosDir,
+  protosetFile,
+  ProtosetMissingError,
+  rootFromDescriptorSet,
+  rootVersion,
+  setProtosDir,
+  type EnvoyVersion,
+  type ProtoSchema,
+  type ProtosetMeta,
+} from './load.js';
+export * as protoRules from './rules.js';
+
+export interface PatchCheckOptions {
+  /**
+   * The EnvoyFilter patch operation. `MERGE` (and `MERGE_AND_REPLACE_LIST`) values are partial:
+   * presence rules are not applied to fields they leave out. `REMOVE` has no value to check.
+   */
+  operation?: string;
+}
+
+function missing(e: ProtosetMissingError): Finding[] {
+  return [protosetMissing.finding('', e.message, `bash scripts/build-protosets.sh ${e.version}`)];
+}
+
+function withSchema(envoyVersion: string, f: (v: EnvoyVersion) => Finding[]): Finding[] {
+  if (!isEnvoyVersion(envoyVersion)) {
+    return [protosetMissing.finding('', `no Envoy API descriptor set for Envoy ${envoyVersion} (supported: 1.36–1.39)`)];
+  }
+  try {
+    return f(envoyVersion);
+  } catch (e) {
+    if (e instanceof ProtosetMissingError) return missing(e);
+    throw e;
+  }
+}
+
+/**
+ * Checks an EnvoyFilter `configPatches[].patch.value` for `applyTo` against Envoy `envoyVersion`:
+ * decodes it as the message `applyTo` patches (HTTP_FILTER → HttpFilter, CLUSTER → Cluster, ...)
+ * and requires its `typed_config` to be of the matching extension category.
+ * Unknown `applyTo` values give no findings (the schema layer reports them).
+ */
+export function checkPatchValue(
+  applyTo: string,
+  value: unknown,
+  envoyVersion: EnvoyVersion | string,
+  options: PatchCheckOptions = {},
+): Finding[] {
+  const target = categoryForApplyTo(applyTo);
+  if (!target || options.operation === 'REMOVE' || value === undefined) return [];
+  return withSchema(envoyVersion, (v) => {
+    const { root } = loadProtoSchema(v);
+    return decodeStrict(root, target.messageType, value, {
+      typedConfigCategories: target.typedConfigCategories,
+      context: `applyTo: ${applyTo}`,
+      partial: options.operation === 'MERGE' || options.operation === 'MERGE_AND_REPLACE_LIST',
+    });
+  });
+}
+
+export interface TypedConfigCheckOptions {
+  /** Allowed extension categories of the type (e.g. `['envoy.filters.http']` for an HTTP filter config). */
+  categories?: readonly ExtensionCategory[];
+  /** The config is merged into an existing one: presence rules are skipped. */
+  partial?: boolean;
+}
+
+/**
+ * Checks one typed config body (`json`, the fields of the message; an `@type` key in it is allowed
+ * and must agree) as type `typeUrlOrName` (`type.googleapis.com/envoy....LocalRateLimit` or the
+ * full name). TypedStruct and Any type names are decoded as such.
+ */
+export function checkTypedConfig(
+  typeUrlOrName: string,
+  json: unknown,
+  envoyVersion: EnvoyVersion | string,
+  options: TypedConfigCheckOptions = {},
+): Finding[] {
+  return withSchema(envoyVersion, (v) => {
+    const { root } = loadProtoSchema(v);
+    const name = typeUrlOrName.slice(typeUrlOrName.lastIndexOf('/') + 1);
+    if (!hasType(root, name)) {
+      // Report the type as an Any would (v2 hint, other versions, istio-proxy types).
+      return decodeStrict(root, 'google.protobuf.Any', { '@type': `type.googleapis.com/${name}` }, { pgv: false });
+    }
+    const body = json as Record<string, unknown> | null;
+    const out: Finding[] = [];
+    let skipTypeKey = false;
+    if (typeof body === 'object' && body !== null && !Array.isArray(body) && '@type' in body) {
+      const t = body['@type'];
+      const tn = typeof t === 'string' ? t.slice(t.lastIndexOf('/') + 1) : undefined;
+      if (tn !== name) {
+        out.push(unknownType.finding('["@type"]', `"@type" ${JSON.stringify(t)} does not match the expected type ${name}`));
+      }
+      skipTypeKey = true;
+    }
+    out.push(
+      ...decodeStrict(root, name, json, {
+        skipTypeKey,
+        ...(options.categories ? { typedConfigCategories: options.categories } : {}),
+        ...(options.partial ? { partial: true } : {}),
+      }),
+    );
+    return out;
+  });
+}
