@@ -31,15 +31,28 @@ export interface GatewayServer {
   host?: string;
 }
 
+/**
+ * Security policies that make istiod add HTTP filters to inbound (sidecar) and gateway HCMs, in
+ * `buildHTTPConnectionManager` order after istio.metadata_exchange: CUSTOM ext_authz, jwt_authn
+ * (RequestAuthentication), rbac (AuthorizationPolicy; DENY and ALLOW policies give two filters that
+ * are both named envoy.filters.http.rbac).
+ */
+export interface PolicyFilters {
+  extAuthz?: boolean;
+  jwt?: boolean;
+  rbac?: 'allow' | 'deny' | 'both';
+}
+
 export interface BaselineParams {
   inbound?: InboundPort[];
+  policies?: PolicyFilters;
   gatewayServers?: GatewayServer[];
   outboundHttpPort?: number;
   tcpPort?: number;
   namespace?: string;
 }
 
-export const DEFAULT_PARAMS: Required<BaselineParams> = {
+export const DEFAULT_PARAMS: Required<Omit<BaselineParams, 'policies'>> & Pick<BaselineParams, 'policies'> = {
   inbound: [{ servicePort: 9080, targetPort: 8080, serviceHost: 'productpage.default.svc.cluster.local' }],
   gatewayServers: [{ servicePort: 80, targetPort: 8080, host: 'bookinfo.example.com' }],
   outboundHttpPort: 9080,
@@ -118,14 +131,49 @@ export function instantiateBaseline(t: BaselineTemplate, params: BaselineParams 
       for (const s of servers) (pm[String(s.targetPort)] ??= []).push(s.servicePort);
       meta.gatewayPortMap = pm;
     }
+    const listeners = expandArray(t.listeners, vars) as JsonObject[];
+    if (p.policies) addPolicyFilters(listeners, t.proxyKind, p.policies);
     return {
-      listeners: expandArray(t.listeners, vars) as JsonObject[],
+      listeners,
       routes: expandArray(t.routes, vars) as JsonObject[],
       clusters: expandArray(t.clusters, vars) as JsonObject[],
       meta,
     };
   } finally {
     repeatSets = {};
+  }
+}
+
+const T = (s: string) => `type.googleapis.com/${s}`;
+
+function policyFilters(pf: PolicyFilters): JsonObject[] {
+  const out: JsonObject[] = [];
+  if (pf.extAuthz) out.push({ name: 'envoy.filters.http.ext_authz', typed_config: { '@type': T('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'), grpc_service: { envoy_grpc: { cluster_name: 'outbound|9000||ext-authz.foo.svc.cluster.local' }, timeout: '600s' }, transport_api_version: 'V3' } });
+  if (pf.jwt) out.push({ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': T('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'), providers: {}, rules: [] } });
+  const rbac = (action?: string): JsonObject => ({ name: 'envoy.filters.http.rbac', typed_config: { '@type': T('envoy.extensions.filters.http.rbac.v3.RBAC'), rules: { ...(action ? { action } : {}), policies: {} } } });
+  if (pf.rbac === 'deny' || pf.rbac === 'both') out.push(rbac('DENY'));
+  if (pf.rbac === 'allow' || pf.rbac === 'both') out.push(rbac());
+  return out;
+}
+
+/** Inserts the policy filters after istio.metadata_exchange in inbound (sidecar) / all (gateway) HCMs. */
+function addPolicyFilters(listeners: JsonObject[], kind: ProxyKind, pf: PolicyFilters): void {
+  const add = policyFilters(pf);
+  if (add.length === 0) return;
+  for (const lis of listeners) {
+    if (kind === 'sidecar' && lis['name'] !== 'virtualInbound') continue;
+    const chains = [...(Array.isArray(lis['filter_chains']) ? lis['filter_chains'] : []), lis['default_filter_chain']];
+    for (const fc of chains) {
+      if (!isObject(fc) || !Array.isArray(fc['filters'])) continue;
+      for (const f of fc['filters']) {
+        const tc = isObject(f) ? f['typed_config'] : undefined;
+        if (!isObject(f) || f['name'] !== 'envoy.filters.network.http_connection_manager' || !isObject(tc) || !Array.isArray(tc['http_filters'])) continue;
+        const hf = tc['http_filters'] as JsonObject[];
+        if (hf.some((h) => isObject(h) && add.some((a) => a['name'] === h['name']))) continue;
+        const mx = hf.findIndex((h) => isObject(h) && h['name'] === 'istio.metadata_exchange');
+        hf.splice(mx + 1, 0, ...structuredClone(add));
+      }
+    }
   }
 }
 

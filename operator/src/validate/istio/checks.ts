@@ -143,7 +143,12 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
     const seen = new Set<string>();
     for (const hf of hfs) {
       const n = str(hf['name']);
-      if (seen.has(n)) emit(blame(hf, hcm), (p) => MW404.finding(p.path, `${where}: HTTP filter ${JSON.stringify(n)} appears twice`, 'Give each filter instance a unique name (e.g. suffix it with the owning object), or check whether two EnvoyFilters insert the same filter.'));
+      if (seen.has(n)) {
+        // istiod itself emits two envoy.filters.http.rbac (DENY and ALLOW): only duplicates a patch inserted count.
+        const first = hfs.find((x) => x['name'] === n);
+        const by = s.provenance.get(hf) ?? (first ? s.provenance.get(first) : undefined);
+        emit(by, (p) => MW404.finding(p.path, `${where}: HTTP filter ${JSON.stringify(n)} appears twice; Envoy accepts it, but per-route typed_per_filter_config and ECDS resolve by name, so both instances get the same per-route config`, 'Give each filter instance a unique name (e.g. suffix it with the owning object), or check whether two EnvoyFilters insert the same filter.'));
+      }
       seen.add(n);
       const cd = hf['config_discovery'];
       if (isObject(cd) && !ecdsNames.has(n)) {

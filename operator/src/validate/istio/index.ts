@@ -1,7 +1,7 @@
 /** MW4xx: istiod's EnvoyFilter patch semantics, simulated on per-version baselines. */
 export { applyEnvoyFilters, DEPRECATED_FILTER_NAMES, HCM_NAME, HCM_TYPE, ROUTER_NAME, ROUTER_TYPE } from './apply.js';
 export { instantiateBaseline, loadBaseline, loadBaselineTemplate, BASELINES_DIR, DEFAULT_PARAMS } from './baseline.js';
-export type { BaselineParams, BaselineTemplate, GatewayServer, InboundPort } from './baseline.js';
+export type { BaselineParams, BaselineTemplate, GatewayServer, InboundPort, PolicyFilters } from './baseline.js';
 export { protoMerge, mergeAnyWithAny, normalizeKeys } from './merge.js';
 export { attaches, orderFilters, proxyMatches, regexEngine } from './select.js';
 export { featuresFor, parseIstioVersion, BASELINE_MINORS } from './versions.js';

@@ -32,4 +32,9 @@ describe('checkEnvoyFilterPatches', () => {
     ef.spec!.targetRefs = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'web' }];
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }).map((f) => f.rule), ['MW401']);
   });
+  it('policy filters in the baseline: anchors on rbac / jwt_authn exist only when the policies do', () => {
+    const ef = envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_AFTER', lua(), { port: 8080, subFilter: 'envoy.filters.http.rbac' })]);
+    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }).map((f) => f.rule), ['MW413']);
+    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], policies: { rbac: 'both', jwt: true } }), []);
+  });
 });

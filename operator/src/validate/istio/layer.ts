@@ -5,7 +5,7 @@
  */
 import type { Finding } from '../rule.js';
 import { applyEnvoyFilters } from './apply.js';
-import { loadBaseline, type GatewayServer, type InboundPort } from './baseline.js';
+import { loadBaseline, type GatewayServer, type InboundPort, type PolicyFilters } from './baseline.js';
 import { GATEWAY_NAME_LABEL } from './select.js';
 import type { BaselineParams } from './baseline.js';
 import type { EnvoyFilterObject, ProxyKind, XdsConfig } from './types.js';
@@ -19,6 +19,8 @@ export interface PatchLayerOptions {
   /** Service port → container targetPort of the selected workload; derived from the patches if absent. */
   inbound?: InboundPort[];
   gatewayServers?: GatewayServer[];
+  /** Policies on the workload that add HTTP filters (rbac, jwt_authn, ext_authz) istiod would generate. */
+  policies?: PolicyFilters;
   /** Labels of the target pods; the EnvoyFilter's workloadSelector labels if absent. */
   proxyLabels?: Record<string, string>;
   /** Namespace of the target pods; the EnvoyFilter's namespace (or `default` for the root namespace). */
@@ -98,6 +100,7 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   for (const [minor, version] of minors) {
     for (const kind of kinds) {
       const baseline = cachedBaseline(minor, kind, {
+        ...(opts.policies ? { policies: opts.policies } : {}),
         ...(kind === 'sidecar' ? { inbound: opts.inbound ?? derivedInbound(ef) } : { gatewayServers: opts.gatewayServers ?? derivedGateway(ef) }),
       });
       const r = applyEnvoyFilters(baseline, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root });
