@@ -108,7 +108,7 @@ export interface SimState {
   /** HCM typed_config → patch that removed or replaced its router. */
   routerRemovedBy: WeakMap<object, PatchWrapper>;
   portMap: Record<string, number[]>;
-  inboundPorts: Array<{ servicePort: number; targetPort: number }>;
+  inboundPorts: Array<{ servicePort: number; targetPort: number; protocol?: 'http' | 'tcp' }>;
   /** istiod panicked while patching listeners: later listener patches were dropped, not unmatched. */
   panicked: boolean;
 }
@@ -912,6 +912,10 @@ function noMatchHint(s: SimState, w: PatchWrapper): string {
   if (port && w.context === 'SIDECAR_INBOUND') {
     const hit = s.inboundPorts.find((p) => p.servicePort === port && p.targetPort !== port);
     if (hit) return `Inbound listeners, chains and route configs use the container targetPort: use portNumber ${hit.targetPort} (Service port ${port}).`;
+    const tcp = s.inboundPorts.find((p) => p.targetPort === port && p.protocol === 'tcp');
+    if (tcp && (w.applyTo === 'HTTP_FILTER' || w.applyTo === 'HTTP_ROUTE' || w.applyTo === 'VIRTUAL_HOST' || w.applyTo === 'ROUTE_CONFIGURATION')) {
+      return `Port ${port} is a TCP port (tcp_proxy, no HTTP connection manager): name the Service port http-* or set appProtocol: http, or patch NETWORK_FILTER instead.`;
+    }
   }
   if (port && s.proxy.kind === 'gateway' && w.match.listener) {
     for (const [container, servicePorts] of Object.entries(s.portMap)) {
@@ -1040,7 +1044,7 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
     const target = w.match.listener?.filterChain?.filter?.subFilter?.name ?? w.match.listener?.filterChain?.filter?.name ?? w.match.listener?.listenerFilter ?? w.match.routeConfiguration?.vhost?.route?.name ?? w.match.routeConfiguration?.vhost?.name ?? w.match.cluster?.name ?? w.match.cluster?.service;
     report(s, w, MW413.finding(
       anchorPath(w),
-      `${w.op} ${w.applyTo}${target ? ` anchored on ${JSON.stringify(target)}` : ''} matches nothing in the Istio ${proxy.istioVersion} ${proxy.kind} config${w.reachedParent ? ' (the parent matched, the anchor did not)' : ''}: istiod skips it silently`,
+      `${w.op} ${w.applyTo}${target ? ` anchored on ${JSON.stringify(target)}` : ''} matches nothing in the generated ${proxy.kind} config${w.reachedParent ? ' (the parent matched, the anchor did not)' : ''}: istiod skips it silently`,
       noMatchHint(s, w),
     ));
   }

@@ -20,6 +20,8 @@ export interface InboundPort {
   /** Container targetPort: the inbound filter chain `0.0.0.0_<targetPort>` and cluster `inbound|<targetPort>||`. */
   targetPort: number;
   serviceHost?: string;
+  /** `tcp` ports get tcp_proxy chains (no HCM); default `http`. */
+  protocol?: 'http' | 'tcp';
 }
 
 export interface GatewayServer {
@@ -116,16 +118,22 @@ export function instantiateBaseline(t: BaselineTemplate, params: BaselineParams 
   const vars: Vars = { outboundHttpPort: p.outboundHttpPort, tcpPort: p.tcpPort, namespace: ns };
   const inbound = p.inbound.map((i) => {
     const host = i.serviceHost ?? `workload.${ns}.svc.cluster.local`;
-    return { servicePort: i.servicePort, targetPort: i.targetPort, serviceHost: host, serviceName: host.split('.')[0] ?? host };
+    return { servicePort: i.servicePort, targetPort: i.targetPort, serviceHost: host, serviceName: host.split('.')[0] ?? host, protocol: i.protocol ?? 'http' };
   });
   const servers = p.gatewayServers.map((s) => ({ servicePort: s.servicePort, targetPort: s.targetPort, host: s.host ?? 'bookinfo.example.com' }));
   // Servers sharing a container port share one listener and one RDS config in istiod.
   const seen = new Set<number>();
   const uniqueServers = servers.filter((s) => (seen.has(s.targetPort) ? false : (seen.add(s.targetPort), true)));
-  repeatSets = { inbound, gatewayServers: uniqueServers };
+  const strip = ({ protocol: _p, ...rest }: (typeof inbound)[number]) => rest;
+  repeatSets = {
+    inbound: inbound.filter((i) => i.protocol === 'http').map(strip),
+    inboundTcp: inbound.filter((i) => i.protocol === 'tcp').map(strip),
+    inboundAll: inbound.map(strip),
+    gatewayServers: uniqueServers,
+  };
   try {
     const meta: BaselineMeta = { istioVersion: t.istioVersion, proxyKind: t.proxyKind };
-    if (t.proxyKind === 'sidecar') meta.inboundPorts = inbound.map(({ servicePort, targetPort }) => ({ servicePort, targetPort }));
+    if (t.proxyKind === 'sidecar') meta.inboundPorts = inbound.map(({ servicePort, targetPort, protocol }) => ({ servicePort, targetPort, protocol }));
     else {
       const pm: Record<string, number[]> = {};
       for (const s of servers) (pm[String(s.targetPort)] ??= []).push(s.servicePort);

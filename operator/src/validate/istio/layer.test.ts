@@ -37,4 +37,10 @@ describe('checkEnvoyFilterPatches', () => {
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }).map((f) => f.rule), ['MW413']);
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], policies: { rbac: 'both', jwt: true } }), []);
   });
+  it('TCP ports have no HCM: HTTP patches on them match nothing', () => {
+    const ef = envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(), { port: 9100, subFilter: ROUTER })]);
+    const fs = checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], inbound: [{ servicePort: 9080, targetPort: 8080 }, { servicePort: 9100, targetPort: 9100, protocol: 'tcp' }] });
+    assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
+    assert.match(fs[0]!.hint!, /TCP port/);
+  });
 });

@@ -23,7 +23,7 @@ export interface BaselineMeta {
   istioVersion: string;
   proxyKind: ProxyKind;
   /** Sidecar: the Service port → container targetPort pairs that got inbound chains. */
-  inboundPorts?: Array<{ servicePort: number; targetPort: number }>;
+  inboundPorts?: Array<{ servicePort: number; targetPort: number; protocol?: 'http' | 'tcp' }>;
   /** Gateway: container port (listener/RDS port) → Gateway server ports (istiod's GatewayPortMap). */
   gatewayPortMap?: Record<string, number[]>;
 }
