@@ -5,7 +5,7 @@
  */
 import type { Finding } from '../rule.js';
 import { categoryForApplyTo, type ExtensionCategory } from './categories.js';
-import { decodeStrict, hasType } from './decode.js';
+import { decodeStrict, hasType, isV2Type } from './decode.js';
 import { isEnvoyVersion, loadProtoSchema, ProtosetMissingError, type EnvoyVersion } from './load.js';
 import { protosetMissing, unknownType } from './rules.js';
 
@@ -19,7 +19,7 @@ export {
   type ApplyToTarget,
   type ExtensionCategory,
 } from './categories.js';
-export { closest, decodeStrict, editDistance, hasType, TYPED_STRUCT_TYPES, type DecodeOptions } from './decode.js';
+export { closest, decodeStrict, editDistance, hasType, isV2Type, TYPED_STRUCT_TYPES, type DecodeOptions } from './decode.js';
 export {
   clearProtoCache,
   ENVOY_VERSIONS,
@@ -110,7 +110,7 @@ export function checkTypedConfig(
   return withSchema(envoyVersion, (v) => {
     const { root } = loadProtoSchema(v);
     const name = typeUrlOrName.slice(typeUrlOrName.lastIndexOf('/') + 1);
-    if (!hasType(root, name)) {
+    if (!hasType(root, name) || isV2Type(name)) {
       // Report the type as an Any would (v2 hint, other versions, istio-proxy types).
       return decodeStrict(root, 'google.protobuf.Any', { '@type': `type.googleapis.com/${name}` }, { pgv: false });
     }
