@@ -43,4 +43,11 @@ describe('checkEnvoyFilterPatches', () => {
     assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
     assert.match(fs[0]!.hint!, /TCP port/);
   });
+  it('assumes VirtualService vhosts and named routes unless routeFacts is strict', () => {
+    const ef = envoyFilter('a', [{ applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'ratings.bookinfo.svc.cluster.local:9080', route: { name: 'v2' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }]);
+    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }), []);
+    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], routeFacts: 'strict' }).map((f) => f.rule), ['MW413']);
+    const gw = envoyFilter('g', [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { name: 'bookinfo.example.com:80', route: { name: 'login' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }], { labels: { istio: 'ingressgateway' } });
+    assert.deepEqual(checkEnvoyFilterPatches(gw, { istioVersions: ['1.31.0'] }), []);
+  });
 });

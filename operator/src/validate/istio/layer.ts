@@ -8,7 +8,7 @@ import { applyEnvoyFilters } from './apply.js';
 import { loadBaseline, type GatewayServer, type InboundPort, type PolicyFilters } from './baseline.js';
 import { GATEWAY_NAME_LABEL } from './select.js';
 import type { BaselineParams } from './baseline.js';
-import type { EnvoyFilterObject, ProxyKind, XdsConfig } from './types.js';
+import type { EnvoyFilterObject, JsonObject, ProxyKind, XdsConfig } from './types.js';
 import { parseIstioVersion } from './versions.js';
 
 export interface PatchLayerOptions {
@@ -26,6 +26,12 @@ export interface PatchLayerOptions {
   /** Namespace of the target pods; the EnvoyFilter's namespace (or `default` for the root namespace). */
   proxyNamespace?: string;
   rootNamespace?: string;
+  /**
+   * `assume` (default): vhosts and named routes that HTTP_ROUTE / VIRTUAL_HOST matches name come from
+   * VirtualServices the baseline cannot know, so they are added to it before patching. `strict`: they
+   * must exist in the baseline (use with a captured config dump).
+   */
+  routeFacts?: 'assume' | 'strict';
 }
 
 function kindsFor(ef: EnvoyFilterObject, labels: Record<string, string>): ProxyKind[] {
@@ -78,6 +84,61 @@ function cachedBaseline(version: string, kind: ProxyKind, params: BaselineParams
   return b;
 }
 
+const catchAllNames = new Set(['allow_any', 'block_all', 'default']);
+
+/** Adds the vhosts/routes the EnvoyFilter's route matches name (see `routeFacts`). Returns `b` if nothing is added. */
+function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind): XdsConfig {
+  const wanted: Array<{ ctx: string; port?: number; vhost: string; route?: string }> = [];
+  for (const p of ef.spec?.configPatches ?? []) {
+    const m = p?.match?.routeConfiguration;
+    if (!m?.vhost?.name || (p.applyTo !== 'HTTP_ROUTE' && p.applyTo !== 'VIRTUAL_HOST')) continue;
+    const ctx = p.match?.context ?? 'ANY';
+    if (kind === 'gateway' ? ctx !== 'GATEWAY' && ctx !== 'ANY' : ctx === 'GATEWAY') continue;
+    wanted.push({ ctx, ...(m.portNumber ? { port: m.portNumber } : {}), vhost: m.vhost.name, ...(m.vhost.route?.name ? { route: m.vhost.route.name } : {}) });
+  }
+  if (wanted.length === 0) return b;
+  const out = structuredClone(b);
+  const routeConfigs: JsonObject[] = [...out.routes];
+  for (const l of out.listeners) {
+    for (const fc of (l['filter_chains'] as JsonObject[] | undefined) ?? []) {
+      for (const f of (fc['filters'] as JsonObject[] | undefined) ?? []) {
+        const tc = f['typed_config'] as JsonObject | undefined;
+        if (tc && typeof tc['route_config'] === 'object' && tc['route_config'] !== null) routeConfigs.push(tc['route_config'] as JsonObject);
+      }
+    }
+  }
+  for (const w of wanted) {
+    const vhosts = routeConfigs.flatMap((rc) => ((rc['virtual_hosts'] as JsonObject[]) ?? []).map((vh) => ({ rc, vh })));
+    let hits = vhosts.filter((x) => x.vh['name'] === w.vhost);
+    if (hits.length === 0) {
+      if (w.vhost.startsWith('inbound|')) continue; // inbound vhosts come from Service ports, which are facts
+      const hp = /^(.*):(\d+)$/.exec(w.vhost);
+      const port = w.port ?? (hp ? Number(hp[2]) : undefined);
+      const host = hp ? hp[1]! : w.vhost;
+      let rc = kind === 'gateway' ? out.routes[0] : out.routes.find((r) => r['name'] === String(port));
+      if (!rc && kind === 'sidecar' && port) {
+        rc = { name: String(port), validate_clusters: false, ignore_port_in_host_matching: true, virtual_hosts: [] };
+        out.routes.push(rc);
+        routeConfigs.push(rc);
+      }
+      if (!rc) continue;
+      const vh: JsonObject = { name: w.vhost, domains: [host], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: `outbound|${port ?? 80}||${host}`, timeout: '0s' } }] };
+      const list = (rc['virtual_hosts'] as JsonObject[]) ?? (rc['virtual_hosts'] = []);
+      const catchAll = list.findIndex((v) => (v['domains'] as string[] | undefined)?.includes('*'));
+      list.splice(catchAll < 0 ? list.length : catchAll, 0, vh);
+      hits = [{ rc, vh }];
+    }
+    if (!w.route || catchAllNames.has(w.route)) continue;
+    for (const { vh } of hits) {
+      const routes = (vh['routes'] as JsonObject[]) ?? (vh['routes'] = []);
+      if (routes.some((r) => r['name'] === w.route)) continue;
+      const last = routes.length > 0 ? routes.length - 1 : 0;
+      routes.splice(last, 0, { name: w.route, match: { prefix: `/${w.route}` }, route: { cluster: 'outbound|80||assumed.invalid', timeout: '0s' } });
+    }
+  }
+  return out;
+}
+
 /** MW4xx findings for `ef` across the target versions; messages say when only some versions are affected. */
 export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerOptions): Finding[] {
   const labels = { ...(opts.proxyLabels ?? ef.spec?.workloadSelector?.labels ?? {}) };
@@ -103,7 +164,8 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
         ...(opts.policies ? { policies: opts.policies } : {}),
         ...(kind === 'sidecar' ? { inbound: opts.inbound ?? derivedInbound(ef) } : { gatewayServers: opts.gatewayServers ?? derivedGateway(ef) }),
       });
-      const r = applyEnvoyFilters(baseline, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root });
+      const b = (opts.routeFacts ?? 'assume') === 'assume' ? withAssumedRoutes(baseline, ef, kind) : baseline;
+      const r = applyEnvoyFilters(b, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root });
       for (const { filterIndex, finding } of r.findings) {
         if (filterIndex !== index) continue;
         const key = `${finding.rule}|${finding.path}`;
