@@ -134,6 +134,14 @@ for (const version of ['1.28.0', '1.31.0']) {
       assert.equal(applied('^1\\.2[0-9]'), version.startsWith('1.2'));
     });
 
+    it('per-route config marked is_optional (FilterConfig) may name a filter the HCM lacks', () => {
+      const p: ConfigPatch = { applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'reviews.default.svc.cluster.local:9080', route: { name: 'default' } } } }, patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'envoy.filters.http.ratelimit': { '@type': T('envoy.config.route.v3.FilterConfig'), config: { '@type': T('google.protobuf.Empty') }, is_optional: true } } } } };
+      assert.deepEqual(rulesOf(run(version, [envoyFilter('a', [p])])), []);
+      const strict = structuredClone(p);
+      ((strict.patch!.value!['typed_per_filter_config'] as JsonObject)['envoy.filters.http.ratelimit'] as JsonObject)['is_optional'] = false;
+      assert.deepEqual(rulesOf(run(version, [envoyFilter('a', [strict])])), ['MW412']);
+    });
+
     it('does not modify the baseline', () => {
       const b = loadBaseline(version, 'sidecar');
       const copy = JSON.stringify(b);

@@ -195,7 +195,8 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
     const tpfc = holder['typed_per_filter_config'];
     if (!isObject(tpfc)) return;
     for (const [name, cfg] of Object.entries(tpfc)) {
-      if (served && !served.has(name)) {
+      const optional = isObject(cfg) && cfg['@type'] === FILTER_CONFIG_TYPE && cfg['is_optional'] === true;
+      if (served && !served.has(name) && !optional) {
         emit(blame(holder, vh, rc), (p) => MW412.finding(`${p.path}.patch.value`, `${where}: typed_per_filter_config ${JSON.stringify(name)} is never used: the HCM serving this route has no HTTP filter of that name`, 'Insert the HTTP filter into the HCM that serves this route (same context: inbound routes are served by the inbound HCM of the targetPort, outbound RDS by the outbound listener of that port), or fix the key.'));
       }
       if (isLocalRateLimit(name, cfg) && !hasTokenBucket(cfg)) {
