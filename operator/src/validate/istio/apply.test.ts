@@ -142,6 +142,16 @@ for (const version of ['1.28.0', '1.31.0']) {
       assert.deepEqual(rulesOf(run(version, [envoyFilter('a', [strict])])), ['MW412']);
     });
 
+    it('ignores malformed objects instead of throwing', () => {
+      const junk = [
+        null, 42, { metadata: null }, { metadata: { name: 'x' }, spec: 'nope' },
+        { metadata: { name: 'y', namespace: 'default' }, spec: { configPatches: 'nope' } },
+        { metadata: { name: 'z', namespace: 'default' }, spec: { configPatches: [null, 1, { applyTo: 'HTTP_FILTER' }, { applyTo: 'NOPE', patch: { operation: 'ADD' } }, { applyTo: 'HTTP_FILTER', match: 'x', patch: { operation: 'ADD', value: lua() } }, { applyTo: 'CLUSTER', patch: { operation: 'MERGE', value: 7 } }] } },
+      ] as unknown as Parameters<typeof applyEnvoyFilters>[1];
+      const r = applyEnvoyFilters(loadBaseline(version, 'sidecar'), junk, sidecarProxy(version));
+      assert.ok(Array.isArray(r.findings));
+    });
+
     it('does not modify the baseline', () => {
       const b = loadBaseline(version, 'sidecar');
       const copy = JSON.stringify(b);

@@ -815,9 +815,14 @@ function anchorName(cp: ConfigPatch): Array<[string, string]> {
 function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], order: number[]): void {
   for (const fi of order) {
     const ef = efs[fi]!;
-    const cps = ef.spec?.configPatches ?? [];
-    cps.forEach((cp, pi) => {
-      if (!cp || !cp.patch || !cp.applyTo || !APPLY_TOS.has(cp.applyTo) || !cp.patch.operation) return;
+    const cps: unknown = ef.spec?.configPatches;
+    if (!Array.isArray(cps)) return;
+    (cps as ConfigPatch[]).forEach((cp, pi) => {
+      // Malformed patches are the schema layer's (MW1xx) business; istiod skips them too.
+      const plain = (v: unknown): boolean => isObject(v);
+      if (!plain(cp) || !plain(cp.patch) || typeof cp.applyTo !== 'string' || !APPLY_TOS.has(cp.applyTo) || typeof cp.patch?.operation !== 'string') return;
+      if (cp.match !== undefined && !plain(cp.match)) return;
+      if (!cp.patch) return;
       const path = `spec.configPatches[${pi}]`;
       const applyTo = cp.applyTo as ApplyTo;
       const origOp = cp.patch.operation as Operation;
@@ -964,7 +969,7 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
   const root = proxy.rootNamespace ?? 'istio-system';
   const attached: number[] = [];
   envoyFilters.forEach((ef, i) => {
-    if (ef && ef.metadata && attaches(ef, proxy, features)) attached.push(i);
+    if (isObject(ef) && isObject(ef.metadata) && (ef.spec === undefined || isObject(ef.spec)) && attaches(ef, proxy, features)) attached.push(i);
   });
   const order = orderFilters(envoyFilters, attached, root);
   const config = copyBaseline(baseline);
