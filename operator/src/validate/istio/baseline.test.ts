@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { instantiateBaseline, loadBaseline, loadBaselineTemplate } from './baseline.js';
+import { HCM_NAME, ROUTER_NAME } from './names.js';
+import type { JsonObject, XdsConfig } from './types.js';
+import { BASELINE_MINORS } from './versions.js';
+
+function hcms(c: XdsConfig): Array<{ listener: string; chain: string; hcm: JsonObject }> {
+  const out: Array<{ listener: string; chain: string; hcm: JsonObject }> = [];
+  for (const l of c.listeners) {
+    const chains = [...((l['filter_chains'] as JsonObject[]) ?? []), ...(l['default_filter_chain'] ? [l['default_filter_chain'] as JsonObject] : [])];
+    for (const fc of chains) {
+      for (const f of (fc['filters'] as JsonObject[]) ?? []) {
+        if (f['name'] === HCM_NAME) out.push({ listener: String(l['name']), chain: String(fc['name'] ?? ''), hcm: f['typed_config'] as JsonObject });
+      }
+    }
+  }
+  return out;
+}
+const names = (hcm: JsonObject) => (hcm['http_filters'] as JsonObject[]).map((h) => h['name']);
+
+for (const minor of BASELINE_MINORS) {
+  describe(`baseline ${minor}`, () => {
+    it('sidecar: istiod HTTP filter order, router last, inline inbound routes, RDS outbound', () => {
+      const c = loadBaseline(`${minor}.0`, 'sidecar');
+      assert.deepEqual(c.listeners.map((l) => l['name']), ['10.96.0.10_53', '0.0.0.0_9080', 'virtualOutbound', 'virtualInbound']);
+      const all = hcms(c);
+      for (const { hcm } of all) assert.equal(names(hcm).at(-1), ROUTER_NAME);
+      const inbound = all.filter((h) => h.chain === '0.0.0.0_8080');
+      assert.equal(inbound.length, 2, 'TLS and plaintext chains');
+      for (const { hcm } of inbound) {
+        assert.deepEqual(names(hcm), ['istio.metadata_exchange', 'envoy.filters.http.grpc_stats', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', ROUTER_NAME]);
+        const rc = hcm['route_config'] as JsonObject;
+        assert.equal(rc['name'], 'inbound|8080||');
+        assert.equal((rc['virtual_hosts'] as JsonObject[])[0]!['name'], 'inbound|http|9080');
+      }
+      const outbound = all.find((h) => h.listener === '0.0.0.0_9080')!;
+      assert.deepEqual(names(outbound.hcm), ['istio.metadata_exchange', 'envoy.filters.http.grpc_stats', 'istio.alpn', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', ROUTER_NAME]);
+      assert.equal((outbound.hcm['rds'] as JsonObject)['route_config_name'], '9080');
+      assert.deepEqual(c.routes.map((r) => r['name']), ['9080']);
+      const clusters = c.clusters.map((x) => String(x['name']));
+      assert.equal(new Set(clusters).size, clusters.length);
+      assert.ok(clusters.includes('inbound|8080||') && clusters.includes('InboundPassthroughCluster'));
+    });
+
+    it('gateway: container-port listener, RDS http.<port>, vhost <host>:<server port>', () => {
+      const c = loadBaseline(`${minor}.0`, 'gateway');
+      assert.deepEqual(c.listeners.map((l) => l['name']), ['0.0.0.0_8080']);
+      assert.deepEqual(c.routes.map((r) => r['name']), ['http.8080']);
+      assert.deepEqual((c.routes[0]!['virtual_hosts'] as JsonObject[]).map((v) => v['name']), ['bookinfo.example.com:80']);
+      assert.deepEqual(c.meta?.gatewayPortMap, { '8080': [80] });
+      assert.equal(names(hcms(c)[0]!.hcm).at(-1), ROUTER_NAME);
+    });
+  });
+}
+
+describe('instantiateBaseline', () => {
+  it('repeats inbound chains and clusters per port; TCP ports get tcp_proxy chains', () => {
+    const c = instantiateBaseline(loadBaselineTemplate('1.30.0', 'sidecar'), {
+      inbound: [
+        { servicePort: 80, targetPort: 3000, serviceHost: 'web.shop.svc.cluster.local' },
+        { servicePort: 9100, targetPort: 9100, protocol: 'tcp' },
+      ],
+    });
+    const vi = c.listeners.find((l) => l['name'] === 'virtualInbound')!;
+    const chainNames = (vi['filter_chains'] as JsonObject[]).map((fc) => fc['name']);
+    assert.equal(chainNames.filter((n) => n === '0.0.0.0_3000').length, 2);
+    assert.equal(chainNames.filter((n) => n === '0.0.0.0_9100').length, 3);
+    const tcp = (vi['filter_chains'] as JsonObject[]).find((fc) => fc['name'] === '0.0.0.0_9100')!;
+    assert.equal((tcp['filters'] as JsonObject[]).at(-1)!['name'], 'envoy.filters.network.tcp_proxy');
+    assert.equal(((tcp['filter_chain_match'] as JsonObject)['destination_port']), 9100);
+    const clusters = c.clusters.map((x) => x['name']);
+    assert.ok(clusters.includes('inbound|3000||') && clusters.includes('inbound|9100||'));
+  });
+
+  it('gateway servers sharing a container port share one listener and route config', () => {
+    const c = instantiateBaseline(loadBaselineTemplate('1.31.0', 'gateway'), {
+      gatewayServers: [
+        { servicePort: 80, targetPort: 8080, host: 'a.example.com' },
+        { servicePort: 8000, targetPort: 8080, host: 'b.example.com' },
+      ],
+    });
+    assert.equal(c.listeners.length, 1);
+    assert.deepEqual(c.meta?.gatewayPortMap, { '8080': [80, 8000] });
+  });
+
+  it('policy variants put ext_authz, jwt_authn and rbac after metadata exchange on inbound only', () => {
+    const c = loadBaseline('1.28.0', 'sidecar', { policies: { extAuthz: true, jwt: true, rbac: 'both' } });
+    const inbound = hcms(c).find((h) => h.chain === '0.0.0.0_8080')!;
+    assert.deepEqual(names(inbound.hcm).slice(0, 6), ['istio.metadata_exchange', 'envoy.filters.http.ext_authz', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.rbac', 'envoy.filters.http.grpc_stats']);
+    assert.ok(!names(hcms(c).find((h) => h.listener === '0.0.0.0_9080')!.hcm).includes('envoy.filters.http.rbac'));
+  });
+});
