@@ -89,6 +89,8 @@ interface FieldInfo {
   deprecated: boolean;
   rules: pgv.Rules | undefined;
   categories: readonly ExtensionCategory[] | undefined;
+  /** `null` is a value (google.protobuf.Value, NullValue), not "unset". */
+  nullable: boolean;
 }
 
 interface TypeInfo {
@@ -173,6 +175,9 @@ function typeInfo(type: protobuf.Type): TypeInfo {
       deprecated: fopts['deprecated'] === true,
       rules: rules && Object.keys(rules).length > 0 ? rules : undefined,
       categories: FIELD_CATEGORIES.get(`${fullName}.${f.name}`),
+      nullable:
+        (rt instanceof protobuf.Enum && rt.fullName === '.google.protobuf.NullValue') ||
+        (rt instanceof protobuf.Type && rt.fullName === '.google.protobuf.Value'),
     };
     if (fi.rules) needsValues = true;
     fi.oneof?.fields.push(fi);
@@ -415,9 +420,7 @@ class Decoder {
       }
       seen[fi.index] = key;
       // null leaves a field unset (except for google.protobuf.Value and NullValue).
-      if (v === null && !(fi.messageType && typeInfo(fi.messageType).wkt === 'value') && fi.enumType?.fullName !== '.google.protobuf.NullValue') {
-        continue;
-      }
+      if (v === null && !fi.nullable) continue;
       if (fi.oneof) {
         oneofSet ??= new Array(ti.oneofs.length);
         const other = oneofSet[fi.oneof.index];
@@ -537,7 +540,7 @@ class Decoder {
       const skip = (fi.rules?.['message'] as pgv.Rules | undefined)?.['skip'] === true;
       return this.message(fi.messageType, v, pgvOn && !skip);
     }
-    if (fi.enumType) return this.enumValue(fi.enumType, v);
+    if (fi.enumType) return this.enumValue(fi.enumType, v, fi.nullable);
     return this.scalar(fi.scalar ?? 'string', v);
   }
 
@@ -614,9 +617,8 @@ class Decoder {
     return INVALID;
   }
 
-  private enumValue(e: protobuf.Enum, v: unknown): Decoded {
-    const name = e.fullName.slice(1);
-    if (name === 'google.protobuf.NullValue') {
+  private enumValue(e: protobuf.Enum, v: unknown, isNull: boolean): Decoded {
+    if (isNull) {
       if (v === null || v === 'NULL_VALUE' || v === 0) return 0;
       return this.wrongType('null', v);
     }
@@ -627,7 +629,7 @@ class Decoder {
         const guess = names.find((x) => x.toLowerCase() === v.toLowerCase()) ?? closest(v, names);
         this.report(
           badValue,
-          `unknown value ${JSON.stringify(v)} for enum ${name}`,
+          `unknown value ${JSON.stringify(v)} for enum ${e.fullName.slice(1)}`,
           `${guess ? `did you mean "${guess}"? ` : ''}allowed: ${names.join(', ')}`,
         );
         return INVALID;
@@ -638,13 +640,13 @@ class Decoder {
     if (typeof v === 'number' && Number.isInteger(v)) {
       const vname = e.valuesById[v];
       if (vname === undefined) {
-        this.report(badValue, `${v} is not a value of enum ${name}`, `allowed: ${Object.entries(e.values).map(([k, n]) => `${k} (${n})`).join(', ')}`);
+        this.report(badValue, `${v} is not a value of enum ${e.fullName.slice(1)}`, `allowed: ${Object.entries(e.values).map(([k, n]) => `${k} (${n})`).join(', ')}`);
         return INVALID;
       }
       this.deprecatedEnum(e, vname);
       return v;
     }
-    return this.wrongType(`an enum value name of ${name}`, v);
+    return this.wrongType(`an enum value name of ${e.fullName.slice(1)}`, v);
   }
 
   private deprecatedEnum(e: protobuf.Enum, valueName: string): void {
@@ -759,7 +761,7 @@ class Decoder {
     }
     const type = this.resolveTypeUrl(url, '@type', cats);
     if (type === undefined) return INVALID;
-    const name = type.fullName.slice(1);
+    const name = typeInfo(type).fullName;
     if (TYPED_STRUCT_TYPES.includes(name)) {
       this.typedStruct(type, v, cats, pgvOn);
       return url;
@@ -799,7 +801,7 @@ class Decoder {
       return;
     }
     const target = this.resolveTypeUrl(inner, innerKey, cats);
-    const innerName = target ? target.fullName.slice(1) : inner.slice(inner.lastIndexOf('/') + 1);
+    const innerName = target ? typeInfo(target).fullName : inner.slice(inner.lastIndexOf('/') + 1);
     this.report(
       typedStructHides,
       `${tsName} wraps ${innerName}: istiod never checks what is inside, so mistakes surface only as Envoy NACKs`,
@@ -860,7 +862,7 @@ class Decoder {
       return undefined;
     }
     if (cats && cats.length > 0) {
-      const name2 = type.fullName.slice(1);
+      const name2 = typeInfo(type).fullName;
       if (!TYPED_STRUCT_TYPES.includes(name2)) {
         const cat = extensionCategory(name2);
         if (!cats.includes(cat)) this.categoryMismatch(name2, cat, cats, key);
@@ -1004,9 +1006,13 @@ class Decoder {
 
   /** Rules of one (non-repeated) value. */
   private singleRules(r: pgv.Rules, fi: FieldInfo, v: unknown, present: boolean): string[] {
-    for (const k of Object.keys(r)) {
+    let kinds = ruleKinds.get(r);
+    if (kinds === undefined) {
+      kinds = Object.keys(r).filter((k) => r[k] !== null && typeof r[k] === 'object');
+      ruleKinds.set(r, kinds);
+    }
+    for (const k of kinds) {
       const rr = r[k] as pgv.Rules;
-      if (rr === null || typeof rr !== 'object') continue;
       switch (k) {
         case 'string':
           return typeof v === 'string' ? pgv.checkString(rr, v) : [];
@@ -1046,6 +1052,8 @@ class Decoder {
     );
   }
 }
+
+const ruleKinds = new WeakMap<pgv.Rules, string[]>();
 
 function pascal(s: string): string {
   return s.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());

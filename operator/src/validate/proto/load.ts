@@ -83,6 +83,12 @@ export function protosDir(): string {
   if (protosDirOverride !== undefined) return protosDirOverride;
   const env = process.env['MESHWARDEN_PROTOS_DIR'];
   if (env) return env;
+  return (defaultDir ??= findDefaultDir());
+}
+
+let defaultDir: string | undefined;
+
+function findDefaultDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, '.tools', 'protos');
@@ -141,6 +147,7 @@ export function loadRoot(version: EnvoyVersion): protobuf.Root {
 /** Forgets loaded sets (tests). */
 export function clearProtoCache(): void {
   cache.clear();
+  defaultDir = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ export function isNumericRuleKind(k: string): boolean {
   return NUMERIC_KINDS.has(k);
 }
 
-const has = (o: Rules, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k) && o[k] !== undefined && o[k] !== null;
+function has(o: Rules, k: string): boolean {
+  return o[k] !== undefined && o[k] !== null && Object.prototype.hasOwnProperty.call(o, k);
+}
 
 function list(xs: unknown[], fmt: (x: unknown) => string = String): string {
   return `[${xs.map(fmt).join(', ')}]`;
@@ -58,6 +60,19 @@ const cmpNum = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
 /** Numeric rules (`int32`, `uint64`, `double`, ...) on a decoded number. */
 export function checkNumber(r: Rules, v: number): string[] {
   if (r['ignoreEmpty'] === true && v === 0) return [];
+  // Fast path for the common one-sided bounds (gt: 0, gte: 0, lte: N).
+  const gt = r['gt'];
+  const gte = r['gte'];
+  const lt = r['lt'];
+  const lte = r['lte'];
+  let n = 0;
+  for (const k in r) n++;
+  if (n === 1) {
+    if (typeof gt === 'number') return v > gt ? [] : [`value must be greater than ${gt}`];
+    if (typeof gte === 'number') return v >= gte ? [] : [`value must be greater than or equal to ${gte}`];
+    if (typeof lt === 'number') return v < lt ? [] : [`value must be less than ${lt}`];
+    if (typeof lte === 'number') return v <= lte ? [] : [`value must be less than or equal to ${lte}`];
+  }
   if (has(r, 'const') && v !== num(r['const'])) return [`value must equal ${num(r['const'])}`];
   const out = ranges(r, v, num, cmpNum, String);
   if (Array.isArray(r['in']) && r['in'].length > 0 && !r['in'].map(num).includes(v)) out.push(`value must be in list ${list(r['in'])}`);
