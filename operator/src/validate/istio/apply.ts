@@ -217,7 +217,25 @@ function insertAt<T>(arr: T[], pred: (e: T) => boolean, v: T, after: boolean): b
  * The relative operations shared by LISTENER_FILTER, NETWORK_FILTER and HTTP_FILTER
  * (ADD, INSERT_FIRST/BEFORE/AFTER, REPLACE, REMOVE); MERGE is handled by the caller afterwards.
  */
+let lastOpChanged = false;
+
 function relativeOp(
+  s: SimState,
+  lp: PatchWrapper,
+  arr: JsonObject[],
+  hasAnchor: boolean,
+  matches: (e: JsonObject) => boolean,
+  onRemoved?: (removed: JsonObject, replacement?: JsonObject) => void,
+): JsonObject[] {
+  const before = lp.applied;
+  lp.applied = false;
+  const out = relativeOpInner(s, lp, arr, hasAnchor, matches, onRemoved);
+  lastOpChanged = lp.applied;
+  lp.applied = lp.applied || before;
+  return out;
+}
+
+function relativeOpInner(
   s: SimState,
   lp: PatchWrapper,
   arr: JsonObject[],
@@ -353,7 +371,7 @@ function patchListenerFilters(s: SimState, ctx: PatchContext, lis: JsonObject): 
     }
     arr = relativeOp(s, lp, arr, hasListenerFilterMatch(lp), (e) => listenerFilterMatch(e, lp));
     lis['listener_filters'] = arr;
-    s.touched.set(lis, lp);
+    if (lastOpChanged) s.touched.set(lis, lp);
   }
 }
 
@@ -420,7 +438,7 @@ function patchNetworkFilters(s: SimState, ctx: PatchContext, lis: JsonObject, fc
     lp.reachedParent = true;
     if (lp.op === 'MERGE' || lp.op === 'MERGE_AND_REPLACE_LIST') continue;
     fc['filters'] = relativeOp(s, lp, objs(fc['filters']), hasNetworkFilterMatch(lp), (e) => networkFilterMatch(e, lp));
-    s.touched.set(fc, lp);
+    if (lastOpChanged) s.touched.set(fc, lp);
   }
   for (const f of objs(fc['filters'])) patchNetworkFilter(s, ctx, lis, fc, f);
 }
@@ -466,7 +484,7 @@ function patchHTTPFilters(s: SimState, ctx: PatchContext, lis: JsonObject, fc: J
     filters = relativeOp(s, lp, filters, hasHTTPFilterMatch(lp), (e) => httpFilterMatch(e, lp), (removed, repl) => {
       if (isRouter(removed) && !(repl && isRouter(repl))) s.routerRemovedBy.set(hcm, lp);
     });
-    s.touched.set(hcm, lp);
+    if (lastOpChanged) s.touched.set(hcm, lp);
   }
   for (const hf of filters) mergeHTTPFilter(s, ctx, lis, fc, filter, hf, hcm);
   hcm['http_filters'] = filters;
