@@ -33,6 +33,12 @@ describe('protoMerge (pkg/proto/merge semantics on JSON)', () => {
     assert.throws(() => mergeAnyWithAny({ '@type': 'A' }, { '@type': 'B' }), PatchPanic);
     assert.deepEqual(mergeAnyWithAny({ '@type': 'A', l: [1] }, { '@type': 'A', l: [2] }), { '@type': 'A', l: [1, 2] });
   });
+  it('keeps user-chosen map keys (Lua source_codes, RBAC policies)', () => {
+    assert.deepEqual(normalizeKeys({ sourceCodes: { myScript: { inlineString: 'x' } }, rules: { policies: { allowAdmins: {} } } }), {
+      source_codes: { myScript: { inline_string: 'x' } },
+      rules: { policies: { allowAdmins: {} } },
+    });
+  });
   it('normalizes lowerCamelCase field names, not map keys or Struct contents', () => {
     const v = normalizeKeys({
       typedPerFilterConfig: { 'envoy.filters.http.x': { '@type': 't', tokenBucket: { maxTokens: 1 } } },

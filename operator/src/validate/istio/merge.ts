@@ -29,10 +29,17 @@ const MAP_FIELDS = new Set([
   'typed_extension_protocol_options',
   'extension_protocol_options',
   'fields',
+  // maps inside common HTTP filter configs (Lua source_codes, jwt_authn providers/requirement_map,
+  // RBAC policies, ext_authz per-route context_extensions): user-chosen keys, kept verbatim
+  'source_codes',
+  'providers',
+  'requirement_map',
+  'policies',
+  'context_extensions',
 ]);
 
-/** Map fields whose values are Any messages (normalised recursively). */
-const MAP_OF_ANY = new Set(['typed_per_filter_config', 'typed_extension_protocol_options', 'typed_filter_metadata']);
+/** Maps whose values are free-form (Struct, string): kept verbatim. Values of the other maps are messages. */
+const MAP_OF_STRUCT = new Set(['filter_metadata', 'fields', 'context_extensions', 'per_filter_config', 'extension_protocol_options']);
 
 /** Oneof groups in the Envoy messages EnvoyFilters usually touch: setting one member clears the others. */
 const ONEOFS: string[][] = [
@@ -129,7 +136,7 @@ export function normalizeKeys(v: Json): Json {
     const k = k0 !== '@type' && CAMEL.test(k0) ? snake(k0) : k0;
     if (MAP_FIELDS.has(k) && isObject(val)) {
       const m: JsonObject = {};
-      for (const [mk, mv] of Object.entries(val)) m[mk] = MAP_OF_ANY.has(k) ? normalizeKeys(mv) : clone(mv);
+      for (const [mk, mv] of Object.entries(val)) m[mk] = MAP_OF_STRUCT.has(k) ? clone(mv) : normalizeKeys(mv);
       out[k] = m;
     } else if (typedStruct && k === 'value') {
       out[k] = clone(val);
