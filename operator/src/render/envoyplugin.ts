@@ -13,7 +13,7 @@ import { defineRule, type Finding } from '../validate/rule.js';
 import type { RenderContext } from './context.js';
 import { envoyFilter, generatedMetadata } from './objects.js';
 import { insertBeforeRouter, perFilterConfigPatch, proxyContext, type PatchScope } from './patches.js';
-import type { RenderResult } from './result.js';
+import { Origins, type RenderResult } from './result.js';
 import { inboundPorts, resolveTarget, type ResolvedTarget } from './target.js';
 import { fillTemplate } from './templates.js';
 import { perRouteType } from './per-route-types.js';
@@ -52,20 +52,21 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
   const findings: Finding[] = [];
   const { resolved, findings: targetFindings } = resolveTarget(ep.spec.target, ep.spec.subset, ns, ctx, 'spec.target');
   findings.push(...targetFindings);
-  if (!resolved) return { objects: [], findings, effective: [] };
+  if (!resolved) return { objects: [], findings, effective: [], origins: new Origins() };
 
   const { filterScopes, routeScopes } = pluginScopes(ep, resolved, ns, ctx, findings);
   const plugins = ep.spec.plugins ?? [];
   findings.push(...checkOrder(plugins));
 
-  const patches: unknown[] = [];
+  const origins = new Origins();
+  const patches: object[] = [];
   const objects: K8sObject[] = [];
   const wasmCount = plugins.filter((p) => p.wasm).length;
   let wasmIndex = 0;
   plugins.forEach((plugin, i) => {
     const path = `spec.plugins[${i}]`;
     if (plugin.wasm) {
-      objects.push(wasmPlugin(ep, plugin, resolved, routeScopes ?? filterScopes, (wasmCount - wasmIndex++) * 10));
+      objects.push(origins.note(wasmPlugin(ep, plugin, resolved, routeScopes ?? filterScopes, (wasmCount - wasmIndex++) * 10), `${path}.wasm`));
       return;
     }
     const filterName = `meshwarden.${ns}.${name}.${plugin.name}`;
@@ -75,26 +76,26 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
     // A filter limited to some routes (or to some gateway server ports) is listed disabled
     // and enabled by a FilterConfig on those routes; `config: {}` enables it with its
     // listener-level config (docs/envoy-semantics.md §8).
-    const enabledBy: Array<{ scope: PatchScope; where: RouteScope; config: unknown }> = [];
+    const enabledBy: Array<{ scope: PatchScope; where: RouteScope; config: unknown; path: string }> = [];
     for (const scope of routeScopes ?? filterScopes) {
       plugin.routes?.forEach((route, r) => {
-        enabledBy.push({ scope, where: route, config: routeConfig(plugin, route, `${path}.routes[${r}].config`, findings) ?? {} });
+        enabledBy.push({ scope, where: route, config: routeConfig(plugin, route, `${path}.routes[${r}].config`, findings) ?? {}, path: `${path}.routes[${r}]` });
       });
-      if (!plugin.routes && routeScopes) enabledBy.push({ scope, where: {}, config: {} });
+      if (!plugin.routes && routeScopes) enabledBy.push({ scope, where: {}, config: {}, path });
     }
     const filter: Record<string, unknown> = { name: filterName, typed_config: typedConfig };
     if (enabledBy.length > 0) filter.disabled = true;
-    for (const scope of filterScopes) patches.push(insertBeforeRouter(scope, filter));
-    for (const { scope, where, config } of enabledBy) {
-      patches.push(perFilterConfigPatch(scope, where, filterName, fillTemplate('route-filter-enable', { config })));
+    for (const scope of filterScopes) patches.push(origins.note(insertBeforeRouter(scope, filter) as object, path));
+    for (const { scope, where, config, path: wherePath } of enabledBy) {
+      patches.push(origins.note(perFilterConfigPatch(scope, where, filterName, fillTemplate('route-filter-enable', { config })) as object, wherePath));
     }
   });
-  patches.push(...(ep.spec.patches ?? []));
+  (ep.spec.patches ?? []).forEach((p, j) => patches.push(origins.note(p, `spec.patches[${j}]`)));
 
   if (patches.length > 0) {
     objects.unshift(envoyFilter(generatedMetadata(ep, pluginFilterObjectName(name)), resolved.selector, ep.spec.priority ?? defaultPluginPriority, patches));
   }
-  return { objects, findings, effective: [] };
+  return { objects, findings, effective: [], origins };
 }
 
 /**

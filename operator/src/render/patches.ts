@@ -36,8 +36,8 @@ export function gatewayInstall(port: number | undefined, scoped: boolean): Insta
   return port === undefined && !scoped ? { filter } : { filter, route: { context: 'GATEWAY', port } };
 }
 
-export function insertBeforeRouter(scope: PatchScope, filter: unknown): unknown {
-  return fillTemplate('insert-before-router', { context: scope.context, port: scope.port, filter });
+export function insertBeforeRouter(scope: PatchScope, filter: unknown): object {
+  return fillTemplate('insert-before-router', { context: scope.context, port: scope.port, filter }) as object;
 }
 
 /** Istio names outbound and gateway virtual hosts `<host>:<port>`. */
@@ -52,7 +52,7 @@ export function perFilterConfigPatch(
   where: { host?: string; route?: string },
   filterName: string,
   config: unknown,
-): unknown {
+): object {
   const name = virtualHostName(scope, where.host);
   const vhost: Record<string, unknown> = {};
   if (name !== undefined) vhost.name = name;
@@ -63,5 +63,5 @@ export function perFilterConfigPatch(
     port: scope.port,
     vhost: Object.keys(vhost).length > 0 ? vhost : undefined,
     typedPerFilterConfig: { [filterName]: config },
-  });
+  }) as object;
 }

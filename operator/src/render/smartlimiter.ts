@@ -20,7 +20,7 @@ import { durationMs, formatDuration, podBucket, protoDuration, rlsUnit, tokenBuc
 import { descriptorTree, formatRlsConfig, rlsConfigKey, type RlsLeaf } from './rls.js';
 import { inboundPorts, resolveTarget, type ResolvedTarget } from './target.js';
 import { fillTemplate } from './templates.js';
-import type { RenderResult } from './result.js';
+import { Origins, type RenderResult } from './result.js';
 import { gatewayInstall, insertBeforeRouter, perFilterConfigPatch, proxyContext, type Install, type PatchScope } from './patches.js';
 
 export const noRateLimitService = defineRule({
@@ -61,10 +61,11 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
   const findings: Finding[] = [];
   const { resolved, findings: targetFindings } = resolveTarget(sl.spec.target, sl.spec.subset, ns, ctx, 'spec.target');
   findings.push(...targetFindings);
-  if (!resolved) return { objects: [], findings, effective: [] };
+  if (!resolved) return { objects: [], findings, effective: [], origins: new Origins() };
 
   const replicas = replicaCount(sl, resolved, ns, ctx, findings);
-  const patches: unknown[] = [];
+  const origins = new Origins();
+  const patches: object[] = [];
   const bodies = new Map<string, { body: string; status: number; path: string; scope: PatchScope }>();
   const rlsLeaves: RlsLeaf[] = [];
   const effective: EffectiveLimit[] = [];
@@ -87,9 +88,9 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
       const rateLimits = variants.map((v) => ({ actions: v.actions }));
       for (const install of installs) {
         const config = globalFilterConfig(limit, rls, install.route ? undefined : rateLimits);
-        patches.push(insertBeforeRouter(install.filter, { name: filterName, typed_config: config }));
+        patches.push(origins.note(insertBeforeRouter(install.filter, { name: filterName, typed_config: config }), path));
         if (install.route) {
-          patches.push(perFilterConfigPatch(install.route, limit, filterName, fillTemplate('global-ratelimit-route', { rateLimits })));
+          patches.push(origins.note(perFilterConfigPatch(install.route, limit, filterName, fillTemplate('global-ratelimit-route', { rateLimits })), path));
         }
       }
       for (const v of variants) {
@@ -101,8 +102,8 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
       const config = localFilterConfig(limit, statPrefix, tokenBucketJson(bucket));
       for (const install of installs) {
         const typedConfig = install.route ? fillTemplate('local-ratelimit-passthrough', { statPrefix }) : config;
-        patches.push(insertBeforeRouter(install.filter, { name: filterName, typed_config: typedConfig }));
-        if (install.route) patches.push(perFilterConfigPatch(install.route, limit, filterName, config));
+        patches.push(origins.note(insertBeforeRouter(install.filter, { name: filterName, typed_config: typedConfig }), path));
+        if (install.route) patches.push(origins.note(perFilterConfigPatch(install.route, limit, filterName, config), path));
       }
       effective.push({
         limit: limit.name,
@@ -127,8 +128,8 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
     }
   });
 
-  for (const { body, status, scope } of bodies.values()) {
-    patches.push(fillTemplate('local-reply-body', { context: scope.context, port: scope.port, status, body }));
+  for (const { body, status, scope, path } of bodies.values()) {
+    patches.push(origins.note(fillTemplate('local-reply-body', { context: scope.context, port: scope.port, status, body }) as object, path));
   }
 
   const objects: K8sObject[] = [];
@@ -137,8 +138,8 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
       envoyFilter(generatedMetadata(sl, limiterObjectName(name)), resolved.selector, sl.spec.priority ?? defaultLimiterPriority, patches),
     );
   }
-  if (rls && rlsLeaves.length > 0) objects.push(rlsConfigMap(sl, rls, rlsLeaves));
-  return { objects, findings, effective };
+  if (rls && rlsLeaves.length > 0) objects.push(origins.note(rlsConfigMap(sl, rls, rlsLeaves), 'spec.rateLimitService'));
+  return { objects, findings, effective, origins };
 }
 
 function replicaCount(sl: SmartLimiter, resolved: ResolvedTarget, ns: string, ctx: RenderContext, findings: Finding[]): number {
