@@ -1,15 +1,18 @@
 /**
  * The verdict on one object, shared by the controller, the admission webhook and the
  * CLI so all three always agree: schema (with the CRD's CEL rules), then rendering,
- * then the validator over what was rendered.
+ * then the validator over what was rendered. Istio EnvoyFilters and WasmPlugins go
+ * straight to the validator.
  */
 import type { EffectiveLimit } from './api/types.gen.js';
 import type { Diagnostic } from './diagnostics.js';
 import { isK8sObject, refOf, type K8sObject } from './k8s-object.js';
 import { render, type MeshwardenResource } from './render/index.js';
 import type { RenderContext } from './render/context.js';
+import type { Origins } from './render/result.js';
 import { defineRule, type Finding } from './validate/rule.js';
 import { checkSchema, isMeshwardenKind } from './validate/schema.js';
+import { isIstioValidatedKind, supportedIstioVersions, validateIstioObject, type ValidationContext } from './validate/index.js';
 
 export const notAnObject = defineRule({
   code: 'MW100',
@@ -19,6 +22,9 @@ export const notAnObject = defineRule({
   source: 'https://kubernetes.io/docs/concepts/overview/working-with-objects/#required-fields',
 });
 
+/** Everything known about the cluster (or the input): render facts plus the other Istio objects. */
+export type EvaluationContext = RenderContext & Partial<Omit<ValidationContext, 'pods'>>;
+
 export interface Verdict {
   diagnostics: Diagnostic[];
   /** Objects rendered from a SmartLimiter or EnvoyPlugin (empty for other kinds or on schema errors). */
@@ -26,19 +32,56 @@ export interface Verdict {
   effective: EffectiveLimit[];
 }
 
-export function evaluate(value: unknown, ctx: RenderContext): Verdict {
+const empty: Verdict = { diagnostics: [], rendered: [], effective: [] };
+
+export function evaluate(value: unknown, ctx: EvaluationContext): Verdict {
   if (!isK8sObject(value)) {
     const diag: Diagnostic = { ...notAnObject.finding('', 'not a Kubernetes object', 'add apiVersion and kind'), object: { kind: 'Unknown', name: '' } };
-    return { diagnostics: [diag], rendered: [], effective: [] };
+    return { ...empty, diagnostics: [diag] };
   }
   const object = refOf(value);
   const attach = (findings: Finding[]): Diagnostic[] => findings.map((f) => ({ ...f, object }));
-  if (!isMeshwardenKind(value)) return { diagnostics: [], rendered: [], effective: [] };
+  const vctx: ValidationContext = {
+    istioVersions: ctx.istioVersions ?? supportedIstioVersions,
+    envoyFilters: ctx.envoyFilters ?? [],
+    wasmPlugins: ctx.wasmPlugins ?? [],
+    pods: ctx.pods,
+  };
+  if (isIstioValidatedKind(value)) return { ...empty, diagnostics: attach(validateIstioObject(value, vctx)) };
+  if (!isMeshwardenKind(value)) return empty;
 
   const schemaFindings = checkSchema(value);
-  if (schemaFindings.some((f) => f.severity === 'error')) return { diagnostics: attach(schemaFindings), rendered: [], effective: [] };
+  if (schemaFindings.some((f) => f.severity === 'error')) return { ...empty, diagnostics: attach(schemaFindings) };
 
   const result = render(value as unknown as MeshwardenResource, ctx);
-  return { diagnostics: attach([...schemaFindings, ...result.findings]), rendered: result.objects, effective: result.effective };
+  const generated = validateRendered(result.objects, result.origins, vctx);
+  return { diagnostics: attach([...schemaFindings, ...result.findings, ...generated]), rendered: result.objects, effective: result.effective };
 }
 
+/**
+ * Validates what a resource rendered, as istiod will see it next to everything else,
+ * and reports each finding at the resource field that produced the offending part.
+ */
+function validateRendered(objects: K8sObject[], origins: Origins, vctx: ValidationContext): Finding[] {
+  const istio = objects.filter(isIstioValidatedKind);
+  const ctx: ValidationContext = {
+    ...vctx,
+    envoyFilters: [...vctx.envoyFilters, ...istio.filter((o) => o.kind === 'EnvoyFilter')],
+    wasmPlugins: [...vctx.wasmPlugins, ...istio.filter((o) => o.kind === 'WasmPlugin')],
+  };
+  return istio.flatMap((obj) =>
+    validateIstioObject(obj, ctx)
+      .filter((f) => !knownByConstruction.has(f.rule))
+      .map((f) => ({
+      ...f,
+      path: origins.resolve(obj, f.path) ?? 'spec',
+      message: `generated ${obj.kind} ${obj.metadata.name}, ${f.path}: ${f.message}`,
+      })),
+  );
+}
+
+/**
+ * Rules that warn about what only a hand-written object can get wrong. MW528: the
+ * renderer always matches WasmPlugins on container ports, never Service ports.
+ */
+const knownByConstruction = new Set(['MW528']);

@@ -1,0 +1,164 @@
+/**
+ * The validator for Istio objects — EnvoyFilter (networking.istio.io/v1alpha3) and
+ * WasmPlugin (extensions.istio.io/v1alpha1), hand-written or generated — across every
+ * target Istio version. Each layer is a module of its own; this file only decides what
+ * each layer sees and merges their findings.
+ */
+import type { K8sObject } from '../k8s-object.js';
+import { joinPath, type Finding } from './rule.js';
+import { checkPatchValue, ISTIO_TO_ENVOY } from './proto/index.js';
+import { checkEnvoyFilterPatches } from './istio/index.js';
+import type { EnvoyFilterObject } from './istio/index.js';
+import { checkLua, checkProxyVersion, checkRegex, checkWasmPlugin, checkWasmOrdering } from './syntax/index.js';
+import type { WasmPluginSpec } from './syntax/index.js';
+import { regexes, typedConfigs } from './walk.js';
+import { checkEnvoyFilterCross } from './cross/index.js';
+import type { Pod } from '../render/context.js';
+
+/** Istio minors meshwarden supports, and so validates against by default. */
+export const supportedIstioVersions = ['1.28', '1.29', '1.30', '1.31'] as const;
+
+export interface ValidationContext {
+  /** Target Istio versions (`1.28` or `1.28.2`). */
+  istioVersions: readonly string[];
+  /** The other EnvoyFilters of the input or cluster: istiod applies them together. */
+  envoyFilters: readonly K8sObject[];
+  /** The other WasmPlugins of the input or cluster, for ordering. */
+  wasmPlugins: readonly K8sObject[];
+  /** The pods of the input or cluster; selectors are judged only in namespaces with known pods. */
+  pods: readonly Pod[];
+}
+
+export function isIstioValidatedKind(obj: { apiVersion?: string; kind?: string }): boolean {
+  return (
+    (obj.kind === 'EnvoyFilter' && /^networking\.istio\.io\//.test(obj.apiVersion ?? '')) ||
+    (obj.kind === 'WasmPlugin' && /^extensions\.istio\.io\//.test(obj.apiVersion ?? ''))
+  );
+}
+
+const minorOf = (v: string) => v.split('.').slice(0, 2).join('.');
+
+/** The other objects of a kind: a previous copy of `obj` (same namespace and name) is replaced, not kept. */
+function others<T extends { metadata: { name?: string; namespace?: string } }>(all: readonly T[], obj: { metadata: { name?: string; namespace?: string } }): T[] {
+  const ns = (o: { metadata: { namespace?: string } }) => o.metadata.namespace ?? 'default';
+  return all.filter((o) => !(o.metadata.name === obj.metadata.name && ns(o) === ns(obj)));
+}
+
+export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Finding[] {
+  return obj.kind === 'EnvoyFilter' ? validateEnvoyFilter(obj as unknown as EnvoyFilterObject, ctx) : validateWasmPlugin(obj, ctx);
+}
+
+interface Patch {
+  applyTo?: string;
+  match?: { proxy?: { proxyVersion?: string } };
+  patch?: { operation?: string; value?: unknown };
+}
+
+function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Finding[] {
+  const patches = (ef.spec?.configPatches ?? []) as Patch[];
+  const findings: Finding[] = [];
+
+  // Version-independent: Lua sources, RE2 patterns, proxyVersion.
+  patches.forEach((p, i) => {
+    const base = `spec.configPatches[${i}]`;
+    if (typeof p.match?.proxy?.proxyVersion === 'string') {
+      findings.push(...checkProxyVersion(p.match.proxy.proxyVersion, { path: `${base}.match.proxy.proxyVersion` }));
+    }
+    const value = p.patch?.value;
+    if (value === undefined) return;
+    const valuePath = `${base}.patch.value`;
+    for (const { typeName, config, path } of typedConfigs(value)) {
+      for (const [field, code] of luaSources(typeName, config)) {
+        findings.push(...checkLua(code, { path: joinPath(joinPath(valuePath, path), field) }));
+      }
+    }
+    for (const { regex, path } of regexes(value)) findings.push(...checkRegex(regex, { path: joinPath(valuePath, path) }));
+  });
+
+  // Per Envoy version: the strict decode against that version's protos.
+  const perVersion = new Map<string, Finding[]>();
+  for (const minor of new Set(ctx.istioVersions.map(minorOf))) {
+    const envoy = ISTIO_TO_ENVOY[minor];
+    if (envoy === undefined) continue;
+    const versionFindings: Finding[] = [];
+    patches.forEach((p, i) => {
+      if (typeof p.applyTo !== 'string') return;
+      const valuePath = `spec.configPatches[${i}].patch.value`;
+      const options = p.patch?.operation !== undefined ? { operation: p.patch.operation } : {};
+      for (const f of checkPatchValue(p.applyTo, p.patch?.value, envoy, options)) versionFindings.push({ ...f, path: joinPath(valuePath, f.path) });
+    });
+    perVersion.set(minor, versionFindings);
+  }
+  findings.push(...mergeVersions(perVersion));
+
+  // The patches applied to the baselines istiod generates, with the other EnvoyFilters.
+  findings.push(
+    ...checkEnvoyFilterPatches(ef, {
+      istioVersions: ctx.istioVersions.map((v) => (v.split('.').length === 2 ? `${v}.0` : v)),
+      otherEnvoyFilters: others(ctx.envoyFilters as unknown as EnvoyFilterObject[], ef),
+    }),
+  );
+  findings.push(...checkEnvoyFilterCross(ef as unknown as K8sObject, { pods: ctx.pods, envoyFilters: ctx.envoyFilters }));
+  return dedupe(findings);
+}
+
+/** The Lua sources of a Lua filter or per-route config, with their field paths. */
+function luaSources(typeName: string, config: Record<string, unknown>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const inline = (v: unknown) => (v as { inline_string?: unknown; inlineString?: unknown } | undefined);
+  const add = (path: string, v: unknown) => {
+    if (typeof v === 'string') out.push([path, v]);
+  };
+  if (typeName === 'envoy.extensions.filters.http.lua.v3.Lua') {
+    add('inline_code', config.inline_code ?? config.inlineCode);
+    const dsc = inline(config.default_source_code ?? config.defaultSourceCode);
+    add('default_source_code.inline_string', dsc?.inline_string ?? dsc?.inlineString);
+    const sources = (config.source_codes ?? config.sourceCodes) as Record<string, unknown> | undefined;
+    for (const [name, src] of Object.entries(sources ?? {})) add(`source_codes[${JSON.stringify(name)}].inline_string`, inline(src)?.inline_string ?? inline(src)?.inlineString);
+  } else if (typeName === 'envoy.extensions.filters.http.lua.v3.LuaPerRoute') {
+    const sc = inline(config.source_code ?? config.sourceCode);
+    add('source_code.inline_string', sc?.inline_string ?? sc?.inlineString);
+  }
+  return out;
+}
+
+function validateWasmPlugin(wp: K8sObject, ctx: ValidationContext): Finding[] {
+  const spec = (wp.spec ?? {}) as WasmPluginSpec;
+  const findings = checkWasmPlugin(spec).map((f) => ({ ...f, path: joinPath('spec', f.path) }));
+  const all = [...others(ctx.wasmPlugins, wp), wp];
+  const self = all.length - 1;
+  const refs = all.map((o) => ({ name: o.metadata.name ?? '', namespace: o.metadata.namespace ?? 'default', spec: (o.spec ?? {}) as WasmPluginSpec }));
+  for (const { index, finding } of checkWasmOrdering(refs)) if (index === self) findings.push(finding);
+  return dedupe(findings);
+}
+
+/**
+ * Findings every version agrees on are reported once; the others say which versions
+ * they concern.
+ */
+function mergeVersions(perVersion: Map<string, Finding[]>): Finding[] {
+  const versions = [...perVersion.keys()];
+  const byKey = new Map<string, { finding: Finding; versions: string[] }>();
+  for (const [version, findings] of perVersion) {
+    for (const f of findings) {
+      const key = `${f.rule}\u0000${f.path}\u0000${f.message}`;
+      const entry = byKey.get(key);
+      if (entry) {
+        if (!entry.versions.includes(version)) entry.versions.push(version);
+      } else byKey.set(key, { finding: f, versions: [version] });
+    }
+  }
+  return [...byKey.values()].map(({ finding, versions: vs }) =>
+    vs.length === versions.length ? finding : { ...finding, message: `${finding.message} (Istio ${vs.join(', ')})` },
+  );
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.rule}\u0000${f.path}\u0000${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
