@@ -1,9 +1,10 @@
 /** Cluster facts found in the CLI's input: Services and Pods feed target resolution and `average`. */
 import type { LoadedObject } from '../yaml/documents.js';
-import type { Pod, RenderContext, Service } from '../render/context.js';
+import type { Pod, Service } from '../render/context.js';
+import type { EvaluationContext } from '../evaluate.js';
 import { isK8sObject } from '../k8s-object.js';
 
-export function contextFromInputs(objects: LoadedObject[], extra: Partial<RenderContext> = {}): RenderContext {
+export function contextFromInputs(objects: LoadedObject[], extra: Partial<EvaluationContext> = {}): EvaluationContext {
   const services: Service[] = [];
   const pods: Pod[] = [];
   for (const { value } of objects) {

@@ -7,9 +7,14 @@ import { toYaml } from '../yaml/emit.js';
 import { atLeast, type Diagnostic } from '../diagnostics.js';
 import { evaluate } from '../evaluate.js';
 import { allRules } from '../validate/rule.js';
+import { rulesMarkdown } from '../validate/catalogue.js';
 import { contextFromInputs } from './facts.js';
 import { readInputs } from './inputs.js';
 import { formatJson, formatText } from './report.js';
+import { formatGithub, formatJunit, formatSarif, type LintedObject } from './formats.js';
+import { isK8sObject, refOf, type K8sObject } from '../k8s-object.js';
+import { supportedIstioVersions } from '../validate/index.js';
+import { version } from '../version.js';
 import type { RateLimitService } from '../api/types.gen.js';
 import type { LoadedObject } from '../yaml/documents.js';
 import { parsePath } from '../diagnostics.js';
@@ -34,10 +39,12 @@ Commands:
         Print the EnvoyFilter, WasmPlugin and ConfigMap objects generated from the
         SmartLimiter and EnvoyPlugin resources in the input, as a YAML stream.
         Services and Pods in the input resolve targets and replica counts.
-  lint [--fail-on error|warning] [-o text|json] PATH...|-
-        Validate manifests (files, directories, or - for stdin) and report findings
+  lint [--istio-version V]... [--fail-on error|warning] [-o text|json|sarif|junit|github]
+       [--suppress CODE[=NAMESPACE/NAME]]... PATH...|-
+        Validate manifests (files, directories, or - for stdin) against each Istio
+        version (default: every supported one, 1.28 to 1.31) and report findings
         with file:line:col.
-  rules [-o text|json]
+  rules [-o text|json|markdown]
         List the validator's rules.
 
 Exit codes: 0 ok, 1 findings or invalid input, 2 usage, I/O or YAML errors.`;
@@ -83,6 +90,8 @@ async function inputsOf(positionals: string[], io: Io): Promise<LoadedObject[] |
 /** Evaluates every object and attaches file:line:col to each diagnostic. */
 function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1]) {
   const ctx = contextFromInputs(objects, extra);
+  ctx.envoyFilters = objects.map((o) => o.value).filter((v): v is K8sObject => isK8sObject(v) && v.kind === 'EnvoyFilter');
+  ctx.wasmPlugins = objects.map((o) => o.value).filter((v): v is K8sObject => isK8sObject(v) && v.kind === 'WasmPlugin');
   return objects.map((o) => {
     const verdict = evaluate(o.value, ctx);
     const diagnostics: Diagnostic[] = verdict.diagnostics.map((d) => ({
@@ -124,29 +133,75 @@ function parseRateLimitService(text: string): RateLimitService {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
+const outputs = ['text', 'json', 'sarif', 'junit', 'github'] as const;
+
 async function lintCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'fail-on': { type: 'string', default: 'error' }, output: { type: 'string', short: 'o', default: 'text' } },
+    options: {
+      'fail-on': { type: 'string', default: 'error' },
+      output: { type: 'string', short: 'o', default: 'text' },
+      'istio-version': { type: 'string', multiple: true },
+      suppress: { type: 'string', multiple: true },
+    },
   });
   const failOn = values['fail-on'];
   if (failOn !== 'error' && failOn !== 'warning') throw new UsageError(`--fail-on must be error or warning, not "${failOn}"`);
-  const output = values.output;
-  if (output !== 'text' && output !== 'json') throw new UsageError(`-o must be text or json, not "${output}"`);
+  const output = values.output as (typeof outputs)[number];
+  if (!outputs.includes(output)) throw new UsageError(`-o must be one of ${outputs.join(', ')}, not "${output}"`);
+  const istioVersions = values['istio-version'] ?? [...supportedIstioVersions];
+  for (const v of istioVersions) {
+    if (!supportedIstioVersions.includes(v.split('.').slice(0, 2).join('.') as (typeof supportedIstioVersions)[number]) || !/^\d+\.\d+(\.\d+)?$/.test(v)) {
+      throw new UsageError(`--istio-version must be one of ${supportedIstioVersions.join(', ')} (optionally with a patch number), not "${v}"`);
+    }
+  }
+  const suppressed = (values.suppress ?? []).map(parseSuppression);
   const objects = await inputsOf(positionals, io);
   if (!objects) return exitUsage;
 
-  const diagnostics = evaluateAll(objects, {}).flatMap((r) => r.diagnostics);
-  if (output === 'json') io.stdout(formatJson(diagnostics) + '\n');
-  else if (diagnostics.length > 0) io.stdout(formatText(diagnostics) + '\n');
-  return diagnostics.some((d) => atLeast(d, failOn)) ? exitFindings : exitOk;
+  const results = evaluateAll(objects, { istioVersions });
+  const linted: LintedObject[] = objects.map((o, i) => {
+    const ref = refOf(isK8sObject(o.value) ? o.value : { kind: 'Unknown' });
+    const diagnostics = results[i]!.diagnostics.filter((d) => !suppressed.some((s) => s(d)));
+    return { file: o.file, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), diagnostics };
+  });
+  const diagnostics = linted.flatMap((o) => o.diagnostics);
+  const code = diagnostics.some((d) => atLeast(d, failOn)) ? exitFindings : exitOk;
+  switch (output) {
+    case 'json':
+      io.stdout(formatJson(diagnostics) + '\n');
+      break;
+    case 'sarif':
+      io.stdout(formatSarif(diagnostics, allRules(), version, code) + '\n');
+      break;
+    case 'junit':
+      io.stdout(formatJunit(linted, failOn) + '\n');
+      break;
+    case 'github':
+      if (diagnostics.length > 0) io.stdout(formatGithub(diagnostics) + '\n');
+      break;
+    default:
+      if (diagnostics.length > 0) io.stdout(formatText(diagnostics) + '\n');
+  }
+  return code;
+}
+
+/** `MW203` suppresses a rule everywhere; `MW203=ns/name` for one object (`*` for any part). */
+function parseSuppression(text: string): (d: Diagnostic) => boolean {
+  const m = /^(MW\d{3})(?:=([^/\s]+)\/([^/\s]+))?$/.exec(text);
+  if (!m) throw new UsageError(`--suppress takes CODE or CODE=namespace/name (e.g. MW203=shop/api), not "${text}"`);
+  const [, rule, ns, name] = m;
+  const matches = (want: string | undefined, have: string | undefined) => want === undefined || want === '*' || want === (have ?? 'default');
+  return (d) => d.rule === rule && matches(ns, d.object.namespace) && matches(name, d.object.name);
 }
 
 function rulesCommand(args: string[], io: Io): number {
   const { values } = parseArgs({ args, options: { output: { type: 'string', short: 'o', default: 'text' } } });
   const rules = allRules();
   if (values.output === 'json') io.stdout(JSON.stringify(rules, null, 2) + '\n');
-  else io.stdout(rules.map((r) => `${r.code}  ${r.severity.padEnd(7)}  ${r.title}`).join('\n') + '\n');
+  else if (values.output === 'markdown') io.stdout(rulesMarkdown());
+  else if (values.output === 'text') io.stdout(rules.map((r) => `${r.code}  ${r.severity.padEnd(7)}  ${r.title}`).join('\n') + '\n');
+  else throw new UsageError(`-o must be text, json or markdown, not "${values.output}"`);
   return exitOk;
 }
