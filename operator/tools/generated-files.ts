@@ -5,6 +5,8 @@
 import { compile } from 'json-schema-to-typescript';
 import { toYaml } from '../src/yaml/emit.js';
 import { crdFor, group, kinds } from '../src/api/crd.js';
+import { rulesMarkdown } from '../src/validate/catalogue.js';
+import { referenceMarkdown } from '../src/api/reference.js';
 import { schemaDir } from '../src/api/schema-files.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,8 @@ export async function generatedFiles(): Promise<Map<string, string>> {
     files.set(`crds/${group}_${info.plural}.yaml`, banner(`schemas/${info.file}`) + toYaml(crd));
   }
   files.set('operator/src/api/types.gen.ts', await typesSource());
+  files.set('docs/rules.md', rulesMarkdown());
+  files.set('docs/reference.md', referenceMarkdown());
   return files;
 }
 

@@ -41,7 +41,7 @@ export interface Target {
     matchLabels: Labels;
   };
   /**
-   * Istio gateway pods in this namespace (EnvoyFilter context GATEWAY); ports are the gateway's listener (container) ports.
+   * Istio gateway pods in this namespace (EnvoyFilter context GATEWAY); ports are Gateway server ports, e.g. 80.
    */
   gateway?: {
     selector: Labels;
