@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/node-deps.sh
+bash scripts/build-protosets.sh     # Envoy API descriptor sets per Envoy version (cached in .tools/)
 
 echo "==> typecheck"
 npx tsc -p tsconfig.json --noEmit
