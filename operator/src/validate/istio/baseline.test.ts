@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { instantiateBaseline, loadBaseline, loadBaselineTemplate } from './baseline.js';
+import { baselineFromConfigDump, instantiateBaseline, loadBaseline, loadBaselineTemplate } from './baseline.js';
 import { HCM_NAME, ROUTER_NAME } from './names.js';
 import type { JsonObject, XdsConfig } from './types.js';
 import { BASELINE_MINORS } from './versions.js';
@@ -89,5 +89,24 @@ describe('instantiateBaseline', () => {
     const inbound = hcms(c).find((h) => h.chain === '0.0.0.0_8080')!;
     assert.deepEqual(names(inbound.hcm).slice(0, 6), ['istio.metadata_exchange', 'envoy.filters.http.ext_authz', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.rbac', 'envoy.filters.http.grpc_stats']);
     assert.ok(!names(hcms(c).find((h) => h.listener === '0.0.0.0_9080')!.hcm).includes('envoy.filters.http.rbac'));
+  });
+});
+
+describe('baselineFromConfigDump', () => {
+  it('turns a config dump into a template that instantiates to itself', () => {
+    const b = loadBaseline('1.28.0', 'sidecar');
+    const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+    const dump = {
+      configs: [
+        { '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump', static_listeners: [{ listener: { name: '0.0.0.0_15090' } }], dynamic_listeners: b.listeners.map((l) => ({ name: l['name'], active_state: { version_info: 'x', listener: { '@type': L, ...l } } })) },
+        { '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump', dynamic_route_configs: b.routes.map((r) => ({ route_config: { '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...r } })) },
+        { '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', static_clusters: [{ cluster: { name: 'xds-grpc' } }], dynamic_active_clusters: b.clusters.map((c) => ({ cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...c } })) },
+      ],
+    };
+    const t = baselineFromConfigDump(dump, '1.28.0', 'sidecar');
+    const again = instantiateBaseline(t, {});
+    assert.deepEqual(again.listeners, b.listeners);
+    assert.deepEqual(again.routes, b.routes);
+    assert.deepEqual(again.clusters, b.clusters);
   });
 });

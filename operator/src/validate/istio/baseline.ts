@@ -208,3 +208,36 @@ export function loadBaselineTemplate(istioVersion: string, kind: ProxyKind, dir 
 export function loadBaseline(istioVersion: string, kind: ProxyKind, params: BaselineParams = {}): XdsConfig {
   return instantiateBaseline(loadBaselineTemplate(istioVersion, kind), params);
 }
+
+/**
+ * Extracts the patchable part of an Envoy `/config_dump` (or `istioctl proxy-config all -o json`
+ * output wrapped in `{configs: [...]}`) into a baseline template: dynamic listeners, route configs
+ * and clusters, without their `@type`. Static (bootstrap) resources are not patchable and are dropped.
+ */
+export function baselineFromConfigDump(dump: unknown, istioVersion: string, proxyKind: ProxyKind): BaselineTemplate {
+  const configs = isObject(dump) && Array.isArray(dump['configs']) ? (dump['configs'] as Json[]) : [];
+  const strip = (o: Json | undefined): JsonObject | undefined => {
+    if (!isObject(o)) return undefined;
+    const { ['@type']: _t, ...rest } = o;
+    return rest;
+  };
+  const listeners: JsonObject[] = [];
+  const routes: JsonObject[] = [];
+  const clusters: JsonObject[] = [];
+  for (const c of configs) {
+    if (!isObject(c)) continue;
+    for (const dl of Array.isArray(c['dynamic_listeners']) ? c['dynamic_listeners'] : []) {
+      const l = strip(isObject(dl) && isObject(dl['active_state']) ? (dl['active_state'] as JsonObject)['listener'] : undefined);
+      if (l) listeners.push(l);
+    }
+    for (const dr of Array.isArray(c['dynamic_route_configs']) ? c['dynamic_route_configs'] : []) {
+      const r = strip(isObject(dr) ? dr['route_config'] : undefined);
+      if (r) routes.push(r);
+    }
+    for (const dc of Array.isArray(c['dynamic_active_clusters']) ? c['dynamic_active_clusters'] : []) {
+      const k = strip(isObject(dc) ? dc['cluster'] : undefined);
+      if (k) clusters.push(k);
+    }
+  }
+  return { istioVersion, proxyKind, listeners, routes, clusters };
+}
