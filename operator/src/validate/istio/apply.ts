@@ -342,7 +342,9 @@ function withPanic<T>(s: SimState, lp: PatchWrapper, path: string, fn: () => T):
         MW419.finding(
           path,
           `MERGE ${lp.applyTo} with a typed_config of another type makes istiod panic (${e.message}); it recovers and pushes the listeners without the remaining patches`,
-          'Use the exact @type of the generated config (see the baseline), or REPLACE the filter; a MERGE without a filter name merges into every filter of the chain.',
+          lp.applyTo === 'LISTENER_FILTER'
+            ? 'istiod merges a LISTENER_FILTER MERGE into every listener filter of the listener, whatever the name: use REPLACE on the named listener filter instead.'
+            : 'Use the exact @type of the generated config (see the baseline), or REPLACE the filter; a MERGE without a filter name merges into every filter of the chain.',
         ),
       );
     }
@@ -792,18 +794,21 @@ function buildClusters(s: SimState, baseline: JsonObject[]): JsonObject[] {
     rest.push(...insertedClusters(s, 'SIDECAR_INBOUND'));
   }
   // normalizeClusters: the first cluster of a name wins, later ones are dropped with a push metric only.
-  const seen = new Set<string>();
+  const seen = new Map<string, JsonObject>();
   const kept: JsonObject[] = [];
   for (const c of rest) {
     const name = str(c['name']);
-    if (seen.has(name)) {
-      const by = s.provenance.get(c);
+    const first = seen.get(name);
+    if (first) {
+      const mine = s.provenance.get(c);
+      const by = mine ?? s.provenance.get(first);
       if (by) {
-        report(s, by, MW407.finding(by.path, `cluster ${JSON.stringify(name)} already exists: istiod keeps the first one and silently drops the other ("Duplicate cluster ... found while pushing CDS")`, 'Give the added cluster a unique name, or MERGE into the existing cluster instead of ADD.'));
+        const what = mine ? 'the added cluster is dropped' : 'the added cluster replaces the one istiod generates (inserted outbound clusters come before inbound ones)';
+        report(s, by, MW407.finding(by.path, `cluster ${JSON.stringify(name)} exists twice: istiod keeps the first and silently drops the other ("Duplicate cluster ... found while pushing CDS"); ${what}`, 'Give the added cluster a unique name, or MERGE into the existing cluster instead of ADD.'));
       }
       continue;
     }
-    seen.add(name);
+    seen.set(name, c);
     kept.push(c);
   }
   for (const c of kept) {

@@ -71,6 +71,7 @@ const cases: Case[] = [
   },
   { rule: 'MW406', bad: [clusterPatch('ADD', { connect_timeout: '1s' })], good: [clusterPatch('ADD', rls)], path: 'spec.configPatches[0]' },
   { rule: 'MW407', bad: [clusterPatch('ADD', { ...rls, name: 'outbound|9080||reviews.default.svc.cluster.local' })], good: [clusterPatch('ADD', rls)], path: 'spec.configPatches[0]' },
+  { rule: 'MW407', bad: [clusterPatch('ADD', { ...rls, name: 'inbound|8080||' })], good: [clusterPatch('MERGE', { connect_timeout: '2s' }, { name: 'BlackHoleCluster' })], path: 'spec.configPatches[0]' },
   { rule: 'MW407', bad: [clusterPatch('ADD', { ...rls, name: 'PassthroughCluster' })], good: [clusterPatch('MERGE', { connect_timeout: '2s' }, { name: 'PassthroughCluster' })], path: 'spec.configPatches[0]' },
   {
     rule: 'MW408',
