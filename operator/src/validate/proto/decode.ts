@@ -91,6 +91,8 @@ interface FieldInfo {
   categories: readonly ExtensionCategory[] | undefined;
   /** `null` is a value (google.protobuf.Value, NullValue), not "unset". */
   nullable: boolean;
+  /** An Any field where `{}` (no type) is meaningful. */
+  emptyAnyOk: boolean;
 }
 
 interface TypeInfo {
@@ -129,6 +131,9 @@ const WRAPPERS: Record<string, Scalar> = {
   'google.protobuf.BytesValue': 'bytes',
 };
 export const TYPED_STRUCT_TYPES: readonly string[] = ['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStruct'];
+
+/** `config: {}` in a FilterConfig enables a filter the HCM lists as `disabled` (route-based filter chains). */
+const EMPTY_ANY_OK = new Set(['envoy.config.route.v3.FilterConfig.config']);
 
 const typeInfos = new WeakMap<protobuf.Type, TypeInfo>();
 
@@ -175,6 +180,7 @@ function typeInfo(type: protobuf.Type): TypeInfo {
       deprecated: fopts['deprecated'] === true,
       rules: rules && Object.keys(rules).length > 0 ? rules : undefined,
       categories: FIELD_CATEGORIES.get(`${fullName}.${f.name}`),
+      emptyAnyOk: EMPTY_ANY_OK.has(`${fullName}.${f.name}`),
       nullable:
         (rt instanceof protobuf.Enum && rt.fullName === '.google.protobuf.NullValue') ||
         (rt instanceof protobuf.Type && rt.fullName === '.google.protobuf.Value'),
@@ -536,7 +542,7 @@ class Decoder {
   private single(fi: FieldInfo, v: unknown, pgvOn: boolean, cats: readonly ExtensionCategory[] | undefined): Decoded {
     if (fi.messageType) {
       const ti = typeInfo(fi.messageType);
-      if (ti.wkt === 'any') return this.any(v, cats, pgvOn);
+      if (ti.wkt === 'any') return this.any(v, cats, pgvOn, fi.emptyAnyOk);
       const skip = (fi.rules?.['message'] as pgv.Rules | undefined)?.['skip'] === true;
       return this.message(fi.messageType, v, pgvOn && !skip);
     }
@@ -752,10 +758,12 @@ class Decoder {
   // ---- Any and TypedStruct ----
 
   /** Decodes an Any; returns its type URL (for PGV `any` rules) or INVALID. */
-  any(v: unknown, cats: readonly ExtensionCategory[] | undefined, pgvOn: boolean): Decoded {
+  any(v: unknown, cats: readonly ExtensionCategory[] | undefined, pgvOn: boolean, emptyOk = false): Decoded {
     if (!isObject(v)) return this.wrongType('an object with "@type" (google.protobuf.Any)', v);
     const url = v['@type'];
     if (url === undefined) {
+      // `{}` is an empty Any; FilterConfig uses it to enable a filter disabled in the HCM.
+      if (emptyOk && Object.keys(v).length === 0) return '';
       this.report(unknownType, 'typed config without "@type"', 'add "@type": "type.googleapis.com/<full proto message name>"');
       return INVALID;
     }
@@ -802,6 +810,9 @@ class Decoder {
     }
     const target = this.resolveTypeUrl(inner, innerKey, cats);
     const innerName = target ? typeInfo(target).fullName : inner.slice(inner.lastIndexOf('/') + 1);
+    // istio-proxy's own extensions (stats, metadata exchange) are configured through TypedStruct by istiod
+    // itself; MW210 already says they are not checked.
+    if (!target && isIstioProxyType(innerName)) return;
     this.report(
       typedStructHides,
       `${tsName} wraps ${innerName}: istiod never checks what is inside, so mistakes surface only as Envoy NACKs`,

@@ -49,6 +49,8 @@ export interface PatchCheckOptions {
   operation?: string;
 }
 
+const FILTERS = new Set(['HTTP_FILTER', 'NETWORK_FILTER', 'LISTENER_FILTER']);
+
 function missing(e: ProtosetMissingError): Finding[] {
   return [protosetMissing.finding('', e.message, `bash scripts/build-protosets.sh ${e.version}`)];
 }
@@ -79,13 +81,28 @@ export function checkPatchValue(
 ): Finding[] {
   const target = categoryForApplyTo(applyTo);
   if (!target || options.operation === 'REMOVE' || value === undefined) return [];
+  const partial = options.operation === 'MERGE' || options.operation === 'MERGE_AND_REPLACE_LIST';
   return withSchema(envoyVersion, (v) => {
     const { root } = loadProtoSchema(v);
-    return decodeStrict(root, target.messageType, value, {
+    const out = decodeStrict(root, target.messageType, value, {
       typedConfigCategories: target.typedConfigCategories,
       context: `applyTo: ${applyTo}`,
-      partial: options.operation === 'MERGE' || options.operation === 'MERGE_AND_REPLACE_LIST',
+      partial,
     });
+    if (!partial && FILTERS.has(applyTo) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const o = value as Record<string, unknown>;
+      const has = (k: string, j: string) => (o[k] !== undefined && o[k] !== null) || (o[j] !== undefined && o[j] !== null);
+      if (!has('typed_config', 'typedConfig') && !has('config_discovery', 'configDiscovery') && !('config' in o)) {
+        out.push(
+          unknownType.finding(
+            'typed_config',
+            `the ${applyTo === 'HTTP_FILTER' ? 'HTTP' : applyTo === 'NETWORK_FILTER' ? 'network' : 'listener'} filter ${JSON.stringify(o['name'] ?? '')} has no typed_config: Envoy no longer finds extensions by name`,
+            'add "typed_config" with the "@type" of the filter\'s config message',
+          ),
+        );
+      }
+    }
+    return out;
   });
 }
 
