@@ -109,6 +109,18 @@ for (const version of ['1.28.0', '1.31.0']) {
       assert.ok(rulesOf(r).includes('MW419'));
     });
 
+    it('MERGE of a TypedStruct with another type_url is a type swap (MW419); a typed MERGE into a TypedStruct panics', () => {
+      const ts = (typeUrl: string) => ({ typed_config: { '@type': T('udpa.type.v1.TypedStruct'), type_url: typeUrl, value: { x: 1 } } });
+      const swap = run(version, [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', ts(T('envoy.extensions.filters.http.lua.v3.Lua')), { port: 8080, subFilter: 'istio.metadata_exchange' })])]);
+      assert.deepEqual(rulesOf(swap), ['MW419']);
+      assert.match(swap.findings[0]!.finding.path, /type_url$/);
+      const same = run(version, [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', ts(T('io.istio.http.peer_metadata.Config')), { port: 8080, subFilter: 'istio.metadata_exchange' })])]);
+      assert.deepEqual(rulesOf(same), []);
+      const panic = run(version, [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', { typed_config: { '@type': T('io.istio.http.peer_metadata.Config') } }, { port: 8080, subFilter: 'istio.metadata_exchange' })])]);
+      assert.deepEqual(rulesOf(panic), ['MW419']);
+      assert.match(panic.findings[0]!.finding.message, /panic/);
+    });
+
     it('REMOVE without a filter name does nothing', () => {
       const r = run(version, [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'REMOVE', undefined, { port: 8080 })])]);
       assert.deepEqual(rulesOf(r), ['MW413']);

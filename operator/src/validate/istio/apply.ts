@@ -7,7 +7,7 @@
 import type { Finding } from '../rule.js';
 import { runStructuralChecks } from './checks.js';
 import { HCM_NAME, HCM_TYPE, ROUTER_NAME, ROUTER_TYPE, VIRTUAL_INBOUND, VIRTUAL_OUTBOUND } from './names.js';
-import { clone, isObject, mergeAnyWithAny, normalizeKeys, PatchPanic, protoMerge } from './merge.js';
+import { clone, isObject, isTypedStruct, mergeAnyWithAny, normalizeKeys, PatchPanic, protoMerge } from './merge.js';
 import {
   MW407,
   MW413,
@@ -330,6 +330,15 @@ function patchListener(s: SimState, ctx: PatchContext, lis: JsonObject): void {
   patchFilterChains(s, ctx, lis);
 }
 
+/** Both TypedStruct: istiod merges them without complaint, but a different inner type_url swaps the type. */
+function checkTypedStructSwap(s: SimState, lp: PatchWrapper, dst: JsonObject, src: JsonObject): void {
+  if (!isTypedStruct(dst) || !isTypedStruct(src)) return;
+  const from = str(dst['type_url']);
+  const to = str(src['type_url']);
+  if (to === '' || from === '' || to === from) return;
+  report(s, lp, MW419.finding(`${lp.path}.patch.value.typed_config.type_url`, `MERGE swaps the TypedStruct type_url from ${from} to ${to}: the merged Struct keeps the old fields, which Envoy then decodes as the new type`, 'REPLACE the filter with a complete config of the new type instead of MERGE.'));
+}
+
 function withPanic<T>(s: SimState, lp: PatchWrapper, path: string, fn: () => T): T {
   try {
     return fn();
@@ -454,7 +463,10 @@ function patchNetworkFilter(s: SimState, ctx: PatchContext, lis: JsonObject, fc:
     const userName = str(lp.value['name']);
     const utc = lp.value['typed_config'];
     let merged: JsonObject | undefined;
-    if (isObject(utc)) merged = withPanic(s, lp, `${lp.path}.patch.value.typed_config`, () => mergeAnyWithAny(tc, utc));
+    if (isObject(utc)) {
+      checkTypedStructSwap(s, lp, tc, utc);
+      merged = withPanic(s, lp, `${lp.path}.patch.value.typed_config`, () => mergeAnyWithAny(tc, utc));
+    }
     if (userName) filter['name'] = userName;
     if (merged) {
       filter['typed_config'] = merged;
@@ -501,7 +513,10 @@ function mergeHTTPFilter(s: SimState, ctx: PatchContext, lis: JsonObject, fc: Js
     const userName = str(lp.value['name']);
     const utc = lp.value['typed_config'];
     let merged: JsonObject | undefined;
-    if (isObject(utc)) merged = withPanic(s, lp, `${lp.path}.patch.value.typed_config`, () => mergeAnyWithAny(tc, utc));
+    if (isObject(utc)) {
+      checkTypedStructSwap(s, lp, tc, utc);
+      merged = withPanic(s, lp, `${lp.path}.patch.value.typed_config`, () => mergeAnyWithAny(tc, utc));
+    }
     if (userName) hf['name'] = userName;
     if (merged) hf['typed_config'] = merged;
     if (isRouter(hf) === false && (tc['@type'] === ROUTER_TYPE)) s.routerRemovedBy.set(hcm, lp);
