@@ -191,6 +191,18 @@ describe('MERGE_AND_REPLACE_LIST', () => {
   });
 });
 
+describe('proxyVersion longer than 1024 characters', () => {
+  const long = `^1\\.${'(28|29|30|31)?'.repeat(80)}`;
+  const ef = envoyFilter('a', [{ ...before('x'), match: { ...before('x').match, proxy: { proxyVersion: long } } }]);
+  it('still matches on 1.28 (compiled)', () => {
+    assert.ok(long.length > 1024);
+    assert.ok(inboundNames(run('1.28.0', [ef])).includes('x'));
+  });
+  it('fails closed on 1.31', () => {
+    assert.ok(!inboundNames(run('1.31.0', [ef])).includes('x'));
+  });
+});
+
 describe('speed', () => {
   it('applies a typical 5-patch EnvoyFilter in well under 5 ms', () => {
     const b = loadBaseline('1.28.0', 'sidecar');
