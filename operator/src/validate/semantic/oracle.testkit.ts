@@ -1,0 +1,109 @@
+/**
+ * Test helper: a minimal static Envoy bootstrap with one HCM whose HTTP filter / per-route config
+ * is under test, and `envoy --mode validate` on it. Used by semantic.oracle.test.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../.tools/bin');
+export const ENVOYS = { '1.36': join(BIN, 'envoy-1.36.2'), '1.39': join(BIN, 'envoy-1.39.3') } as const;
+export const haveEnvoy = existsSync(ENVOYS['1.36']);
+
+export const FILTER_NAMES: Record<string, string> = {
+  'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': 'envoy.filters.http.local_ratelimit',
+  'envoy.extensions.filters.http.ratelimit.v3.RateLimit': 'envoy.filters.http.ratelimit',
+  'envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute': 'envoy.filters.http.ratelimit',
+  'envoy.extensions.filters.http.lua.v3.Lua': 'envoy.filters.http.lua',
+  'envoy.extensions.filters.http.lua.v3.LuaPerRoute': 'envoy.filters.http.lua',
+};
+
+const T = (n: string) => `type.googleapis.com/${n}`;
+const addr = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
+
+export interface OracleInput {
+  /** HTTP filter typed_config (with `@type`). */
+  filter?: Record<string, unknown>;
+  /** Per-route typed config (with `@type`) for the filter's name. */
+  perRoute?: Record<string, unknown>;
+  /** Route-level rate_limits (envoy.config.route.v3.RateLimit list) on the route action. */
+  routeRateLimits?: unknown[];
+}
+
+export function bootstrap(input: OracleInput): unknown {
+  const filterType = String((input.filter ?? input.perRoute)?.['@type'] ?? '');
+  const name = FILTER_NAMES[filterType.slice(filterType.lastIndexOf('/') + 1)] ?? 'envoy.filters.http.local_ratelimit';
+  const httpFilters: unknown[] = [];
+  if (input.filter) httpFilters.push({ name, typed_config: input.filter });
+  else if (input.perRoute) {
+    // A placeholder filter of the same extension, so the per-route config has a filter to belong to.
+    const placeholder: Record<string, Record<string, unknown>> = {
+      'envoy.filters.http.local_ratelimit': { '@type': T('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit'), stat_prefix: 'p' },
+      'envoy.filters.http.lua': { '@type': T('envoy.extensions.filters.http.lua.v3.Lua') },
+      'envoy.filters.http.ratelimit': {
+        '@type': T('envoy.extensions.filters.http.ratelimit.v3.RateLimit'),
+        domain: 'd',
+        rate_limit_service: { grpc_service: { envoy_grpc: { cluster_name: 'backend' } }, transport_api_version: 'V3' },
+      },
+    };
+    httpFilters.push({ name, typed_config: placeholder[name] });
+  }
+  httpFilters.push({ name: 'envoy.filters.http.router', typed_config: { '@type': T('envoy.extensions.filters.http.router.v3.Router') } });
+  const route: Record<string, unknown> = { match: { prefix: '/' }, route: { cluster: 'backend', ...(input.routeRateLimits ? { rate_limits: input.routeRateLimits } : {}) } };
+  if (input.perRoute) route['typed_per_filter_config'] = { [name]: input.perRoute };
+  return {
+    node: { id: 'oracle', cluster: 'oracle' },
+    static_resources: {
+      listeners: [
+        {
+          name: 'http',
+          address: addr(10080),
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: {
+                    '@type': T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
+                    stat_prefix: 'oracle',
+                    route_config: { name: 'local', virtual_hosts: [{ name: 'b', domains: ['*'], routes: [route] }] },
+                    http_filters: httpFilters,
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: [
+        {
+          name: 'backend',
+          type: 'STATIC',
+          connect_timeout: '1s',
+          typed_extension_protocol_options: {
+            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+              '@type': T('envoy.extensions.upstreams.http.v3.HttpProtocolOptions'),
+              explicit_http_config: { http2_protocol_options: {} },
+            },
+          },
+          load_assignment: { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: addr(18080) } }] }] },
+        },
+      ],
+    },
+    admin: { address: addr(0) },
+  };
+}
+
+export function envoyValidate(version: keyof typeof ENVOYS, cfg: unknown): { ok: boolean; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mw3-oracle-'));
+  try {
+    const file = join(dir, 'bootstrap.json');
+    writeFileSync(file, JSON.stringify(cfg));
+    const r = spawnSync(ENVOYS[version], ['--mode', 'validate', '-c', file, '-l', 'critical'], { timeout: 60_000 });
+    return { ok: r.status === 0, out: `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

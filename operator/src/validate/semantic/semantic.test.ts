@@ -1,0 +1,161 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkEnvoySemantics, checkEnvoySemanticsIn, checkLuaPerRoute, semanticTypes, semanticRules } from './index.js';
+import { fixtures, grl, LRL, LUA, LUAPR, lrl } from './fixtures.js';
+import type { Finding } from '../rule.js';
+
+const check = (type: string, cfg: unknown, perRoute = false, envoyVersion: '1.36' | '1.39' = '1.36') => checkEnvoySemantics(type, cfg, { perRoute, envoyVersion });
+const codes = (fs: Finding[]) => fs.map((f) => f.rule);
+
+test('every MW3xx rule has a good and a bad fixture (or a dedicated test)', () => {
+  const covered = new Set([...fixtures.map((f) => f.rule), 'MW331', 'MW340']);
+  for (const r of Object.values(semanticRules)) assert.ok(covered.has(r.code), `${r.code} has no fixture`);
+});
+
+for (const [i, fx] of fixtures.entries()) {
+  test(`${fx.rule} #${i}: good is silent, bad is reported at ${JSON.stringify(fx.path)}`, () => {
+    const good = check(fx.type, fx.good, fx.perRoute);
+    assert.deepEqual(good.filter((f) => f.rule === fx.rule), [], JSON.stringify(good));
+    const bad = check(fx.type, fx.bad, fx.perRoute).filter((f) => f.rule === fx.rule);
+    assert.ok(bad.length > 0, `no ${fx.rule} for bad fixture`);
+    assert.equal(bad[0]!.path, fx.path);
+    if (fx.severity) assert.equal(bad[0]!.severity, fx.severity);
+    if (fx.envoyText && fx.envoy === 'reject') assert.ok(bad[0]!.message.includes(fx.envoyText) || fx.rule === 'MW320', bad[0]!.message);
+  });
+}
+
+test('good fixtures are entirely quiet (no warnings from any rule)', () => {
+  for (const fx of fixtures) {
+    const fs = check(fx.type, fx.good, fx.perRoute).filter((f) => f.severity !== 'info');
+    assert.deepEqual(fs, [], `${fx.rule}: ${JSON.stringify(fs)}`);
+  }
+});
+
+test('camelCase proto JSON is read like snake_case', () => {
+  const camel = { '@type': LRL, statPrefix: 'mw', tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillInterval: '0.010s' }, filterEnabled: { defaultValue: { numerator: 100 } }, filterEnforced: { defaultValue: { numerator: 100 } } };
+  const fs = check(LRL, camel);
+  assert.deepEqual(codes(fs), ['MW301']);
+  assert.equal(fs[0]!.path, 'tokenBucket.fillInterval');
+});
+
+test('MW301: {seconds, nanos} durations; max_tokens 0 descriptor skipped on 1.39 only', () => {
+  assert.deepEqual(codes(check(LRL, lrl({ token_bucket: { max_tokens: 1, fill_interval: { nanos: 10_000_000 } } }))), ['MW301']);
+  const cfg = lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' } }], rate_limits: [{ actions: [{ generic_key: { descriptor_key: 'k', descriptor_value: 'v' } }] }] });
+  assert.ok(codes(check(LRL, cfg, false, '1.36')).includes('MW301'));
+  assert.ok(!codes(check(LRL, cfg, false, '1.39')).includes('MW301'));
+});
+
+test('MW304: shadow mode is info, placeholder filter is info, per-route without filter_enabled warns', () => {
+  const shadow = check(LRL, lrl({ filter_enforced: { default_value: { numerator: 0 } } }));
+  assert.deepEqual(shadow.map((f) => [f.rule, f.severity]), [['MW304', 'info']]);
+  const placeholder = check(LRL, { '@type': LRL, stat_prefix: 'mw' });
+  assert.deepEqual(placeholder.map((f) => [f.rule, f.severity]), [['MW304', 'info']]);
+  const noEnforced = check(LRL, { ...lrl(), filter_enforced: undefined });
+  assert.deepEqual(noEnforced.map((f) => [f.rule, f.severity]), [['MW304', 'warning']]);
+  const pr = check(LRL, { '@type': LRL, stat_prefix: 'mw', token_bucket: { max_tokens: 1, fill_interval: '1s' } }, true);
+  assert.deepEqual(pr.map((f) => [f.rule, f.severity]), [['MW304', 'warning']]);
+});
+
+test('MW305: per-connection variant has its own Envoy text', () => {
+  const fs = check(LRL, lrl({ local_cluster_rate_limit: {}, local_rate_limit_per_downstream_connection: true }));
+  assert.match(fs.find((f) => f.rule === 'MW305')!.message, /local_rate_limit_per_downstream_connection is set to true/);
+});
+
+test('MW307: fixed values, wildcard, skip_if_absent shapes and extension actions', () => {
+  const gk = { generic_key: { descriptor_value: 'a' } };
+  const d = (entries: unknown[]) => lrl({ descriptors: [{ entries, token_bucket: { max_tokens: 1, fill_interval: '1s' } }], rate_limits: [{ actions: [gk, { request_headers: { header_name: 'x', descriptor_key: 'x', skip_if_absent: true } }] }], max_dynamic_descriptors: 5 });
+  assert.ok(!codes(check(LRL, d([{ key: 'generic_key', value: 'a' }]))).includes('MW307'), 'x skipped');
+  assert.ok(!codes(check(LRL, d([{ key: 'generic_key', value: 'a' }, { key: 'x', value: '1' }]))).includes('MW307'));
+  assert.ok(!codes(check(LRL, d([{ key: 'generic_key' }, { key: 'x' }]))).includes('MW307'));
+  assert.ok(codes(check(LRL, d([{ key: 'generic_key', value: 'b' }]))).includes('MW307'), 'fixed value differs');
+  assert.ok(codes(check(LRL, d([{ key: 'x', value: '1' }]))).includes('MW307'), 'generic_key is not optional');
+  const ext = lrl({ descriptors: [{ entries: [{ key: 'any', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }], rate_limits: [{ actions: [{ extension: { name: 'e' } }] }] });
+  assert.ok(!codes(check(LRL, ext)).includes('MW307'), 'extension keys are unknown');
+});
+
+test('MW323 is not reported for the local filter (per-value buckets rely on it) but is for route rate_limits', () => {
+  const local = lrl({ descriptors: [{ entries: [{ key: 'user' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }], rate_limits: [{ actions: [{ request_headers: { header_name: 'x-user', descriptor_key: 'user' } }] }], max_dynamic_descriptors: 9 });
+  assert.deepEqual(check(LRL, local), []);
+  const route = check('envoy.config.route.v3.RateLimit', { stage: 1, actions: [{ request_headers: { header_name: 'x-user', descriptor_key: 'user' } }] });
+  assert.deepEqual(route.map((f) => [f.rule, f.path]), [['MW323', 'actions[0].request_headers']], 'stage is allowed on route rate_limits');
+  assert.deepEqual(check('envoy.config.route.v3.RateLimit', { actions: [{ metadata: { descriptor_key: 'k', metadata_key: { key: 'a', path: [{ key: 'b' }] }, default_value: 'x' } }] }), []);
+});
+
+test('MW331: LuaPerRoute name must be in the filter source_codes', () => {
+  const filter = { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, source_codes: { hello: { inline_string: 'function envoy_on_request(h) end' } } };
+  assert.deepEqual(checkLuaPerRoute({ '@type': LUAPR, name: 'hello' }, filter), []);
+  const bad = checkLuaPerRoute({ '@type': LUAPR, name: 'helo' }, filter);
+  assert.deepEqual(bad.map((f) => [f.rule, f.path, f.severity]), [['MW331', 'name', 'error']]);
+  assert.deepEqual(checkLuaPerRoute({ '@type': LUAPR, source_code: { inline_string: 'x' } }, filter), []);
+});
+
+test('MW340: FilterConfig wrapper without config nor disabled; its config is checked per-route', () => {
+  const FC = 'envoy.config.route.v3.FilterConfig';
+  assert.deepEqual(codes(check(FC, { '@type': `type.googleapis.com/${FC}` }, true)), ['MW340']);
+  assert.deepEqual(check(FC, { disabled: true }, true), []);
+  assert.deepEqual(check(FC, { config: {} }, true), []);
+  const fs = check(FC, { config: { '@type': LRL, stat_prefix: 'x', filter_enabled: { default_value: { numerator: 100 } }, filter_enforced: { default_value: { numerator: 100 } } } }, true);
+  assert.deepEqual(fs.map((f) => [f.rule, f.path]), [['MW303', 'config']]);
+});
+
+test('TypedStruct is unwrapped; unknown types give nothing; semanticTypes lists the dispatch set', () => {
+  const fs = check('udpa.type.v1.TypedStruct', { type_url: LRL, value: { stat_prefix: 'x', token_bucket: { max_tokens: 1, fill_interval: '0.001s' }, filter_enabled: { default_value: { numerator: 100 } }, filter_enforced: { default_value: { numerator: 100 } } } });
+  assert.deepEqual(fs.map((f) => [f.rule, f.path]), [['MW301', 'value.token_bucket.fill_interval']]);
+  assert.deepEqual(check('envoy.extensions.filters.http.router.v3.Router', {}), []);
+  for (const t of ['envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', 'envoy.config.route.v3.FilterConfig', 'xds.type.v3.TypedStruct']) assert.ok(semanticTypes.has(t));
+});
+
+test('checkEnvoySemanticsIn walks an HCM: filters, per-route configs (wrapped or not), route rate_limits, Lua names', () => {
+  const hcm = {
+    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    http_filters: [
+      { name: 'envoy.filters.http.local_ratelimit', typed_config: lrl({ token_bucket: { max_tokens: 1, fill_interval: '0.01s' } }) },
+      { name: 'lua', typed_config: { '@type': LUA, source_codes: { a: { inline_string: '' } } } },
+      { name: 'envoy.filters.http.ratelimit', typed_config: grl() },
+    ],
+    route_config: {
+      virtual_hosts: [
+        {
+          name: 'v',
+          rate_limits: [{ actions: [{ request_headers: { header_name: 'x', descriptor_key: 'x' } }] }],
+          routes: [
+            {
+              typed_per_filter_config: {
+                'envoy.filters.http.local_ratelimit': { '@type': LRL, stat_prefix: 'p' },
+                lua: { '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig', config: { '@type': LUAPR, name: 'b' } },
+              },
+            },
+          ],
+        },
+      ],
+    },
+  };
+  const fs = checkEnvoySemanticsIn(hcm, { envoyVersion: '1.36' });
+  const got = fs.map((f) => `${f.rule} ${f.path}`).sort();
+  assert.deepEqual(got, [
+    'MW301 http_filters[0].typed_config.token_bucket.fill_interval',
+    'MW303 route_config.virtual_hosts[0].routes[0].typed_per_filter_config["envoy.filters.http.local_ratelimit"]',
+    'MW304 route_config.virtual_hosts[0].routes[0].typed_per_filter_config["envoy.filters.http.local_ratelimit"]',
+    'MW323 route_config.virtual_hosts[0].rate_limits[0].actions[0].request_headers',
+    'MW331 route_config.virtual_hosts[0].routes[0].typed_per_filter_config.lua.config.name',
+  ]);
+});
+
+test('speed: a typical LocalRateLimit', () => {
+  const cfg = lrl({ descriptors: [{ entries: [{ key: 'user' }], token_bucket: { max_tokens: 5, fill_interval: '1s' } }, { entries: [{ key: 'path', value: '/a' }], token_bucket: { max_tokens: 5, fill_interval: '1s' } }], rate_limits: [{ actions: [{ request_headers: { header_name: 'x-user', descriptor_key: 'user' } }] }, { actions: [{ request_headers: { header_name: ':path', descriptor_key: 'path' } }] }], max_dynamic_descriptors: 100 });
+  const n = 20_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) check(LRL, cfg);
+  const perSec = n / ((performance.now() - t0) / 1000);
+  console.log(`# MW3xx LocalRateLimit: ${Math.round(perSec)} checks/s`);
+  assert.ok(perSec > 1000);
+});
+
+test('MW308: limit in the global filter rate_limits is rejected before 1.39 only; always for local', () => {
+  const lim = { dynamic_metadata: { metadata_key: { key: 'a', path: [{ key: 'b' }] } } };
+  const g = grl({ rate_limits: [{ limit: lim, actions: [{ generic_key: { descriptor_value: 'v' } }] }] });
+  assert.ok(codes(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', g, false, '1.36')).includes('MW308'));
+  assert.ok(!codes(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', g, false, '1.39')).includes('MW308'));
+  const l = lrl({ descriptors: [{ entries: [{ key: 'generic_key', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }], rate_limits: [{ limit: lim, actions: [{ generic_key: { descriptor_value: 'v' } }] }] });
+  assert.ok(codes(check(LRL, l, false, '1.39')).includes('MW308'));
+});

@@ -1,0 +1,7 @@
+export type EnvoyMinor = '1.36' | '1.37' | '1.38' | '1.39';
+
+export interface SemanticOptions {
+  /** The config is a per-route config (typed_per_filter_config value), not an HTTP filter typed_config. */
+  perRoute: boolean;
+  envoyVersion: EnvoyMinor;
+}
