@@ -107,7 +107,7 @@ const APPLY_TO: Record<string, Omit<ApplyToTarget, 'applyTo'>> = {
 
 /** The target of an EnvoyFilter `applyTo` value, or `undefined` for an unknown one. */
 export function categoryForApplyTo(applyTo: string): ApplyToTarget | undefined {
-  const t = APPLY_TO[applyTo];
+  const t = Object.hasOwn(APPLY_TO, applyTo) ? APPLY_TO[applyTo] : undefined;
   return t ? { applyTo, ...t } : undefined;
 }
 

@@ -461,3 +461,27 @@ test("istiod's own baseline listeners, routes and clusters decode without errors
     }
   }
 });
+
+test('hostile input never throws: prototype keys, wrong shapes everywhere', () => {
+  assert.deepEqual(checkPatchValue('constructor', {}, '1.39'), []);
+  const proto = checkTypedConfig('envoy.config.cluster.v3.Cluster', JSON.parse('{"name":"c","__proto__":{"x":1},"type":"toString"}'), '1.39');
+  assert.deepEqual(codes(proto), ['MW201', 'MW204']);
+  const shapes: unknown[] = [null, 0, -1, 1.5, 1e300, '', 'x', true, [], [null], {}, { '@type': 5 }, '99999999999999999999'];
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const leafPaths = (o: unknown, p: string[] = [], out: string[][] = []): string[][] => {
+    if (p.length) out.push(p);
+    if (o && typeof o === 'object') for (const k of Object.keys(o)) leafPaths((o as Record<string, unknown>)[k], [...p, k], out);
+    return out;
+  };
+  for (let i = 0; i < 300; i++) {
+    const o = httpFilter(goodLocalRateLimit()) as Record<string, unknown>;
+    const ps = leafPaths(o);
+    const p = ps[rnd(ps.length)]!;
+    let t = o as Record<string, unknown>;
+    for (const k of p.slice(0, -1)) t = t[k] as Record<string, unknown>;
+    t[p[p.length - 1]!] = structuredClone(shapes[rnd(shapes.length)]);
+    for (const applyTo of ['HTTP_FILTER', 'LISTENER_FILTER', 'CLUSTER']) checkPatchValue(applyTo, o, i % 2 ? '1.36' : '1.39');
+  }
+  for (const s of shapes) checkPatchValue('HTTP_FILTER', s, '1.39');
+});

@@ -629,7 +629,7 @@ class Decoder {
       return this.wrongType('null', v);
     }
     if (typeof v === 'string') {
-      const n = e.values[v];
+      const n = Object.hasOwn(e.values, v) ? e.values[v] : undefined;
       if (n === undefined) {
         const names = Object.keys(e.values);
         const guess = names.find((x) => x.toLowerCase() === v.toLowerCase()) ?? closest(v, names);
@@ -644,7 +644,7 @@ class Decoder {
       return n;
     }
     if (typeof v === 'number' && Number.isInteger(v)) {
-      const vname = e.valuesById[v];
+      const vname = Object.hasOwn(e.valuesById, v) ? e.valuesById[v] : undefined;
       if (vname === undefined) {
         this.report(badValue, `${v} is not a value of enum ${e.fullName.slice(1)}`, `allowed: ${Object.entries(e.values).map(([k, n]) => `${k} (${n})`).join(', ')}`);
         return INVALID;
