@@ -13,7 +13,7 @@
  * Set MESHWARDEN_E2E_KEEP=1 to keep the temp dir after stop() for debugging.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, writeSync } from 'node:fs';
+import { existsSync, openSync, closeSync, writeSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -114,14 +114,25 @@ interface Proc {
 }
 
 const live = new Set<ChildProcess>();
+/** Temp dirs of running control planes, removed on abnormal exit (unless kept). */
+const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Last resort if a test crashes without stop(): kill the process groups synchronously.
-  process.on('exit', () => {
+  // Last resort if a test crashes or is interrupted without stop(): the children run in their own
+  // process groups (so Ctrl-C does not reach them), so kill those groups synchronously.
+  const killAll = (): void => {
     for (const c of live) killGroup(c, 'SIGKILL');
-  });
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killAll();
+      process.kill(process.pid, sig); // the once-listener is gone: default action now
+    });
+  }
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -254,7 +265,12 @@ function spawnProc(binary: string, name: string, args: string[], logPath: string
 async function stopProc(p: Proc | undefined, graceMs: number): Promise<void> {
   if (!p) return;
   killGroup(p.child, graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
-  const timedOut = await Promise.race([p.exited.then(() => false), sleep(graceMs).then(() => true)]);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    p.exited.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
+  ]);
+  clearTimeout(timer); // a pending timer would keep the test process alive
   if (timedOut) {
     killGroup(p.child, 'SIGKILL');
     await p.exited;
@@ -348,6 +364,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   installExitHook();
 
   const dir = await mkdtemp(join(tmpdir(), 'meshwarden-cp-'));
+  if (!keepDir) liveDirs.add(dir);
   const logDir = join(dir, 'logs');
   await mkdir(logDir, { recursive: true });
   let etcd: Proc | undefined;
@@ -358,11 +375,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    const ts = Date.now();
     // Short grace: kube-apiserver would otherwise wait for open watches; etcd gets longer to close cleanly.
     await stopProc(kcm, 3_000);
     await stopProc(apiserver, 3_000);
     await stopProc(etcd, 10_000);
-    if (keepDir) log(`control plane stopped; kept ${dir}`);
+    liveDirs.delete(dir);
+    log(`control plane stopped in ${Date.now() - ts} ms`);
+    if (keepDir) log(`kept ${dir}`);
     else await rm(dir, { recursive: true, force: true });
   };
 
@@ -469,6 +489,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   } catch (e) {
     // Kill what started, but keep the temp dir so the printed log path stays useful.
     stopped = true;
+    liveDirs.delete(dir);
     await stopProc(kcm, 2_000);
     await stopProc(apiserver, 2_000);
     await stopProc(etcd, 2_000);
