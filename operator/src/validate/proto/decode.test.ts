@@ -485,3 +485,17 @@ test('hostile input never throws: prototype keys, wrong shapes everywhere', () =
   }
   for (const s of shapes) checkPatchValue('HTTP_FILTER', s, '1.39');
 });
+
+test('checkTypedConfig: category option, TypedStruct and Any names', () => {
+  const ok = checkTypedConfig(LRL, { stat_prefix: 'x' }, '1.39', { categories: ['envoy.filters.http'] });
+  assert.deepEqual(ok, []);
+  const wrong = checkTypedConfig(LRL, { stat_prefix: 'x' }, '1.39', { categories: ['envoy.filters.listener'] });
+  assert.deepEqual(codes(wrong), ['MW203']);
+  assert.equal(wrong[0]!.path, '');
+  const ts = checkTypedConfig('xds.type.v3.TypedStruct', { type_url: LRL, value: { stat_prefix: '' } }, '1.39');
+  assert.deepEqual(codes(ts), ['MW207', 'MW206']);
+  assert.equal(ts[1]!.path, 'value.stat_prefix');
+  const any = checkTypedConfig('google.protobuf.Any', { '@type': LRL, stat_prefixx: 'x' }, '1.39');
+  assert.deepEqual(codes(any), ['MW201', 'MW206']);
+  assert.equal(any[0]!.hint, 'did you mean "stat_prefix"?');
+});

@@ -4,10 +4,10 @@
  * Findings' paths are relative to the value given.
  */
 import type { Finding } from '../rule.js';
-import { categoryForApplyTo, type ExtensionCategory } from './categories.js';
-import { decodeStrict, hasType, isV2Type } from './decode.js';
+import { categoryForApplyTo, categoryLabel, extensionCategory, type ExtensionCategory } from './categories.js';
+import { decodeStrict, hasType, isV2Type, TYPED_STRUCT_TYPES } from './decode.js';
 import { isEnvoyVersion, loadProtoSchema, ProtosetMissingError, type EnvoyVersion } from './load.js';
-import { protosetMissing, unknownType } from './rules.js';
+import { protosetMissing, unknownType, wrongCategory } from './rules.js';
 
 export {
   APPLY_TO_VALUES,
@@ -131,10 +131,25 @@ export function checkTypedConfig(
       // Report the type as an Any would (v2 hint, other versions, istio-proxy types).
       return decodeStrict(root, 'google.protobuf.Any', { '@type': `type.googleapis.com/${name}` }, { pgv: false });
     }
+    const partial = options.partial ? { partial: true } : {};
+    const cats = options.categories?.length ? { typedConfigCategories: options.categories } : {};
     const body = json as Record<string, unknown> | null;
+    const isObj = typeof body === 'object' && body !== null && !Array.isArray(body);
+    if (name === 'google.protobuf.Any' || TYPED_STRUCT_TYPES.includes(name)) {
+      const any = name === 'google.protobuf.Any' || !isObj ? json : { ...body, '@type': `type.googleapis.com/${name}` };
+      return decodeStrict(root, 'google.protobuf.Any', any, { ...cats, ...partial });
+    }
     const out: Finding[] = [];
+    if (options.categories?.length) {
+      const cat = extensionCategory(name);
+      if (!options.categories.includes(cat)) {
+        out.push(
+          wrongCategory.finding('', `${name} is ${categoryLabel(cat)}, but ${options.categories.map(categoryLabel).join(' or ')} is expected here`),
+        );
+      }
+    }
     let skipTypeKey = false;
-    if (typeof body === 'object' && body !== null && !Array.isArray(body) && '@type' in body) {
+    if (isObj && '@type' in body) {
       const t = body['@type'];
       const tn = typeof t === 'string' ? t.slice(t.lastIndexOf('/') + 1) : undefined;
       if (tn !== name) {
@@ -142,13 +157,7 @@ export function checkTypedConfig(
       }
       skipTypeKey = true;
     }
-    out.push(
-      ...decodeStrict(root, name, json, {
-        skipTypeKey,
-        ...(options.categories ? { typedConfigCategories: options.categories } : {}),
-        ...(options.partial ? { partial: true } : {}),
-      }),
-    );
+    out.push(...decodeStrict(root, name, json, { skipTypeKey, ...partial }));
     return out;
   });
 }
