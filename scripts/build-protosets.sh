@@ -32,7 +32,8 @@ for a in "$@"; do
   esac
 done
 
-command -v go >/dev/null || { echo "build-protosets: needs Go >= 1.25 on PATH" >&2; exit 1; }
+command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || { echo "build-protosets: needs Go >= 1.25 on PATH (https://go.dev/dl/)" >&2; exit 1; }
 mkdir -p "$OUT" "$BIN"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}" GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 
