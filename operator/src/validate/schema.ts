@@ -8,7 +8,7 @@ import addFormatsModule from 'ajv-formats';
 import { parse as parseCel } from '@marcbachmann/cel-js';
 import { formatPath, parsePath } from '../diagnostics.js';
 import { loadSchemas, type JsonSchema } from '../api/schema-files.js';
-import { defineRule, type Finding } from './rule.js';
+import { defineRule, type Finding, type Rule } from './rule.js';
 
 const docs = 'https://github.com/meshwarden/meshwarden/blob/main/docs/reference.md';
 
@@ -48,19 +48,24 @@ interface CelRule {
   reason?: string;
 }
 
-function buildAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
-  (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
-  ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
-  for (const keyword of ['x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields']) {
-    ajv.addKeyword({ keyword });
+/** Compiles one CEL rule into a program over `{ self }` (default: cel-js's standard environment). */
+export type CelCompiler = (rule: string) => (ctx: { self: unknown }) => unknown;
+
+/**
+ * Registers the Kubernetes structural-schema keywords on `ajv`: `x-kubernetes-*` annotations as
+ * no-ops and `x-kubernetes-validations` as CEL rules run by `compileCel`. Shared by MW1xx
+ * (meshwarden's own CRDs) and MW11x (Istio's CRDs, which need the Kubernetes URL library).
+ */
+export function addKubernetesKeywords(ajv: Ajv, compileCel: CelCompiler = parseCel): void {
+  for (const keyword of ['x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource', 'x-kubernetes-map-type']) {
+    if (!ajv.getKeyword(keyword)) ajv.addKeyword({ keyword });
   }
   ajv.addKeyword({
     keyword: 'x-kubernetes-validations',
     schemaType: 'array',
     errors: true,
     compile(rules: CelRule[]) {
-      const programs = rules.map((r) => ({ ...r, program: parseCel(r.rule) }));
+      const programs = rules.map((r) => ({ ...r, program: compileCel(r.rule) }));
       const validate = (data: unknown): boolean => {
         const errors: Partial<ErrorObject>[] = [];
         for (const r of programs) {
@@ -85,6 +90,13 @@ function buildAjv(): Ajv {
       return validate;
     },
   });
+}
+
+function buildAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
+  (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
+  ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
+  addKubernetesKeywords(ajv);
   for (const [file, schema] of loadSchemas()) ajv.addSchema(schema as AnySchemaObject, file);
   return ajv;
 }
@@ -110,10 +122,25 @@ export function isMeshwardenKind(obj: { apiVersion?: unknown; kind?: unknown }):
 export function checkSchema(obj: { kind?: unknown }): Finding[] {
   const validate = typeof obj.kind === 'string' ? validatorFor(obj.kind) : undefined;
   if (!validate || validate(obj)) return [];
-  return collapse((validate.errors ?? []).map(toFinding));
+  return schemaErrorsToFindings(validate.errors ?? []);
 }
 
-function pointerToSegments(pointer: string): Array<string | number> {
+/** The four rules an ajv error maps to (MW101-MW104 by default; MW11x for Istio's CRDs). */
+export interface SchemaRuleSet {
+  unknownField: Rule;
+  missingField: Rule;
+  invalidValue: Rule;
+  celRule: Rule;
+}
+
+const meshwardenRules: SchemaRuleSet = { unknownField, missingField, invalidValue, celRule };
+
+/** Turns ajv errors into findings (one per path and message), with fix hints. */
+export function schemaErrorsToFindings(errors: readonly ErrorObject[], rules: SchemaRuleSet = meshwardenRules): Finding[] {
+  return collapse(errors.map((e) => toFinding(e, rules)));
+}
+
+export function pointerToSegments(pointer: string): Array<string | number> {
   return pointer
     .split('/')
     .slice(1)
@@ -121,7 +148,7 @@ function pointerToSegments(pointer: string): Array<string | number> {
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
-function toFinding(e: ErrorObject): Finding {
+function toFinding(e: ErrorObject, { unknownField, missingField, invalidValue, celRule }: SchemaRuleSet): Finding {
   const at = pointerToSegments(e.instancePath);
   const schema = e.parentSchema as JsonSchema | undefined;
   const described = typeof schema?.description === 'string' ? schema.description : undefined;
