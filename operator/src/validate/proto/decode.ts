@@ -222,6 +222,11 @@ function lowerCamel(s: string): string {
   return s.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** Default-valued JSON: Envoy warns about a deprecated field only when it is set to something. */
+function isEmptyJson(v: unknown): boolean {
+  return v === '' || v === 0 || v === false || (Array.isArray(v) && v.length === 0);
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -439,7 +444,7 @@ class Decoder {
           );
         } else oneofSet[fi.oneof.index] = fi;
       }
-      if (fi.deprecated) {
+      if (fi.deprecated && !isEmptyJson(v)) {
         this.report(
           deprecatedField,
           `"${fi.name}" of ${ti.fullName} is deprecated in ${this.versionText}`,
