@@ -512,3 +512,15 @@ test('checkPatchValueForVersions: common findings once, version-specific ones ma
     'stat_prefix: value length must be at least 1 characters',
   ]);
 });
+
+test('paths into lists: descriptors[0].entries[1].key', () => {
+  const f = checkTypedConfig(
+    LRL,
+    {
+      stat_prefix: 'x',
+      descriptors: [{ entries: [{ key: 'a', value: 'b' }, { key: '', value: 'c' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }],
+    },
+    '1.36',
+  );
+  assert.deepEqual(f.map((x) => [x.rule, x.path, x.message]), [['MW206', 'descriptors[0].entries[1].key', 'key: value length must be at least 1 characters']]);
+});

@@ -49,7 +49,6 @@ export const oneofConflict = defineRule({
   severity: 'error',
   title: 'Two members of the same proto oneof are set',
   source: 'https://protobuf.dev/programming-guides/proto3/#oneof',
-  failureModes: [5],
 });
 
 export const pgvViolation = defineRule({
