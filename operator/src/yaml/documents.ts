@@ -1,7 +1,13 @@
 /**
  * Reads manifests as the CLI sees them — multi-document YAML streams and `kind: List` —
- * keeping each object's YAML node so any field path can be turned into file:line:col.
+ * and turns any field path of an object into file:line:col.
+ *
+ * Values come from js-yaml, which is an order of magnitude faster; the position-keeping
+ * parse of `yaml` runs only for files where a position is asked for (a finding), for
+ * syntax errors (its messages carry positions) and for streams with aliases (it bounds
+ * their expansion, js-yaml does not).
  */
+import { loadAll } from 'js-yaml';
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../diagnostics.js';
 
@@ -27,36 +33,66 @@ export interface LoadResult {
   errors: YamlError[];
 }
 
-export function loadYaml(text: string, file: string): LoadResult {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const objects: LoadedObject[] = [];
-  const errors: YamlError[] = [];
-  const at = (offset: number) => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col };
-  };
-  const list = Array.isArray(docs) ? docs : [docs];
-  list.forEach((doc, documentIndex) => {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) errors.push({ ...at(e.pos[0]), message: e.message.split('\n')[0] ?? e.message });
-      return;
+/** The `yaml` library's view of a file, built on first use. */
+class PositionIndex {
+  #docs: Document[] | undefined;
+  #lines = new LineCounter();
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+  ) {}
+
+  documents(): Document[] {
+    if (!this.#docs) {
+      const parsed = parseAllDocuments(this.text, { lineCounter: this.#lines, prettyErrors: false, uniqueKeys: true });
+      this.#docs = Array.isArray(parsed) ? parsed : [parsed];
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    return this.#docs;
+  }
+
+  at(offset: number): SourcePosition {
+    this.documents();
+    const { line, col } = this.#lines.linePos(offset);
+    return { file: this.file, line, column: col };
+  }
+}
+
+const alias = /(^|[\s[{,:-])\*[^\s,\]}]/m;
+
+export function loadYaml(text: string, file: string): LoadResult {
+  const index = new PositionIndex(text, file);
+  let values: unknown[] | undefined;
+  if (!alias.test(text)) {
+    try {
+      values = loadAll(text, undefined, { filename: file });
+    } catch {
+      values = undefined; // a syntax error: `yaml` reports it with its position below
+    }
+  }
+  if (values === undefined) {
+    const docs = index.documents();
+    const errors = docs.flatMap((d) => d.errors.map((e) => ({ ...index.at(e.pos[0]), message: e.message.split('\n')[0] ?? e.message })));
+    if (errors.length > 0) return { objects: [], errors };
+    values = docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+  }
+
+  const objects: LoadedObject[] = [];
+  values.forEach((value, documentIndex) => {
     if (value === null || value === undefined) return; // empty or comment-only document
     const make = (v: unknown, prefix: Array<string | number>): LoadedObject => ({
       value: v,
       file,
       documentIndex,
-      locate: (path, preferKey) => at(offsetOf(doc, [...prefix, ...path], preferKey ?? false)),
+      locate: (path, preferKey) => {
+        const doc = index.documents()[documentIndex];
+        return index.at(doc ? offsetOf(doc, [...prefix, ...path], preferKey ?? false) : 0);
+      },
     });
-    if (isListKind(value)) {
-      value.items.forEach((item, i) => objects.push(make(item, ['items', i])));
-    } else {
-      objects.push(make(value, []));
-    }
+    if (isListKind(value)) value.items.forEach((item, i) => objects.push(make(item, ['items', i])));
+    else objects.push(make(value, []));
   });
-  return { objects, errors };
+  return { objects, errors: [] };
 }
 
 function isListKind(v: unknown): v is { items: unknown[] } {
