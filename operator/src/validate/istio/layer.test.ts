@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { checkEnvoyFilterPatches } from './layer.js';
 import { envoyFilter, httpFilterPatch, lua, ROUTER } from './testkit.js';
 import type { ConfigPatch } from './types.js';
@@ -50,4 +50,41 @@ describe('checkEnvoyFilterPatches', () => {
     const gw = envoyFilter('g', [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { name: 'bookinfo.example.com:80', route: { name: 'login' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }], { labels: { istio: 'ingressgateway' } });
     assert.deepEqual(checkEnvoyFilterPatches(gw, { istioVersions: ['1.31.0'] }), []);
   });
+});
+
+test('gateway vhosts of different server ports are assumed in their own route configurations', () => {
+  const ef = {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 'two-ports', namespace: 'istio-system' },
+    spec: {
+      workloadSelector: { labels: { istio: 'ingressgateway' } },
+      priority: 10,
+      configPatches: [80, 443].map((port) => ({
+        applyTo: 'VIRTUAL_HOST',
+        match: { context: 'GATEWAY', routeConfiguration: { portNumber: port, vhost: { name: `shop.example.com:${port}` } } },
+        patch: { operation: 'MERGE', value: { typed_per_filter_config: {} } },
+      })),
+    },
+  };
+  const findings = checkEnvoyFilterPatches(ef as never, { istioVersions: ['1.28.0'] });
+  assert.deepEqual(findings.filter((f) => f.rule === 'MW410'), [], 'no duplicate domain between :80 and :443');
+});
+
+test('a route named by a VirtualService is assumed on outbound and gateway ports, but not inbound', () => {
+  const route = (context: string, port: number) => ({
+    applyTo: 'HTTP_ROUTE',
+    match: { context, routeConfiguration: { portNumber: port, vhost: { route: { name: 'checkout' } } } },
+    patch: { operation: 'MERGE', value: { typed_per_filter_config: {} } },
+  });
+  const ef = (context: string, port: number, labels: Record<string, string>) => ({
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 'route', namespace: 'shop' },
+    spec: { workloadSelector: { labels }, priority: 1, configPatches: [route(context, port)] },
+  });
+  const nothing = (e: unknown) => checkEnvoyFilterPatches(e as never, { istioVersions: ['1.28.0'] }).filter((f) => f.rule === 'MW413');
+  assert.deepEqual(nothing(ef('GATEWAY', 80, { istio: 'ingressgateway' })), []);
+  assert.deepEqual(nothing(ef('SIDECAR_OUTBOUND', 9080, { app: 'a' })), []);
+  assert.equal(nothing(ef('SIDECAR_INBOUND', 8080, { app: 'a' })).length, 1, 'inbound has only the default route');
 });

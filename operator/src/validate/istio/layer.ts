@@ -88,13 +88,21 @@ const catchAllNames = new Set(['allow_any', 'block_all', 'default']);
 
 /** Adds the vhosts/routes the EnvoyFilter's route matches name (see `routeFacts`). Returns `b` if nothing is added. */
 function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind): XdsConfig {
-  const wanted: Array<{ ctx: string; port?: number; vhost: string; route?: string }> = [];
+  const wanted: Array<{ ctx: string; port?: number; vhost?: string; route?: string }> = [];
   for (const p of ef.spec?.configPatches ?? []) {
     const m = p?.match?.routeConfiguration;
-    if (!m?.vhost?.name || (p.applyTo !== 'HTTP_ROUTE' && p.applyTo !== 'VIRTUAL_HOST')) continue;
+    if (p.applyTo !== 'HTTP_ROUTE' && p.applyTo !== 'VIRTUAL_HOST') continue;
     const ctx = p.match?.context ?? 'ANY';
     if (kind === 'gateway' ? ctx !== 'GATEWAY' && ctx !== 'ANY' : ctx === 'GATEWAY') continue;
-    wanted.push({ ctx, ...(m.portNumber ? { port: m.portNumber } : {}), vhost: m.vhost.name, ...(m.vhost.route?.name ? { route: m.vhost.route.name } : {}) });
+    // A route named without its vhost is assumed in every vhost of the port, except inbound,
+    // where istiod generates one route, `default`, and nothing else exists to assume.
+    if (!m?.vhost?.name && !(m?.vhost?.route?.name && ctx !== 'SIDECAR_INBOUND')) continue;
+    wanted.push({
+      ctx,
+      ...(m.portNumber ? { port: m.portNumber } : {}),
+      ...(m.vhost?.name ? { vhost: m.vhost.name } : {}),
+      ...(m.vhost?.route?.name ? { route: m.vhost.route.name } : {}),
+    });
   }
   if (wanted.length === 0) return b;
   const out = structuredClone(b);
@@ -107,15 +115,27 @@ function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind)
       }
     }
   }
+  /** Gateways serve a server port from the RDS config of the container port it maps to (`http.<targetPort>`). */
+  const gatewayRouteConfig = (port: number | undefined): JsonObject | undefined => {
+    const target = Object.entries(b.meta?.gatewayPortMap ?? {}).find(([, served]) => port !== undefined && served.includes(port))?.[0];
+    return out.routes.find((r) => r['name'] === `http.${target}`) ?? out.routes[0];
+  };
   for (const w of wanted) {
     const vhosts = routeConfigs.flatMap((rc) => ((rc['virtual_hosts'] as JsonObject[]) ?? []).map((vh) => ({ rc, vh })));
+    if (w.vhost === undefined) {
+      // Route only: every non-catch-all vhost of the port's route configuration.
+      const rc = kind === 'gateway' ? gatewayRouteConfig(w.port) : out.routes.find((r) => r['name'] === String(w.port));
+      const inPort = vhosts.filter((x) => (w.port === undefined || x.rc === rc) && !(x.vh['domains'] as string[] | undefined)?.includes('*'));
+      if (w.route && !catchAllNames.has(w.route)) for (const { vh } of inPort) assumeRoute(vh, w.route);
+      continue;
+    }
     let hits = vhosts.filter((x) => x.vh['name'] === w.vhost);
     if (hits.length === 0) {
       if (w.vhost.startsWith('inbound|')) continue; // inbound vhosts come from Service ports, which are facts
       const hp = /^(.*):(\d+)$/.exec(w.vhost);
       const port = w.port ?? (hp ? Number(hp[2]) : undefined);
       const host = hp ? hp[1]! : w.vhost;
-      let rc = kind === 'gateway' ? out.routes[0] : out.routes.find((r) => r['name'] === String(port));
+      let rc = kind === 'gateway' ? gatewayRouteConfig(port) : out.routes.find((r) => r['name'] === String(port));
       if (!rc && kind === 'sidecar' && port) {
         rc = { name: String(port), validate_clusters: false, ignore_port_in_host_matching: true, virtual_hosts: [] };
         out.routes.push(rc);
@@ -129,14 +149,17 @@ function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind)
       hits = [{ rc, vh }];
     }
     if (!w.route || catchAllNames.has(w.route)) continue;
-    for (const { vh } of hits) {
-      const routes = (vh['routes'] as JsonObject[]) ?? (vh['routes'] = []);
-      if (routes.some((r) => r['name'] === w.route)) continue;
-      const last = routes.length > 0 ? routes.length - 1 : 0;
-      routes.splice(last, 0, { name: w.route, match: { prefix: `/${w.route}` }, route: { cluster: 'outbound|80||assumed.invalid', timeout: '0s' } });
-    }
+    for (const { vh } of hits) assumeRoute(vh, w.route);
   }
   return out;
+}
+
+/** Adds a route named by a VirtualService (unknown offline) before the vhost's last, catch-all route. */
+function assumeRoute(vh: JsonObject, name: string): void {
+  const routes = (vh['routes'] as JsonObject[]) ?? (vh['routes'] = []);
+  if (routes.some((r) => r['name'] === name)) return;
+  const last = routes.length > 0 ? routes.length - 1 : 0;
+  routes.splice(last, 0, { name, match: { prefix: `/${name}` }, route: { cluster: 'outbound|80||assumed.invalid', timeout: '0s' } });
 }
 
 /** MW4xx findings for `ef` across the target versions; messages say when only some versions are affected. */
