@@ -524,3 +524,23 @@ test('paths into lists: descriptors[0].entries[1].key', () => {
   );
   assert.deepEqual(f.map((x) => [x.rule, x.path, x.message]), [['MW206', 'descriptors[0].entries[1].key', 'key: value length must be at least 1 characters']]);
 });
+
+test('MW211: MERGE into a filter with a different @type than the filter it patches (failure mode 32)', () => {
+  const lrlMerge = { typed_config: { '@type': LRL, stat_prefix: 'x' } };
+  const bad = checkPatchValue('NETWORK_FILTER', lrlMerge, '1.39', { operation: 'MERGE', targetFilterName: 'envoy.filters.network.http_connection_manager' });
+  assert.deepEqual(codes(bad), ['MW203', 'MW211']);
+  const ok = checkPatchValue('NETWORK_FILTER', { typed_config: { '@type': HCM, normalize_path: true } }, '1.39', {
+    operation: 'MERGE',
+    targetFilterName: 'envoy.filters.network.http_connection_manager',
+  });
+  assert.deepEqual(ok, []);
+  const ts = checkPatchValue(
+    'HTTP_FILTER',
+    { typed_config: { '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: LRL, value: { stat_prefix: 'y' } } },
+    '1.39',
+    { operation: 'MERGE', targetFilterName: 'envoy.filters.http.local_ratelimit' },
+  );
+  assert.deepEqual(codes(ts), ['MW207', 'MW211']);
+  // Istio's own filter names are not guessed.
+  assert.deepEqual(codes(checkPatchValue('HTTP_FILTER', lrlMerge, '1.39', { operation: 'MERGE', targetFilterName: 'istio.stats' })), []);
+});

@@ -7,7 +7,7 @@ import type { Finding } from '../rule.js';
 import { categoryForApplyTo, categoryLabel, extensionCategory, type ExtensionCategory } from './categories.js';
 import { decodeStrict, hasType, isV2Type, TYPED_STRUCT_TYPES } from './decode.js';
 import { isEnvoyVersion, loadProtoSchema, ProtosetMissingError, type EnvoyVersion } from './load.js';
-import { protosetMissing, unknownType, wrongCategory } from './rules.js';
+import { mergeTypeMismatch, protosetMissing, unknownType, wrongCategory } from './rules.js';
 
 export {
   APPLY_TO_VALUES,
@@ -47,6 +47,12 @@ export interface PatchCheckOptions {
    * presence rules are not applied to fields they leave out. `REMOVE` has no value to check.
    */
   operation?: string;
+  /**
+   * Name of the filter a MERGE patches (`match.listener.filterChain.filter.subFilter.name` for
+   * HTTP_FILTER, `...filter.name` for NETWORK_FILTER, `match.listener.listenerFilter` for
+   * LISTENER_FILTER): a MERGE whose typed_config has a different `@type` is MW211.
+   */
+  targetFilterName?: string;
 }
 
 const FILTERS = new Set(['HTTP_FILTER', 'NETWORK_FILTER', 'LISTENER_FILTER']);
@@ -102,8 +108,36 @@ export function checkPatchValue(
         );
       }
     }
+    if (partial && options.targetFilterName && FILTERS.has(applyTo)) {
+      const m = mergeMismatch(options.targetFilterName, value);
+      if (m) out.push(m);
+    }
     return out;
   });
+}
+
+/**
+ * Canonical Envoy extension names follow their proto package: `envoy.filters.http.lua` is
+ * configured by a message of `envoy.extensions.filters.http.lua.v3`. A MERGE whose typed_config
+ * names another type makes istiod swap the type URL and re-decode (failure mode 32).
+ */
+function mergeMismatch(filterName: string, value: unknown): Finding | undefined {
+  const m = /^envoy\.filters\.(http|network|listener)\.([a-z0-9_]+)$/.exec(filterName);
+  if (!m || typeof value !== 'object' || value === null) return undefined;
+  const tc = (value as Record<string, unknown>)['typed_config'] ?? (value as Record<string, unknown>)['typedConfig'];
+  if (typeof tc !== 'object' || tc === null) return undefined;
+  const url = (tc as Record<string, unknown>)['@type'];
+  if (typeof url !== 'string') return undefined;
+  const name = url.slice(url.lastIndexOf('/') + 1);
+  const pkg = `envoy.extensions.filters.${m[1]}.${m[2]}.`;
+  if (name.startsWith(pkg)) return undefined;
+  return mergeTypeMismatch.finding(
+    'typed_config["@type"]',
+    `MERGE into ${filterName} with a typed_config of type ${name}, but that filter is configured by a message of ${pkg}*: istiod swaps the type URL and re-decodes, so the merge is ignored or garbles fields`,
+    TYPED_STRUCT_TYPES.includes(name)
+      ? `write the config with "@type": "type.googleapis.com/${pkg}<Message>" instead of a TypedStruct`
+      : `use the filter's own type (${pkg}<Message>), or REPLACE the filter`,
+  );
 }
 
 export interface TypedConfigCheckOptions {

@@ -94,3 +94,12 @@ export const notChecked = defineRule({
   source: 'https://github.com/istio/proxy/blob/master/bazel/extension_config/extensions_build_config.bzl',
   failureModes: [7],
 });
+
+export const mergeTypeMismatch = defineRule({
+  code: 'MW211',
+  layer: 'proto',
+  severity: 'error',
+  title: 'MERGE into a filter with a typed_config of a different `@type` than the filter it patches',
+  source: 'https://github.com/istio/istio/blob/1.24.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go',
+  failureModes: [32],
+});
