@@ -5,7 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { controlPlaneAvailable, startControlPlane, type ControlPlane } from './harness/controlplane.js';
 
 const skip =
@@ -44,6 +46,12 @@ describe('real control plane', { skip, timeout: 300_000 }, () => {
   after(async () => {
     await cp?.stop();
   });
+
+  const kc0 = (): KubeConfig => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfigPath);
+    return kc;
+  };
 
   test('serves the built Kubernetes version', async () => {
     const r = await cp.get('/version');
@@ -128,6 +136,100 @@ describe('real control plane', { skip, timeout: 300_000 }, () => {
       assert.equal(r.code, 0, r.stderr);
       return r.stdout.trim() === '';
     });
+  });
+
+  test('RBAC applies to other users (kubeconfigFor)', async () => {
+    const alice = new KubeConfig();
+    alice.loadFromFile(await cp.kubeconfigFor('alice', ['e2e-readers']));
+    const aliceCore = alice.makeApiClient(CoreV1Api);
+    await assert.rejects(aliceCore.listNamespacedConfigMap({ namespace: ns }), (e) => httpCode(e) === 403);
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfigPath);
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: { metadata: { name: 'cm-reader' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }] },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns,
+      body: {
+        metadata: { name: 'cm-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-reader' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'e2e-readers' }],
+      },
+    });
+    await eventually('alice to be allowed to list ConfigMaps', 10_000, async () => {
+      try {
+        await aliceCore.listNamespacedConfigMap({ namespace: ns });
+        return true;
+      } catch (e) {
+        if (httpCode(e) === 403) return false;
+        throw e;
+      }
+    });
+  });
+
+  test('the apiserver calls a validating webhook on 127.0.0.1 (issueCert + caBundle)', async () => {
+    const cert = await cp.issueCert('webhook', { usage: 'server' });
+    const server: Server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const review = JSON.parse(body) as {
+          request: { uid: string; object?: { metadata?: { labels?: Record<string, string> } } };
+        };
+        const deny = review.request.object?.metadata?.labels?.['e2e-deny'] === 'true';
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            apiVersion: 'admission.k8s.io/v1',
+            kind: 'AdmissionReview',
+            response: { uid: review.request.uid, allowed: !deny, ...(deny ? { status: { code: 403, message: 'denied by e2e webhook' } } : {}) },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const kc = new KubeConfig();
+      kc.loadFromFile(cp.kubeconfigPath);
+      await kc.makeApiClient(AdmissionregistrationV1Api).createValidatingWebhookConfiguration({
+        body: {
+          metadata: { name: 'e2e-deny' },
+          webhooks: [
+            {
+              name: 'deny.e2e.meshwarden.dev',
+              clientConfig: { url: `https://127.0.0.1:${port}/validate`, caBundle: Buffer.from(cp.caPem).toString('base64') },
+              rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }],
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+              sideEffects: 'None',
+              admissionReviewVersions: ['v1'],
+              failurePolicy: 'Fail',
+              timeoutSeconds: 5,
+            },
+          ],
+        },
+      });
+      // The webhook configuration reaches the admission plugin asynchronously.
+      await eventually('the webhook to deny a labelled ConfigMap', 20_000, async () => {
+        try {
+          await core.createNamespacedConfigMap({
+            namespace: ns,
+            body: { metadata: { generateName: 'denied-', labels: { 'e2e-deny': 'true' } } },
+          });
+          return false;
+        } catch (e) {
+          if (httpCode(e) !== 403) throw e;
+          assert.match(String((e as { body?: unknown }).body ?? e), /denied by e2e webhook/);
+          return true;
+        }
+      });
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'allowed' } } });
+    } finally {
+      await kc0().makeApiClient(AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: 'e2e-deny' }).catch(() => {});
+      server.close();
+    }
   });
 
   test('namespace controller finalizes a deleted namespace', async () => {

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 
 const execFileP = promisify(execFile);
@@ -96,6 +97,14 @@ export interface ControlPlane {
   /** Authenticated GET against the apiserver (admin cert); returns status and body. */
   get(path: string): Promise<{ status: number; body: string }>;
   /**
+   * Issues a certificate signed by the cluster CA (ECDSA P-256, valid 2 days) into `<dir>/pki/<name>.{crt,key}`.
+   * `usage: 'server'` for webhook serving certs (SANs from ips/dnsNames; default 127.0.0.1 + localhost),
+   * `'client'` for extra users (CN = user, O = groups).
+   */
+  issueCert(name: string, opts: IssueCertOptions): Promise<IssuedCert>;
+  /** Writes a kubeconfig authenticating as `user` in `groups` (client cert) and returns its path. */
+  kubeconfigFor(user: string, groups?: string[]): Promise<string>;
+  /**
    * Stops kube-apiserver and starts it again on the same etcd and port (etcd and KCM keep running).
    * SIGTERM first; kube-apiserver waits for open watches (up to 60 s), so after `graceMs`
    * (default 5000; 0 = immediate) it gets SIGKILL, as a kubelet would do.
@@ -103,6 +112,21 @@ export interface ControlPlane {
   restartApiServer(opts?: { graceMs?: number }): Promise<void>;
   /** Kills all process groups and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
+}
+
+export interface IssueCertOptions {
+  usage: 'server' | 'client';
+  commonName?: string;
+  organizations?: string[];
+  dnsNames?: string[];
+  ipAddresses?: string[];
+}
+
+export interface IssuedCert {
+  certPath: string;
+  keyPath: string;
+  certPem: string;
+  keyPem: string;
 }
 
 interface Proc {
@@ -183,24 +207,30 @@ interface Certs {
   saPub: string;
 }
 
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** Signs `<dir>/<name>.{key,crt}` with `<dir>/ca.{crt,key}`. Random serials: safe to run in parallel. */
+async function signLeaf(dir: string, name: string, subj: string, ext: string): Promise<void> {
+  await writeFile(join(dir, `${name}.ext`), ext);
+  await openssl(['req', '-new', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj], dir);
+  await openssl(
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key',
+      '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`],
+    dir,
+  );
+}
+
+const subjPart = (v: string): string => v.replace(/[\\/=+,]/g, (c) => `\\${c}`);
+
 /** CA, apiserver serving cert, two client certs (system:masters) and an ECDSA service-account key pair. */
 async function makeCerts(dir: string): Promise<Certs> {
   await mkdir(dir, { recursive: true });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await openssl(
-    ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=meshwarden-e2e-ca',
+    ['req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=meshwarden-e2e-ca',
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
     dir,
   );
-  const leaf = async (name: string, subj: string, ext: string): Promise<void> => {
-    await writeFile(join(dir, `${name}.ext`), ext);
-    await openssl(['req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj], dir);
-    await openssl(
-      ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-        '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`],
-      dir,
-    );
-  };
+  const leaf = (name: string, subj: string, ext: string): Promise<void> => signLeaf(dir, name, subj, ext);
   const client = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
   await Promise.all([
     leaf(
@@ -466,6 +496,34 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     }
     log(`control plane ready in ${Date.now() - t0} ms; logs in ${logDir}`);
 
+    const pki = join(dir, 'pki');
+    const issueCert = async (name: string, o: IssueCertOptions): Promise<IssuedCert> => {
+      if (!/^[A-Za-z0-9._-]+$/.test(name) || ['ca', 'serving', 'admin', 'kcm', 'sa'].includes(name)) {
+        throw new Error(`issueCert: bad or reserved name ${JSON.stringify(name)}`);
+      }
+      const subj = [...(o.organizations ?? []).map((g) => `/O=${subjPart(g)}`), `/CN=${subjPart(o.commonName ?? name)}`].join('');
+      let ext = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n';
+      if (o.usage === 'server') {
+        const ips = o.ipAddresses ?? (o.dnsNames ? [] : ['127.0.0.1']);
+        const dns = o.dnsNames ?? ['localhost'];
+        ext += `extendedKeyUsage=serverAuth\nsubjectAltName=${[...ips.map((i) => `IP:${i}`), ...dns.map((d) => `DNS:${d}`)].join(',')}\n`;
+      } else {
+        ext += 'extendedKeyUsage=clientAuth\n';
+      }
+      await signLeaf(pki, name, subj, ext);
+      const certPath = join(pki, `${name}.crt`);
+      const keyPath = join(pki, `${name}.key`);
+      return { certPath, keyPath, certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
+    };
+    let users = 0;
+    const kubeconfigFor = async (user: string, groups: string[] = []): Promise<string> => {
+      const name = `user-${++users}`;
+      const c = await issueCert(name, { usage: 'client', commonName: user, organizations: groups });
+      const path = join(dir, `${name}.kubeconfig`);
+      await writeFile(path, await kubeconfig(server, certs.ca, c.certPath, c.keyPath, user), { mode: 0o600 });
+      return path;
+    };
+
     const cp: ControlPlane = {
       kubeconfigPath,
       server,
@@ -477,6 +535,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       apiServerStartMs,
       kubectl: (args, o = {}) => runKubectl(kubeconfigPath, args, o),
       get: (path) => httpsGet(`${server}${path}`, tls),
+      issueCert,
+      kubeconfigFor,
       restartApiServer: async (o = {}) => {
         if (stopped) throw new Error('control plane stopped');
         await stopProc(apiserver, o.graceMs ?? 5_000);
