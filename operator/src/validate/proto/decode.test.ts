@@ -544,3 +544,9 @@ test('MW211: MERGE into a filter with a different @type than the filter it patch
   // Istio's own filter names are not guessed.
   assert.deepEqual(codes(checkPatchValue('HTTP_FILTER', lrlMerge, '1.39', { operation: 'MERGE', targetFilterName: 'istio.stats' })), []);
 });
+
+test('MW201 hint: a field written one level too high', () => {
+  const f = checkTypedConfig(LRL, { stat_prefix: 'x', max_tokens: 5, token_bucket: { max_tokens: 1, fill_interval: '1s' } }, '1.39');
+  assert.deepEqual(codes(f), ['MW201']);
+  assert.equal(f[0]!.hint, '"max_tokens" is a field of envoy.type.v3.TokenBucket: put it inside "token_bucket"');
+});

@@ -481,10 +481,18 @@ class Decoder {
     } else if (guess !== undefined) {
       const g = ti.byKey.get(guess);
       hint = `did you mean "${g && key.includes('_') ? g.name : guess}"?`;
+    } else if (this.nestedOwner(ti, key) !== undefined) {
+      const owner = this.nestedOwner(ti, key)!;
+      hint = `"${key}" is a field of ${typeInfo(owner.messageType!).fullName}: put it inside "${owner.name}"`;
     } else if (names.length > 0) {
       hint = `known fields: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`;
     }
     this.report(unknownField, `unknown field "${key}" in ${ti.fullName}`, hint, key);
+  }
+
+  /** A message field of `ti` whose own type has a field `key` (a field written one level too high). */
+  private nestedOwner(ti: TypeInfo, key: string): FieldInfo | undefined {
+    return ti.fields.find((f) => f.messageType && !f.map && typeInfo(f.messageType).byKey.has(key));
   }
 
   /** Other loaded Envoy versions whose `typeName` has a field called `key`. */
