@@ -1,0 +1,298 @@
+/**
+ * The admission decision, pure: an AdmissionReview v1 in, an AdmissionReview v1 (or a 400
+ * reason) out. No I/O, no clock; the HTTPS shell (server.ts) reads the body, supplies the
+ * cluster facts and writes the answer. The verdict itself is `evaluate()`, shared with the
+ * CLI and the controller (docs/adr/0007-one-verdict.md); this module only decides which
+ * requests reach it, bounds their cost, and turns diagnostics into an AdmissionResponse.
+ * See docs/adr/0070-admission-webhook.md.
+ */
+import type { Diagnostic } from '../diagnostics.js';
+import { evaluate, type EvaluationContext } from '../evaluate.js';
+
+/** The kinds the webhook validates, by API group. Everything else is allowed untouched. */
+export const validatedKinds: ReadonlyArray<{ group: string; kind: string; resource: string }> = [
+  { group: 'meshwarden.io', kind: 'SmartLimiter', resource: 'smartlimiters' },
+  { group: 'meshwarden.io', kind: 'EnvoyPlugin', resource: 'envoyplugins' },
+  { group: 'networking.istio.io', kind: 'EnvoyFilter', resource: 'envoyfilters' },
+  { group: 'extensions.istio.io', kind: 'WasmPlugin', resource: 'wasmplugins' },
+];
+
+/**
+ * Bounds on what one request may make the (synchronous) validator do. The defaults keep the
+ * measured worst case of a single evaluation under about a second on one core (see the
+ * bench and the ADR) while admitting every object our CRD schemas admit in practice
+ * (EnvoyPlugin `lua.code` may be 256 KiB).
+ */
+export interface AdmissionLimits {
+  /** Serialized size of `request.object` (JSON bytes). */
+  maxObjectBytes: number;
+  /** Longest single string value (a Lua script, a regex, a Wasm config). */
+  maxStringBytes: number;
+  /** Sum of all string values of 1 KiB or more: scripts dominate evaluation time. */
+  maxScriptBytes: number;
+  /** Entries of an EnvoyFilter's `spec.configPatches` (each may carry a Lua script). */
+  maxPatches: number;
+  /** Entries of any other array. */
+  maxListItems: number;
+  /** Nesting depth of the object. */
+  maxDepth: number;
+}
+
+export const defaultLimits: AdmissionLimits = {
+  maxObjectBytes: 512 * 1024,
+  maxStringBytes: 256 * 1024,
+  maxScriptBytes: 256 * 1024,
+  maxPatches: 64,
+  maxListItems: 1024,
+  maxDepth: 100,
+};
+
+/**
+ * Rules whose verdict depends on other objects existing right now (a Service, its ports,
+ * its pods). At admission they are warnings: Kubernetes does not make creation order
+ * matter (`kubectl apply -f dir/` may send the SmartLimiter before its Service), and the
+ * controller reports them in status. The CLI, which sees every input at once, keeps them errors.
+ */
+export const clusterFactRules: ReadonlySet<string> = new Set(['MW601', 'MW602', 'MW603']);
+
+export interface AdmissionOptions {
+  limits?: Partial<AdmissionLimits>;
+  /** Rules reported as warnings instead of errors at admission (default {@link clusterFactRules}). */
+  warnOnlyRules?: ReadonlySet<string>;
+  /** At most this many findings are listed in a denial message (default 20). */
+  maxListedErrors?: number;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; message: string; reason?: string };
+  warnings?: string[];
+}
+
+export interface AdmissionReviewOut {
+  apiVersion: 'admission.k8s.io/v1';
+  kind: 'AdmissionReview';
+  response: AdmissionResponse;
+}
+
+/** Fields of an AdmissionRequest the webhook reads. */
+export interface AdmissionRequest {
+  uid: string;
+  kind: { group: string; version: string; kind: string };
+  operation: string;
+  namespace?: string;
+  name?: string;
+  dryRun?: boolean;
+  object?: unknown;
+}
+
+export type AdmissionOutcome =
+  | { status: 200; review: AdmissionReviewOut; request: AdmissionRequest; kind?: string; denied: boolean }
+  | { status: 400; error: string };
+
+/** Kubernetes recommends warnings of at most 120 characters; the API server truncates at 256 and drops past 4 KiB in all. */
+export const maxWarningLength = 120;
+const maxWarnings = 12;
+
+/** Checks the envelope: an `admission.k8s.io/v1` AdmissionReview with a usable request. */
+export function parseAdmissionRequest(body: unknown): { request: AdmissionRequest } | { error: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: 'body is not a JSON object' };
+  const review = body as Record<string, unknown>;
+  if (review.kind !== 'AdmissionReview') return { error: `kind is ${describe(review.kind)}, expected AdmissionReview` };
+  if (review.apiVersion !== 'admission.k8s.io/v1') return { error: `apiVersion is ${describe(review.apiVersion)}, expected admission.k8s.io/v1` };
+  const req = review.request;
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) return { error: 'request is missing' };
+  const r = req as Record<string, unknown>;
+  if (typeof r.uid !== 'string' || r.uid === '' || r.uid.length > 256) return { error: 'request.uid must be a non-empty string' };
+  const kind = r.kind as Record<string, unknown> | undefined;
+  if (typeof kind !== 'object' || kind === null || typeof kind.kind !== 'string' || typeof kind.group !== 'string') {
+    return { error: 'request.kind must be {group, version, kind}' };
+  }
+  if (typeof r.operation !== 'string') return { error: 'request.operation must be a string' };
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const request: AdmissionRequest = {
+    uid: r.uid,
+    kind: { group: kind.group, version: str(kind.version) ?? '', kind: kind.kind },
+    operation: r.operation,
+    namespace: str(r.namespace),
+    name: str(r.name),
+    dryRun: r.dryRun === true,
+    object: r.object,
+  };
+  return { request };
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'missing';
+  return JSON.stringify(v)?.slice(0, 60) ?? String(v);
+}
+
+/**
+ * Answers one AdmissionReview. Never throws: an exception inside the validator denies the
+ * request with code 500 (the failure policy protects only against an unreachable webhook,
+ * and an object the validator cannot judge must not reach a proxy unjudged).
+ */
+export function admit(body: unknown, ctx: EvaluationContext, opts: AdmissionOptions = {}): AdmissionOutcome {
+  const parsed = parseAdmissionRequest(body);
+  if ('error' in parsed) return { status: 400, error: parsed.error };
+  const { request } = parsed;
+  const answer = (response: Omit<AdmissionResponse, 'uid'>, kind?: string): AdmissionOutcome => ({
+    status: 200,
+    review: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: request.uid, ...response } },
+    request,
+    ...(kind ? { kind } : {}),
+    denied: !response.allowed,
+  });
+
+  const target = validatedKinds.find((k) => k.group === request.kind.group && k.kind === request.kind.kind);
+  if (!target) return answer({ allowed: true });
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return answer({ allowed: true }, target.kind);
+
+  const object = request.object;
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) {
+    return { status: 400, error: `request.object must be an object for ${request.operation}` };
+  }
+  const meta = (object as { metadata?: unknown }).metadata;
+  // An object on its way out (finalizers being removed) must stay deletable even if it no longer validates.
+  if (request.operation === 'UPDATE' && typeof meta === 'object' && meta !== null && (meta as { deletionTimestamp?: unknown }).deletionTimestamp) {
+    return answer({ allowed: true }, target.kind);
+  }
+
+  const limits = { ...defaultLimits, ...opts.limits };
+  const tooBig = checkLimits(object, limits);
+  if (tooBig) {
+    return answer(
+      {
+        allowed: false,
+        status: {
+          code: 422,
+          reason: 'Invalid',
+          message: `${refText(object, request)}: too large for the admission webhook to validate: ${tooBig} (validate it with \`meshwarden lint\` and split it, or raise the webhook limit)`,
+        },
+      },
+      target.kind,
+    );
+  }
+
+  // The API server always sets the namespace of a namespaced object; fill it in when a caller did not.
+  const withNs = fillNamespace(object as Record<string, unknown>, request.namespace);
+  let diagnostics: Diagnostic[];
+  try {
+    diagnostics = evaluate(withNs, ctx).diagnostics;
+  } catch (e) {
+    const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return answer(
+      { allowed: false, status: { code: 500, reason: 'InternalError', message: `${refText(object, request)}: the validator failed on this object (${err.slice(0, 300)}); it was not admitted` } },
+      target.kind,
+    );
+  }
+
+  const warnOnly = opts.warnOnlyRules ?? clusterFactRules;
+  const errors = diagnostics.filter((d) => d.severity === 'error' && !warnOnly.has(d.rule));
+  const warnings = diagnostics.filter((d) => d.severity === 'warning' || (d.severity === 'error' && warnOnly.has(d.rule)));
+  const warningTexts = formatWarnings(warnings);
+  const warn = warningTexts.length > 0 ? { warnings: warningTexts } : {};
+  if (errors.length === 0) return answer({ allowed: true, ...warn }, target.kind);
+  return answer(
+    { allowed: false, status: { code: 422, reason: 'Invalid', message: denialMessage(refText(object, request), errors, opts.maxListedErrors ?? 20) }, ...warn },
+    target.kind,
+  );
+}
+
+function fillNamespace(object: Record<string, unknown>, namespace: string | undefined): Record<string, unknown> {
+  const meta = object.metadata;
+  if (!namespace || (typeof meta === 'object' && meta !== null && typeof (meta as { namespace?: unknown }).namespace === 'string')) return object;
+  const m = typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? meta : {};
+  return { ...object, metadata: { ...m, namespace } };
+}
+
+function refText(object: unknown, request: AdmissionRequest): string {
+  const o = object as { kind?: unknown; metadata?: { name?: unknown; generateName?: unknown; namespace?: unknown } };
+  const kind = typeof o.kind === 'string' ? o.kind : request.kind.kind;
+  const ns = typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : request.namespace;
+  const name =
+    typeof o.metadata?.name === 'string' && o.metadata.name !== ''
+      ? o.metadata.name
+      : typeof o.metadata?.generateName === 'string'
+        ? `${o.metadata.generateName}*`
+        : (request.name ?? '');
+  return `${kind} ${ns ? `${ns}/` : ''}${name}`.slice(0, 300);
+}
+
+/**
+ * One line per error: `- MW103 spec.limits[0].rate.requests: must be >= 1 (fix: …)`.
+ * kubectl prints it after `admission webhook "…" denied the request:`.
+ */
+export function denialMessage(ref: string, errors: readonly Diagnostic[], maxListed: number): string {
+  const unique = dedupe(errors.map((d) => `- ${d.rule} ${d.path || '(object)'}: ${d.message}${d.hint ? ` (fix: ${d.hint})` : ''}`));
+  const lines = unique.slice(0, maxListed).map((l) => clip(oneLine(l), 600));
+  const more = unique.length > maxListed ? [`- … and ${unique.length - maxListed} more; run \`meshwarden lint\` on the manifest for all of them`] : [];
+  return [`${ref}: ${unique.length} error${unique.length === 1 ? '' : 's'}`, ...lines, ...more].join('\n');
+}
+
+/** `MW413 spec.configPatches[0]: Patch matches nothing …`, each at most {@link maxWarningLength} characters. */
+export function formatWarnings(warnings: readonly Diagnostic[]): string[] {
+  const texts = dedupe(warnings.map((d) => clip(oneLine(`${d.rule} ${shortPath(d.path)}: ${d.message}`), maxWarningLength)));
+  if (texts.length <= maxWarnings) return texts;
+  return [...texts.slice(0, maxWarnings - 1), `meshwarden: ${texts.length - maxWarnings + 1} more warnings; run \`meshwarden lint\``];
+}
+
+/** Long paths eat the 120 characters: keep the first indexed segment and the last field. */
+function shortPath(path: string): string {
+  if (path === '') return '(object)';
+  if (path.length <= 40) return path;
+  const head = /^[^[]*\[\d+\]/.exec(path)?.[0] ?? path.slice(0, 20);
+  const tail = path.slice(path.lastIndexOf('.') + 1);
+  return `${head}….${tail}`.length < path.length ? `${head}….${tail}` : path;
+}
+
+const dedupe = (xs: string[]): string[] => [...new Set(xs)];
+
+/** Warnings travel as HTTP headers: no control characters. */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Iterative walk (no recursion: a hostile object must not overflow the stack here). Returns why the object is too big. */
+export function checkLimits(object: unknown, limits: AdmissionLimits): string | undefined {
+  let bytes = 0;
+  let scriptBytes = 0;
+  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: object, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const { v, depth, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      bytes += v.length + 2;
+      if (v.length > limits.maxStringBytes) return `${path || 'a string'} has ${kib(v.length)}, more than ${kib(limits.maxStringBytes)}`;
+      if (v.length >= 1024) scriptBytes += v.length;
+      if (scriptBytes > limits.maxScriptBytes) return `long strings (scripts, configs) add up to more than ${kib(limits.maxScriptBytes)}`;
+    } else if (typeof v === 'object' && v !== null) {
+      if (depth >= limits.maxDepth) return `${path} is nested more than ${limits.maxDepth} levels deep`;
+      if (Array.isArray(v)) {
+        const max = path === 'spec.configPatches' ? limits.maxPatches : limits.maxListItems;
+        if (v.length > max) return `${path} has ${v.length} entries, more than ${max}`;
+        bytes += 2 + v.length;
+        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}[${i}]` });
+      } else {
+        const entries = Object.entries(v);
+        bytes += 2;
+        for (let i = entries.length - 1; i >= 0; i--) {
+          const [k, child] = entries[i]!;
+          bytes += k.length + 4;
+          stack.push({ v: child, depth: depth + 1, path: path === '' ? k : `${path}.${k}` });
+        }
+      }
+    } else {
+      bytes += 8;
+    }
+    if (bytes > limits.maxObjectBytes) return `the object is larger than ${kib(limits.maxObjectBytes)}`;
+  }
+  return undefined;
+}
+
+const kib = (n: number): string => (n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} bytes`);
