@@ -247,7 +247,7 @@ test('MW204: wrong JSON types, enums by name or number, durations', () => {
     LRL,
     {
       stat_prefix: 5,
-      token_bucket: { max_tokens: 'ten', tokens_per_fill: 1.5, fill_interval: '1m' },
+      token_bucket: { max_tokens: 'ten', tokens_per_fill: 1.5, fill_interval: '1d' },
       local_rate_limit_per_downstream_connection: 'true',
       enable_x_ratelimit_headers: 'DRAFT_VERSION_3',
       vh_rate_limits: 42,
@@ -260,16 +260,42 @@ test('MW204: wrong JSON types, enums by name or number, durations', () => {
   assert.match(byPath['stat_prefix']!.message, /expected a string, got the number 5/);
   assert.match(byPath['token_bucket.max_tokens']!.message, /expected an integer \(uint32\)/);
   assert.match(byPath['token_bucket.tokens_per_fill']!.message, /expected an integer/);
-  assert.equal(byPath['token_bucket.fill_interval']!.hint, 'protobuf Durations are seconds with an "s" suffix: write "60s"');
+  assert.equal(byPath['token_bucket.fill_interval']!.hint, 'Go durations have no "d" unit: write "24h"');
   assert.match(byPath['local_rate_limit_per_downstream_connection']!.message, /expected true or false/);
   assert.equal(byPath['enable_x_ratelimit_headers']!.hint?.startsWith('did you mean "DRAFT_VERSION_03"?'), true);
   assert.match(byPath['vh_rate_limits']!.message, /42 is not a value of enum/);
   assert.match(byPath['descriptors']!.message, /expected a list/);
-  // Enum numbers, quoted integers and the {seconds, nanos} Duration form are accepted.
-  assert.deepEqual(
-    checkTypedConfig(LRL, { stat_prefix: 'x', enable_x_ratelimit_headers: 1, token_bucket: { max_tokens: '10', fill_interval: { seconds: 1, nanos: 500000000 } } }, '1.39'),
-    [],
-  );
+  // Enum numbers, quoted integers and Go durations (istiod's jsonpb uses time.ParseDuration) are accepted.
+  for (const d of ['60s', '1m', '1m30s', '500ms', '.5s', '1.5s', '0.05s']) {
+    assert.deepEqual(checkTypedConfig(LRL, { stat_prefix: 'x', enable_x_ratelimit_headers: 1, token_bucket: { max_tokens: '10', fill_interval: d } }, '1.39'), [], d);
+  }
+});
+
+test('dialects: istiod (EnvoyFilter values) vs Envoy\'s own loader, as checked against istiod\'s jsonpb and envoy --mode validate', () => {
+  const lenient = {
+    stat_prefix: 'x',
+    token_bucket: { max_tokens: 1, tokens_per_fill: { value: 1 }, fill_interval: { seconds: 1, nanos: 500000000 } },
+    local_rate_limit_per_downstream_connection: 'true',
+    enable_x_ratelimit_headers: 'draft_version_03',
+  };
+  // Envoy's loader accepts all of these...
+  assert.deepEqual(checkTypedConfig(LRL, lenient, '1.39', { dialect: 'envoy' }), []);
+  // ...istiod rejects each (and an unknown enum name would be dropped silently were it lenient).
+  const f = checkTypedConfig(LRL, lenient, '1.39');
+  assert.deepEqual(f.map((x) => [x.rule, x.path]).sort(), [
+    ['MW204', 'enable_x_ratelimit_headers'],
+    ['MW204', 'local_rate_limit_per_downstream_connection'],
+    ['MW204', 'token_bucket.fill_interval'],
+    ['MW204', 'token_bucket.tokens_per_fill'],
+  ]);
+  assert.equal(f.find((x) => x.path === 'token_bucket.fill_interval')!.hint, 'write "1.5s"');
+  // Envoy's loader wants protobuf Duration text: "1m" and ".5s" fail there.
+  const m = checkTypedConfig(LRL, { stat_prefix: 'x', token_bucket: { max_tokens: 1, fill_interval: '1m' } }, '1.39', { dialect: 'envoy' });
+  assert.deepEqual(codes(m), ['MW204']);
+  assert.equal(m[0]!.hint, 'protobuf Durations are seconds with an "s" suffix: write "60s"');
+  // A field written under both names: both parsers keep one silently.
+  const twice = checkTypedConfig(LRL, { statPrefix: 'x', stat_prefix: 'y' }, '1.39');
+  assert.deepEqual(twice.map((x) => [x.rule, x.severity]), [['MW204', 'warning']]);
 });
 
 test('well-known types: Struct, Value, wrappers, Duration gt 0, Any inside Any', () => {

@@ -57,6 +57,15 @@ export interface DecodeOptions {
   maxFindings?: number;
   /** Ignore an `@type` key at the top level (the JSON is the body of an Any whose type was checked by the caller). */
   skipTypeKey?: boolean;
+  /**
+   * Whose JSON parser the config meets first (default `istiod`).
+   * - `istiod`: an EnvoyFilter `patch.value` is decoded by istiod (golang/protobuf `jsonpb`, unknown
+   *   fields allowed): Durations are Go durations (`"60s"`, `"1m"`, `"500ms"`), and the object forms
+   *   of Duration and wrappers, bools written as strings and enum names in the wrong case are errors.
+   * - `envoy`: Envoy's own JSON/YAML loader (static bootstrap): Durations only as `"1.5s"` or
+   *   `{seconds, nanos}`, wrappers also as `{value}`, bools also as strings, enum names in any case.
+   */
+  dialect?: 'istiod' | 'envoy';
 }
 
 type Scalar =
@@ -349,6 +358,11 @@ const DURATION_RE = /^(-)?(\d+)(?:\.(\d{0,9}))?s$/;
 const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 const BASE64_RE = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const NUMBER_TEXT = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** Bool spellings Envoy's loader accepts in strings (checked against envoy --mode validate). */
+const ENVOY_BOOL_TEXT = new Map([['true', true], ['false', false], ['yes', true], ['no', false]]);
+/** Go's time.ParseDuration, which istiod's jsonpb uses for google.protobuf.Duration. */
+const GO_DURATION_RE = /^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
+const GO_UNIT_NANOS: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** The result of decoding a value: `undefined` when the JSON could not be decoded (already reported). */
 type Decoded = unknown;
@@ -362,6 +376,7 @@ class Decoder {
   private readonly max: number;
   private depth = 0;
   private full = false;
+  private readonly envoyDialect: boolean;
 
   constructor(
     readonly root: protobuf.Root,
@@ -370,6 +385,7 @@ class Decoder {
     this.pgvOn = opts.pgv !== false;
     this.partial = opts.partial === true;
     this.max = opts.maxFindings ?? 100;
+    this.envoyDialect = opts.dialect === 'envoy';
   }
 
   private path(extra?: string | number): string {
@@ -380,9 +396,9 @@ class Decoder {
     return p;
   }
 
-  report(rule: Rule, message: string, hint?: string, extra?: string | number): void {
+  report(rule: Rule, message: string, hint?: string, extra?: string | number, severity?: Finding['severity']): void {
     if (this.full) return;
-    this.findings.push(rule.finding(this.path(extra), message, hint));
+    this.findings.push(rule.finding(this.path(extra), message, hint, severity));
     if (this.findings.length >= this.max) this.full = true;
   }
 
@@ -426,7 +442,7 @@ class Decoder {
       seen ??= new Array(ti.fields.length);
       const prevKey = seen[fi.index];
       if (prevKey !== undefined) {
-        this.report(badValue, `field "${fi.name}" is set twice, as "${prevKey}" and "${key}"`, 'keep one of them', key);
+        this.report(badValue, `field "${fi.name}" is set twice, as "${prevKey}" and "${key}": one of them is silently ignored`, 'keep one of them', key, 'warning');
         continue;
       }
       seen[fi.index] = key;
@@ -572,8 +588,9 @@ class Decoder {
         if (typeof v !== 'string') return this.wrongType('a string', v);
         return v;
       case 'bool':
-        if (typeof v !== 'boolean') return this.wrongType('true or false', v);
-        return v;
+        if (typeof v === 'boolean') return v;
+        if (this.envoyDialect && typeof v === 'string' && ENVOY_BOOL_TEXT.has(v.toLowerCase())) return ENVOY_BOOL_TEXT.get(v.toLowerCase());
+        return this.wrongType('true or false', v);
       case 'bytes':
         if (typeof v !== 'string' || !BASE64_RE.test(v)) return this.wrongType('base64-encoded bytes', v);
         return Buffer.from(v, 'base64');
@@ -642,7 +659,11 @@ class Decoder {
       return this.wrongType('null', v);
     }
     if (typeof v === 'string') {
-      const n = Object.hasOwn(e.values, v) ? e.values[v] : undefined;
+      let n = Object.hasOwn(e.values, v) ? e.values[v] : undefined;
+      if (n === undefined && this.envoyDialect) {
+        const ci = Object.keys(e.values).find((x) => x.toLowerCase() === v.toLowerCase());
+        if (ci !== undefined) n = e.values[ci];
+      }
       if (n === undefined) {
         const names = Object.keys(e.values);
         const guess = names.find((x) => x.toLowerCase() === v.toLowerCase()) ?? closest(v, names);
@@ -680,7 +701,17 @@ class Decoder {
   private wellKnown(ti: TypeInfo, v: unknown, pgvOn: boolean): Decoded {
     if (ti.wrapped !== undefined) {
       if (isObject(v) && 'value' in v && Object.keys(v).length === 1) {
-        this.report(badValue, `${ti.fullName} is written as the bare value in JSON, not as an object`, `write ${JSON.stringify(v['value'])} instead of {"value": …}`);
+        if (this.envoyDialect) {
+          this.segs.push('value');
+          const r = this.scalar(ti.wrapped, v['value']);
+          this.segs.pop();
+          return r;
+        }
+        this.report(
+          badValue,
+          `${ti.fullName} is written as the bare value, not as an object: istiod rejects {"value": …}`,
+          `write ${JSON.stringify(v['value'])} instead of {"value": …}`,
+        );
         return INVALID;
       }
       return this.scalar(ti.wrapped, v);
@@ -709,6 +740,14 @@ class Decoder {
   }
 
   private duration(v: unknown): Decoded {
+    if (typeof v === 'string' && !this.envoyDialect) return this.goDuration(v);
+    if (isObject(v) && !this.envoyDialect) {
+      const s = typeof v['seconds'] === 'number' || typeof v['seconds'] === 'string' ? Number(v['seconds']) : 0;
+      const ns = typeof v['nanos'] === 'number' ? v['nanos'] : 0;
+      const text = Number.isFinite(s) ? `${parseFloat((s + ns / 1e9).toFixed(9))}s` : '1s';
+      this.report(badValue, 'istiod reads a Duration only as a string: the {seconds, nanos} form is rejected', `write "${text}"`);
+      return INVALID;
+    }
     if (typeof v === 'string') {
       const m = DURATION_RE.exec(v);
       if (!m) {
@@ -747,6 +786,25 @@ class Decoder {
       return BigInt(s as number) * 1_000_000_000n + BigInt(ns as number);
     }
     return this.wrongType('a Duration such as "1s" or "0.05s"', v);
+  }
+
+  /** istiod's jsonpb: `time.ParseDuration` (`"60s"`, `"1m30s"`, `"500ms"`, `".5s"`). */
+  private goDuration(v: string): Decoded {
+    if (!GO_DURATION_RE.test(v) && v !== '0' && v !== '-0' && v !== '+0') {
+      this.report(badValue, `invalid Duration ${JSON.stringify(v)}`, durationHint(v, true));
+      return INVALID;
+    }
+    const neg = v.startsWith('-');
+    let nanos = 0;
+    const re = /(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(v)) !== null) nanos += Number(m[1]) * (GO_UNIT_NANOS[m[2] ?? 's'] ?? 1e9);
+    if (nanos > 9.223372036854775e18) {
+      this.report(badValue, `Duration ${v} is out of range (at most about 292 years)`);
+      return INVALID;
+    }
+    const n = BigInt(Math.round(nanos));
+    return neg ? -n : n;
   }
 
   private timestamp(v: unknown): Decoded {
@@ -1098,7 +1156,12 @@ function defaultOf(fi: FieldInfo): unknown {
   }
 }
 
-function durationHint(v: string): string {
+function durationHint(v: string, go = false): string {
+  if (go) {
+    const d = /^(\d+(?:\.\d+)?)\s*(d|days?|w)$/.exec(v.trim());
+    if (d) return `Go durations have no "${d[2]}" unit: write "${Number(d[1]) * (d[2] === 'w' ? 168 : 24)}h"`;
+    return 'write a duration such as "60s", "1m", "500ms" or "1h30m"';
+  }
   const m = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|h|d)$/.exec(v.trim());
   if (m) {
     const mult: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };

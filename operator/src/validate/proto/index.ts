@@ -145,6 +145,8 @@ export interface TypedConfigCheckOptions {
   categories?: readonly ExtensionCategory[];
   /** The config is merged into an existing one: presence rules are skipped. */
   partial?: boolean;
+  /** Whose JSON parser reads it first: `istiod` (default; EnvoyFilter values) or `envoy` (static bootstrap). */
+  dialect?: 'istiod' | 'envoy';
 }
 
 /**
@@ -165,7 +167,7 @@ export function checkTypedConfig(
       // Report the type as an Any would (v2 hint, other versions, istio-proxy types).
       return decodeStrict(root, 'google.protobuf.Any', { '@type': `type.googleapis.com/${name}` }, { pgv: false });
     }
-    const partial = options.partial ? { partial: true } : {};
+    const partial = { ...(options.partial ? { partial: true } : {}), ...(options.dialect ? { dialect: options.dialect } : {}) };
     const cats = options.categories?.length ? { typedConfigCategories: options.categories } : {};
     const body = json as Record<string, unknown> | null;
     const isObj = typeof body === 'object' && body !== null && !Array.isArray(body);
