@@ -15,6 +15,9 @@ import { regexes, typedConfigs } from './walk.js';
 import { checkEnvoyFilterCross } from './cross/index.js';
 import type { Pod } from '../render/context.js';
 
+/** Istio's default root namespace (mesh config rootNamespace). */
+const rootNamespace = 'istio-system';
+
 /** Istio minors meshwarden supports, and so validates against by default. */
 export const supportedIstioVersions = ['1.28', '1.29', '1.30', '1.31'] as const;
 
@@ -37,6 +40,12 @@ export function isIstioValidatedKind(obj: { apiVersion?: string; kind?: string }
 }
 
 const minorOf = (v: string) => v.split('.').slice(0, 2).join('.');
+
+/** Objects that can reach the same proxies as `obj`: those of its namespace and of the root namespace. */
+function sameProxies<T extends { metadata: { namespace?: string } }>(all: readonly T[], obj: { metadata: { namespace?: string } }): T[] {
+  const here = obj.metadata.namespace ?? 'default';
+  return all.filter((o) => [here, rootNamespace].includes(o.metadata.namespace ?? 'default'));
+}
 
 /** The other objects of a kind: a previous copy of `obj` (same namespace and name) is replaced, not kept. */
 function others<T extends { metadata: { name?: string; namespace?: string } }>(all: readonly T[], obj: { metadata: { name?: string; namespace?: string } }): T[] {
@@ -95,7 +104,7 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
   findings.push(
     ...checkEnvoyFilterPatches(ef, {
       istioVersions: ctx.istioVersions.map((v) => (v.split('.').length === 2 ? `${v}.0` : v)),
-      otherEnvoyFilters: others(ctx.envoyFilters as unknown as EnvoyFilterObject[], ef),
+      otherEnvoyFilters: sameProxies(others(ctx.envoyFilters as unknown as EnvoyFilterObject[], ef), ef),
     }),
   );
   findings.push(...checkEnvoyFilterCross(ef as unknown as K8sObject, { pods: ctx.pods, envoyFilters: ctx.envoyFilters }));
@@ -125,7 +134,8 @@ function luaSources(typeName: string, config: Record<string, unknown>): Array<[s
 function validateWasmPlugin(wp: K8sObject, ctx: ValidationContext): Finding[] {
   const spec = (wp.spec ?? {}) as WasmPluginSpec;
   const findings = checkWasmPlugin(spec).map((f) => ({ ...f, path: joinPath('spec', f.path) }));
-  const all = [...others(ctx.wasmPlugins, wp), wp];
+  const sharing = sameProxies(others(ctx.wasmPlugins, wp), wp);
+  const all = [...sharing, wp];
   const self = all.length - 1;
   const refs = all.map((o) => ({ name: o.metadata.name ?? '', namespace: o.metadata.namespace ?? 'default', spec: (o.spec ?? {}) as WasmPluginSpec }));
   for (const { index, finding } of checkWasmOrdering(refs)) if (index === self) findings.push(finding);

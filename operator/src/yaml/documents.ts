@@ -8,7 +8,7 @@
  * their expansion, js-yaml does not).
  */
 import { loadAll } from 'js-yaml';
-import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../diagnostics.js';
 
 export interface LoadedObject {
@@ -33,29 +33,100 @@ export interface LoadResult {
   errors: YamlError[];
 }
 
-/** The `yaml` library's view of a file, built on first use. */
+/**
+ * The `yaml` library's view of a file, built on demand: one document at a time when the
+ * text splits at its document markers into as many documents as js-yaml found, else the
+ * whole file at once.
+ */
 class PositionIndex {
-  #docs: Document[] | undefined;
-  #lines = new LineCounter();
+  #whole: { docs: Document[]; lines: LineCounter } | undefined;
+  #split: Array<{ text: string; firstLine: number }> | undefined;
+  #parsed = new Map<number, { doc: Document; lines: LineCounter }>();
 
   constructor(
     private readonly text: string,
     private readonly file: string,
   ) {}
 
+  /** Every document, parsed whole: for syntax errors and alias-bearing streams. */
   documents(): Document[] {
-    if (!this.#docs) {
-      const parsed = parseAllDocuments(this.text, { lineCounter: this.#lines, prettyErrors: false, uniqueKeys: true });
-      this.#docs = Array.isArray(parsed) ? parsed : [parsed];
-    }
-    return this.#docs;
+    return this.whole().docs;
   }
 
-  at(offset: number): SourcePosition {
-    this.documents();
-    const { line, col } = this.#lines.linePos(offset);
-    return { file: this.file, line, column: col };
+  private whole(): { docs: Document[]; lines: LineCounter } {
+    if (!this.#whole) {
+      const lines = new LineCounter();
+      const parsed = parseAllDocuments(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+      this.#whole = { docs: Array.isArray(parsed) ? parsed : [parsed], lines };
+    }
+    return this.#whole;
   }
+
+  /** Splits at document markers when the split agrees with the `expected` document count. */
+  expect(expected: number): void {
+    const docs = splitDocuments(this.text);
+    if (docs.length === expected) this.#split = docs;
+  }
+
+  /** The position of `path` in document `index`. */
+  locate(index: number, path: ReadonlyArray<string | number>, preferKey: boolean): SourcePosition {
+    if (!this.#split) {
+      const { docs, lines } = this.whole();
+      const doc = docs[index];
+      return this.at(lines, doc ? offsetOf(doc, path, preferKey) : 0, 0);
+    }
+    let entry = this.#parsed.get(index);
+    if (!entry) {
+      const part = this.#split[index]!;
+      const lines = new LineCounter();
+      entry = { doc: parseDocument(part.text, { lineCounter: lines, prettyErrors: false }), lines };
+      this.#parsed.set(index, entry);
+    }
+    return this.at(entry.lines, offsetOf(entry.doc, path, preferKey), this.#split[index]!.firstLine);
+  }
+
+  errorAt(offset: number): SourcePosition {
+    return this.at(this.whole().lines, offset, 0);
+  }
+
+  private at(lines: LineCounter, offset: number, firstLine: number): SourcePosition {
+    const { line, col } = lines.linePos(offset);
+    return { file: this.file, line: line + firstLine, column: col };
+  }
+}
+
+/**
+ * The documents of a stream, cut at `---` and `...` lines (markers at column 0 end any
+ * block scalar, so a line-level cut is exact), each with the 0-based line it starts on.
+ */
+function splitDocuments(text: string): Array<{ text: string; firstLine: number }> {
+  const lines = text.split('\n');
+  const docs: Array<{ text: string; firstLine: number }> = [];
+  let current: string[] = [];
+  let first = 0;
+  let explicit = false; // the current document was opened by ---
+  const hasContent = () => current.some((l) => l.trim() !== '' && !l.trimStart().startsWith('#') && !l.startsWith('%'));
+  const close = () => {
+    if (explicit || hasContent()) docs.push({ text: current.join('\n'), firstLine: first });
+  };
+  lines.forEach((line, i) => {
+    if (/^---(?:[ \t]|$)/.test(line)) {
+      close();
+      current = [line.replace(/^---/, '   ')];
+      first = i;
+      explicit = true;
+    } else if (/^\.\.\.[ \t]*$/.test(line)) {
+      current.push('');
+      close();
+      current = [];
+      first = i + 1;
+      explicit = false;
+    } else {
+      current.push(line);
+    }
+  });
+  close();
+  return docs;
 }
 
 const alias = /(^|[\s[{,:-])\*[^\s,\]}]/m;
@@ -72,9 +143,11 @@ export function loadYaml(text: string, file: string): LoadResult {
   }
   if (values === undefined) {
     const docs = index.documents();
-    const errors = docs.flatMap((d) => d.errors.map((e) => ({ ...index.at(e.pos[0]), message: e.message.split('\n')[0] ?? e.message })));
+    const errors = docs.flatMap((d) => d.errors.map((e) => ({ ...index.errorAt(e.pos[0]), message: e.message.split('\n')[0] ?? e.message })));
     if (errors.length > 0) return { objects: [], errors };
     values = docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+  } else {
+    index.expect(values.length);
   }
 
   const objects: LoadedObject[] = [];
@@ -84,10 +157,7 @@ export function loadYaml(text: string, file: string): LoadResult {
       value: v,
       file,
       documentIndex,
-      locate: (path, preferKey) => {
-        const doc = index.documents()[documentIndex];
-        return index.at(doc ? offsetOf(doc, [...prefix, ...path], preferKey ?? false) : 0);
-      },
+      locate: (path, preferKey) => index.locate(documentIndex, [...prefix, ...path], preferKey ?? false),
     });
     if (isListKind(value)) value.items.forEach((item, i) => objects.push(make(item, ['items', i])));
     else objects.push(make(value, []));

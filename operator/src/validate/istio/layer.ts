@@ -8,8 +8,8 @@ import { applyEnvoyFilters } from './apply.js';
 import { loadBaseline, type GatewayServer, type InboundPort, type PolicyFilters } from './baseline.js';
 import { GATEWAY_NAME_LABEL } from './select.js';
 import type { BaselineParams } from './baseline.js';
-import type { EnvoyFilterObject, JsonObject, ProxyKind, XdsConfig } from './types.js';
-import { parseIstioVersion } from './versions.js';
+import type { EnvoyFilterObject, JsonObject, PatchFinding, ProxyKind, XdsConfig } from './types.js';
+import { featuresFor, parseIstioVersion } from './versions.js';
 
 export interface PatchLayerOptions {
   /** Proxy versions running in the cluster, e.g. `['1.28.0', '1.31.0']`; one baseline per minor. */
@@ -86,6 +86,41 @@ function cachedBaseline(version: string, kind: ProxyKind, params: BaselineParams
 
 const catchAllNames = new Set(['allow_any', 'block_all', 'default']);
 
+/**
+ * Whether an EnvoyFilter uses anything whose meaning differs between the supported minors
+ * (the IstioFeatures flags that change within 1.28-1.31 and their neighbours): if none of
+ * the filters on a proxy does, every minor gives the same result.
+ */
+function observesVersionFeatures(ef: EnvoyFilterObject): boolean {
+  if ((ef.spec?.targetRefs ?? []).length > 0) return true;
+  return (ef.spec?.configPatches ?? []).some(
+    (p) =>
+      p?.applyTo === 'BOOTSTRAP' ||
+      p?.applyTo === 'LISTENER_FILTER' ||
+      p?.applyTo === 'CLUSTER' ||
+      p?.patch?.operation === 'MERGE_AND_REPLACE_LIST' ||
+      p?.match?.routeConfiguration?.vhost?.domainName !== undefined ||
+      p?.match?.proxy?.proxyVersion !== undefined,
+  );
+}
+
+/** A baseline's config sections as text (not its istioVersion), computed once per baseline object. */
+const signatures = new WeakMap<XdsConfig, string>();
+function contentSignature(b: XdsConfig): string {
+  let sig = signatures.get(b);
+  if (sig === undefined) {
+    sig = JSON.stringify([b.listeners, b.routes, b.clusters, b.extension_configs ?? []]);
+    signatures.set(b, sig);
+  }
+  return sig;
+}
+
+/** Baselines with assumed routes, by baseline and wanted routes; bounded, oldest evicted first. */
+const assumedCache = new Map<string, { base: XdsConfig; out: XdsConfig }>();
+const assumedCacheLimit = 256;
+const baselineIds = new WeakMap<XdsConfig, number>();
+let nextBaselineId = 0;
+
 /** Adds the vhosts/routes the EnvoyFilter's route matches name (see `routeFacts`). Returns `b` if nothing is added. */
 function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind): XdsConfig {
   const wanted: Array<{ ctx: string; port?: number; vhost?: string; route?: string }> = [];
@@ -105,6 +140,18 @@ function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind)
     });
   }
   if (wanted.length === 0) return b;
+  let id = baselineIds.get(b);
+  if (id === undefined) baselineIds.set(b, (id = nextBaselineId++));
+  const key = `${id}|${kind}|${JSON.stringify(wanted)}`;
+  const hit = assumedCache.get(key);
+  if (hit && hit.base === b) return hit.out;
+  const out = assumeRoutes(b, wanted, kind);
+  if (assumedCache.size >= assumedCacheLimit) assumedCache.delete(assumedCache.keys().next().value!);
+  assumedCache.set(key, { base: b, out });
+  return out;
+}
+
+function assumeRoutes(b: XdsConfig, wanted: Array<{ ctx: string; port?: number; vhost?: string; route?: string }>, kind: ProxyKind): XdsConfig {
   const out = structuredClone(b);
   const routeConfigs: JsonObject[] = [...out.routes];
   for (const l of out.listeners) {
@@ -181,6 +228,10 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   // key → versions where it was found
   const seen = new Map<string, { f: Finding; versions: Set<string>; kinds: Set<ProxyKind> }>();
   const kinds = kindsFor(ef, labels);
+  // Minors whose baseline and istiod semantics are the same give the same result: apply once.
+  const usesProxyVersion = all.some((o) => (o.spec?.configPatches ?? []).some((p) => p?.match?.proxy?.proxyVersion !== undefined));
+  const versionSensitive = all.some(observesVersionFeatures);
+  const results = new Map<string, PatchFinding[]>();
   for (const [minor, version] of minors) {
     for (const kind of kinds) {
       const baseline = cachedBaseline(minor, kind, {
@@ -188,8 +239,14 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
         ...(kind === 'sidecar' ? { inbound: opts.inbound ?? derivedInbound(ef) } : { gatewayServers: opts.gatewayServers ?? derivedGateway(ef) }),
       });
       const b = (opts.routeFacts ?? 'assume') === 'assume' ? withAssumedRoutes(baseline, ef, kind) : baseline;
-      const r = applyEnvoyFilters(b, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root });
-      for (const { filterIndex, finding } of r.findings) {
+      const features = versionSensitive ? JSON.stringify(featuresFor(parseIstioVersion(version))) : '';
+      const same = `${kind}|${contentSignature(b)}|${features}|${usesProxyVersion ? version : ''}`;
+      let findings = results.get(same);
+      if (findings === undefined) {
+        findings = applyEnvoyFilters(b, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root }).findings;
+        results.set(same, findings);
+      }
+      for (const { filterIndex, finding } of findings) {
         if (filterIndex !== index) continue;
         const key = `${finding.rule}|${finding.path}`;
         const cur = seen.get(key);
