@@ -28,6 +28,12 @@ export const ROUTE_RATE_LIMIT = 'envoy.config.route.v3.RateLimit';
 export const FILTER_CONFIG = 'envoy.config.route.v3.FilterConfig';
 export const TYPED_STRUCTS = ['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStruct'] as const;
 
+/**
+ * MW3xx rules the patch layer also reports with its own code once it knows where a per-route
+ * config lands (MW418: per-route LocalRateLimit without token_bucket, with RDS/LDS context).
+ */
+export const DUPLICATED_BY_PATCH_LAYER: Readonly<Record<string, string>> = { MW303: 'MW418' };
+
 type Checker = (cfg: unknown, opts: SemanticOptions) => Finding[];
 const checkers: Record<string, Checker> = {
   [LOCAL_RATELIMIT]: checkLocalRateLimit,
