@@ -16,6 +16,7 @@ import type { EnvoyMinor, SemanticOptions } from './types.js';
 
 export * as semanticRules from './rules.js';
 export { checkLuaPerRoute } from './lua.js';
+export { checkEnvoyFilterSemantics, type EnvoyFilterSemanticsOptions } from './envoyfilter.js';
 export type { EnvoyMinor, SemanticOptions } from './types.js';
 export { actionEntry, generatedShapes, shapeMatches } from './rate-limit-actions.js';
 
@@ -54,7 +55,7 @@ const prefixed = (prefix: string, fs: Finding[]): Finding[] => fs.map((f) => ({ 
  * Unknown types give no findings. TypedStruct and route FilterConfig wrappers are unwrapped
  * (a FilterConfig's `config` is checked as a per-route config).
  */
-export function checkEnvoySemantics(typeName: string, config: unknown, opts: { perRoute: boolean; envoyVersion: EnvoyMinor }): Finding[] {
+export function checkEnvoySemantics(typeName: string, config: unknown, opts: SemanticOptions): Finding[] {
   const name = typeNameOf(typeName);
   if ((TYPED_STRUCTS as readonly string[]).includes(name)) {
     const inner = str(get(config, 'type_url'));
@@ -66,11 +67,11 @@ export function checkEnvoySemantics(typeName: string, config: unknown, opts: { p
   return c ? c(config, opts) : [];
 }
 
-function checkFilterConfig(cfg: unknown, opts: { envoyVersion: EnvoyMinor }): Finding[] {
+function checkFilterConfig(cfg: unknown, opts: SemanticOptions): Finding[] {
   if (!isObj(cfg)) return [];
   const inner = field(cfg, 'config');
   const disabled = get(cfg, 'disabled') === true || get(cfg, 'disabled') === 'true';
-  if (!inner && !disabled) {
+  if (!inner && !disabled && !opts.partial) {
     return [MW340.finding('', 'Empty route/virtual host per filter configuration: a FilterConfig needs config (an empty {} enables the filter with its listener-level config) or disabled: true', 'Set config: {} to enable the filter on this route, or a real per-route config.')];
   }
   if (!inner || disabled) return [];
@@ -88,6 +89,12 @@ export interface SemanticWalkOptions {
   /** `value` itself is a per-route config (e.g. an HTTP_ROUTE MERGE's typed_per_filter_config entry). */
   perRoute?: boolean;
   /**
+   * `value` is an EnvoyFilter MERGE value: the typed config at its root (or its `typed_config`)
+   * merges into an existing one, so absence-based rules are skipped there. Nested list entries
+   * and map values (http_filters, typed_per_filter_config) are complete and checked in full.
+   */
+  partial?: boolean;
+  /**
    * Lua HTTP filter configs by filter name, from elsewhere (other patches, the baseline), for the
    * LuaPerRoute cross-check. Lua filters inside `value` are added automatically.
    */
@@ -104,6 +111,7 @@ export function checkEnvoySemanticsIn(value: unknown, opts: SemanticWalkOptions)
   const out: Finding[] = [];
   const lua = new Map<string, unknown>(opts.luaFilters ?? []);
   const perRouteLua: Array<{ filter: string; cfg: unknown; at: Seg[] }> = [];
+  const rootPartial = (at: Seg[]): boolean => opts.partial === true && (at.length === 0 || (at.length === 1 && (at[0] === 'typed_config' || at[0] === 'typedConfig')));
   const visit = (node: unknown, at: Seg[], perRoute: boolean): void => {
     if (Array.isArray(node)) {
       node.forEach((n, i) => visit(n, [...at, i], perRoute));
@@ -112,7 +120,7 @@ export function checkEnvoySemanticsIn(value: unknown, opts: SemanticWalkOptions)
     if (!isObj(node)) return;
     const t = atType(node);
     if (t !== undefined && semanticTypes.has(t)) {
-      out.push(...prefixed(fmt(at), checkEnvoySemantics(t, node, { perRoute, envoyVersion: opts.envoyVersion })));
+      out.push(...prefixed(fmt(at), checkEnvoySemantics(t, node, { perRoute, envoyVersion: opts.envoyVersion, partial: rootPartial(at) })));
       return;
     }
     for (const [k, v] of Object.entries(node)) {

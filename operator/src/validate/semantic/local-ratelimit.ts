@@ -19,7 +19,7 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
   const tb = field(cfg, 'token_bucket');
 
   // MW303: per-route config must carry its own bucket.
-  if (opts.perRoute && !tb) {
+  if (opts.perRoute && !tb && !opts.partial) {
     out.push(MW303.finding('', 'local rate limit token bucket must be set for per filter configs', 'A per-route LocalRateLimit replaces the filter-level config: give it token_bucket {max_tokens, tokens_per_fill, fill_interval}.'));
   }
 
@@ -62,7 +62,9 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
   const placeholder = !opts.perRoute && !tb && descList.length === 0;
   const enabledFrac = en ? runtimeFraction(en.value) : 0;
   const enforcedFrac = enf ? runtimeFraction(enf.value) : 0;
-  if (placeholder) {
+  if (opts.partial) {
+    if (en && enabledFrac === 0) out.push(MW304.finding(at(en.key), 'filter_enabled is 0%: the limiter never runs', 'Set filter_enabled to 100%.'));
+  } else if (placeholder) {
     if (en && enabledFrac !== undefined && enabledFrac > 0) {
       // Enabled without any bucket: nothing to limit with.
     } else {
@@ -101,10 +103,12 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
   const rls = field(cfg, 'rate_limits');
   const rlList = arr(rls?.value);
   if (rls) out.push(...checkRateLimitList(rls.value, [rls.key], 'local-filter'));
-  if (rlList.length > 0 && descList.length === 0) {
+  if (rlList.length > 0 && descList.length === 0 && !opts.partial) {
     out.push(MW306.finding(at(rls!.key), 'rate_limits is set but descriptors is empty: Envoy only computes descriptors when descriptors exist, so only the default token bucket applies', 'Add descriptors whose entries match what these actions generate, or remove rate_limits.'));
   }
-  if (rlList.length > 0 && descList.length > 0) {
+  if (opts.partial) {
+    // Lists merge by appending: what generates a descriptor may live in the existing config.
+  } else if (rlList.length > 0 && descList.length > 0) {
     const shapes = rlList.map((rl) => generatedShapes(rl));
     if (shapes.every((s) => s !== undefined)) {
       const all = shapes.flat();
@@ -134,7 +138,7 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
         out.push(MW309.finding(at(dKey, i), 'wildcard descriptor (entry without value) with local_rate_limit_per_downstream_connection: true; dynamic buckets only work for instance-level limiting', 'Set local_rate_limit_per_downstream_connection: false, or give the entry a fixed value.'));
       }
     }
-    if (!has(cfg, 'max_dynamic_descriptors')) {
+    if (!has(cfg, 'max_dynamic_descriptors') && !opts.partial) {
       out.push(MW310.finding(at(dKey, wildcardAt[0]!), 'wildcard descriptor without max_dynamic_descriptors: Envoy tracks at most 20 values (LRU); with more distinct values, an evicted value gets a fresh full bucket and is effectively not limited', 'Set max_dynamic_descriptors above the expected number of concurrently active values.'));
     }
   }

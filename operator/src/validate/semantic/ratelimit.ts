@@ -14,7 +14,7 @@ export function checkGlobalRateLimit(cfg: unknown, opts: SemanticOptions): Findi
     const v = tv?.value;
     if (v === 'V2' || v === 1) {
       out.push(MW320.finding(path([rls.key, tv!.key]), 'transport_api_version V2: "V2 xDS transport protocol version is deprecated", Envoy rejects the config', 'Set transport_api_version: V3.', 'error'));
-    } else if (v === undefined || v === 'AUTO' || v === 0) {
+    } else if ((v === undefined && !opts.partial) || v === 'AUTO' || v === 0) {
       out.push(
         MW320.finding(
           tv ? path([rls.key, tv.key]) : path([rls.key]),
@@ -28,7 +28,7 @@ export function checkGlobalRateLimit(cfg: unknown, opts: SemanticOptions): Findi
   if (fmd && truthy(fmd.value)) {
     out.push(MW321.finding(path([fmd.key]), 'failure_mode_deny: true: when the rate limit service is unreachable or slow, every request gets a 500 (status_on_error)', 'Keep it only if failing closed is intended; make the RLS highly available and watch cluster.<rls>.ratelimit.error.'));
   }
-  if (!field(cfg, 'timeout')) {
+  if (!field(cfg, 'timeout') && !opts.partial) {
     out.push(MW322.finding('', 'timeout is unset: each RLS call times out after 20ms, and a timed-out call fails open (or 500s with failure_mode_deny)', 'Set timeout explicitly (e.g. 0.05s) to document the budget.'));
   }
   const rs = field(cfg, 'rate_limited_status');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkEnvoySemantics, checkEnvoySemanticsIn, checkLuaPerRoute, semanticTypes, semanticRules } from './index.js';
+import { checkEnvoyFilterSemantics, checkEnvoySemantics, checkEnvoySemanticsIn, checkLuaPerRoute, semanticTypes, semanticRules } from './index.js';
 import { fixtures, grl, LRL, LUA, LUAPR, lrl } from './fixtures.js';
 import type { Finding } from '../rule.js';
 
@@ -158,4 +158,37 @@ test('MW308: limit in the global filter rate_limits is rejected before 1.39 only
   assert.ok(!codes(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', g, false, '1.39')).includes('MW308'));
   const l = lrl({ descriptors: [{ entries: [{ key: 'generic_key', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }], rate_limits: [{ limit: lim, actions: [{ generic_key: { descriptor_value: 'v' } }] }] });
   assert.ok(codes(check(LRL, l, false, '1.39')).includes('MW308'));
+});
+
+test('checkEnvoyFilterSemantics: paths from the object, MERGE values partial, Lua names across patches', () => {
+  const HCM = 'envoy.filters.network.http_connection_manager';
+  const listener = { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: HCM, subFilter: { name: 'envoy.filters.http.router' } } } } };
+  const ef = {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 'x', namespace: 'shop' },
+    spec: {
+      configPatches: [
+        { applyTo: 'HTTP_FILTER', match: listener, patch: { operation: 'INSERT_BEFORE', value: { name: 'mw.lua', typed_config: { '@type': LUA, source_codes: { a: { inline_string: 'function envoy_on_request(h) end' } } } } } },
+        // MERGE into the existing local_ratelimit filter: only the bucket is given, that is fine.
+        { applyTo: 'HTTP_FILTER', match: { ...listener, listener: { filterChain: { filter: { name: HCM, subFilter: { name: 'envoy.filters.http.local_ratelimit' } } } } }, patch: { operation: 'MERGE', value: { typed_config: { '@type': LRL, token_bucket: { max_tokens: 5, fill_interval: '0.02s' } } } } },
+        { applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|8080' } } }, patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'mw.lua': { '@type': LUAPR, name: 'b' }, 'envoy.filters.http.local_ratelimit': { '@type': LRL, stat_prefix: 'r' } } } } },
+        { applyTo: 'HTTP_FILTER', match: listener, patch: { operation: 'REMOVE' } },
+      ],
+    },
+  };
+  const got = checkEnvoyFilterSemantics(ef, { envoyVersion: '1.36' }).map((f) => `${f.rule} ${f.path}`).sort();
+  assert.deepEqual(got, [
+    'MW301 spec.configPatches[1].patch.value.typed_config.token_bucket.fill_interval',
+    'MW303 spec.configPatches[2].patch.value.typed_per_filter_config["envoy.filters.http.local_ratelimit"]',
+    'MW304 spec.configPatches[2].patch.value.typed_per_filter_config["envoy.filters.http.local_ratelimit"]',
+    'MW331 spec.configPatches[2].patch.value.typed_per_filter_config["mw.lua"].name',
+  ]);
+});
+
+test('partial (MERGE) skips absence rules but keeps explicit mistakes', () => {
+  const merge = { '@type': LRL, filter_enabled: { default_value: { numerator: 0 } } };
+  assert.deepEqual(codes(checkEnvoySemantics(LRL, merge, { perRoute: false, envoyVersion: '1.36', partial: true })), ['MW304']);
+  assert.deepEqual(checkEnvoySemantics(LRL, { '@type': LRL, stat_prefix: 'x' }, { perRoute: true, envoyVersion: '1.36', partial: true }), []);
+  assert.deepEqual(checkEnvoySemantics('envoy.extensions.filters.http.ratelimit.v3.RateLimit', { failure_mode_deny: false }, { perRoute: false, envoyVersion: '1.36', partial: true }), []);
 });
