@@ -7,7 +7,7 @@
 import type { Finding } from '../rule.js';
 import { runStructuralChecks } from './checks.js';
 import { HCM_NAME, HCM_TYPE, ROUTER_NAME, ROUTER_TYPE, VIRTUAL_INBOUND, VIRTUAL_OUTBOUND } from './names.js';
-import { clone, isObject, isTypedStruct, mergeAnyWithAny, normalizeKeys, PatchPanic, protoMerge } from './merge.js';
+import { clone, cloneJson, isObject, isTypedStruct, mergeAnyWithAny, normalizeKeys, PatchPanic, protoMerge } from './merge.js';
 import {
   MW407,
   MW413,
@@ -987,14 +987,27 @@ function anchorPath(w: PatchWrapper): string {
 }
 
 /** Serialised baselines: JSON.parse of a cached string is the cheapest deep copy. Baselines are treated as immutable. */
-const serialised = new WeakMap<XdsConfig, string>();
-function copyBaseline(b: XdsConfig): XdsConfig {
-  let text = serialised.get(b);
-  if (text === undefined) {
-    text = JSON.stringify({ listeners: b.listeners, routes: b.routes, clusters: b.clusters, extension_configs: b.extension_configs ?? [], ...(b.meta ? { meta: b.meta } : {}) });
-    serialised.set(b, text);
+/** A detached snapshot of each baseline, taken once, from which every application copies. */
+const snapshots = new WeakMap<XdsConfig, XdsConfig>();
+
+/**
+ * The config an application patches: sections no patch targets are shared with the
+ * snapshot (nothing writes to a section without a patch for it), the others copied.
+ */
+function copyBaseline(b: XdsConfig, targeted: ReadonlySet<string>): XdsConfig {
+  let snap = snapshots.get(b);
+  if (snap === undefined) {
+    snap = JSON.parse(JSON.stringify({ listeners: b.listeners, routes: b.routes, clusters: b.clusters, extension_configs: b.extension_configs ?? [], ...(b.meta ? { meta: b.meta } : {}) })) as XdsConfig;
+    snapshots.set(b, snap);
   }
-  return JSON.parse(text) as XdsConfig;
+  const touches = (...applyTo: string[]) => applyTo.some((a) => targeted.has(a));
+  return {
+    ...snap,
+    listeners: cloneJson(snap.listeners) as JsonObject[],
+    routes: touches('ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE') ? (cloneJson(snap.routes) as JsonObject[]) : snap.routes,
+    clusters: touches('CLUSTER') ? (cloneJson(snap.clusters) as JsonObject[]) : snap.clusters,
+    extension_configs: touches('EXTENSION_CONFIG') ? [...(snap.extension_configs ?? [])] : (snap.extension_configs ?? []),
+  };
 }
 
 /**
@@ -1010,7 +1023,6 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
     if (isObject(ef) && isObject(ef.metadata) && (ef.spec === undefined || isObject(ef.spec)) && attaches(ef, proxy, features)) attached.push(i);
   });
   const order = orderFilters(envoyFilters, attached, root);
-  const config = copyBaseline(baseline);
   const s: SimState = {
     features, proxy, patches: new Map(), all: [], findings: [],
     provenance: new WeakMap(), touched: new WeakMap(), routerRemovedBy: new WeakMap(),
@@ -1019,6 +1031,7 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
     panicked: false,
   };
   wrapPatches(s, envoyFilters, order);
+  const config = copyBaseline(baseline, new Set(s.all.map((w) => w.applyTo)));
 
   if (s.all.length > 0) {
     // 1. Inline inbound route configs are built and patched before their HCM (httproute.go).

@@ -17,7 +17,22 @@ export function isObject(v: unknown): v is JsonObject {
 }
 
 export function clone<T extends Json>(v: T): T {
-  return structuredClone(v);
+  return cloneJson(v) as T;
+}
+
+/** Deep copy of plain JSON: several times faster than structuredClone or a JSON round trip. */
+export function cloneJson(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = cloneJson(v[i]);
+    return out;
+  }
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) out[k] = cloneJson((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
 }
 
 /** Envoy fields that are protobuf maps (`map<string, ...>`). */
