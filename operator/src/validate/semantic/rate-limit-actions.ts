@@ -88,6 +88,17 @@ export function checkRateLimitList(list: unknown, at: readonly Seg[], where: Rat
   // 1.39.3 accepts; 1.37/1.38 untested, treated like 1.36). The local filter never does.
   const limitOk = where !== 'local-filter' && envoyVersion === '1.39';
   const out: Finding[] = [];
+  // Headers/query parameters that another entry matches with header_value_match /
+  // query_parameter_value_match: the absent case is then handled there (e.g. an `absent` bucket).
+  const matchedElsewhere = (self: number, kind: 'header' | 'query', name: string): boolean =>
+    arr(list).some((rl, j) =>
+      j !== self &&
+      arr(get(rl, 'actions')).some((a) => {
+        const m = get(a, kind === 'header' ? 'header_value_match' : 'query_parameter_value_match');
+        const ms = arr(get(m, kind === 'header' ? 'headers' : 'query_parameters'));
+        return ms.some((h) => (str(get(h, 'name')) ?? '').toLowerCase() === name.toLowerCase());
+      }),
+    );
   arr(list).forEach((rl, i) => {
     const here = [...at, i];
     if (where !== 'route') {
@@ -114,6 +125,9 @@ export function checkRateLimitList(list: unknown, at: readonly Seg[], where: Rat
         const what = kind === 'request_headers' ? `header ${JSON.stringify(str(get(a.value, 'header_name')) ?? '')}` : kind === 'query_parameters' ? `query parameter ${JSON.stringify(str(get(a.value, 'query_parameter_name')) ?? '')}` : 'metadata key';
         const hasDefault = kind === 'metadata' && str(get(a.value, 'default_value'));
         if (hasDefault) continue;
+        const hn = str(get(a.value, 'header_name'));
+        const qn = str(get(a.value, 'query_parameter_name'));
+        if ((kind === 'request_headers' && hn && matchedElsewhere(i, 'header', hn)) || (kind === 'query_parameters' && qn && matchedElsewhere(i, 'query', qn))) continue;
         out.push(
           MW323.finding(
             path([...ah, a.key]),

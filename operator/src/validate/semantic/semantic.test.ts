@@ -192,3 +192,12 @@ test('partial (MERGE) skips absence rules but keeps explicit mistakes', () => {
   assert.deepEqual(checkEnvoySemantics(LRL, { '@type': LRL, stat_prefix: 'x' }, { perRoute: true, envoyVersion: '1.36', partial: true }), []);
   assert.deepEqual(checkEnvoySemantics('envoy.extensions.filters.http.ratelimit.v3.RateLimit', { failure_mode_deny: false }, { perRoute: false, envoyVersion: '1.36', partial: true }), []);
 });
+
+test('MW323 is not reported when another entry handles the absent header (header_value_match on it)', () => {
+  const rls = [
+    { actions: [{ generic_key: { descriptor_value: 'u' } }, { request_headers: { header_name: 'x-user-id', descriptor_key: 'x-user-id' } }] },
+    { actions: [{ generic_key: { descriptor_value: 'u' } }, { header_value_match: { descriptor_value: 'absent', headers: [{ name: 'X-User-Id', present_match: true, invert_match: true }] } }] },
+  ];
+  assert.deepEqual(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', grl({ rate_limits: rls })), []);
+  assert.deepEqual(codes(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', grl({ rate_limits: [rls[0]] }))), ['MW323']);
+});
