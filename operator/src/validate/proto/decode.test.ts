@@ -576,3 +576,14 @@ test('MW201 hint: a field written one level too high', () => {
   assert.deepEqual(codes(f), ['MW201']);
   assert.equal(f[0]!.hint, '"max_tokens" is a field of envoy.type.v3.TokenBucket: put it inside "token_bucket"');
 });
+
+test('ECDS: config_discovery type_urls must name types of this Envoy API', () => {
+  const value = (url: string) => ({
+    name: 'lrl',
+    config_discovery: { config_source: { ads: {} }, type_urls: [LRL, url] },
+  });
+  assert.deepEqual(checkPatchValue('HTTP_FILTER', value(LRL), '1.39'), []);
+  const f = checkPatchValue('HTTP_FILTER', value('type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimitt'), '1.39');
+  assert.deepEqual(codes(f), ['MW202']);
+  assert.equal(f[0]!.path, 'config_discovery.type_urls[1]');
+});

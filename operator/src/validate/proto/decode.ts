@@ -102,6 +102,8 @@ interface FieldInfo {
   nullable: boolean;
   /** An Any field where `{}` (no type) is meaningful. */
   emptyAnyOk: boolean;
+  /** A string field holding a type URL that must resolve (ECDS `type_urls`). */
+  typeUrl: boolean;
 }
 
 interface TypeInfo {
@@ -143,6 +145,9 @@ export const TYPED_STRUCT_TYPES: readonly string[] = ['udpa.type.v1.TypedStruct'
 
 /** `config: {}` in a FilterConfig enables a filter the HCM lists as `disabled` (route-based filter chains). */
 const EMPTY_ANY_OK = new Set(['envoy.config.route.v3.FilterConfig.config']);
+
+/** String fields whose values are type URLs of this API. */
+const TYPE_URL_FIELDS = new Set(['envoy.config.core.v3.ExtensionConfigSource.type_urls']);
 
 const typeInfos = new WeakMap<protobuf.Type, TypeInfo>();
 
@@ -190,6 +195,7 @@ function typeInfo(type: protobuf.Type): TypeInfo {
       rules: rules && Object.keys(rules).length > 0 ? rules : undefined,
       categories: FIELD_CATEGORIES.get(`${fullName}.${f.name}`),
       emptyAnyOk: EMPTY_ANY_OK.has(`${fullName}.${f.name}`),
+      typeUrl: TYPE_URL_FIELDS.has(`${fullName}.${f.name}`),
       nullable:
         (rt instanceof protobuf.Enum && rt.fullName === '.google.protobuf.NullValue') ||
         (rt instanceof protobuf.Type && rt.fullName === '.google.protobuf.Value'),
@@ -576,7 +582,9 @@ class Decoder {
       return this.message(fi.messageType, v, pgvOn && !skip);
     }
     if (fi.enumType) return this.enumValue(fi.enumType, v, fi.nullable);
-    return this.scalar(fi.scalar ?? 'string', v);
+    const r = this.scalar(fi.scalar ?? 'string', v);
+    if (fi.typeUrl && typeof r === 'string') this.resolveTypeUrl(r, undefined, undefined);
+    return r;
   }
 
   // ---- scalars ----
@@ -911,9 +919,9 @@ class Decoder {
   }
 
   /** Resolves a type URL at key `key` of the current object, checking its category. */
-  private resolveTypeUrl(url: unknown, key: string, cats: readonly ExtensionCategory[] | undefined): protobuf.Type | undefined {
+  private resolveTypeUrl(url: unknown, key: string | undefined, cats: readonly ExtensionCategory[] | undefined): protobuf.Type | undefined {
     if (typeof url !== 'string') {
-      this.report(unknownType, `"${key}" must be a type URL string, got ${describe(url)}`, undefined, key);
+      this.report(unknownType, `${key ? `"${key}"` : 'value'} must be a type URL string, got ${describe(url)}`, undefined, key);
       return undefined;
     }
     const slash = url.lastIndexOf('/');
@@ -921,7 +929,7 @@ class Decoder {
       const guess = slash < 0 && url.length > 0 ? `type.googleapis.com/${url}` : undefined;
       this.report(
         unknownType,
-        `"${key}" ${JSON.stringify(url)} is not a type URL`,
+        `${key ? `"${key}" ` : ''}${JSON.stringify(url)} is not a type URL`,
         guess ? `write "${guess}"` : 'write "type.googleapis.com/<full proto message name>"',
         key,
       );
@@ -953,7 +961,7 @@ class Decoder {
     return type;
   }
 
-  private categoryMismatch(name: string, cat: ExtensionCategory, cats: readonly ExtensionCategory[], key: string): void {
+  private categoryMismatch(name: string, cat: ExtensionCategory, cats: readonly ExtensionCategory[], key: string | undefined): void {
     const want = cats.map(categoryLabel).join(' or ');
     const where = this.opts.context && this.segs.length <= 1 ? ` (${this.opts.context})` : '';
     const applyTo: Partial<Record<ExtensionCategory, string>> = {
@@ -970,7 +978,7 @@ class Decoder {
     );
   }
 
-  private unknownTypeName(name: string, key: string): void {
+  private unknownTypeName(name: string, key: string | undefined): void {
     const idx = rootIndex(this.root);
     const v3 = idx.v2.get(name);
     if (v3) {
