@@ -138,3 +138,8 @@ test('speed: a 5-patch EnvoyFilter against 4 minors', { skip: skipSchema }, () =
   console.log(`# MW11x 5-patch EnvoyFilter x 4 minors: ${Math.round(perSec)} checks/s`);
   assert.ok(perSec > 100);
 });
+
+test('WAYPOINT patches skip the webhook checks, as istiod does', () => {
+  const o = ef({ ...sel, configPatches: [{ applyTo: 'HTTP_FILTER', match: { context: 'WAYPOINT', routeConfiguration: {} }, patch: { operation: 'ADD' } }] });
+  assert.deepEqual(checkIstioObject(o, { istioVersions: ['1.31'] }).filter((f) => /^MW12/.test(f.rule)), []);
+});

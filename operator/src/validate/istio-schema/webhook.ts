@@ -114,6 +114,8 @@ export function checkEnvoyFilterWebhook(obj: Obj, opts: ScopeOptions): Finding[]
       out.push(MW120.finding(at(), 'Envoy filter: null config patch'));
       return;
     }
+    // istiod (1.29+) skips every check of a WAYPOINT patch ("TODO: Add validation for waypoint proxy").
+    if (isObj(cp['match']) && cp['match']['context'] === 'WAYPOINT') return;
     const applyTo = str(cp['applyTo']);
     if (applyTo === undefined || applyTo === 'INVALID') {
       out.push(MW120.finding(at('applyTo'), 'Envoy filter: missing applyTo', 'Set applyTo (HTTP_FILTER, NETWORK_FILTER, HTTP_ROUTE, ...).'));
