@@ -15,6 +15,7 @@ const tb = (fill = '1s', max = 10) => ({ max_tokens: max, tokens_per_fill: max, 
 /** A complete, quiet LocalRateLimit. */
 export const lrl = (extra: Record<string, unknown> = {}) => ({ '@type': LRL, stat_prefix: 'mw', token_bucket: tb(), filter_enabled: pct(100), filter_enforced: pct(100), ...extra });
 const userAction = { request_headers: { header_name: 'x-user', descriptor_key: 'user' } };
+const tenantAction = { request_headers: { header_name: 'x-tenant', descriptor_key: 'tenant' } };
 const pathAction = { request_headers: { header_name: ':path', descriptor_key: 'path' } };
 const rlsV3 = { grpc_service: { envoy_grpc: { cluster_name: 'backend' } }, transport_api_version: 'V3' };
 export const grl = (extra: Record<string, unknown> = {}) => ({ '@type': RL, domain: 'mw', timeout: '0.05s', rate_limit_service: rlsV3, ...extra });
@@ -55,8 +56,8 @@ export const fixtures: Fixture[] = [
   { rule: 'MW306', type: LRL, good: lrl({ descriptors: [{ entries: [{ key: 'user', value: 'a' }], token_bucket: tb() }], rate_limits: [{ actions: [userAction] }] }), bad: lrl({ rate_limits: [{ actions: [userAction] }] }), path: 'rate_limits', envoy: 'accept' },
   {
     rule: 'MW307', type: LRL,
-    good: lrl({ descriptors: [{ entries: [{ key: 'path', value: '/a' }, { key: 'user' }], token_bucket: tb() }], rate_limits: [{ actions: [pathAction, userAction] }], max_dynamic_descriptors: 100 }),
-    bad: lrl({ descriptors: [{ entries: [{ key: 'user' }, { key: 'path', value: '/a' }], token_bucket: tb() }], rate_limits: [{ actions: [pathAction, userAction] }], max_dynamic_descriptors: 100 }),
+    good: lrl({ descriptors: [{ entries: [{ key: 'tenant', value: 'acme' }, { key: 'user' }], token_bucket: tb() }], rate_limits: [{ actions: [tenantAction, userAction] }], max_dynamic_descriptors: 100 }),
+    bad: lrl({ descriptors: [{ entries: [{ key: 'user' }, { key: 'tenant', value: 'acme' }], token_bucket: tb() }], rate_limits: [{ actions: [tenantAction, userAction] }], max_dynamic_descriptors: 100 }),
     path: 'descriptors[0].entries', envoy: 'accept',
   },
   {
@@ -82,6 +83,12 @@ export const fixtures: Fixture[] = [
     good: lrl({ descriptors: [{ entries: [{ key: 'user' }], token_bucket: tb() }], rate_limits: [{ actions: [userAction] }], maxDynamicDescriptors: 100 }),
     bad: lrl({ descriptors: [{ entries: [{ key: 'user' }], token_bucket: tb() }], rate_limits: [{ actions: [userAction] }] }),
     path: 'descriptors[0]', envoy: 'accept',
+  },
+  {
+    rule: 'MW313', type: LRL,
+    good: lrl({ descriptors: [{ entries: [{ key: 'path', value: '/a' }], token_bucket: tb() }], rate_limits: [{ actions: [{ header_value_match: { descriptor_key: 'path', descriptor_value: '/a', headers: [{ name: ':path', string_match: { prefix: '/a' } }] } }] }] }),
+    bad: lrl({ descriptors: [{ entries: [{ key: 'path', value: '/a' }], token_bucket: tb() }], rate_limits: [{ actions: [pathAction] }] }),
+    path: 'descriptors[0].entries[0]', envoy: 'accept',
   },
   { rule: 'MW311', type: LRL, good: lrl({ status: { code: 503 } }), bad: lrl({ status: { code: 200 } }), path: 'status.code', envoy: 'accept' },
   { rule: 'MW312', type: LRL, good: lrl(), bad: lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: tb() }] }), path: 'descriptors', severity: 'info', envoy: 'accept' },

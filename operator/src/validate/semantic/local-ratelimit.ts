@@ -2,7 +2,7 @@
 import type { Finding } from '../rule.js';
 import { arr, durationSeconds, field, get, has, isObj, keyOf, path, runtimeFraction, str, truthy, type Seg } from './json.js';
 import { checkRateLimitList, describeShape, generatedShapes, shapeMatches, type ConfiguredEntry } from './rate-limit-actions.js';
-import { MW301, MW302, MW303, MW304, MW305, MW306, MW307, MW309, MW310, MW311, MW312 } from './rules.js';
+import { MW301, MW302, MW303, MW304, MW305, MW306, MW307, MW309, MW310, MW311, MW312, MW313 } from './rules.js';
 import type { SemanticOptions } from './types.js';
 
 const MIN_FILL_SECONDS = 0.05;
@@ -114,7 +114,18 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
       const all = shapes.flat();
       descList.forEach((d, i) => {
         const entries: ConfiguredEntry[] = arr(get(d, 'entries')).map((e) => ({ key: str(get(e, 'key')) ?? '', value: str(get(e, 'value')) ?? '' }));
-        if (!all.some((s) => shapeMatches(s, entries))) {
+        const matching = all.filter((s) => shapeMatches(s, entries));
+        const pathEntry = entries.findIndex((e, k) => e.value !== '' && !e.value.includes('?') && matching.length > 0 && matching.every((s) => s[k]?.header === ':path'));
+        if (pathEntry >= 0) {
+          out.push(
+            MW313.finding(
+              at(dKey, i, keyOf(d, 'entries'), pathEntry),
+              `descriptor entry ${entries[pathEntry]!.key}=${entries[pathEntry]!.value} comes from the :path header, which includes the query string: requests to ${entries[pathEntry]!.value}?… never match it`,
+              'Generate the entry with header_value_match on :path (string_match prefix/exact/safe_regex) and a fixed descriptor_value instead of request_headers.',
+            ),
+          );
+        }
+        if (matching.length === 0) {
           const want = `[${entries.map((e) => `${e.key}=${e.value || '*'}`).join(', ')}]`;
           out.push(
             MW307.finding(

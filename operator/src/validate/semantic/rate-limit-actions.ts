@@ -12,6 +12,7 @@ export interface GenEntry {
   key: string | undefined; // undefined: extension action, key unknown
   value: string | undefined; // fixed value; undefined = from the request
   optional: boolean; // skip_if_absent: may be left out
+  header?: string; // request_headers: the header the value comes from
 }
 
 /** The entry an action produces, or `undefined` for an action we do not understand. */
@@ -21,7 +22,10 @@ export function actionEntry(action: unknown): GenEntry | undefined {
   let a: unknown;
   if ((a = get(action, 'source_cluster')) !== undefined) return dyn('source_cluster');
   if ((a = get(action, 'destination_cluster')) !== undefined) return dyn('destination_cluster');
-  if ((a = get(action, 'request_headers')) !== undefined) return dyn(str(get(a, 'descriptor_key')), truthy(get(a, 'skip_if_absent')));
+  if ((a = get(action, 'request_headers')) !== undefined) {
+    const h = str(get(a, 'header_name'));
+    return { ...dyn(str(get(a, 'descriptor_key')), truthy(get(a, 'skip_if_absent'))), ...(h ? { header: h.toLowerCase() } : {}) };
+  }
   if ((a = get(action, 'query_parameters')) !== undefined) return dyn(str(get(a, 'descriptor_key')), truthy(get(a, 'skip_if_absent')));
   if ((a = get(action, 'remote_address')) !== undefined) return dyn('remote_address');
   if ((a = get(action, 'masked_remote_address')) !== undefined) return dyn('masked_remote_address');

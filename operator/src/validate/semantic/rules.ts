@@ -87,6 +87,12 @@ export const MW312 = defineRule({
   title: "local_ratelimit descriptors without the filter's own rate_limits: descriptors come from route/vhost rate_limits (Envoy warns this will be ignored in the future)",
   source: LRL_FILTER,
 });
+export const MW313 = defineRule({
+  code: 'MW313', layer: 'semantic', severity: 'warning',
+  title: "local_ratelimit descriptor with a fixed value for a request_headers ':path' entry: the value includes the query string, so /a?x=1 does not match /a [tested]",
+  source: `${ROUTE_PROTO} (RequestHeaders); docs/envoy-semantics.md §7`,
+  failureModes: [14],
+});
 
 // ------------------------------------------------------------ global ratelimit (MW320-MW329)
 
