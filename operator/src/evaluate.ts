@@ -30,6 +30,8 @@ export interface Verdict {
   /** Objects rendered from a SmartLimiter or EnvoyPlugin (empty for other kinds or on schema errors). */
   rendered: K8sObject[];
   effective: EffectiveLimit[];
+  /** Which resource field produced each rendered node. */
+  origins?: Origins;
 }
 
 const empty: Verdict = { diagnostics: [], rendered: [], effective: [] };
@@ -55,7 +57,12 @@ export function evaluate(value: unknown, ctx: EvaluationContext): Verdict {
 
   const result = render(value as unknown as MeshwardenResource, ctx);
   const generated = validateRendered(result.objects, result.origins, vctx);
-  return { diagnostics: attach([...schemaFindings, ...result.findings, ...generated]), rendered: result.objects, effective: result.effective };
+  return {
+    diagnostics: attach([...schemaFindings, ...result.findings, ...generated]),
+    rendered: result.objects,
+    effective: result.effective,
+    origins: result.origins,
+  };
 }
 
 /**
@@ -63,6 +70,19 @@ export function evaluate(value: unknown, ctx: EvaluationContext): Verdict {
  * and reports each finding at the resource field that produced the offending part.
  */
 function validateRendered(objects: K8sObject[], origins: Origins, vctx: ValidationContext): Finding[] {
+  return reportAtOrigin(objects, origins, (obj, ctx) => validateIstioObject(obj, ctx), vctx);
+}
+
+/**
+ * Runs `check` over the Istio objects a resource rendered, as istiod will see them next
+ * to everything else, and reports each finding at the resource field behind it.
+ */
+export function reportAtOrigin(
+  objects: K8sObject[],
+  origins: Origins,
+  check: (obj: K8sObject, ctx: ValidationContext) => Finding[],
+  vctx: ValidationContext,
+): Finding[] {
   const istio = objects.filter(isIstioValidatedKind);
   const ctx: ValidationContext = {
     ...vctx,
@@ -70,12 +90,12 @@ function validateRendered(objects: K8sObject[], origins: Origins, vctx: Validati
     wasmPlugins: [...vctx.wasmPlugins, ...istio.filter((o) => o.kind === 'WasmPlugin')],
   };
   return istio.flatMap((obj) =>
-    validateIstioObject(obj, ctx)
+    check(obj, ctx)
       .filter((f) => !knownByConstruction.has(f.rule))
       .map((f) => ({
-      ...f,
-      path: origins.resolve(obj, f.path) ?? 'spec',
-      message: `generated ${obj.kind} ${obj.metadata.name}, ${f.path}: ${f.message}`,
+        ...f,
+        path: origins.resolve(obj, f.path) ?? 'spec',
+        message: `generated ${obj.kind} ${obj.metadata.name}, ${f.path}: ${f.message}`,
       })),
   );
 }

@@ -5,7 +5,12 @@
 import { parseArgs } from 'node:util';
 import { toYaml } from '../yaml/emit.js';
 import { atLeast, type Diagnostic } from '../diagnostics.js';
-import { evaluate } from '../evaluate.js';
+import { evaluate, reportAtOrigin, type Verdict } from '../evaluate.js';
+import { oracleFindings } from '../oracle/oracle.js';
+import { envoyMinor } from '../oracle/envoy.js';
+import type { EnvoyFilterObject } from '../validate/istio/index.js';
+import { packageRoot } from '../util/package-root.js';
+import { join } from 'node:path';
 import { allRules } from '../validate/rule.js';
 import { rulesMarkdown } from '../validate/catalogue.js';
 import { contextFromInputs } from './facts.js';
@@ -44,8 +49,14 @@ Commands:
         Validate manifests (files, directories, or - for stdin) against each Istio
         version (default: every supported one, 1.28 to 1.31) and report findings
         with file:line:col.
+  validate [--envoy PATH] [--istio-version V] [lint's options] PATH...|-
+        Everything lint does, then each EnvoyFilter (given or generated) applied to
+        the Istio baseline and checked by a real Envoy binary (default
+        .tools/bin/envoy); the Istio version follows the binary's Envoy version.
   rules [-o text|json|markdown]
         List the validator's rules.
+  serve [--kubeconfig PATH] [--leader-elect=false] [--rate-limit-service HOST:PORT] ...
+        Run the operator (controller); \`meshwarden serve --help\` lists every flag.
 
 Exit codes: 0 ok, 1 findings or invalid input, 2 usage, I/O or YAML errors.`;
 
@@ -56,9 +67,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'render':
         return await renderCommand(rest, io);
       case 'lint':
-        return await lintCommand(rest, io);
+      case 'validate':
+        return await checkCommand(command, rest, io);
       case 'rules':
         return rulesCommand(rest, io);
+      // --- serve: the operator process (operator/src/serve/), loaded only when used ---
+      case 'serve':
+        return await (await import('../serve/command.js')).serveCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':
@@ -87,19 +102,39 @@ async function inputsOf(positionals: string[], io: Io): Promise<LoadedObject[] |
   return inputs.objects;
 }
 
-/** Evaluates every object and attaches file:line:col to each diagnostic. */
-function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1]) {
+/** Evaluates every object (and, with an oracle, judges its EnvoyFilters with Envoy) and attaches file:line:col. */
+function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1], oracle?: { envoy: string; istioVersion: string }) {
   const ctx = contextFromInputs(objects, extra);
-  ctx.envoyFilters = objects.map((o) => o.value).filter((v): v is K8sObject => isK8sObject(v) && v.kind === 'EnvoyFilter');
+  const envoyFilters = objects.map((o) => o.value).filter((v): v is K8sObject => isK8sObject(v) && v.kind === 'EnvoyFilter');
+  ctx.envoyFilters = envoyFilters;
   ctx.wasmPlugins = objects.map((o) => o.value).filter((v): v is K8sObject => isK8sObject(v) && v.kind === 'WasmPlugin');
   return objects.map((o) => {
     const verdict = evaluate(o.value, ctx);
-    const diagnostics: Diagnostic[] = verdict.diagnostics.map((d) => ({
+    const ref = isK8sObject(o.value) ? refOf(o.value) : { kind: 'Unknown', name: '' };
+    const findings = oracle ? judge(o.value, verdict, envoyFilters, oracle) : [];
+    const diagnostics: Diagnostic[] = [...verdict.diagnostics, ...findings.map((f) => ({ ...f, object: ref }))].map((d) => ({
       ...d,
       source: o.locate(parsePath(d.path), d.rule === 'MW101'),
     }));
     return { ...verdict, diagnostics };
   });
+}
+
+/** The oracle's findings for an EnvoyFilter, or for the EnvoyFilters a resource rendered (at their origin). */
+function judge(value: unknown, verdict: Verdict, envoyFilters: K8sObject[], oracle: { envoy: string; istioVersion: string }) {
+  const opts = (self: K8sObject) => ({
+    ...oracle,
+    otherEnvoyFilters: envoyFilters.filter((o) => o !== self) as unknown as EnvoyFilterObject[],
+  });
+  if (isK8sObject(value) && value.kind === 'EnvoyFilter') return oracleFindings(value as unknown as EnvoyFilterObject, opts(value));
+  if (!verdict.origins) return [];
+  const vctx = { istioVersions: [oracle.istioVersion], envoyFilters, wasmPlugins: [], pods: [] };
+  return reportAtOrigin(
+    verdict.rendered.filter((o) => o.kind === 'EnvoyFilter'),
+    verdict.origins,
+    (obj) => oracleFindings(obj as unknown as EnvoyFilterObject, opts(obj)),
+    vctx,
+  );
 }
 
 async function renderCommand(args: string[], io: Io): Promise<number> {
@@ -135,7 +170,11 @@ function parseRateLimitService(text: string): RateLimitService {
 
 const outputs = ['text', 'json', 'sarif', 'junit', 'github'] as const;
 
-async function lintCommand(args: string[], io: Io): Promise<number> {
+/**
+ * `lint` runs every validator layer; `validate` adds the oracle: each EnvoyFilter (given
+ * or generated) applied to the baseline and judged by a real Envoy binary.
+ */
+async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -144,23 +183,25 @@ async function lintCommand(args: string[], io: Io): Promise<number> {
       output: { type: 'string', short: 'o', default: 'text' },
       'istio-version': { type: 'string', multiple: true },
       suppress: { type: 'string', multiple: true },
+      ...(command === 'validate' ? { envoy: { type: 'string' as const, default: join(packageRoot, '.tools', 'bin', 'envoy') } } : {}),
     },
   });
   const failOn = values['fail-on'];
   if (failOn !== 'error' && failOn !== 'warning') throw new UsageError(`--fail-on must be error or warning, not "${failOn}"`);
   const output = values.output as (typeof outputs)[number];
   if (!outputs.includes(output)) throw new UsageError(`-o must be one of ${outputs.join(', ')}, not "${output}"`);
-  const istioVersions = values['istio-version'] ?? [...supportedIstioVersions];
-  for (const v of istioVersions) {
+  for (const v of values['istio-version'] ?? []) {
     if (!supportedIstioVersions.includes(v.split('.').slice(0, 2).join('.') as (typeof supportedIstioVersions)[number]) || !/^\d+\.\d+(\.\d+)?$/.test(v)) {
       throw new UsageError(`--istio-version must be one of ${supportedIstioVersions.join(', ')} (optionally with a patch number), not "${v}"`);
     }
   }
+  const envoy = command === 'validate' ? String(values.envoy) : undefined;
+  const istioVersions = envoy !== undefined ? [oracleIstioVersion(envoy, values['istio-version'])] : (values['istio-version'] ?? [...supportedIstioVersions]);
   const suppressed = (values.suppress ?? []).map(parseSuppression);
   const objects = await inputsOf(positionals, io);
   if (!objects) return exitUsage;
 
-  const results = evaluateAll(objects, { istioVersions });
+  const results = evaluateAll(objects, { istioVersions }, envoy !== undefined ? { envoy, istioVersion: istioVersions[0]! } : undefined);
   const linted: LintedObject[] = objects.map((o, i) => {
     const ref = refOf(isK8sObject(o.value) ? o.value : { kind: 'Unknown' });
     const diagnostics = results[i]!.diagnostics.filter((d) => !suppressed.some((s) => s(d)));
@@ -185,6 +226,24 @@ async function lintCommand(args: string[], io: Io): Promise<number> {
       if (diagnostics.length > 0) io.stdout(formatText(diagnostics) + '\n');
   }
   return code;
+}
+
+/** The Istio minor the Envoy binary belongs to (Istio 1.N ships Envoy 1.N+8); a different --istio-version is refused. */
+function oracleIstioVersion(envoy: string, given: string[] | undefined): string {
+  let minor: string | undefined;
+  try {
+    minor = envoyMinor(envoy);
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}; give the binary with --envoy (npm run setup fetches Envoy into .tools/bin)`);
+  }
+  if (minor === undefined) throw new UsageError(`${envoy} does not print an Envoy version`);
+  const istio = `1.${Number(minor.split('.')[1]) - 8}`;
+  if (!supportedIstioVersions.includes(istio as (typeof supportedIstioVersions)[number])) {
+    throw new UsageError(`Envoy ${minor} belongs to Istio ${istio}; meshwarden supports ${supportedIstioVersions.join(', ')} (Envoy 1.36 to 1.39)`);
+  }
+  const mismatch = (given ?? []).find((v) => v.split('.').slice(0, 2).join('.') !== istio);
+  if (mismatch) throw new UsageError(`--istio-version ${mismatch} does not match the Envoy binary (Envoy ${minor} is Istio ${istio})`);
+  return given?.[0] ?? istio;
 }
 
 /** `MW203` suppresses a rule everywhere; `MW203=ns/name` for one object (`*` for any part). */

@@ -1,5 +1,6 @@
 /** The rule catalogue as documentation: `meshwarden rules -o markdown` and docs/rules.md. */
 import '../evaluate.js'; // defines every rule of every layer
+import '../oracle/oracle.js';
 import { allRules, type RuleDoc } from './rule.js';
 import { failureModeCount, uncoveredFailureModes } from './coverage.js';
 
@@ -10,6 +11,7 @@ const layerTitles: Record<RuleDoc['layer'], string> = {
   patch: 'MW4xx: patches applied to the Istio baseline',
   syntax: 'MW5xx: Lua, RE2 and Wasm',
   cross: 'MW6xx: cross-object and cluster',
+  oracle: 'MW7xx: the real Envoy as oracle (`meshwarden validate --envoy`)',
 };
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -59,8 +59,20 @@ export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Fin
 
 interface Patch {
   applyTo?: string;
-  match?: { proxy?: { proxyVersion?: string } };
+  match?: {
+    proxy?: { proxyVersion?: string };
+    listener?: { listenerFilter?: string; filterChain?: { filter?: { name?: string; subFilter?: { name?: string } } } };
+  };
   patch?: { operation?: string; value?: unknown };
+}
+
+/** The name of the filter a filter patch targets, for the MERGE type check (MW211). */
+function targetFilterName(p: Patch): string | undefined {
+  const l = p.match?.listener;
+  if (p.applyTo === 'HTTP_FILTER') return l?.filterChain?.filter?.subFilter?.name;
+  if (p.applyTo === 'NETWORK_FILTER') return l?.filterChain?.filter?.name;
+  if (p.applyTo === 'LISTENER_FILTER') return l?.listenerFilter;
+  return undefined;
 }
 
 function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Finding[] {
@@ -93,7 +105,8 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
     patches.forEach((p, i) => {
       if (typeof p.applyTo !== 'string') return;
       const valuePath = `spec.configPatches[${i}].patch.value`;
-      const options = p.patch?.operation !== undefined ? { operation: p.patch.operation } : {};
+      const target = targetFilterName(p);
+      const options = { ...(p.patch?.operation !== undefined ? { operation: p.patch.operation } : {}), ...(target !== undefined ? { targetFilterName: target } : {}) };
       for (const f of checkPatchValue(p.applyTo, p.patch?.value, envoy, options)) versionFindings.push({ ...f, path: joinPath(valuePath, f.path) });
     });
     perVersion.set(minor, versionFindings);

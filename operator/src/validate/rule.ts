@@ -4,11 +4,12 @@
  * source position and turns them into `Diagnostic`s.
  *
  * Code ranges: MW1xx schema, MW2xx Envoy proto decode and PGV, MW3xx Envoy semantics,
- * MW4xx patches applied to the Istio baseline, MW5xx Lua/RE2/Wasm, MW6xx cross-object.
+ * MW4xx patches applied to the Istio baseline, MW5xx Lua/RE2/Wasm, MW6xx cross-object,
+ * MW7xx the real Envoy as oracle (`meshwarden validate --envoy`).
  */
 import type { Diagnostic, Severity } from '../diagnostics.js';
 
-export type Layer = 'schema' | 'proto' | 'semantic' | 'patch' | 'syntax' | 'cross';
+export type Layer = 'schema' | 'proto' | 'semantic' | 'patch' | 'syntax' | 'cross' | 'oracle';
 
 export interface RuleDoc {
   /** Stable code, never reused: `MW201`. */
@@ -35,7 +36,7 @@ export interface Rule extends RuleDoc {
 }
 
 export function defineRule(doc: RuleDoc): Rule {
-  if (!/^MW[1-6]\d\d$/.test(doc.code)) throw new Error(`bad rule code ${doc.code}`);
+  if (!/^MW[1-7]\d\d$/.test(doc.code)) throw new Error(`bad rule code ${doc.code}`);
   if (catalogue.has(doc.code)) throw new Error(`rule ${doc.code} defined twice`);
   catalogue.set(doc.code, doc);
   return {

@@ -7,5 +7,5 @@ export { attaches, orderFilters, proxyMatches, regexEngine } from './select.js';
 export { featuresFor, parseIstioVersion, BASELINE_MINORS } from './versions.js';
 export * as rules from './rules.js';
 export type * from './types.js';
-export { checkEnvoyFilterPatches } from './layer.js';
+export { checkEnvoyFilterPatches, patchedConfigs } from './layer.js';
 export type { PatchLayerOptions } from './layer.js';

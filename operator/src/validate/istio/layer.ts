@@ -209,8 +209,8 @@ function assumeRoute(vh: JsonObject, name: string): void {
   routes.splice(last, 0, { name, match: { prefix: `/${name}` }, route: { cluster: 'outbound|80||assumed.invalid', timeout: '0s' } });
 }
 
-/** MW4xx findings for `ef` across the target versions; messages say when only some versions are affected. */
-export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerOptions): Finding[] {
+/** Who receives `ef`: its proxies' labels and namespace, and every EnvoyFilter applied with it. */
+function proxySetup(ef: EnvoyFilterObject, opts: PatchLayerOptions) {
   const labels = { ...(opts.proxyLabels ?? ef.spec?.workloadSelector?.labels ?? {}) };
   // targetRefs attach only to Gateway API gateway pods, which carry the gateway-name label.
   const gwRef = (ef.spec?.targetRefs ?? []).find((r) => r.kind === 'Gateway');
@@ -219,7 +219,42 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   const efNs = ef.metadata.namespace ?? 'default';
   const namespace = opts.proxyNamespace ?? (efNs === root ? 'default' : efNs);
   const all = [...(opts.otherEnvoyFilters ?? []), ef];
-  const index = all.length - 1;
+  return { labels, root, namespace, all, index: all.length - 1, kinds: kindsFor(ef, labels) };
+}
+
+/** The baseline `ef` is applied to for one minor and proxy kind (ports derived from the patches when unknown). */
+function baselineFor(ef: EnvoyFilterObject, opts: PatchLayerOptions, minor: string, kind: ProxyKind): XdsConfig {
+  const baseline = cachedBaseline(minor, kind, {
+    ...(opts.policies ? { policies: opts.policies } : {}),
+    ...(kind === 'sidecar' ? { inbound: opts.inbound ?? derivedInbound(ef) } : { gatewayServers: opts.gatewayServers ?? derivedGateway(ef) }),
+  });
+  return (opts.routeFacts ?? 'assume') === 'assume' ? withAssumedRoutes(baseline, ef, kind) : baseline;
+}
+
+/**
+ * The configs istiod would send the proxies `ef` targets, for one Istio version: with and
+ * without `ef` (`skip` drops some of its patches), for the Envoy oracle.
+ */
+export function patchedConfigs(
+  ef: EnvoyFilterObject,
+  opts: PatchLayerOptions & { istioVersion: string; skip?: ReadonlySet<number> },
+): Array<{ kind: ProxyKind; config: XdsConfig }> {
+  const { labels, root, namespace, all, index, kinds } = proxySetup(ef, opts);
+  const p = parseIstioVersion(opts.istioVersion);
+  const minor = `${p.major}.${p.minor}`;
+  const patches = ef.spec?.configPatches;
+  const subject =
+    opts.skip && Array.isArray(patches) ? { ...ef, spec: { ...ef.spec, configPatches: patches.filter((_, i) => !opts.skip!.has(i)) } } : ef;
+  const filters = [...all.slice(0, index), subject];
+  return kinds.map((kind) => ({
+    kind,
+    config: applyEnvoyFilters(baselineFor(ef, opts, minor, kind), filters, { kind, istioVersion: opts.istioVersion, labels, namespace, rootNamespace: root }).config,
+  }));
+}
+
+/** MW4xx findings for `ef` across the target versions; messages say when only some versions are affected. */
+export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerOptions): Finding[] {
+  const { labels, root, namespace, all, index, kinds } = proxySetup(ef, opts);
   const minors = new Map<string, string>();
   for (const v of opts.istioVersions) {
     const p = parseIstioVersion(v);
@@ -227,18 +262,13 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   }
   // key → versions where it was found
   const seen = new Map<string, { f: Finding; versions: Set<string>; kinds: Set<ProxyKind> }>();
-  const kinds = kindsFor(ef, labels);
   // Minors whose baseline and istiod semantics are the same give the same result: apply once.
   const usesProxyVersion = all.some((o) => (o.spec?.configPatches ?? []).some((p) => p?.match?.proxy?.proxyVersion !== undefined));
   const versionSensitive = all.some(observesVersionFeatures);
   const results = new Map<string, PatchFinding[]>();
   for (const [minor, version] of minors) {
     for (const kind of kinds) {
-      const baseline = cachedBaseline(minor, kind, {
-        ...(opts.policies ? { policies: opts.policies } : {}),
-        ...(kind === 'sidecar' ? { inbound: opts.inbound ?? derivedInbound(ef) } : { gatewayServers: opts.gatewayServers ?? derivedGateway(ef) }),
-      });
-      const b = (opts.routeFacts ?? 'assume') === 'assume' ? withAssumedRoutes(baseline, ef, kind) : baseline;
+      const b = baselineFor(ef, opts, minor, kind);
       const features = versionSensitive ? JSON.stringify(featuresFor(parseIstioVersion(version))) : '';
       const same = `${kind}|${contentSignature(b)}|${features}|${usesProxyVersion ? version : ''}`;
       let findings = results.get(same);
