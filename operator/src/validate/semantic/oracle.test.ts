@@ -42,3 +42,84 @@ test('MW331/MW340 agree with Envoy: unknown LuaPerRoute name is accepted (silent
     assert.ok(checkEnvoySemantics(FC, { '@type': FC }, { perRoute: true, envoyVersion: version }).some((f) => f.rule === 'MW340' && f.severity === 'error'));
   }
 });
+
+/** Deterministic PRNG (mulberry32) so a failure can be replayed by its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Random LocalRateLimit / RateLimit configs that pass PGV (so only C++ checks can reject them):
+ * intervals around 50 ms, duplicate-prone descriptors, wildcards, unsupported rate_limits fields,
+ * local_cluster_rate_limit, per-route with and without a bucket.
+ */
+function randomConfig(r: () => number): { type: string; perRoute: boolean; cfg: Record<string, unknown> } {
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const fills = ['0.010s', '0.049s', '0.050s', '0.2s', '1s'] as const;
+  const tb = () => ({ max_tokens: 1 + Math.floor(r() * 5), tokens_per_fill: 1, fill_interval: pick(fills) });
+  const pct = { default_value: { numerator: 100, denominator: 'HUNDRED' } };
+  if (r() < 0.2) {
+    const rl: Record<string, unknown> = { actions: [{ generic_key: { descriptor_value: 'v' } }] };
+    if (r() < 0.3) rl['stage'] = pick([0, 1]);
+    if (r() < 0.2) rl['disable_key'] = 'k';
+    return {
+      type: 'envoy.extensions.filters.http.ratelimit.v3.RateLimit',
+      perRoute: false,
+      cfg: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
+        domain: 'd',
+        rate_limit_service: { grpc_service: { envoy_grpc: { cluster_name: 'backend' } }, ...(r() < 0.7 ? { transport_api_version: pick(['V3', 'V3', 'V2', 'AUTO']) } : {}) },
+        ...(r() < 0.6 ? { rate_limits: [rl] } : {}),
+      },
+    };
+  }
+  const perRoute = r() < 0.3;
+  const cfg: Record<string, unknown> = { '@type': 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', stat_prefix: 'f', filter_enabled: pct, filter_enforced: pct };
+  if (!perRoute || r() < 0.8) cfg['token_bucket'] = tb();
+  const keys = ['a', 'b'];
+  const n = Math.floor(r() * 4);
+  const descriptors = Array.from({ length: n }, () => ({
+    entries: Array.from({ length: 1 + Math.floor(r() * 2) }, () => ({ key: pick(keys), ...(r() < 0.7 ? { value: pick(['x', 'y']) } : {}) })),
+    token_bucket: tb(),
+  }));
+  if (n > 0) cfg['descriptors'] = descriptors;
+  if (r() < 0.7) {
+    cfg['rate_limits'] = [
+      {
+        actions: [{ request_headers: { header_name: 'x-a', descriptor_key: 'a' } }],
+        ...(r() < 0.15 ? { stage: 0 } : {}),
+        ...(r() < 0.1 ? { limit: { dynamic_metadata: { metadata_key: { key: 'm', path: [{ key: 'p' }] } } } } : {}),
+      },
+    ];
+  }
+  if (r() < 0.15) cfg['local_cluster_rate_limit'] = {};
+  if (r() < 0.2) cfg['local_rate_limit_per_downstream_connection'] = true;
+  return { type: 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', perRoute, cfg };
+}
+
+test('differential: MW3xx errors on random PGV-valid configs are exactly what Envoy rejects', { skip, timeout: 300_000 }, () => {
+  const seed = Number(process.env['MW3_SEED'] ?? 20261125);
+  const r = rng(seed);
+  const mismatches: string[] = [];
+  const n = Number(process.env['MW3_N'] ?? 60);
+  for (let i = 0; i < n; i++) {
+    const { type, perRoute, cfg } = randomConfig(r);
+    for (const version of ['1.36', '1.39'] as const) {
+      const envoy = envoyValidate(version, bootstrap(perRoute ? { perRoute: cfg } : { filter: cfg }));
+      const errors = checkEnvoySemantics(type, cfg, { perRoute, envoyVersion: version }).filter((f) => f.severity === 'error');
+      const said = envoy.out.split('\n').find((l) => /error initializing configuration|Proto constraint/.test(l)) ?? '';
+      if (errors.length > 0 !== !envoy.ok) mismatches.push(`#${i} ${version} envoy ${envoy.ok ? 'accepts' : 'rejects: ' + said.slice(-200)}; ours ${JSON.stringify(errors.map((e) => e.message))}\n${JSON.stringify(cfg)}`);
+      const reason = said.replace(/^.*?bootstrap\.json': /, '').replace(/^Error: /, '');
+      if (errors.length > 0 !== !envoy.ok) continue;
+      if (!envoy.ok && !errors.some((e) => e.message.includes(reason.slice(0, 40)) || reason.includes(e.message.slice(0, 40)))) mismatches.push(`#${i} ${version} different reason: envoy "${said.slice(-160)}" vs ours ${JSON.stringify(errors.map((e) => e.message))}`);
+    }
+  }
+  assert.deepEqual(mismatches, [], `seed ${seed}`);
+});
