@@ -84,17 +84,19 @@ const groups: Record<string, [string, string]> = {
 
 /** An AdmissionReview v1 request as the API server sends it. */
 export function admissionReview(object: { kind: string; metadata: { name?: string; namespace?: string } }, opts: { uid?: string; operation?: string; dryRun?: boolean } = {}) {
-  const [group, version] = groups[object.kind] ?? ['example.com', 'v1'];
+  const kind = typeof object?.kind === 'string' ? object.kind : 'SmartLimiter';
+  const [group, version] = groups[kind] ?? ['example.com', 'v1'];
+  const meta = (typeof object?.metadata === 'object' && object.metadata !== null ? object.metadata : {}) as { name?: unknown; namespace?: unknown };
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
     request: {
       uid: opts.uid ?? '705ab4f5-6393-11e8-b7cc-42010a800002',
-      kind: { group, version, kind: object.kind },
-      resource: { group, version, resource: `${object.kind.toLowerCase()}s` },
-      requestKind: { group, version, kind: object.kind },
-      name: object.metadata.name,
-      namespace: object.metadata.namespace,
+      kind: { group, version, kind },
+      resource: { group, version, resource: `${kind.toLowerCase()}s` },
+      requestKind: { group, version, kind },
+      name: meta.name,
+      namespace: meta.namespace,
       operation: opts.operation ?? 'CREATE',
       userInfo: { username: 'admin', groups: ['system:masters'] },
       object,
