@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine or a warm one: installs what is missing (cached),
-# type-checks, then runs the unit tests with node's test runner.
+# Runs every test on a fresh machine or a warm one: installs what is missing (cached, see
+# scripts/setup.sh), type-checks, runs the unit tests, then the e2e tests against a real
+# kube-apiserver and Envoy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/node-deps.sh
-bash scripts/build-protosets.sh     # Envoy API descriptor sets per Envoy version (cached in .tools/)
+bash scripts/setup.sh
 
 echo "==> typecheck"
 npx tsc -p tsconfig.json --noEmit
