@@ -56,9 +56,38 @@ export type CelCompiler = (rule: string) => (ctx: { self: unknown }) => unknown;
  * no-ops and `x-kubernetes-validations` as CEL rules run by `compileCel`. Shared by MW1xx
  * (meshwarden's own CRDs) and MW11x (Istio's CRDs, which need the Kubernetes URL library).
  */
-export function addKubernetesKeywords(ajv: Ajv, compileCel: CelCompiler = parseCel): void {
-  for (const keyword of ['x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource', 'x-kubernetes-map-type']) {
+export function addKubernetesKeywords(ajv: Ajv, compileCel: CelCompiler = parseCel, opts: { listTypes?: boolean } = {}): void {
+  const noops = ['x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource', 'x-kubernetes-map-type'];
+  if (!opts.listTypes) noops.push('x-kubernetes-list-type');
+  for (const keyword of noops) {
     if (!ajv.getKeyword(keyword)) ajv.addKeyword({ keyword });
+  }
+  if (opts.listTypes) {
+    // The API server rejects duplicate items of a `set` and duplicate keys of a `map` list ("Duplicate value").
+    ajv.addKeyword({
+      keyword: 'x-kubernetes-list-type',
+      schemaType: 'string',
+      errors: true,
+      compile(listType: string, parent: AnySchemaObject) {
+        const keys = (parent['x-kubernetes-list-map-keys'] as string[] | undefined) ?? [];
+        const validate = (data: unknown): boolean => {
+          if (!Array.isArray(data) || (listType !== 'set' && listType !== 'map')) return true;
+          const seen = new Set<string>();
+          const errors: Partial<ErrorObject>[] = [];
+          data.forEach((item, i) => {
+            const id = listType === 'set' ? JSON.stringify(item) : JSON.stringify(keys.map((k) => (item as Record<string, unknown> | null)?.[k] ?? null));
+            if (seen.has(id)) {
+              const shown = listType === 'set' ? id : JSON.stringify(Object.fromEntries(keys.map((k) => [k, (item as Record<string, unknown> | null)?.[k]])));
+              errors.push({ keyword: 'x-kubernetes-list-type', message: `[${i}]: Duplicate value: ${shown}`, params: { index: i } });
+            }
+            seen.add(id);
+          });
+          (validate as unknown as { errors: Partial<ErrorObject>[] }).errors = errors;
+          return errors.length === 0;
+        };
+        return validate;
+      },
+    });
   }
   ajv.addKeyword({
     keyword: 'x-kubernetes-validations',

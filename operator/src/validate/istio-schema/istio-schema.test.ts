@@ -59,6 +59,8 @@ const cases: Case[] = [
   { rule: 'MW131', good: goodWp, bad: wp({ url: 'oci://ghcr.io/acme/filter:1.0.0' }, 'mesh-root'), path: 'spec', opts: { rootNamespace: 'mesh-root' } },
   { rule: 'MW132', good: ef({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], priority: 10, configPatches: [httpPatch()] }), bad: ef({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], priority: 10, configPatches: [httpPatch()] }), path: 'spec.targetRefs', opts: { istioVersions: ['1.21', '1.28'] } },
   { rule: 'MW133', good: wp({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], url: 'oci://ghcr.io/a/b:1' }), bad: wp({ targetRefs: [{ kind: 'Deployment', group: 'apps', name: 'd' }], url: 'oci://ghcr.io/a/b:1' }), path: 'spec.targetRefs[0]', severity: 'error' },
+  { rule: 'MW134', good: goodEf, bad: ef({ ...sel, priority: 3000000000, configPatches: [httpPatch()] }), path: 'spec.priority' },
+  { rule: 'MW112', schema: true, good: goodWp, bad: wp({ selector: { matchLabels: { app: 'shop' } }, url: 'oci://ghcr.io/a/b:1', match: [{ ports: [{ number: 80 }, { number: 80 }] }] }), path: 'spec.match[0].ports' },
   { rule: 'MW133', good: goodEf, bad: ef({ targetRefs: [{ kind: 'Deployment', group: 'apps', name: 'd' }], priority: 10, configPatches: [httpPatch()] }), path: 'spec.targetRefs[0]', severity: 'warning' },
 ];
 

@@ -125,3 +125,8 @@ export const MW133 = defineRule({
   source: `${VAL} (validatePolicyTargetReference)`,
   failureModes: [29],
 });
+export const MW134 = defineRule({
+  code: 'MW134', layer: 'schema', severity: 'error',
+  title: 'Integer out of range for the proto field istiod decodes it into (e.g. priority beyond int32): the API server stores it, istiod rejects or cannot read the object',
+  source: `${API}networking/v1alpha3/envoy_filter.proto; https://protobuf.dev/programming-guides/json/`,
+});

@@ -7,7 +7,7 @@
 import { checkProxyVersion } from '../syntax/index.js';
 import type { Finding } from '../rule.js';
 import { formatPath } from '../../diagnostics.js';
-import { MW120, MW121, MW122, MW123, MW124, MW125, MW126, MW127, MW128, MW129, MW130, MW131, MW132, MW133 } from './rules.js';
+import { MW120, MW121, MW122, MW123, MW124, MW125, MW126, MW127, MW128, MW129, MW130, MW131, MW132, MW133, MW134 } from './rules.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -101,11 +101,19 @@ function checkTargetRefs(obj: Obj, kind: 'EnvoyFilter' | 'WasmPlugin', opts: Sco
   return out;
 }
 
+/** `spec.priority` is an int32 in the Istio protos (EnvoyFilter, WasmPlugin's Int32Value). */
+function checkPriority(obj: Obj): Finding[] {
+  const spec = isObj(obj['spec']) ? obj['spec'] : {};
+  const v = spec['priority'];
+  if (typeof v !== 'number' || !Number.isInteger(v) || (v >= -(2 ** 31) && v < 2 ** 31)) return [];
+  return [MW134.finding('spec.priority', `priority ${v} does not fit in int32: the API server accepts it, but istiod cannot decode the object`, 'Use a priority between -2147483648 and 2147483647.')];
+}
+
 /** istiod's ValidateEnvoyFilter and the EnvoyFilter analyzer (IST0151/IST0152-0154). */
 export function checkEnvoyFilterWebhook(obj: Obj, opts: ScopeOptions): Finding[] {
   const out: Finding[] = [];
   const spec = isObj(obj['spec']) ? obj['spec'] : {};
-  out.push(...checkScope(obj, 'EnvoyFilter', opts), ...checkTargetRefs(obj, 'EnvoyFilter', opts));
+  out.push(...checkPriority(obj), ...checkScope(obj, 'EnvoyFilter', opts), ...checkTargetRefs(obj, 'EnvoyFilter', opts));
   const patches = Array.isArray(spec['configPatches']) ? spec['configPatches'] : [];
   const relative: number[] = [];
   patches.forEach((cp, i) => {
@@ -211,5 +219,5 @@ export function checkEnvoyFilterWebhook(obj: Obj, opts: ScopeOptions): Finding[]
 
 /** istiod's ValidateWasmPlugin checks not already made by MW52x, plus the scope checks. */
 export function checkWasmPluginWebhook(obj: Obj, opts: ScopeOptions): Finding[] {
-  return [...checkScope(obj, 'WasmPlugin', opts), ...checkTargetRefs(obj, 'WasmPlugin', opts)];
+  return [...checkPriority(obj), ...checkScope(obj, 'WasmPlugin', opts), ...checkTargetRefs(obj, 'WasmPlugin', opts)];
 }
