@@ -9,6 +9,9 @@ import { inlineRefs, loadSchemas, type JsonSchema, type SchemaFile } from './sch
 /** Keywords JSON Schema tools use that a structural CRD schema must not carry. */
 const dropped = new Set(['$schema', '$id', 'title', 'definitions', 'propertyNames', 'uniqueItems', 'tsType']);
 
+/** The `reason` values apiextensions accepts on a validation rule. */
+const celReasons = new Set(['FieldValueInvalid', 'FieldValueForbidden', 'FieldValueRequired', 'FieldValueDuplicate']);
+
 function structural(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(structural);
   if (typeof node !== 'object' || node === null) return node;
@@ -17,6 +20,11 @@ function structural(node: unknown): unknown {
     if (dropped.has(k)) continue;
     if (k === 'additionalProperties' && v === false) continue;
     if (k === 'x-kubernetes-validations') {
+      for (const rule of v as Array<{ reason?: string; rule: string }>) {
+        if (rule.reason !== undefined && !celReasons.has(rule.reason)) {
+          throw new Error(`CEL rule "${rule.rule}": reason ${rule.reason} is not one the API server accepts (${[...celReasons].join(', ')})`);
+        }
+      }
       out[k] = v; // rules are data, not schema
       continue;
     }

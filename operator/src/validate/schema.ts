@@ -208,8 +208,14 @@ function toFinding(e: ErrorObject, { unknownField, missingField, invalidValue, c
       return celRule.finding(path, e.message ?? 'rule failed', `rule: ${rule}`);
     }
     default:
-      return invalidValue.finding(formatPath(at), e.message ?? 'invalid value', described ?? hintFor(e));
+      return invalidValue.finding(formatPath(at), e.message ?? 'invalid value', norwayHint(e) ?? described ?? hintFor(e));
   }
+}
+
+/** A boolean where a string belongs is almost always YAML 1.1 reading an unquoted y/n/yes/no/on/off. */
+function norwayHint(e: ErrorObject): string | undefined {
+  if (e.keyword !== 'type' || (e.params as { type?: string }).type !== 'string' || typeof e.data !== 'boolean') return undefined;
+  return 'kubectl reads YAML 1.1, where unquoted y, n, yes, no, on and off are booleans: quote the value';
 }
 
 /** How to fix a range, size or type error when the schema does not describe the field. */

@@ -55,3 +55,10 @@ test('aliases are expanded with a bound (billion laughs is refused, not run)', (
   const lol = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n');
   assert.throws(() => loadYaml(lol, 'lol.yaml'), /alias/i);
 });
+
+test('values are read as kubectl reads them (YAML 1.1): unquoted y/n/yes/no/on/off are booleans', () => {
+  const { objects } = loadYaml('a: n\nb: "n"\nc: yes\nd: On\ne: none\nf: [y, no]\n', 'f.yaml');
+  assert.deepEqual(objects[0]!.value, { a: false, b: 'n', c: true, d: true, e: 'none', f: [true, false] });
+  const plain = loadYaml('name: norway\nport: 8080\n', 'g.yaml');
+  assert.deepEqual(plain.objects[0]!.value, { name: 'norway', port: 8080 });
+});

@@ -1,11 +1,13 @@
 /**
- * Reads manifests as the CLI sees them — multi-document YAML streams and `kind: List` —
- * and turns any field path of an object into file:line:col.
+ * Reads manifests as kubectl does — multi-document YAML streams and `kind: List` — and
+ * turns any field path of an object into file:line:col.
  *
- * Values come from js-yaml, which is an order of magnitude faster; the position-keeping
- * parse of `yaml` runs only for files where a position is asked for (a finding), for
- * syntax errors (its messages carry positions) and for streams with aliases (it bounds
- * their expansion, js-yaml does not).
+ * kubectl parses YAML 1.1, where unquoted y/n/yes/no/on/off are booleans; what we read
+ * must be what the API server receives. Values come from js-yaml (YAML 1.2, an order of
+ * magnitude faster) unless the text may hold such a scalar. The position-keeping parse of
+ * `yaml` runs only for files where a position is asked for (a finding), for syntax errors
+ * (its messages carry positions), for YAML 1.1 booleans and for streams with aliases (it
+ * bounds their expansion, js-yaml does not).
  */
 import { loadAll } from 'js-yaml';
 import { LineCounter, parseAllDocuments, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
@@ -56,7 +58,7 @@ class PositionIndex {
   private whole(): { docs: Document[]; lines: LineCounter } {
     if (!this.#whole) {
       const lines = new LineCounter();
-      const parsed = parseAllDocuments(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+      const parsed = parseAllDocuments(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.1' });
       this.#whole = { docs: Array.isArray(parsed) ? parsed : [parsed], lines };
     }
     return this.#whole;
@@ -79,7 +81,7 @@ class PositionIndex {
     if (!entry) {
       const part = this.#split[index]!;
       const lines = new LineCounter();
-      entry = { doc: parseDocument(part.text, { lineCounter: lines, prettyErrors: false }), lines };
+      entry = { doc: parseDocument(part.text, { lineCounter: lines, prettyErrors: false, version: '1.1' }), lines };
       this.#parsed.set(index, entry);
     }
     return this.at(entry.lines, offsetOf(entry.doc, path, preferKey), this.#split[index]!.firstLine);
@@ -130,11 +132,13 @@ function splitDocuments(text: string): Array<{ text: string; firstLine: number }
 }
 
 const alias = /(^|[\s[{,:-])\*[^\s,\]}]/m;
+/** A plain scalar YAML 1.1 reads as a boolean and YAML 1.2 as a string. */
+const yaml11Boolean = /(^|[\s[{,:-])(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)[ \t]*($|[,\]}#\r\n])/m;
 
 export function loadYaml(text: string, file: string): LoadResult {
   const index = new PositionIndex(text, file);
   let values: unknown[] | undefined;
-  if (!alias.test(text)) {
+  if (!alias.test(text) && !yaml11Boolean.test(text)) {
     try {
       values = loadAll(text, undefined, { filename: file });
     } catch {
