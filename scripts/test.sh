@@ -13,3 +13,9 @@ npx tsc -p tsconfig.json --noEmit
 echo "==> unit tests"
 mapfile -t tests < <(find operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 node --test --import tsx --test-reporter=spec "${tests[@]}"
+
+echo "==> e2e tests (real kube-apiserver, kube-controller-manager and Envoy; one at a time)"
+# In CI a missing binary is a failure, not a skip.
+if [[ ${CI:-} == true ]]; then export MESHWARDEN_E2E_REQUIRE=1; fi
+mapfile -t e2e < <(find e2e -name '*.e2e.test.ts' | sort)
+node --test --import tsx --test-reporter=spec --test-concurrency=1 "${e2e[@]}"
