@@ -116,3 +116,107 @@ export function staticBootstrap(config: XdsConfig, nodeId: string): JsonObject {
   for (const name of referenced) if (!clusters.some((c) => c['name'] === name)) clusters.push(loopback(name, true));
   return { node: { id: nodeId, cluster: 'meshwarden-oracle' }, static_resources: { listeners, clusters } };
 }
+
+// ---------------------------------------------------------------------------------------
+// Traffic bootstrap: one of istiod's HTTP connection managers, runnable on loopback.
+// ---------------------------------------------------------------------------------------
+
+/** Which HTTP connection manager of the patched config to serve. */
+export type TrafficEntry =
+  /** The sidecar inbound chain `0.0.0.0_<port>` (plaintext) of `virtualInbound`; port = the container (target) port. */
+  | { side: 'inbound'; port: number }
+  /** The sidecar outbound listener `0.0.0.0_<port>` (RDS `<port>` inlined); port = the Service port. */
+  | { side: 'outbound'; port: number }
+  /** The gateway listener `0.0.0.0_<port>` (RDS `http.<port>` inlined); port = the gateway container port. */
+  | { side: 'gateway'; port: number };
+
+export interface TrafficOptions {
+  entry: TrafficEntry;
+  /** Port of the HTTP backend on 127.0.0.1 every route cluster is pointed at. */
+  backendPort: number;
+  /** Port the lifted listener binds on 127.0.0.1 (0: let the kernel choose; read it from the admin `/listeners`). */
+  listenPort?: number;
+  /** Admin port on 127.0.0.1 (0: kernel-chosen, see `--admin-address-path`). */
+  adminPort?: number;
+  /** gRPC (envoy_grpc) clusters to point at a real service on 127.0.0.1, by cluster name → port (e.g. the rate limit service). */
+  grpcPorts?: Record<string, number>;
+  nodeId?: string;
+}
+
+/** The network filters of the chain the entry names, still with RDS references. */
+function entryChain(config: XdsConfig, entry: TrafficEntry): JsonObject {
+  const listeners = config.listeners as JsonObject[];
+  const chainsOf = (l: JsonObject | undefined) => ((l?.['filter_chains'] as JsonObject[] | undefined) ?? []).filter(isObj);
+  const isHcmChain = (fc: JsonObject) => ((fc['filters'] as JsonObject[] | undefined) ?? []).some((f) => typeName(f['typed_config']).endsWith('HttpConnectionManager'));
+  let chain: JsonObject | undefined;
+  if (entry.side === 'inbound') {
+    const vi = listeners.find((l) => l['name'] === 'virtualInbound');
+    chain = chainsOf(vi).find((fc) => {
+      const m = isObj(fc['filter_chain_match']) ? fc['filter_chain_match'] : {};
+      return m['destination_port'] === entry.port && m['transport_protocol'] !== 'tls' && isHcmChain(fc);
+    });
+  } else {
+    const l = listeners.find((x) => x['name'] === `0.0.0.0_${entry.port}`);
+    const chains = chainsOf(l).filter(isHcmChain);
+    // Outbound listeners also carry a TLS/passthrough chain; the plaintext HTTP one is what apps hit.
+    chain = chains.find((fc) => !JSON.stringify(fc['filter_chain_match'] ?? {}).includes('"tls"')) ?? chains[0];
+    if (!chain && l && isObj(l['default_filter_chain']) && isHcmChain(l['default_filter_chain'])) chain = l['default_filter_chain'];
+  }
+  if (!chain) throw new Error(`no HTTP connection manager for ${entry.side} port ${entry.port} in the patched config`);
+  return chain;
+}
+
+function routeClusters(node: unknown, into: Set<string>): void {
+  if (Array.isArray(node)) node.forEach((n) => routeClusters(n, into));
+  else if (isObj(node)) {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'route' && isObj(v)) {
+        if (typeof v['cluster'] === 'string') into.add(v['cluster']);
+        const wc = v['weighted_clusters'];
+        if (isObj(wc) && Array.isArray(wc['clusters'])) for (const c of wc['clusters']) if (isObj(c) && typeof c['name'] === 'string') into.add(c['name']);
+      }
+      routeClusters(v, into);
+    }
+  }
+}
+
+function pointedAt(name: string, port: number, like: JsonObject | undefined, http2: boolean): JsonObject {
+  const c = loopback(name, http2);
+  if (like && 'typed_extension_protocol_options' in like) c['typed_extension_protocol_options'] = like['typed_extension_protocol_options'];
+  c['load_assignment'] = { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] };
+  return c;
+}
+
+/**
+ * A runnable Envoy bootstrap serving exactly the HTTP connection manager istiod would build
+ * for `entry` (after the EnvoyFilters were applied): the HCM is lifted out of its Istio
+ * listener (which depends on iptables and original_dst) into a plain listener on
+ * 127.0.0.1, its RDS reference inlined and Istio-only filters dropped as in
+ * `staticBootstrap`; every cluster its routes name is a static cluster on the backend, gRPC
+ * clusters (the rate limit service) go to `grpcPorts` or a closed port; an admin listener on
+ * 127.0.0.1 serves /ready and /stats.
+ */
+export function trafficBootstrap(config: XdsConfig, opts: TrafficOptions): JsonObject {
+  const routes = new Map(config.routes.map((r) => [String(r['name']), r as JsonObject] as const));
+  const chain = withoutSds(entryChain(config, opts.entry)) as JsonObject;
+  const fixed = fixListener({ name: 'meshwarden-traffic', filter_chains: [chain] }, routes);
+  const fc = (fixed['filter_chains'] as JsonObject[])[0]!;
+  const listener: JsonObject = {
+    name: 'meshwarden-traffic',
+    address: { socket_address: { address: '127.0.0.1', port_value: opts.listenPort ?? 0 } },
+    filter_chains: [{ filters: fc['filters'] }],
+  };
+  const byName = new Map(config.clusters.map((c) => [String(c['name']), c as JsonObject] as const));
+  const upstream = new Set<string>();
+  routeClusters(fc['filters'], upstream);
+  const grpc = new Set<string>();
+  grpcClusters(fc['filters'], grpc);
+  const clusters: JsonObject[] = [];
+  for (const name of upstream) if (!grpc.has(name)) clusters.push(pointedAt(name, opts.backendPort, byName.get(name), false));
+  for (const name of grpc) clusters.push(pointedAt(name, opts.grpcPorts?.[name] ?? 9, byName.get(name), true));
+  return {
+    node: { id: opts.nodeId ?? 'sidecar~127.0.0.1~meshwarden-traffic.default~default.svc.cluster.local', cluster: 'meshwarden-traffic' },
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: opts.adminPort ?? 0 } } },
+    static_resources: { listeners: [listener], clusters },
+  };
+}
