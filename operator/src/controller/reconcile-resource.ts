@@ -1,0 +1,207 @@
+/**
+ * The reconciler of one SmartLimiter or EnvoyPlugin (controller-runtime's skeleton):
+ * get from the cache → first visit: conditions Unknown → deletion: remove our rate-limit
+ * entries, drop the finalizer → evaluate() (the one verdict) → plan (pure) → writes →
+ * status through /status → Events for condition transitions. Idempotent: a second run on
+ * an unchanged world makes no write.
+ */
+import type { Logger } from 'pino';
+import type { Condition, GeneratedRef, RateLimitService } from '../api/types.gen.js';
+import { evaluate, type EvaluationContext } from '../evaluate.js';
+import type { K8sObject } from '../k8s-object.js';
+import type { Pod, Service } from '../render/context.js';
+import { applyOwned, applyUnknown, deleteOwned, patchStatus, resourceOf, setFinalizer, writeRlsConfig } from './apply.js';
+import type { EventRecorder } from './events.js';
+import type { Cache } from './informers.js';
+import type { ControllerMetrics } from './metrics.js';
+import { controllerRef, ownerPrefix, plan, refString, rlsFinalizer, rlsWriteOf } from './plan.js';
+import { computeConditions, setConditions, statusEqual, transitions, unknownConditions, type Status } from './status.js';
+import type { Kube } from './kube.js';
+
+export type ResourceKind = 'SmartLimiter' | 'EnvoyPlugin';
+
+export interface Caches {
+  SmartLimiter: Cache<K8sObject>;
+  EnvoyPlugin: Cache<K8sObject>;
+  EnvoyFilter: Cache<K8sObject>;
+  WasmPlugin: Cache<K8sObject>;
+  Service: Cache<Service>;
+  Pod: Cache<Pod>;
+}
+
+export interface ReconcilerOptions {
+  rateLimitService?: RateLimitService;
+  istioVersions?: string[];
+}
+
+export interface ReconcileResult {
+  writes: number;
+  requeueAfterMs?: number;
+}
+
+type Resource = K8sObject & { status?: Status; spec?: unknown };
+
+export class ResourceReconciler {
+  constructor(
+    readonly kind: ResourceKind,
+    private readonly kube: Kube,
+    private readonly caches: Caches,
+    private readonly recorder: EventRecorder | undefined,
+    private readonly metrics: ControllerMetrics | undefined,
+    private readonly options: ReconcilerOptions = {},
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The evaluation context from the caches: this namespace's Services, Pods and other Istio objects. */
+  context(cr: K8sObject): EvaluationContext {
+    const ns = cr.metadata.namespace ?? 'default';
+    const notMine = (o: K8sObject): boolean => controllerRef(o)?.uid !== cr.metadata.uid;
+    const ctx: EvaluationContext = {
+      services: [...this.caches.Service.list(ns)],
+      pods: [...this.caches.Pod.list(ns)],
+      envoyFilters: this.caches.EnvoyFilter.list(ns).filter(notMine),
+      wasmPlugins: this.caches.WasmPlugin.list(ns).filter(notMine),
+    };
+    if (this.options.rateLimitService) ctx.rateLimitService = this.options.rateLimitService;
+    if (this.options.istioVersions?.length) ctx.istioVersions = this.options.istioVersions;
+    return ctx;
+  }
+
+  async reconcile(namespace: string, name: string, log: Logger): Promise<ReconcileResult> {
+    const r = resourceOf(this.kind);
+    const cached = this.caches[this.kind].get(name, namespace) as Resource | undefined;
+    if (!cached) {
+      log.debug('not found; nothing to do (owned objects are garbage-collected)');
+      return { writes: 0 };
+    }
+    let cr: Resource = cached;
+    let writes = 0;
+    const w = (kind: string, verb: string): void => {
+      writes++;
+      this.metrics?.writes.inc({ kind, verb });
+    };
+
+    if (cr.metadata.deletionTimestamp) return { writes: await this.finalize(cr, log) };
+
+    // First visit: say so, even before knowing anything (API conventions).
+    if (!cr.status?.conditions?.length) {
+      const conditions = setConditions(undefined, unknownConditions, cr.metadata.generation, this.now().toISOString());
+      cr = { ...cr, ...(await patchStatus(this.kube, r, cr, { conditions })) } as Resource;
+      w(this.kind, 'status');
+    }
+
+    const verdict = evaluate(cr, this.context(cr));
+    const previous: GeneratedRef[] = cr.status?.generated ?? [];
+    const p = plan({
+      owner: { apiVersion: cr.apiVersion, kind: cr.kind, metadata: cr.metadata },
+      verdict,
+      lookup: (kind, ns, n) => (kind === 'EnvoyFilter' ? this.caches.EnvoyFilter : kind === 'WasmPlugin' ? this.caches.WasmPlugin : undefined)?.get(n, ns),
+      candidates: [...this.caches.EnvoyFilter.list(namespace), ...this.caches.WasmPlugin.list(namespace)],
+      previous,
+    });
+
+    const conflicts = p.conflicts.map(refString);
+    let applyError: string | undefined;
+    let failure: unknown;
+    if (p.valid) {
+      try {
+        const needsFinalizer = p.rls.some((x) => x.descriptors.length > 0);
+        if (needsFinalizer && !cr.metadata.finalizers?.includes(rlsFinalizer)) {
+          cr = { ...cr, ...(await setFinalizer(this.kube, r, cr, rlsFinalizer, true)), status: cr.status } as Resource;
+          w(this.kind, 'finalizer');
+        }
+        const owner = { apiVersion: cr.apiVersion, kind: cr.kind, metadata: cr.metadata };
+        for (const obj of p.unknown) {
+          const res = await applyUnknown(this.kube, obj, owner);
+          if (res.result === 'conflict') conflicts.push(refString(res.existing!));
+          else {
+            w(obj.kind, res.result);
+            log.info({ object: refString(obj), result: res.result }, 'applied');
+          }
+        }
+        if (conflicts.length === 0) {
+          for (const obj of p.apply) {
+            await applyOwned(this.kube, obj);
+            w(obj.kind, 'apply');
+            log.info({ object: refString(obj) }, 'applied (repaired or updated)');
+          }
+          for (const obj of p.prune) {
+            await deleteOwned(this.kube, obj);
+            w(obj.kind, 'delete');
+            log.info({ object: refString(obj) }, 'pruned');
+          }
+          for (const write of p.rls) {
+            const res = await writeRlsConfig(this.kube, write, ownerPrefix(owner));
+            if (res !== 'unchanged') {
+              w('ConfigMap', res);
+              log.info({ configMap: `${write.namespace}/${write.name}`, result: res, entries: write.descriptors.length }, 'rate limit config written');
+            }
+          }
+          if (!needsFinalizer && cr.metadata.finalizers?.includes(rlsFinalizer)) {
+            cr = { ...cr, ...(await setFinalizer(this.kube, r, cr, rlsFinalizer, false)), status: cr.status } as Resource;
+            w(this.kind, 'finalizer');
+          }
+        }
+      } catch (e) {
+        failure = e;
+        applyError = (e as Error).message;
+      }
+    } else {
+      this.metrics?.rejected.inc({ controller: this.kind.toLowerCase() });
+      log.info({ errors: verdict.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.rule} ${d.path}`) }, 'spec rejected; nothing written');
+    }
+
+    const before = cr.status?.conditions;
+    const conditions = setConditions(
+      before,
+      computeConditions({ diagnostics: verdict.diagnostics, conflicts, ...(applyError !== undefined ? { applyError } : {}), keptPrevious: previous.length > 0 }),
+      cr.metadata.generation,
+      this.now().toISOString(),
+    );
+    const status: Status = {
+      observedGeneration: cr.metadata.generation,
+      conditions,
+      generated: conflicts.length > 0 || applyError !== undefined ? previous : p.generated,
+    };
+    if (this.kind === 'SmartLimiter') status.effective = p.valid ? verdict.effective : (cr.status?.effective ?? []);
+    const old: Status = {
+      observedGeneration: cr.status?.observedGeneration,
+      conditions: cr.status?.conditions,
+      generated: cr.status?.generated,
+      ...(this.kind === 'SmartLimiter' ? { effective: cr.status?.effective } : {}),
+    };
+    if (!statusEqual(JSON.parse(JSON.stringify(old)) as Status, status)) {
+      await patchStatus(this.kube, r, cr, status as Record<string, unknown>);
+      w(this.kind, 'status');
+    }
+    for (const t of transitions(before, conditions as Condition[])) {
+      void this.recorder?.record(cr, t.to === 'True' ? 'Normal' : 'Warning', t.reason, `${t.type}=${t.to}: ${t.message}`);
+    }
+    if (failure !== undefined) throw failure;
+    return { writes };
+  }
+
+  /** Deletion: take this resource's entries out of every rate-limit ConfigMap, then release it. */
+  async finalize(cr: Resource, log: Logger): Promise<number> {
+    if (!cr.metadata.finalizers?.includes(rlsFinalizer)) return 0;
+    const owner = { apiVersion: cr.apiVersion, kind: cr.kind, metadata: cr.metadata };
+    const targets = new Map<string, { namespace: string; name: string }>();
+    for (const g of cr.status?.generated ?? []) if (g.kind === 'ConfigMap') targets.set(`${g.namespace}/${g.name}`, { namespace: g.namespace ?? cr.metadata.namespace ?? 'default', name: g.name });
+    // Also where the current spec would write (status may lag behind a last-moment edit).
+    for (const o of evaluate(cr, this.context(cr)).rendered) {
+      const wr = o.kind === 'ConfigMap' ? rlsWriteOf(o) : undefined;
+      if (wr) targets.set(`${wr.namespace}/${wr.name}`, wr);
+    }
+    let writes = 0;
+    for (const t of targets.values()) {
+      const res = await writeRlsConfig(this.kube, { ...t, key: '', domain: '', descriptors: [] }, ownerPrefix(owner));
+      if (res !== 'unchanged') {
+        writes++;
+        log.info({ configMap: `${t.namespace}/${t.name}` }, 'removed rate limit entries');
+      }
+    }
+    await setFinalizer(this.kube, resourceOf(this.kind), cr, rlsFinalizer, false);
+    log.info('finalizer removed');
+    return writes + 1;
+  }
+}

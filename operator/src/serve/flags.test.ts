@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlagError, parseBindAddress, parseDurationMs, parseServeFlags } from './flags.js';
+
+test('defaults follow client-go and kubebuilder', () => {
+  const f = parseServeFlags([], {});
+  assert.equal(f.leaderElect, true);
+  assert.deepEqual([f.leaseDurationMs, f.renewDeadlineMs, f.retryPeriodMs], [15_000, 10_000, 2_000]);
+  assert.equal(f.healthProbeBindAddress, ':8081');
+  assert.equal(f.leaderElectionNamespace, 'default');
+  assert.equal(f.concurrency, 4);
+});
+
+test('shortened durations, Go-style booleans, rate limit service', () => {
+  const f = parseServeFlags(['--lease-duration', '3s', '--renew-deadline=2s', '--retry-period', '500ms', '--leader-elect=false', '--rate-limit-service', 'rl.rls.svc:8081'], { POD_NAMESPACE: 'mw' });
+  assert.deepEqual([f.leaseDurationMs, f.renewDeadlineMs, f.retryPeriodMs, f.leaderElect], [3000, 2000, 500, false]);
+  assert.equal(f.leaderElectionNamespace, 'mw');
+  assert.deepEqual(f.rateLimitService, { host: 'rl.rls.svc', port: 8081 });
+});
+
+test('inconsistent durations and bad values are refused', () => {
+  assert.throws(() => parseServeFlags(['--lease-duration', '5s', '--renew-deadline', '10s'], {}), FlagError);
+  assert.throws(() => parseServeFlags(['--concurrency', '0'], {}), FlagError);
+  assert.throws(() => parseDurationMs('soon', 'x'), FlagError);
+});
+
+test('bind addresses', () => {
+  assert.deepEqual(parseBindAddress(':8081'), { port: 8081 });
+  assert.deepEqual(parseBindAddress('127.0.0.1:0'), { host: '127.0.0.1', port: 0 });
+  assert.equal(parseBindAddress('0'), undefined);
+});

@@ -1,0 +1,113 @@
+/** Flags of `meshwarden serve`, parsed without side effects (testable). */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { RateLimitService } from '../api/types.gen.js';
+import { defaultDurations } from '../controller/leader.js';
+
+export interface ServeFlags {
+  kubeconfig?: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  identity: string;
+  healthProbeBindAddress: string;
+  metricsBindAddress: string;
+  concurrency: number;
+  rateLimitService?: RateLimitService;
+  istioVersions: string[];
+  logLevel: string;
+}
+
+export const serveUsage = `  serve [--kubeconfig PATH] [--leader-elect=true|false] [--leader-election-namespace NS]
+        [--leader-election-id NAME] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]
+        [--health-probe-bind-address :8081] [--metrics-bind-address :8080] [--concurrency 4]
+        [--rate-limit-service HOST:PORT] [--istio-version V]... [--identity ID] [--log-level info]
+        Run the controller: reconcile SmartLimiters and EnvoyPlugins into EnvoyFilters,
+        WasmPlugins and the rate limit service's ConfigMap. Kubeconfig from --kubeconfig or
+        KUBECONFIG, else in-cluster. /healthz, /readyz and /metrics on the probe and metrics ports.`;
+
+export class FlagError extends Error {}
+
+/** `1500ms`, `2s`, `1m`, or plain seconds. */
+export function parseDurationMs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new FlagError(`--${flag} must be a duration such as 15s or 500ms, not "${text}"`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+function parseRls(text: string): RateLimitService {
+  const m = /^([a-z0-9.-]+):(\d{1,5})$/.exec(text);
+  if (!m) throw new FlagError(`--rate-limit-service must be HOST:PORT, not "${text}"`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+const booleans = ['leader-elect'];
+
+export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeFlags {
+  // Accept the Go-style `--leader-elect=false`.
+  const args = argv.map((a) => {
+    const m = /^--([a-z-]+)=(true|false)$/.exec(a);
+    return m && booleans.includes(m[1]!) ? (m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`) : a;
+  });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    allowNegative: true,
+    options: {
+      kubeconfig: { type: 'string' },
+      'leader-elect': { type: 'boolean', default: true },
+      'leader-election-namespace': { type: 'string' },
+      'leader-election-id': { type: 'string', default: 'meshwarden-controller' },
+      'lease-duration': { type: 'string', default: '15s' },
+      'renew-deadline': { type: 'string', default: '10s' },
+      'retry-period': { type: 'string', default: '2s' },
+      identity: { type: 'string' },
+      'health-probe-bind-address': { type: 'string', default: ':8081' },
+      'metrics-bind-address': { type: 'string', default: ':8080' },
+      concurrency: { type: 'string', default: '4' },
+      'rate-limit-service': { type: 'string' },
+      'istio-version': { type: 'string', multiple: true },
+      'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
+    },
+  } as const);
+  if (positionals.length > 0) throw new FlagError(`unexpected argument "${positionals[0]}"`);
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new FlagError(`--concurrency must be a whole number >= 1`);
+  const flags: ServeFlags = {
+    leaderElect: values['leader-elect'],
+    leaderElectionNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? 'default',
+    leaderElectionId: values['leader-election-id'],
+    leaseDurationMs: parseDurationMs(values['lease-duration'], 'lease-duration'),
+    renewDeadlineMs: parseDurationMs(values['renew-deadline'], 'renew-deadline'),
+    retryPeriodMs: parseDurationMs(values['retry-period'], 'retry-period'),
+    identity: values.identity ?? `${env.POD_NAME ?? hostname()}_${randomUUID()}`,
+    healthProbeBindAddress: values['health-probe-bind-address'],
+    metricsBindAddress: values['metrics-bind-address'],
+    concurrency,
+    istioVersions: values['istio-version'] ?? [],
+    logLevel: values['log-level'],
+  };
+  // client-go's own checks: leaseDuration > renewDeadline > retryPeriod * 1.2.
+  if (!(flags.leaseDurationMs > flags.renewDeadlineMs)) throw new FlagError('--lease-duration must be greater than --renew-deadline');
+  if (!(flags.renewDeadlineMs > flags.retryPeriodMs * 1.2)) throw new FlagError('--renew-deadline must be greater than 1.2 × --retry-period');
+  if (values.kubeconfig !== undefined) flags.kubeconfig = values.kubeconfig;
+  if (values['rate-limit-service'] !== undefined) flags.rateLimitService = parseRls(values['rate-limit-service']);
+  return flags;
+}
+
+export { defaultDurations };
+
+/** `:8081` → all interfaces; `127.0.0.1:0` → a free port; `0` → disabled. */
+export function parseBindAddress(text: string): { host?: string; port: number } | undefined {
+  if (text === '0') return undefined;
+  const i = text.lastIndexOf(':');
+  const host = i > 0 ? text.slice(0, i) : undefined;
+  const port = Number(text.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`bad bind address "${text}"`);
+  return host ? { host, port } : { port };
+}

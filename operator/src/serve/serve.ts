@@ -1,0 +1,191 @@
+/**
+ * `meshwarden serve`: the operator process.
+ *
+ *   informers (every replica) ─► work queues ─► workers (leader only) ─► API server
+ *   probe/metrics HTTP server, extra servers such as the admission webhook (every replica)
+ *
+ * Start-up: extra servers, informers, wait for the caches (then /readyz is ok), campaign for
+ * the Lease, start the workers on winning. SIGTERM/SIGINT: stop the queues, finish
+ * in-flight reconciles, release the Lease, stop informers, close the servers, exit 0.
+ * Losing the Lease exits 1 (as controller-runtime does): the restarted process campaigns again.
+ *
+ * The seam for servers that run on every replica (not leader-gated), e.g. the webhook:
+ *   serve(argv, { extraServers: [async (ctx) => ({ name: 'webhook', ready: () => …, close: async () => … })] })
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import pino, { type Logger } from 'pino';
+import type { K8sObject } from '../k8s-object.js';
+import type { Pod, Service } from '../render/context.js';
+import { managedByLabel } from '../render/objects.js';
+import { Controller } from '../controller/controller.js';
+import { EventRecorder } from '../controller/events.js';
+import { ResilientInformer } from '../controller/informers.js';
+import { KubeClient, resources } from '../controller/kube.js';
+import { LeaderElector } from '../controller/leader.js';
+import { ControllerMetrics } from '../controller/metrics.js';
+import { ResourceReconciler, type Caches } from '../controller/reconcile-resource.js';
+import { parseBindAddress, parseServeFlags, type ServeFlags } from './flags.js';
+import { startProbeServer, type Check, type Listening } from './http.js';
+
+/** What an extra server gets: shared kubeconfig, logger, metrics registry, and a shutdown signal. */
+export interface ServeContext {
+  flags: ServeFlags;
+  kubeConfig: KubeConfig;
+  log: Logger;
+  metrics: ControllerMetrics;
+  signal: AbortSignal;
+}
+
+export interface ExtraServer {
+  name: string;
+  /** Readiness of this server (e.g. its TLS certificate is loaded); part of /readyz. */
+  ready(): boolean | string;
+  close(): Promise<void>;
+}
+
+export interface ServeHooks {
+  /** Started on every replica before the informers; closed last on shutdown. */
+  extraServers?: Array<(ctx: ServeContext) => Promise<ExtraServer>>;
+  /** Overrides process-level behaviour for tests. */
+  exit?: (code: number) => void;
+}
+
+export function loadKubeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
+  else if (env.KUBECONFIG) kc.loadFromDefault();
+  else kc.loadFromCluster();
+  return kc;
+}
+
+export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<number> {
+  const flags = parseServeFlags(argv);
+  const log = pino({ level: flags.logLevel, base: { pid: process.pid, identity: flags.identity } });
+  const exit = hooks.exit ?? ((code: number) => process.exit(code));
+  const kc = loadKubeConfig(flags);
+  const kube = new KubeClient(kc);
+  const metrics = new ControllerMetrics();
+  const abort = new AbortController();
+  const readiness = new Map<string, Check>();
+  const listening: Listening[] = [];
+
+  // Probe and metrics servers (one when the addresses are equal).
+  const probeAddr = parseBindAddress(flags.healthProbeBindAddress);
+  const metricsAddr = parseBindAddress(flags.metricsBindAddress);
+  if (probeAddr) {
+    const shared = flags.metricsBindAddress === flags.healthProbeBindAddress;
+    const s = await startProbeServer({ ...probeAddr, readiness, probes: true, ...(shared ? { registry: metrics.registry } : {}) });
+    listening.push(s);
+    log.info({ port: s.port, metrics: shared }, 'probe server listening');
+    if (!shared && metricsAddr) {
+      const m = await startProbeServer({ ...metricsAddr, readiness, probes: false, registry: metrics.registry });
+      listening.push(m);
+      log.info({ port: m.port }, 'metrics server listening');
+    }
+  }
+
+  const ctx: ServeContext = { flags, kubeConfig: kc, log, metrics, signal: abort.signal };
+  const extras: ExtraServer[] = [];
+  for (const start of hooks.extraServers ?? []) {
+    const x = await start(ctx);
+    extras.push(x);
+    readiness.set(x.name, () => x.ready());
+  }
+
+  const inf = <T extends K8sObject>(kind: keyof typeof resources, labelSelector?: string): ResilientInformer<T> =>
+    new ResilientInformer<T>(kc, kube, kind, resources[kind], log.child({ informer: kind }), labelSelector);
+  const informers = {
+    SmartLimiter: inf<K8sObject>('SmartLimiter'),
+    EnvoyPlugin: inf<K8sObject>('EnvoyPlugin'),
+    EnvoyFilter: inf<K8sObject>('EnvoyFilter'),
+    WasmPlugin: inf<K8sObject>('WasmPlugin'),
+    Service: inf<Service>('Service'),
+    Pod: inf<Pod>('Pod'),
+    ConfigMap: inf<K8sObject>('ConfigMap', `${managedByLabel}=meshwarden`),
+  };
+  const all = Object.values(informers) as Array<ResilientInformer<K8sObject>>;
+  readiness.set('informers', () => {
+    const waiting = all.filter((i) => !i.synced).map((i) => i.kind);
+    return waiting.length === 0 ? true : `caches not synced: ${waiting.join(', ')}`;
+  });
+  const caches: Caches = informers;
+  const recorder = new EventRecorder(kube, { controller: 'meshwarden.io/controller', instance: flags.identity }, log);
+  const options = { ...(flags.rateLimitService ? { rateLimitService: flags.rateLimitService } : {}), istioVersions: flags.istioVersions };
+  const controllers = (['SmartLimiter', 'EnvoyPlugin'] as const).map((kind) => {
+    const c = new Controller(kind, new ResourceReconciler(kind, kube, caches, recorder, metrics, options), caches, log.child({ controller: kind.toLowerCase() }), metrics, {
+      concurrency: flags.concurrency,
+    });
+    c.watch({
+      self: informers[kind],
+      envoyFilters: informers.EnvoyFilter,
+      wasmPlugins: informers.WasmPlugin,
+      services: informers.Service,
+      pods: informers.Pod,
+      configMaps: informers.ConfigMap,
+    });
+    return c;
+  });
+
+  let elector: LeaderElector | undefined;
+  let shuttingDown = false;
+  const shutdown = async (signal: string, code: number): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    const t0 = Date.now();
+    log.info({ signal }, 'shutting down: stopping queues, finishing in-flight reconciles');
+    abort.abort();
+    await Promise.all(controllers.map((c) => c.stop()));
+    await elector?.release();
+    metrics.leader.set({ name: flags.leaderElectionId }, 0);
+    await Promise.all(all.map((i) => i.stop()));
+    for (const x of extras) await x.close().catch((e: Error) => log.warn({ err: e.message, server: x.name }, 'close failed'));
+    for (const l of listening) await l.close();
+    log.info({ ms: Date.now() - t0 }, 'shut down');
+    exit(code);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+
+  const t0 = Date.now();
+  await Promise.all(all.map((i) => i.start()));
+  await Promise.all(all.map((i) => i.waitForSync(abort.signal)));
+  for (const i of all) metrics.relists.set({ kind: i.kind }, i.lists);
+  setInterval(() => {
+    for (const i of all) metrics.relists.set({ kind: i.kind }, i.lists);
+  }, 5_000).unref();
+  log.info({ ms: Date.now() - t0 }, 'caches synced');
+
+  const startWorkers = (): void => {
+    metrics.leader.set({ name: flags.leaderElectionId }, 1);
+    for (const c of controllers) c.start();
+  };
+  if (!flags.leaderElect) {
+    startWorkers();
+  } else {
+    elector = new LeaderElector(
+      kube,
+      {
+        namespace: flags.leaderElectionNamespace,
+        name: flags.leaderElectionId,
+        identity: flags.identity,
+        leaseDurationMs: flags.leaseDurationMs,
+        renewDeadlineMs: flags.renewDeadlineMs,
+        retryPeriodMs: flags.retryPeriodMs,
+      },
+      {
+        onStartedLeading: startWorkers,
+        onStoppedLeading: () => {
+          metrics.leader.set({ name: flags.leaderElectionId }, 0);
+          void shutdown('leader election lost', 1);
+        },
+        onNewLeader: (id) => log.info({ leader: id }, 'new leader observed'),
+      },
+      log.child({ component: 'leader-election' }),
+    );
+    metrics.leader.set({ name: flags.leaderElectionId }, 0);
+    elector.start();
+  }
+  return new Promise<number>(() => {
+    /* runs until a signal ends the process */
+  });
+}
