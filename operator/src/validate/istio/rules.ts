@@ -34,7 +34,7 @@ export const MW404 = defineRule({
 export const MW405 = defineRule({
   code: 'MW405', layer: 'patch', severity: 'error',
   title: 'HTTP connection manager without route_specifier (rds, route_config or scoped_routes) after patching',
-  source: 'istio/istio#35456; https://github.com/envoyproxy/data-plane-api/blob/main/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  source: 'https://github.com/istio/istio/issues/35456',
   failureModes: [5],
 });
 export const MW406 = defineRule({

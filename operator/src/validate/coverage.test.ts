@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import './catalogue.js';
+import { allRules } from './rule.js';
+import { failureModeCount, uncoveredFailureModes } from './coverage.js';
+
+test('every failure mode of the catalogue is caught by a rule, or the reason it is not is stated', () => {
+  const rules = allRules();
+  const missing: number[] = [];
+  for (let i = 1; i <= failureModeCount; i++) {
+    const covered = rules.some((r) => r.failureModes?.includes(i));
+    if (!covered && uncoveredFailureModes[i] === undefined) missing.push(i);
+    if (covered) assert.equal(uncoveredFailureModes[i], undefined, `failure mode ${i} is covered: drop its gap reason`);
+  }
+  assert.deepEqual(missing, [], 'failure modes with neither a rule nor a reason');
+});
+
+test('rule codes are unique, titled and sourced', () => {
+  for (const r of allRules()) {
+    assert.ok(r.title.length > 10, `${r.code} has a title`);
+    assert.match(r.source, /^https:\/\//, `${r.code} links its source`);
+  }
+});
