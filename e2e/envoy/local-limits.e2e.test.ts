@@ -7,7 +7,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { count, ENVOYS, renderEnvoyFilter, skipReason, startTraffic } from './harness.js';
+import { ENVOYS, renderEnvoyFilter, skipReason, startTraffic } from './harness.js';
+import type { EnvoyFilterObject } from '../../operator/src/validate/istio/index.js';
+
+/** The stat_prefix values of the LocalRateLimit filters the EnvoyFilter inserts. */
+const statPrefixes = (ef: EnvoyFilterObject) => [...new Set([...JSON.stringify(ef).matchAll(/"stat_prefix":"([^"]+)"/g)].map((m) => m[1]!))];
+const repeat = (n: number, v: number) => Array<number>(n).fill(v);
 
 const skip = skipReason();
 const inbound = { side: 'inbound', port: 8080 } as const;
@@ -56,6 +61,180 @@ for (const build of ENVOYS) {
         assert.equal(r.headers['retry-after'], '60');
         assert.equal(r.headers['x-limited-by'], 'meshwarden');
         assert.equal(t.backend.seen, 12, 'limited requests never reach the backend');
+      } finally {
+        await t.stop();
+      }
+    });
+
+    /** A limit of 2 per hour with `match`; `hit` requests are limited after 2, `miss` requests never. */
+    const matchCases: Array<{ name: string; match: string; hit: { path: string; method?: string; headers?: Record<string, string> }; miss: Array<{ path: string; method?: string; headers?: Record<string, string> }> }> = [
+      { name: 'header', match: '{headers: [{name: x-tier, exact: free}]}', hit: { path: '/', headers: { 'x-tier': 'free' } }, miss: [{ path: '/', headers: { 'x-tier': 'paid' } }, { path: '/' }] },
+      { name: 'query', match: '{query: [{name: region, regex: "eu-[a-z]+"}]}', hit: { path: '/orders?region=eu-west' }, miss: [{ path: '/orders?region=us-east' }, { path: '/orders' }] },
+      { name: 'path prefix', match: '{path: {prefix: /api}}', hit: { path: '/api/items' }, miss: [{ path: '/static/app.js' }] },
+      { name: 'path exact', match: '{path: {exact: /orders}}', hit: { path: '/orders' }, miss: [{ path: '/orders/1' }] },
+      { name: 'method', match: '{methods: [POST, PUT]}', hit: { path: '/orders', method: 'POST' }, miss: [{ path: '/orders', method: 'GET' }, { path: '/orders', method: 'DELETE' }] },
+      { name: 'source CIDR containing 127.0.0.1', match: '{sourceCIDRs: [127.0.0.0/8]}', hit: { path: '/' }, miss: [] },
+    ];
+    for (const c of matchCases) {
+      test(`${c.name} match limits only matching requests`, async () => {
+        const ef = renderEnvoyFilter(limiter(`
+  - name: matched
+    port: 9080
+    match: ${c.match}
+    rate: {requests: 2, per: 1h}`));
+        const t = await startTraffic(build, ef, inbound);
+        try {
+          for (const m of c.miss) assert.deepEqual(await t.burst(4, m.path, m), repeat(4, 200), `not matching: ${JSON.stringify(m)}`);
+          assert.deepEqual(await t.burst(4, c.hit.path, c.hit), [200, 200, 429, 429], `matching: ${JSON.stringify(c.hit)}`);
+          for (const m of c.miss) assert.deepEqual(await t.burst(2, m.path, m), [200, 200], `not matching after the bucket ran dry: ${JSON.stringify(m)}`);
+        } finally {
+          await t.stop();
+        }
+      });
+    }
+
+    test('source CIDR not containing 127.0.0.1 never limits loopback clients', async () => {
+      const ef = renderEnvoyFilter(limiter(`
+  - name: partners
+    port: 9080
+    match: {sourceCIDRs: [10.0.0.0/8, "2001:db8::/32"]}
+    rate: {requests: 2, per: 1h}`));
+      const t = await startTraffic(build, ef, inbound);
+      try {
+        assert.deepEqual(await t.burst(6, '/'), repeat(6, 200));
+      } finally {
+        await t.stop();
+      }
+    });
+
+    test('distinctBy header: one bucket per value, requests without the header share one', async () => {
+      const ef = renderEnvoyFilter(limiter(`
+  - name: per-user
+    port: 9080
+    distinctBy: {header: X-User-Id}
+    rate: {requests: 2, per: 1h}`));
+      const t = await startTraffic(build, ef, inbound);
+      try {
+        assert.deepEqual(await t.burst(3, '/', { headers: { 'x-user-id': 'alice' } }), [200, 200, 429], 'alice');
+        assert.deepEqual(await t.burst(3, '/', { headers: { 'x-user-id': 'bob' } }), [200, 200, 429], 'bob has his own bucket');
+        assert.deepEqual(await t.burst(3, '/'), [200, 200, 429], 'no header: one shared bucket');
+        assert.deepEqual(await t.burst(1, '/'), [429], 'still shared');
+        assert.deepEqual(await t.burst(2, '/', { headers: { 'x-user-id': 'carol' } }), [200, 200], 'carol is untouched by the others');
+        assert.deepEqual(await t.burst(1, '/', { headers: { 'x-user-id': 'alice' } }), [429], 'alice is still limited');
+      } finally {
+        await t.stop();
+      }
+    });
+
+    test('shadow mode never rejects but counts rate_limited in /stats', async () => {
+      const ef = renderEnvoyFilter(limiter(`
+  - name: trial
+    port: 9080
+    rate: {requests: 2, per: 1h}
+    mode: shadow`));
+      const [prefix] = statPrefixes(ef);
+      assert.ok(prefix);
+      const t = await startTraffic(build, ef, inbound);
+      try {
+        assert.deepEqual(await t.burst(6, '/'), repeat(6, 200));
+        const stats = await t.envoy.stats(`${prefix}.http_local_rate_limit`);
+        assert.equal(stats[`${prefix}.http_local_rate_limit.rate_limited`], 4, JSON.stringify(stats));
+        assert.equal(stats[`${prefix}.http_local_rate_limit.ok`], 2, JSON.stringify(stats));
+        assert.equal(stats[`${prefix}.http_local_rate_limit.enforced`] ?? 0, 0, JSON.stringify(stats));
+        assert.equal(t.backend.seen, 6);
+      } finally {
+        await t.stop();
+      }
+    });
+
+    test('two limits on one route both apply', async () => {
+      const ef = renderEnvoyFilter(limiter(`
+  - name: all
+    port: 9080
+    rate: {requests: 4, per: 1h}
+  - name: writes
+    port: 9080
+    match: {methods: [POST]}
+    rate: {requests: 1, per: 1h}`));
+      assert.equal(statPrefixes(ef).length, 2, 'one filter per limit');
+      const t = await startTraffic(build, ef, inbound);
+      try {
+        assert.deepEqual(await t.burst(2, '/', { method: 'POST' }), [200, 429], 'the writes limit applies');
+        const gets = await t.burst(5, '/');
+        // Both POSTs took a token from "all" (its filter runs first, in limit order, and the
+        // second POST passed it before "writes" refused it), so two GETs are left.
+        assert.deepEqual(gets, [200, 200, 429, 429, 429], `the all limit applies: ${gets.join(',')}`);
+      } finally {
+        await t.stop();
+      }
+    });
+
+    test('average with 3 replicas: each pod gets its share', async () => {
+      const ef = renderEnvoyFilter(
+        limiter(`
+  - name: shared
+    port: 9080
+    rate: {requests: 30, per: 1h}
+    strategy: average`),
+        { replicas: 3 },
+      );
+      const t = await startTraffic(build, ef, inbound);
+      try {
+        const codes = await t.burst(14, '/');
+        assert.deepEqual(codes, [...repeat(10, 200), ...repeat(4, 429)], codes.join(','));
+      } finally {
+        await t.stop();
+      }
+    });
+
+    test('outbound: the limit applies to calls to the named host from the client sidecar', async () => {
+      const ef = renderEnvoyFilter(
+        limiter(
+          `
+  - name: ratings
+    direction: outbound
+    host: ratings.bookinfo.svc.cluster.local
+    port: 9080
+    rate: {requests: 3, per: 1h}`,
+          'target: {workloadSelector: {matchLabels: {app: productpage}}}',
+        ),
+      );
+      const t = await startTraffic(build, ef, { side: 'outbound', port: 9080 });
+      try {
+        const host = { host: 'ratings.bookinfo.svc.cluster.local' };
+        assert.deepEqual(await t.burst(5, '/ratings/1', { headers: host }), [200, 200, 200, 429, 429]);
+      } finally {
+        await t.stop();
+      }
+    });
+
+    test('gateway: host and route limits on the ingress gateway listener', async () => {
+      const ef = renderEnvoyFilter(`
+apiVersion: meshwarden.io/v1alpha1
+kind: SmartLimiter
+metadata: {name: ingress, namespace: istio-system}
+spec:
+  target:
+    gateway:
+      selector: {istio: ingressgateway}
+  limits:
+  - name: bookinfo-host
+    port: 80
+    host: bookinfo.example.com
+    rate: {requests: 6, per: 1h}
+  - name: login
+    port: 80
+    host: bookinfo.example.com
+    route: login
+    rate: {requests: 2, per: 1h}
+`);
+      const t = await startTraffic(build, ef, { side: 'gateway', port: 8080 });
+      try {
+        const host = { host: 'bookinfo.example.com' };
+        assert.deepEqual(await t.burst(3, '/login', { headers: host }), [200, 200, 429], 'the route limit');
+        const rest = await t.burst(6, '/productpage', { headers: host });
+        // The three /login requests also took tokens from the host bucket (its filter runs first): 6 - 3 left.
+        assert.deepEqual(rest, [200, 200, 200, 429, 429, 429], `the host limit: ${rest.join(',')}`);
       } finally {
         await t.stop();
       }
