@@ -93,3 +93,110 @@ describe('MW110-MW113 agree with a real kube-apiserver', { skip, timeout: 600_00
     });
   }
 });
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Every object node of `o` (path of keys) except free-form ones (patch.value, pluginConfig). */
+function objectNodes(o: unknown, at: string[] = []): string[][] {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return [];
+  const last = at[at.length - 1];
+  if (last === 'value' || last === 'pluginConfig' || last === 'metadata' || last === 'labels' || last === 'matchLabels') return [];
+  const out = [at];
+  for (const [k, v] of Object.entries(o)) out.push(...objectNodes(v, [...at, k]));
+  return out;
+}
+
+const clone = <T,>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+function at(o: unknown, path: string[]): Record<string, unknown> {
+  return path.reduce((n, k) => (n as Record<string, unknown>)[k], o) as Record<string, unknown>;
+}
+
+/** Random single mutations of two rich valid objects: unknown keys, wrong types, bad enums, deletions. */
+function mutants(seed: number, n: number): Array<Record<string, unknown>> {
+  const r = rng(seed);
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const bases = [
+    ef('m', {
+      workloadSelector: { labels: { app: 'a' } },
+      priority: 10,
+      configPatches: [
+        { applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', proxy: { proxyVersion: '^1\\.28', metadata: { a: 'b' } }, listener: { portNumber: 8080, name: 'virtualInbound', filterChain: { name: 'c', sni: 's', transportProtocol: 'raw_buffer', applicationProtocols: 'h2', destinationPort: 8080, filter: { name: HCM, subFilter: { name: 'envoy.filters.http.router' } } } } }, patch: { operation: 'INSERT_BEFORE', value: { name: 'x' } } },
+        { applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, portName: 'http', gateway: 'ns/gw', name: 'http.8080', vhost: { name: 'v', domainName: 'a.example.com', route: { name: 'default', action: 'ROUTE' } } } }, patch: { operation: 'MERGE', value: {} } },
+        { applyTo: 'CLUSTER', match: { context: 'SIDECAR_OUTBOUND', cluster: { portNumber: 80, service: 's', subset: 'v1', name: 'n' } }, patch: { operation: 'ADD', value: { name: 'c' } } },
+      ],
+    }),
+    wp('m', {
+      selector: { matchLabels: { app: 'a' } },
+      url: 'oci://ghcr.io/acme/f:1',
+      sha256: 'a'.repeat(64),
+      imagePullPolicy: 'IfNotPresent',
+      imagePullSecret: 's',
+      pluginConfig: { k: 'v' },
+      pluginName: 'p',
+      phase: 'AUTHN',
+      priority: 5,
+      failStrategy: 'FAIL_OPEN',
+      vmConfig: { env: [{ name: 'A', value: '1' }, { name: 'B', valueFrom: 'HOST' }] },
+      match: [{ mode: 'SERVER', ports: [{ number: 8080 }] }],
+      type: 'HTTP',
+    }),
+  ];
+  const values = [1, -1, 'x', '', true, null, [], {}, [1], { a: 1 }, 1.5, 70000, 'AUTHZ', 'FAIL_CLOSE', 'ANY', 'REMOVE', 'HTTP_FILTER'] as const;
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    const o = clone(pick(bases)) as Record<string, unknown>;
+    (o['metadata'] as Record<string, unknown>)['name'] = `m-${i}`;
+    const nodes = objectNodes(o['spec'], ['spec']);
+    const node = at(o, pick(nodes));
+    const keys = Object.keys(node);
+    const kind = r();
+    if (kind < 0.25 || keys.length === 0) node[pick(['extra', 'portNumbr', 'labels', 'name', 'waypoint', 'targetRef'])] = pick(values);
+    else if (kind < 0.75) node[pick(keys)] = clone(pick(values));
+    else delete node[pick(keys)];
+    out.push(o);
+  }
+  return out;
+}
+
+describe('MW110-MW113 agree with a real kube-apiserver on random mutations', { skip, timeout: 600_000 }, () => {
+  let cp: ControlPlane;
+  before(async () => {
+    cp = await startControlPlane({ controllerManager: false });
+    assert.equal((await cp.kubectl(['create', 'namespace', 'shop'])).code, 0);
+  });
+  after(async () => {
+    await cp?.stop();
+  });
+  test('Istio 1.31 CRDs', async () => {
+    const crds = parseAllDocuments(readFileSync(istioCrdFile('1.31'), 'utf8'))
+      .map((d) => d.toJSON() as { spec?: { names?: { kind?: string } } } | null)
+      .filter((c) => c?.spec?.names?.kind === 'EnvoyFilter' || c?.spec?.names?.kind === 'WasmPlugin');
+    assert.equal((await cp.kubectl(['apply', '--server-side', '-f', '-'], { input: crds.map((c) => stringify(c)).join('---\n') })).code, 0);
+    let est = { code: 1, stdout: '', stderr: '' };
+    for (let i = 0; i < 30 && est.code !== 0; i++) {
+      est = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/envoyfilters.networking.istio.io', 'crd/wasmplugins.extensions.istio.io']);
+      if (est.code !== 0) await new Promise((r) => setTimeout(r, 1000));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const seed = Number(process.env['MW11_SEED'] ?? 1125);
+    const disagreements: string[] = [];
+    for (const obj of mutants(seed, Number(process.env['MW11_N'] ?? 40))) {
+      const res = await cp.kubectl(['create', '--dry-run=server', '--validate=strict', '-o', 'name', '-f', '-'], { input: JSON.stringify(obj) });
+      const ours = checkIstioObject(obj, { istioVersions: ['1.31'] }).filter((f) => /^MW11[0-3]$/.test(f.rule));
+      if (res.code !== 0 !== ours.length > 0) {
+        disagreements.push(`apiserver ${res.code !== 0 ? 'rejects: ' + res.stderr.trim().split('\n').pop() : 'accepts'}; ours ${JSON.stringify(ours.map((f) => `${f.rule} ${f.path} ${f.message}`))}\n${JSON.stringify(obj['spec'])}`);
+      }
+    }
+    assert.deepEqual(disagreements, [], `seed ${seed}`);
+  });
+});

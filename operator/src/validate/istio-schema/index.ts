@@ -66,7 +66,29 @@ function readableErrors(errors: readonly ErrorObject[]): ErrorObject[] {
     });
 }
 
-function schemaFindings(obj: unknown, kind: IstioKind, minors: readonly string[]): Finding[] {
+/**
+ * The API server drops `null` object fields before validating (a null for a field without
+ * `nullable: true` means "unset"; for a nullable field null and unset are both valid), so
+ * validate the object as it would.
+ */
+function hasNullField(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasNullField);
+  if (typeof v !== 'object' || v === null) return false;
+  return Object.values(v).some((x) => x === null || hasNullField(x));
+}
+
+function pruneNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(pruneNulls);
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = pruneNulls(x);
+  return out;
+}
+
+function schemaFindings(raw: unknown, kind: IstioKind, minors: readonly string[]): Finding[] {
+  // Unknown fields are rejected by strict decoding even when null, before nulls are dropped.
+  const nulls = hasNullField(raw);
+  const obj = nulls ? pruneNulls(raw) : raw;
   const byKey = new Map<string, { f: Finding; minors: string[] }>();
   const missing: string[] = [];
   let checked = 0;
@@ -77,8 +99,10 @@ function schemaFindings(obj: unknown, kind: IstioKind, minors: readonly string[]
       continue;
     }
     checked++;
-    if (v(obj)) continue;
-    for (const f of schemaErrorsToFindings(readableErrors(v.errors ?? []), rules)) {
+    const errors: ErrorObject[] = v(obj) ? [] : [...(v.errors ?? [])];
+    if (nulls && !v(raw)) errors.push(...(v.errors ?? []).filter((e) => e.keyword === 'additionalProperties'));
+    if (errors.length === 0) continue;
+    for (const f of schemaErrorsToFindings(readableErrors(errors), rules)) {
       const key = `${f.rule}\u0000${f.path}\u0000${f.message}`;
       const cur = byKey.get(key);
       if (cur) cur.minors.push(minor);
