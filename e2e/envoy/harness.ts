@@ -59,15 +59,22 @@ export function renderEnvoyFilter(text: string, extra: Partial<RenderContext> = 
   return ef as unknown as EnvoyFilterObject;
 }
 
-/** The patched config istiod would send for `side`, as a runnable bootstrap on loopback. */
-export function bootstrapFor(ef: EnvoyFilterObject | undefined, build: EnvoyBuild, entry: TrafficEntry, backendPort: number, grpcPorts?: Record<string, number>) {
+export interface TrafficOpts {
+  /** gRPC cluster name → port on 127.0.0.1 (the rate limit service). */
+  grpcPorts?: Record<string, number>;
+  /** The same baseline with none of the EnvoyFilter's patches applied (the control). */
+  withoutPatches?: boolean;
+}
+
+/** The patched config istiod would send for `entry`, as a runnable bootstrap on loopback. */
+export function bootstrapFor(ef: EnvoyFilterObject, build: EnvoyBuild, entry: TrafficEntry, backendPort: number, opts: TrafficOpts = {}) {
   const kind = entry.side === 'gateway' ? 'gateway' : 'sidecar';
-  const subject: EnvoyFilterObject = ef ?? { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'none', namespace: 'default' }, spec: { configPatches: [] } } as unknown as EnvoyFilterObject;
-  const opts = { istioVersion: build.istio, istioVersions: [build.istio], ...(ef ? {} : kind === 'gateway' ? { gatewayServers: [{ targetPort: entry.port, servicePort: 80 }] } : { inbound: [{ targetPort: entry.port, servicePort: entry.port }] }) };
-  const configs = patchedConfigs(subject, opts);
-  const config = (configs.find((c) => c.kind === kind) ?? configs[0])?.config;
-  if (!config) throw new Error(`no ${kind} config for the EnvoyFilter`);
-  return trafficBootstrap(config, { entry, backendPort, ...(grpcPorts ? { grpcPorts } : {}) });
+  const patches = ef.spec?.configPatches ?? [];
+  const skipped = opts.withoutPatches ? { skip: new Set(patches.map((_, i) => i)) } : {};
+  const configs = patchedConfigs(ef, { istioVersion: build.istio, istioVersions: [build.istio], ...skipped });
+  const config = configs.find((c) => c.kind === kind)?.config;
+  if (!config) throw new Error(`the EnvoyFilter targets no ${kind}`);
+  return trafficBootstrap(config, { entry, backendPort, ...(opts.grpcPorts ? { grpcPorts: opts.grpcPorts } : {}) });
 }
 
 export interface Reply {
@@ -196,11 +203,11 @@ export async function startEnvoy(binary: string, bootstrap: unknown, opts: { con
 }
 
 /** A backend and an Envoy serving the rendered EnvoyFilter's HCM; `stop` tears both down. */
-export async function startTraffic(build: EnvoyBuild, ef: EnvoyFilterObject | undefined, entry: TrafficEntry, grpcPorts?: Record<string, number>) {
+export async function startTraffic(build: EnvoyBuild, ef: EnvoyFilterObject, entry: TrafficEntry, opts: TrafficOpts & { concurrency?: number } = {}) {
   const backend = await startBackend();
   let envoy: RunningEnvoy;
   try {
-    envoy = await startEnvoy(build.path, bootstrapFor(ef, build, entry, backend.port, grpcPorts));
+    envoy = await startEnvoy(build.path, bootstrapFor(ef, build, entry, backend.port, opts), opts.concurrency ? { concurrency: opts.concurrency } : {});
   } catch (e) {
     await backend.close();
     throw e;

@@ -51,6 +51,12 @@ for (const build of ENVOYS) {
       body: '{"error": "slow down"}'
       headers: {retry-after: "60", x-limited-by: meshwarden}`),
       );
+      const control = await startTraffic(build, ef, inbound, { withoutPatches: true });
+      try {
+        assert.deepEqual(await control.burst(16, '/reviews/1'), repeat(16, 200), 'the same baseline without the patches never limits');
+      } finally {
+        await control.stop();
+      }
       const t = await startTraffic(build, ef, inbound);
       try {
         const codes = await t.burst(16, '/reviews/1');
