@@ -132,6 +132,9 @@ describe('admit', () => {
     assert.match(checkLimits({ a: 'x'.repeat(600 * 1024) }, { ...defaultLimits, maxStringBytes: 1e9, maxScriptBytes: 1e9 }) ?? '', /larger than 512 KiB/);
     assert.match(checkLimits({ a: ['x'.repeat(2000)].concat(Array(200).fill('y'.repeat(1500))) }, defaultLimits) ?? '', /add up to more than 256 KiB/);
     assert.equal(checkLimits(f.goodEnvoyFilter(20), defaultLimits), undefined);
+    const luaFilters = Array.from({ length: 17 }, () => ({ typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua' } }));
+    assert.match(checkLimits({ spec: { configPatches: luaFilters.slice(0, 20), more: luaFilters } }, defaultLimits) ?? '', /more than 16 Lua scripts/);
+    assert.equal(checkLimits({ spec: { plugins: Array.from({ length: 16 }, () => ({ lua: { code: 'x' } })) } }, defaultLimits), undefined);
   });
 
   test('an exception inside the validator denies with 500 instead of crashing', () => {

@@ -36,6 +36,11 @@ export interface AdmissionLimits {
   maxListItems: number;
   /** Nesting depth of the object. */
   maxDepth: number;
+  /**
+   * Lua scripts (typed configs of the Lua filter and EnvoyPlugin `lua` plugins). Each runs in
+   * the Lua emulator for up to 1M instructions (about 10–20 ms when it loops), however short.
+   */
+  maxLuaScripts: number;
 }
 
 export const defaultLimits: AdmissionLimits = {
@@ -45,6 +50,7 @@ export const defaultLimits: AdmissionLimits = {
   maxPatches: 64,
   maxListItems: 1024,
   maxDepth: 100,
+  maxLuaScripts: 16,
 };
 
 /**
@@ -259,32 +265,55 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
+interface Node {
+  v: unknown;
+  depth: number;
+  parent?: Node;
+  key?: string | number;
+}
+
+/** The path of a node, built only when a limit is hit (the walk itself must stay cheap). */
+function pathOf(n: Node): string {
+  const parts: Array<string | number> = [];
+  for (let c: Node | undefined = n; c?.key !== undefined; c = c.parent) parts.push(c.key);
+  return parts.reverse().reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc === '' ? k : `${acc}.${k}`), '');
+}
+
+const luaType = /\.lua\.v3\.Lua(PerRoute)?$/;
+
 /** Iterative walk (no recursion: a hostile object must not overflow the stack here). Returns why the object is too big. */
 export function checkLimits(object: unknown, limits: AdmissionLimits): string | undefined {
   let bytes = 0;
   let scriptBytes = 0;
-  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: object, depth: 0, path: '' }];
+  let luaScripts = 0;
+  const stack: Node[] = [{ v: object, depth: 0 }];
   while (stack.length > 0) {
-    const { v, depth, path } = stack.pop()!;
+    const node = stack.pop()!;
+    const { v, depth } = node;
     if (typeof v === 'string') {
       bytes += v.length + 2;
-      if (v.length > limits.maxStringBytes) return `${path || 'a string'} has ${kib(v.length)}, more than ${kib(limits.maxStringBytes)}`;
+      if (v.length > limits.maxStringBytes) return `${pathOf(node) || 'a string'} has ${kib(v.length)}, more than ${kib(limits.maxStringBytes)}`;
       if (v.length >= 1024) scriptBytes += v.length;
       if (scriptBytes > limits.maxScriptBytes) return `long strings (scripts, configs) add up to more than ${kib(limits.maxScriptBytes)}`;
     } else if (typeof v === 'object' && v !== null) {
-      if (depth >= limits.maxDepth) return `${path} is nested more than ${limits.maxDepth} levels deep`;
+      if (depth >= limits.maxDepth) return `${pathOf(node)} is nested more than ${limits.maxDepth} levels deep`;
       if (Array.isArray(v)) {
-        const max = path === 'spec.configPatches' ? limits.maxPatches : limits.maxListItems;
-        if (v.length > max) return `${path} has ${v.length} entries, more than ${max}`;
+        const isPatches = depth === 2 && node.key === 'configPatches' && node.parent?.key === 'spec';
+        const max = isPatches ? limits.maxPatches : limits.maxListItems;
+        if (v.length > max) return `${pathOf(node)} has ${v.length} entries, more than ${max}`;
         bytes += 2 + v.length;
-        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}[${i}]` });
+        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, parent: node, key: i });
       } else {
-        const entries = Object.entries(v);
+        const o = v as Record<string, unknown>;
+        const type = o['@type'];
+        if ((typeof type === 'string' && luaType.test(type)) || (typeof o.lua === 'object' && o.lua !== null)) {
+          if (++luaScripts > limits.maxLuaScripts) return `it has more than ${limits.maxLuaScripts} Lua scripts`;
+        }
         bytes += 2;
-        for (let i = entries.length - 1; i >= 0; i--) {
-          const [k, child] = entries[i]!;
+        for (const k in o) {
+          if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
           bytes += k.length + 4;
-          stack.push({ v: child, depth: depth + 1, path: path === '' ? k : `${path}.${k}` });
+          stack.push({ v: o[k], depth: depth + 1, parent: node, key: k });
         }
       }
     } else {

@@ -138,6 +138,36 @@ describe('webhook server with given certificates', () => {
     }
   });
 
+  test('a request whose body does not arrive within the request timeout is cut off, the server goes on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mw-webhook-slow-'));
+    const wh = createWebhookServer({ port: 0, host: '127.0.0.1', certDir: dir, logger: silent, requestTimeoutMs: 500, istioVersions: ['1.31'] });
+    try {
+      const { port, caPem } = await wh.start();
+      const tls = await import('node:tls');
+      const t0 = Date.now();
+      const closed = await new Promise<string>((resolve, reject) => {
+        const sock = tls.connect({ host: '127.0.0.1', port, ca: caPem, servername: 'localhost' }, () => {
+          // Headers promise 100 bytes; only 10 ever come.
+          sock.write('POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"apiVersi');
+        });
+        let got = '';
+        sock.on('data', (d: Buffer) => (got += d.toString()));
+        sock.on('close', () => resolve(got));
+        sock.on('error', reject);
+      });
+      const ms = Date.now() - t0;
+      assert.ok(ms < 3_000, `cut off after ${ms} ms`);
+      assert.match(closed, /^(HTTP\/1\.1 408|$)/);
+      const c = webhookClient(port, caPem ?? '');
+      const next = await c.post('/validate', JSON.stringify(f.admissionReview(f.goodEnvoyFilter(1), { uid: 'after' })));
+      assert.equal(JSON.parse(next.body).response.allowed, true);
+      c.close();
+    } finally {
+      await wh.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a certificate without its key is an error, not a silent self-signed replacement', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mw-webhook-half-'));
     try {

@@ -1,0 +1,260 @@
+/**
+ * Admission latency of the webhook (a benchmark, not a test):
+ *
+ *   node --import tsx bench/webhook.bench.ts [--rate 500] [--seconds 10] [--patches 20] [--versions 1.31]...
+ *
+ * A 20-patch EnvoyFilter AdmissionReview is POSTed over HTTPS on 127.0.0.1 at a fixed rate
+ * (open loop: each request is timed from when it was due, so a stall is not hidden by
+ * coordinated omission) to
+ *   1. a baseline: an empty HTTPS handler on the same stack (node:https, same certificate,
+ *      keep-alive, reads the body, answers a fixed allowed AdmissionReview), then
+ *   2. the webhook (createWebhookServer) validating against the given Istio versions: one
+ *      version (a cluster normally runs one) and all four supported ones (an upgrade window).
+ * Each server runs in its own process (as the webhook does), the load generator in this one. Prints p50,
+ * p90, p99, max and errors per run and the ratio to the baseline; target p99 ≤ 3 ms.
+ * Then the worst cases the size limits allow, evaluated in-process, one at a time.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import https from 'node:https';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+
+interface ServerSpec {
+  kind: 'baseline' | 'webhook';
+  certDir: string;
+  istioVersions: string[];
+}
+
+
+async function serverProcess(spec: ServerSpec): Promise<void> {
+  const { pino } = await import('pino');
+  const { createWebhookServer } = await import('../operator/src/webhook/server.js');
+  const { ensureServingCertificate } = await import('../operator/src/webhook/certs.js');
+  const fx = await import('../operator/src/webhook/fixtures.js');
+  if (spec.kind === 'baseline') {
+    const { cert, key } = await ensureServingCertificate(spec.certDir);
+    const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'x', allowed: true } });
+    const srv = https.createServer({ cert, key, minVersion: 'TLSv1.2' }, (req, res) => {
+      req.on('data', () => {});
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+    });
+    srv.keepAliveTimeout = 65_000;
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    process.send!({ port: (srv.address() as { port: number }).port });
+  } else {
+    const wh = createWebhookServer({ port: 0, host: '127.0.0.1', certDir: spec.certDir, logger: pino({ level: 'silent' }), istioVersions: spec.istioVersions });
+    const { port } = await wh.start();
+    // Warm the validator (descriptor sets, baselines) before the clock starts, as a running replica would be.
+    const { admit } = await import('../operator/src/webhook/admission.js');
+    for (let i = 0; i < 50; i++) admit(fx.admissionReview(fx.goodEnvoyFilter(20)), { services: [], pods: [], istioVersions: spec.istioVersions });
+    process.send!({ port });
+  }
+  process.on('message', (m) => {
+    if (m === 'cpu') process.send!({ cpu: process.cpuUsage() });
+    else process.exit(0);
+  });
+}
+
+interface RunResult {
+  label: string;
+  /** Server CPU per request during the timed run, ms. */
+  cpuPerRequest?: number;
+  sent: number;
+  ok: number;
+  errors: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  seconds: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function load(label: string, server: Server, caPem: string, body: string, rate: number, seconds: number, check: (status: number, text: string) => boolean): Promise<RunResult> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca: caPem });
+  const send = (): Promise<{ status: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/validate', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  // Warm-up: open connections, JIT both sides.
+  await Promise.all(Array.from({ length: 200 }, () => send().catch(() => undefined)));
+
+  const cpu0 = await server.cpuMs();
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  const latencies: number[] = [];
+  let ok = 0;
+  let errors = 0;
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait - 0.5));
+    while (performance.now() < due) {
+      /* spin the last half millisecond: timers are coarse */
+    }
+    pending.push(
+      send().then(
+        (r) => {
+          latencies.push(performance.now() - due);
+          if (check(r.status, r.text)) ok++;
+          else errors++;
+        },
+        () => {
+          latencies.push(performance.now() - due);
+          errors++;
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  const secs = (performance.now() - t0) / 1000;
+  const cpuPerRequest = ((await server.cpuMs()) - cpu0) / total;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { label, cpuPerRequest, sent: total, ok, errors, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, seconds: secs };
+}
+
+interface Server {
+  port: number;
+  /** User+system CPU of the server process so far, in ms. */
+  cpuMs: () => Promise<number>;
+  stop: () => Promise<void>;
+}
+
+async function startServer(spec: ServerSpec): Promise<Server> {
+  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, MW_BENCH_SERVER: JSON.stringify(spec) }, stdio: 'inherit' });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+  });
+  return {
+    port,
+    cpuMs: () =>
+      new Promise((resolve) => {
+        child.once('message', (m: { cpu: NodeJS.CpuUsage }) => resolve((m.cpu.user + m.cpu.system) / 1000));
+        child.send('cpu');
+      }),
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send('stop');
+      await exited;
+    },
+  };
+}
+
+const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rate: { type: 'string', default: '500' },
+      seconds: { type: 'string', default: '10' },
+      patches: { type: 'string', default: '20' },
+      versions: { type: 'string', multiple: true },
+      'skip-worst': { type: 'boolean', default: false },
+    },
+  });
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const patches = Number(values.patches);
+  const versionSets = values.versions ? [values.versions] : [['1.31'], ['1.28', '1.29', '1.30', '1.31']];
+  const fx = await import('../operator/src/webhook/fixtures.js');
+  const { ensureServingCertificate } = await import('../operator/src/webhook/certs.js');
+  const certDir = await mkdtemp(join(tmpdir(), 'mw-webhook-bench-'));
+  const { ca } = await ensureServingCertificate(certDir);
+  const body = JSON.stringify(fx.admissionReview(fx.goodEnvoyFilter(patches), { uid: 'bench' }));
+  console.log(`webhook admission latency: ${patches}-patch EnvoyFilter (${(body.length / 1024).toFixed(1)} KiB AdmissionReview), ${rate} req/s for ${seconds} s per run, HTTPS keep-alive on 127.0.0.1, open loop`);
+  console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const results: RunResult[] = [];
+  const base = await startServer({ kind: 'baseline', certDir, istioVersions: [] });
+  results.push(await load('baseline: empty HTTPS handler', base, ca!, body, rate, seconds, (s) => s === 200));
+  await base.stop();
+  for (const versions of versionSets) {
+    const srv = await startServer({ kind: 'webhook', certDir, istioVersions: versions });
+    const check = (s: number, text: string): boolean => s === 200 && text.includes('"allowed":true') && text.includes('"uid":"bench"');
+    results.push(await load(`webhook, Istio ${versions.join(',')}`, srv, ca!, body, rate, seconds, check));
+    await srv.stop();
+  }
+  await rm(certDir, { recursive: true, force: true });
+
+  const baseline = results[0]!;
+  console.log('\n' + ['run'.padEnd(38), 'sent', 'errors', 'p50', 'p90', 'p99', 'max', 'p99/baseline', 'server CPU/request'].join('\t'));
+  for (const r of results) {
+    console.log(
+      [r.label.padEnd(38), r.sent, r.errors, fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.max), r === baseline ? '1.0x' : `${(r.p99 / baseline.p99).toFixed(1)}x`, fmt(r.cpuPerRequest ?? NaN)].join('\t'),
+    );
+  }
+  for (const r of results.slice(1)) {
+    const capacity = 1000 / (r.cpuPerRequest ?? NaN);
+    console.log(
+      `${r.label}: p99 ${fmt(r.p99)} ${r.p99 <= 3 ? '≤' : '>'} 3 ms target; ${r.errors} errors; p50 ratio ${(r.p50 / baseline.p50).toFixed(1)}x, ` +
+        `p99 ratio ${(r.p99 / baseline.p99).toFixed(1)}x; server CPU ${fmt(r.cpuPerRequest ?? NaN)}/request (one core saturates at ~${Math.round(capacity)} req/s)`,
+    );
+  }
+  const os = await import('node:os');
+  console.log(`load average after the runs: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (other processes share them: compare ratios, not absolutes)`);
+  if (!values['skip-worst']) await worstCases();
+}
+
+/** The slowest objects the size limits let through, each admitted in-process once (cold for its content). */
+async function worstCases(): Promise<void> {
+  const { admit, defaultLimits } = await import('../operator/src/webhook/admission.js');
+  const fx = await import('../operator/src/webhook/fixtures.js');
+  const lua = (i: number, code: string) => ({
+    applyTo: 'HTTP_FILTER',
+    match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+    patch: { operation: 'INSERT_BEFORE', value: { name: `lua${i}`, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: code } } } },
+  });
+  const n = defaultLimits.maxPatches;
+  const luaMax = defaultLimits.maxLuaScripts;
+  const cases = (tag: string): Array<[string, unknown]> => [
+    [`${n} LocalRateLimit patches`, fx.goodEnvoyFilter(n)],
+    [`${luaMax} Lua patches, each an infinite loop`, fx.envoyFilter('loops', 'shop', Array.from({ length: luaMax }, (_, i) => lua(i, `-- ${tag} ${i}\nwhile true do end`)))],
+    [`${luaMax} distinct Lua scripts of 1000 bytes`, fx.envoyFilter('many', 'shop', Array.from({ length: luaMax }, (_, i) => lua(i, `-- ${tag} ${i}\n` + 'local t = {1,2,3}\n'.repeat(55) + 'function envoy_on_request(h) end')))],
+    [`one Lua script of ${defaultLimits.maxStringBytes / 1024} KiB`, fx.envoyFilter('huge', 'shop', [lua(0, `-- ${tag} big\n` + 'local t = {1,2,3}\n'.repeat(Math.floor((defaultLimits.maxStringBytes - 100) / 18)) + 'function envoy_on_request(h) end')])],
+    [`${n + 1} patches (refused by the limit)`, fx.goodEnvoyFilter(n + 1)],
+    [`${luaMax + 1} Lua patches (refused by the limit)`, fx.envoyFilter('loops', 'shop', Array.from({ length: luaMax + 1 }, (_, i) => lua(i, `-- ${tag} x${i}\nwhile true do end`)))],
+  ];
+  console.log(`\nworst cases within the limits (${JSON.stringify(defaultLimits)}), admitted in-process:`);
+  for (const versions of [['1.31'], ['1.28', '1.29', '1.30', '1.31']]) {
+    const ctx = { services: [], pods: [], istioVersions: versions };
+    admit(fx.admissionReview(fx.goodEnvoyFilter(1)), ctx); // warm this version set
+    for (const [label, obj] of cases(versions.join())) {
+      const t = performance.now();
+      const out = admit(fx.admissionReview(obj as ReturnType<typeof fx.goodEnvoyFilter>), ctx);
+      const ms = performance.now() - t;
+      const verdict = out.status === 200 ? (out.review.response.allowed ? 'allowed' : `denied ${out.review.response.status?.code}`) : '400';
+      console.log(`  Istio ${versions.length === 1 ? versions[0] : 'all 4'}: ${label.padEnd(42)} ${fmt(ms).padStart(11)}  ${verdict}`);
+    }
+  }
+}
+
+const serverSpec = process.env.MW_BENCH_SERVER;
+if (serverSpec) await serverProcess(JSON.parse(serverSpec) as ServerSpec);
+else await main();
