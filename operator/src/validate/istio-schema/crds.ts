@@ -80,7 +80,8 @@ function celCompiler(): CelCompiler {
 
 export interface CompiledKinds {
   minor: string;
-  validators: Map<IstioKind, ValidateFunction>;
+  /** Compiled on first use per kind. */
+  validator(kind: IstioKind): ValidateFunction | undefined;
 }
 
 const compiled = new Map<string, CompiledKinds>();
@@ -88,7 +89,9 @@ const compiled = new Map<string, CompiledKinds>();
 /** The two CRDs' openAPIV3Schemas from a crd-all.gen.yaml text. */
 export function extractSchemas(text: string): Map<IstioKind, Schema> {
   const out = new Map<IstioKind, Schema>();
-  for (const doc of parseAllDocuments(text)) {
+  // The file holds ~15 CRDs (~900 KB); parse only the two documents we need.
+  const wanted = text.split(/^---[ \t]*$/m).filter((d) => /^\s+kind: (EnvoyFilter|WasmPlugin)\s*$/m.test(d));
+  for (const doc of parseAllDocuments(wanted.join('\n---\n'))) {
     const crd = doc.toJSON() as Schema | null;
     const spec = isObj(crd) ? crd['spec'] : undefined;
     const kind = isObj(spec) && isObj(spec['names']) ? spec['names']['kind'] : undefined;
@@ -135,10 +138,21 @@ export function istioValidators(minor: string): CompiledKinds | undefined {
   if (hit) return hit;
   if (!hasIstioCrds(minor)) return undefined;
   const schemas = extractSchemas(readFileSync(istioCrdFile(minor), 'utf8'));
-  const ajv = buildAjv();
+  let ajv: Ajv | undefined;
   const validators = new Map<IstioKind, ValidateFunction>();
-  for (const [kind, schema] of schemas) validators.set(kind, ajv.compile(objectSchema(kind, schema) as AnySchemaObject));
-  const out = { minor, validators };
+  const out: CompiledKinds = {
+    minor,
+    validator(kind) {
+      let v = validators.get(kind);
+      const schema = schemas.get(kind);
+      if (!v && schema) {
+        ajv ??= buildAjv();
+        v = ajv.compile(objectSchema(kind, schema) as AnySchemaObject);
+        validators.set(kind, v);
+      }
+      return v;
+    },
+  };
   compiled.set(minor, out);
   return out;
 }

@@ -93,7 +93,7 @@ function schemaFindings(raw: unknown, kind: IstioKind, minors: readonly string[]
   const missing: string[] = [];
   let checked = 0;
   for (const minor of minors) {
-    const v = istioValidators(minor)?.validators.get(kind);
+    const v = istioValidators(minor)?.validator(kind);
     if (!v) {
       missing.push(minor);
       continue;
