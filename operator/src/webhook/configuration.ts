@@ -86,3 +86,45 @@ export function validatingWebhookConfiguration(opts: WebhookConfigurationOptions
     webhooks,
   };
 }
+
+/**
+ * The same configuration as a Helm template (for the chart's templates/ directory): the structure
+ * comes from {@link validatingWebhookConfiguration}, the variable parts from values —
+ * `webhook.failurePolicy.{meshwarden,istio}`, `webhook.timeoutSeconds`, `webhook.validateIstio`,
+ * `webhook.excludeNamespaces`, `certManager.enabled` (cert-manager injects the CA; otherwise the
+ * operator patches caBundle at start-up with the CA it generated).
+ */
+export function helmTemplate(fullname = 'include "meshwarden.fullname" .'): string {
+  const s = (name: string): string => `@@${name}@@`;
+  const obj = validatingWebhookConfiguration({
+    name: s('name'),
+    operatorNamespace: s('namespace'),
+    service: { name: s('service'), namespace: s('namespace') },
+    meshwardenFailurePolicy: s('fpMeshwarden') as FailurePolicy,
+    istioFailurePolicy: s('fpIstio') as FailurePolicy,
+    timeoutSeconds: 29,
+  });
+  const webhooks = obj.webhooks.map((w) => ({ ...w, timeoutSeconds: s('timeout') }));
+  const header = [
+    '# Generated from operator/src/webhook/configuration.ts (helmTemplate). Do not edit.',
+    '{{- if .Values.webhook.enabled }}',
+  ];
+  const body = JSON.stringify({ ...obj, metadata: { ...obj.metadata, annotations: s('annotations') }, webhooks: s('webhooks') }, null, 2);
+  const webhookBlocks = webhooks.map((w, i) => {
+    const text = JSON.stringify(w, null, 2)
+      .replace(/"values": \[[^\]]*\]/, `"values": {{ concat (list .Release.Namespace "kube-system") (.Values.webhook.excludeNamespaces | default list) | uniq | toJson }}`);
+    return i === 0 ? text : `{{- if .Values.webhook.validateIstio }}\n${text}\n{{- end }}`;
+  });
+  const replacements: Array<[string, string]> = [
+    ['"@@name@@"', `{{ ${fullname} | quote }}`],
+    ['"@@namespace@@"', '{{ .Release.Namespace | quote }}'],
+    ['"@@service@@"', `{{ printf "%s-webhook" (${fullname}) | quote }}`],
+    ['"@@fpMeshwarden@@"', '{{ .Values.webhook.failurePolicy.meshwarden | default "Fail" | quote }}'],
+    ['"@@fpIstio@@"', '{{ .Values.webhook.failurePolicy.istio | default "Ignore" | quote }}'],
+    ['"@@timeout@@"', '{{ .Values.webhook.timeoutSeconds | default 10 }}'],
+    ['"@@annotations@@"', '{{- if .Values.certManager.enabled }}{{ dict "cert-manager.io/inject-ca-from" (printf "%s/%s-serving-cert" .Release.Namespace (' + fullname + ')) | toJson }}{{- else }}{}{{- end }}'],
+  ];
+  let text = body.replace('"@@webhooks@@"', `[\n${webhookBlocks.join(',\n')}\n]`);
+  for (const [from, to] of replacements) text = text.split(from).join(to);
+  return `${header.join('\n')}\n${text}\n{{- end }}\n`;
+}
