@@ -27,7 +27,9 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
   if (tb && isObj(tb.value)) {
     const fi = field(tb.value, 'fill_interval');
     const s = fi ? durationSeconds(fi.value) : undefined;
-    if (fi && s !== undefined && s > 0 && s < MIN_FILL_SECONDS) {
+    // Envoy 1.39 accepts any interval for an always-empty bucket (max_tokens: 0, allowed from 1.39) [tested].
+    const skip = opts.envoyVersion === '1.39' && maxTokensZero(tb.value);
+    if (fi && s !== undefined && s > 0 && s < MIN_FILL_SECONDS && !skip) {
       out.push(MW301.finding(at(tb.key, fi.key), 'local rate limit token bucket fill timer must be >= 50ms', 'Use fill_interval of at least 0.05s; scale max_tokens/tokens_per_fill to keep the rate.'));
     }
   }
@@ -35,7 +37,7 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
   const descList = arr(descriptors?.value);
   const dKey = descriptors?.key ?? 'descriptors';
   const seen = new Map<string, number>();
-  let wildcardAt: number[] = [];
+  const wildcardAt: number[] = [];
   descList.forEach((d, i) => {
     const dtb = field(d, 'token_bucket');
     if (dtb && isObj(dtb.value)) {
@@ -153,7 +155,6 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
       out.push(MW310.finding(at(dKey, wildcardAt[0]!), 'wildcard descriptor without max_dynamic_descriptors: Envoy tracks at most 20 values (LRU); with more distinct values, an evicted value gets a fresh full bucket and is effectively not limited', 'Set max_dynamic_descriptors above the expected number of concurrently active values.'));
     }
   }
-  wildcardAt = [];
 
   // MW311: status code.
   const st = field(cfg, 'status');

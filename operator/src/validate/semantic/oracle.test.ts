@@ -123,3 +123,15 @@ test('differential: MW3xx errors on random PGV-valid configs are exactly what En
   }
   assert.deepEqual(mismatches, [], `seed ${seed}`);
 });
+
+test('MW301 on Envoy 1.39: an always-empty bucket (max_tokens 0) may have any interval', { skip }, () => {
+  const LRL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
+  const pct = { default_value: { numerator: 100 } };
+  const cfg = {
+    '@type': LRL, stat_prefix: 'z', filter_enabled: pct, filter_enforced: pct,
+    token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' },
+    descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' } }],
+  };
+  assert.ok(envoyValidate('1.39', bootstrap({ filter: cfg })).ok);
+  assert.deepEqual(checkEnvoySemantics(LRL, cfg, { perRoute: false, envoyVersion: '1.39' }).filter((f) => f.severity === 'error'), []);
+});

@@ -43,6 +43,9 @@ test('MW301: {seconds, nanos} durations; max_tokens 0 descriptor skipped on 1.39
   const cfg = lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' } }], rate_limits: [{ actions: [{ generic_key: { descriptor_key: 'k', descriptor_value: 'v' } }] }] });
   assert.ok(codes(check(LRL, cfg, false, '1.36')).includes('MW301'));
   assert.ok(!codes(check(LRL, cfg, false, '1.39')).includes('MW301'));
+  const filterZero = lrl({ token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' } });
+  assert.ok(codes(check(LRL, filterZero, false, '1.36')).includes('MW301'));
+  assert.ok(!codes(check(LRL, filterZero, false, '1.39')).includes('MW301'));
 });
 
 test('MW304: shadow mode is info, placeholder filter is info, per-route without filter_enabled warns', () => {
