@@ -1,0 +1,158 @@
+/**
+ * Envoy throughput with a generated limiter vs the same config without it.
+ *
+ * A SmartLimiter that never triggers (rate 1e9/s) is rendered by the real renderer; its
+ * EnvoyFilter is applied to istiod's baseline and the inbound HCM served on 127.0.0.1
+ * (e2e/envoy/harness.ts). The control is the same baseline with none of the patches. Both
+ * Envoys (one worker each) sit in front of the same minimal keep-alive backend; a load
+ * generator (wrk if installed, else a keep-alive Node client) drives each for `seconds`,
+ * the two interleaved (order alternating per round), `rounds` times. Reported: the median
+ * requests/s of each side, their ratio, and the median of the per-round ratios.
+ *
+ * Run: npx tsx bench/envoy.bench.ts [rounds=5] [seconds=5] [connections=16] [envoy versions...]
+ * Traffic only to 127.0.0.1; each run is bounded in time (and the Node client in count).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { bootstrapFor, ENVOYS, renderEnvoyFilter, startEnvoy, type RunningEnvoy } from '../e2e/envoy/harness.js';
+
+const rounds = Math.min(Number(process.argv[2] ?? 5), 20);
+const seconds = Math.min(Number(process.argv[3] ?? 5), 30);
+const connections = Math.min(Number(process.argv[4] ?? 16), 64);
+const only = process.argv.slice(5);
+
+const limiter = `
+apiVersion: meshwarden.io/v1alpha1
+kind: SmartLimiter
+metadata: {name: reviews, namespace: bookinfo}
+spec:
+  target: {service: reviews}
+  limits:
+  - name: never
+    port: 9080
+    rate: {requests: 1000000000, per: 1s}
+    burst: 1000000
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: bookinfo}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080, targetPort: 8080}]
+`;
+
+/** A minimal HTTP/1.1 keep-alive backend: one canned 200 per request head (GETs without a body). */
+async function fastBackend(): Promise<{ port: number; close: () => Promise<void> }> {
+  const reply = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok');
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    let pending = '';
+    s.on('data', (d) => {
+      pending += d.toString('latin1');
+      let i: number;
+      while ((i = pending.indexOf('\r\n\r\n')) >= 0) {
+        pending = pending.slice(i + 4);
+        s.write(reply);
+      }
+    });
+    s.on('error', () => s.destroy());
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((ok) => (sockets.forEach((s) => s.destroy()), server.close(() => ok()))),
+  };
+}
+
+const haveWrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim() !== '';
+
+/** Requests/s of a fixed-duration load on 127.0.0.1:port; non-2xx answers fail the run. */
+async function load(port: number): Promise<number> {
+  if (haveWrk) {
+    // Asynchronous: the backend runs in this process's event loop.
+    const r = await new Promise<{ stdout: string; stderr: string }>((ok) => {
+      const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const kill = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
+      child.on('exit', () => (clearTimeout(kill), ok({ stdout, stderr })));
+    });
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1];
+    if (!rps || /Non-2xx/.test(r.stdout)) throw new Error(`wrk failed: ${r.stdout}${r.stderr}`);
+    return Number(rps);
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const end = Date.now() + seconds * 1000;
+  const cap = 2_000_000;
+  let done = 0;
+  const worker = async () => {
+    while (Date.now() < end && done < cap) {
+      await new Promise<void>((ok, fail) =>
+        http
+          .get({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
+            if (res.statusCode !== 200) fail(new Error(`status ${res.statusCode}`));
+            res.resume();
+            res.on('end', () => ok());
+          })
+          .on('error', fail),
+      );
+      done++;
+    }
+  };
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: connections }, worker));
+  agent.destroy();
+  return done / ((Date.now() - t0) / 1000);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+const ef = renderEnvoyFilter(limiter);
+console.log(`load: ${haveWrk ? 'wrk -t1' : 'Node keep-alive client'}, ${connections} connections, ${seconds} s per run, ${rounds} interleaved rounds; Envoy --concurrency 1`);
+for (const build of ENVOYS.filter((b) => only.length === 0 || only.includes(b.envoy))) {
+  if (!existsSync(build.path)) {
+    console.log(`skip ${build.envoy}: ${build.path} missing`);
+    continue;
+  }
+  const backend = await fastBackend();
+  const entry = { side: 'inbound', port: 8080 } as const;
+  const envoys: RunningEnvoy[] = [];
+  try {
+    const withLimiter = await startEnvoy(build.path, bootstrapFor(ef, build, entry, backend.port));
+    envoys.push(withLimiter);
+    const without = await startEnvoy(build.path, bootstrapFor(ef, build, entry, backend.port, { withoutPatches: true }));
+    envoys.push(without);
+    await load(withLimiter.port); // warm-up, not counted
+    await load(without.port);
+    const w: number[] = [];
+    const wo: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const);
+      for (const side of order) (side === 'with' ? w : wo).push(await load(side === 'with' ? withLimiter.port : without.port));
+      console.log(`  ${build.envoy} round ${r + 1}: with ${w.at(-1)!.toFixed(0)} req/s, without ${wo.at(-1)!.toFixed(0)} req/s, ratio ${(w.at(-1)! / wo.at(-1)!).toFixed(3)}`);
+    }
+    const stats = await withLimiter.stats('http_local_rate_limit');
+    const enabled = Object.entries(stats).find(([k]) => k.endsWith('.http_local_rate_limit.enabled'))?.[1] ?? 0;
+    const limited = Object.entries(stats).find(([k]) => k.endsWith('.http_local_rate_limit.rate_limited'))?.[1] ?? 0;
+    const ratio = median(w) / median(wo);
+    const perRound = median(w.map((x, i) => x / wo[i]!));
+    console.log(
+      `Envoy ${build.envoy}: with limiter ${median(w).toFixed(0)} req/s, without ${median(wo).toFixed(0)} req/s (medians of ${rounds}); ` +
+        `ratio ${ratio.toFixed(3)} (median per-round ratio ${perRound.toFixed(3)}); target >= 0.95: ${ratio >= 0.95 ? 'met' : 'MISSED'}; ` +
+        `limiter evaluated ${enabled} requests, limited ${limited}`,
+    );
+  } finally {
+    for (const e of envoys) await e.stop();
+    await backend.close();
+  }
+}
