@@ -43,6 +43,12 @@ test('MW331/MW340 agree with Envoy: unknown LuaPerRoute name is accepted (silent
   }
 });
 
+function toCamel(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(toCamel);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), toCamel(x)]));
+}
+
 /** Deterministic PRNG (mulberry32) so a failure can be replayed by its seed. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -111,9 +117,12 @@ test('differential: MW3xx errors on random PGV-valid configs are exactly what En
   const n = Number(process.env['MW3_N'] ?? 60);
   for (let i = 0; i < n; i++) {
     const { type, perRoute, cfg: base } = randomConfig(r);
+    // Proto JSON camelCase spelling for some configs (Envoy reads both; so must we).
+    const camel = r() < 0.3;
+    const spelled = (c: Record<string, unknown>) => (camel ? (toCamel(c) as Record<string, unknown>) : c);
     const zero = r() < 0.3; // 1.39 only: always-empty buckets (max_tokens 0 is PGV-invalid before 1.39)
     for (const version of ['1.36', '1.39'] as const) {
-      const cfg = version === '1.39' && zero ? (JSON.parse(JSON.stringify(base).replace(/"max_tokens":[1-5]/g, '"max_tokens":0')) as Record<string, unknown>) : base;
+      const cfg = spelled(version === '1.39' && zero ? (JSON.parse(JSON.stringify(base).replace(/"max_tokens":[1-5]/g, '"max_tokens":0')) as Record<string, unknown>) : base);
       const envoy = envoyValidate(version, bootstrap(perRoute ? { perRoute: cfg } : { filter: cfg }));
       const errors = checkEnvoySemantics(type, cfg, { perRoute, envoyVersion: version }).filter((f) => f.severity === 'error');
       const said = envoy.out.split('\n').find((l) => /error initializing configuration|Proto constraint/.test(l)) ?? '';
