@@ -94,15 +94,19 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   let loadedCert = '';
   let reloadTimer: NodeJS.Timeout | undefined;
 
-  const send = (res: ServerResponse, code: number, body: string, type = json): void => {
+  const send = (res: ServerResponse, code: number, body: string, type = json, close = false): void => {
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...(close ? { connection: 'close' } : {}) });
     res.end(body);
   };
-  const error = (res: ServerResponse, code: number, message: string): void => send(res, code, JSON.stringify({ error: message }) + '\n');
+  const error = (res: ServerResponse, code: number, message: string): void =>
+    // After a 413 the rest of the body is still coming: close rather than read it.
+    send(res, code, JSON.stringify({ error: message }) + '\n', json, code === 413);
+  const knownOps = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 
   async function handleValidate(req: IncomingMessage, res: ServerResponse): Promise<number> {
     if (req.method !== 'POST') {
+      req.resume();
       error(res, 405, 'use POST');
       return 405;
     }
@@ -133,7 +137,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       return 400;
     }
     const { request, review } = outcome;
-    metrics.admissions.inc({ kind: outcome.kind ?? request.kind.kind.slice(0, 64), operation: request.operation.slice(0, 16), allowed: String(review.response.allowed) });
+    // Bounded label values: a hostile caller must not grow the series without limit.
+    metrics.admissions.inc({ kind: outcome.kind ?? 'other', operation: knownOps.has(request.operation) ? request.operation : 'other', allowed: String(review.response.allowed) });
     const entry = {
       uid: request.uid,
       kind: request.kind.kind,
