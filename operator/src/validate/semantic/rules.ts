@@ -120,6 +120,12 @@ export const MW323 = defineRule({
   source: ROUTE_PROTO,
   failureModes: [21],
 });
+export const MW324 = defineRule({
+  code: 'MW324', layer: 'semantic', severity: 'warning',
+  title: 'Rate limit HTTP filter added without its own rate_limits while the EnvoyFilter sets no route/vhost rate_limits: no descriptor is ever generated, the filter never limits (Istio routes carry none)',
+  source: `${RL_PROTO}; ${LRL_PROTO}; ${ROUTE_PROTO}`,
+  failureModes: [14, 21],
+});
 
 // ------------------------------------------------------------ Lua (MW330-MW339)
 

@@ -8,7 +8,7 @@ const check = (type: string, cfg: unknown, perRoute = false, envoyVersion: '1.36
 const codes = (fs: Finding[]) => fs.map((f) => f.rule);
 
 test('every MW3xx rule has a good and a bad fixture (or a dedicated test)', () => {
-  const covered = new Set([...fixtures.map((f) => f.rule), 'MW331', 'MW340']);
+  const covered = new Set([...fixtures.map((f) => f.rule), 'MW324', 'MW331', 'MW340']);
   for (const r of Object.values(semanticRules)) assert.ok(covered.has(r.code), `${r.code} has no fixture`);
 });
 
@@ -203,4 +203,21 @@ test('MW323 is not reported when another entry handles the absent header (header
   ];
   assert.deepEqual(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', grl({ rate_limits: rls })), []);
   assert.deepEqual(codes(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', grl({ rate_limits: [rls[0]] }))), ['MW323']);
+});
+
+test('MW324: rate limit filter without rate_limits and no route rate_limits in the EnvoyFilter', () => {
+  const HCM = 'envoy.filters.network.http_connection_manager';
+  const m = { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: HCM, subFilter: { name: 'envoy.filters.http.router' } } } } };
+  const ef = (patches: unknown[]) => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'x' }, spec: { configPatches: patches } });
+  const filter = { applyTo: 'HTTP_FILTER', match: m, patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.ratelimit', typed_config: grl() } } };
+  const bad = checkEnvoyFilterSemantics(ef([filter]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324');
+  assert.deepEqual(bad.map((f) => f.path), ['spec.configPatches[0].patch.value.typed_config']);
+  const vh = { applyTo: 'VIRTUAL_HOST', match: { routeConfiguration: { vhost: { name: 'v' } } }, patch: { operation: 'MERGE', value: { rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] } } };
+  assert.deepEqual(checkEnvoyFilterSemantics(ef([filter, vh]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'), []);
+  const own = { ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.ratelimit', typed_config: grl({ rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] }) } } };
+  assert.deepEqual(checkEnvoyFilterSemantics(ef([own]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'), []);
+  assert.deepEqual(checkEnvoyFilterSemantics(ef([filter]), { envoyVersion: '1.36', routeRateLimitsElsewhere: true }).filter((f) => f.rule === 'MW324'), []);
+  const local = { ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.local_ratelimit', typed_config: lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }] }) } } };
+  assert.equal(checkEnvoyFilterSemantics(ef([local]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324').length, 1);
+  assert.deepEqual(checkEnvoyFilterSemantics(ef([{ ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'l', typed_config: lrl() } } }]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'), []);
 });
