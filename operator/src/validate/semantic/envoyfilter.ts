@@ -73,5 +73,7 @@ export function checkEnvoyFilterSemantics(envoyFilter: unknown, opts: EnvoyFilte
     const fs = checkEnvoySemanticsIn(value, { envoyVersion: opts.envoyVersion, partial: op === 'MERGE' || op === 'MERGE_AND_REPLACE_LIST', luaFilters: lua });
     out.push(...fs.map((f) => ({ ...f, path: joinPath(at, f.path) })));
   });
-  return out;
+  // MW324 is the EnvoyFilter-level form of MW312 (info): keep one finding per filter.
+  const escalated = out.filter((f) => f.rule === MW324.code).map((f) => f.path);
+  return out.filter((f) => f.rule !== 'MW312' || !escalated.some((p) => f.path.startsWith(p)));
 }
