@@ -40,7 +40,7 @@ export const MW113 = defineRule({
 export const MW119 = defineRule({
   code: 'MW119', layer: 'schema', severity: 'warning',
   title: "Istio CRD schema of a target minor is not available locally (run scripts/fetch-istio-crds.sh)",
-  source: 'scripts/fetch-istio-crds.sh',
+  source: 'https://github.com/istio/api/blob/master/kubernetes/customresourcedefinitions.gen.yaml (fetched by scripts/fetch-istio-crds.sh)',
 });
 
 // ------------------------------------------------------------ istiod webhook / analyzer (MW120-MW139)
