@@ -13,7 +13,7 @@
  * Traffic only to 127.0.0.1; each run is bounded in time (and the Node client in count).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { bootstrapFor, ENVOYS, renderEnvoyFilter, startEnvoy, type RunningEnvoy } from '../e2e/envoy/harness.js';
@@ -70,8 +70,27 @@ async function fastBackend(): Promise<{ port: number; close: () => Promise<void>
 
 const haveWrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim() !== '';
 
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Run {
+  /** Requests per wall-clock second. */
+  rps: number;
+  /** Requests per second of Envoy CPU time: steadier than wall time on a shared machine. */
+  perCpu: number;
+}
+
+async function measure(e: RunningEnvoy): Promise<Run> {
+  const cpu0 = cpuSeconds(e.pid);
+  const { rps, requests } = await load(e.port);
+  return { rps, perCpu: requests / Math.max(cpuSeconds(e.pid) - cpu0, 0.01) };
+}
+
 /** Requests/s of a fixed-duration load on 127.0.0.1:port; non-2xx answers fail the run. */
-async function load(port: number): Promise<number> {
+async function load(port: number): Promise<{ rps: number; requests: number }> {
   if (haveWrk) {
     // Asynchronous: the backend runs in this process's event loop.
     const r = await new Promise<{ stdout: string; stderr: string }>((ok) => {
@@ -84,8 +103,9 @@ async function load(port: number): Promise<number> {
       child.on('exit', () => (clearTimeout(kill), ok({ stdout, stderr })));
     });
     const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1];
-    if (!rps || /Non-2xx/.test(r.stdout)) throw new Error(`wrk failed: ${r.stdout}${r.stderr}`);
-    return Number(rps);
+    const requests = /(\d+) requests in/.exec(r.stdout)?.[1];
+    if (!rps || !requests || /Non-2xx/.test(r.stdout)) throw new Error(`wrk failed: ${r.stdout}${r.stderr}`);
+    return { rps: Number(rps), requests: Number(requests) };
   }
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const end = Date.now() + seconds * 1000;
@@ -108,7 +128,7 @@ async function load(port: number): Promise<number> {
   const t0 = Date.now();
   await Promise.all(Array.from({ length: connections }, worker));
   agent.destroy();
-  return done / ((Date.now() - t0) / 1000);
+  return { rps: done / ((Date.now() - t0) / 1000), requests: done };
 }
 
 const median = (xs: number[]) => {
@@ -134,21 +154,28 @@ for (const build of ENVOYS.filter((b) => only.length === 0 || only.includes(b.en
     envoys.push(without);
     await load(withLimiter.port); // warm-up, not counted
     await load(without.port);
-    const w: number[] = [];
-    const wo: number[] = [];
+    const w: Run[] = [];
+    const wo: Run[] = [];
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const);
-      for (const side of order) (side === 'with' ? w : wo).push(await load(side === 'with' ? withLimiter.port : without.port));
-      console.log(`  ${build.envoy} round ${r + 1}: with ${w.at(-1)!.toFixed(0)} req/s, without ${wo.at(-1)!.toFixed(0)} req/s, ratio ${(w.at(-1)! / wo.at(-1)!).toFixed(3)}`);
+      for (const side of order) (side === 'with' ? w : wo).push(await measure(side === 'with' ? withLimiter : without));
+      const a = w.at(-1)!;
+      const b = wo.at(-1)!;
+      console.log(
+        `  ${build.envoy} round ${r + 1}: with ${a.rps.toFixed(0)} req/s (${a.perCpu.toFixed(0)} req/CPU-s), without ${b.rps.toFixed(0)} req/s (${b.perCpu.toFixed(0)} req/CPU-s), ratio ${(a.rps / b.rps).toFixed(3)} (CPU ${(a.perCpu / b.perCpu).toFixed(3)})`,
+      );
     }
     const stats = await withLimiter.stats('http_local_rate_limit');
     const enabled = Object.entries(stats).find(([k]) => k.endsWith('.http_local_rate_limit.enabled'))?.[1] ?? 0;
     const limited = Object.entries(stats).find(([k]) => k.endsWith('.http_local_rate_limit.rate_limited'))?.[1] ?? 0;
-    const ratio = median(w) / median(wo);
-    const perRound = median(w.map((x, i) => x / wo[i]!));
+    const rpsW = median(w.map((x) => x.rps));
+    const rpsWo = median(wo.map((x) => x.rps));
+    const ratio = rpsW / rpsWo;
+    const perRound = median(w.map((x, i) => x.rps / wo[i]!.rps));
+    const cpuRatio = median(w.map((x) => x.perCpu)) / median(wo.map((x) => x.perCpu));
     console.log(
-      `Envoy ${build.envoy}: with limiter ${median(w).toFixed(0)} req/s, without ${median(wo).toFixed(0)} req/s (medians of ${rounds}); ` +
-        `ratio ${ratio.toFixed(3)} (median per-round ratio ${perRound.toFixed(3)}); target >= 0.95: ${ratio >= 0.95 ? 'met' : 'MISSED'}; ` +
+      `Envoy ${build.envoy}: with limiter ${rpsW.toFixed(0)} req/s, without ${rpsWo.toFixed(0)} req/s (medians of ${rounds}); ` +
+        `ratio ${ratio.toFixed(3)} (median per-round ratio ${perRound.toFixed(3)}; per Envoy CPU-second ${cpuRatio.toFixed(3)}); target >= 0.95: ${ratio >= 0.95 ? 'met' : 'MISSED'}; ` +
         `limiter evaluated ${enabled} requests, limited ${limited}`,
     );
   } finally {

@@ -126,9 +126,8 @@ export async function startBackend(): Promise<{ port: number; seen: number; clos
   };
 }
 
-let baseIdCounter = 0;
-
 export interface RunningEnvoy {
+  pid: number;
   /** Port of the lifted listener. */
   port: number;
   adminPort: number;
@@ -144,11 +143,10 @@ export async function startEnvoy(binary: string, bootstrap: unknown, opts: { con
   const cfg = join(dir, 'envoy.json');
   const adminFile = join(dir, 'admin');
   writeFileSync(cfg, JSON.stringify(bootstrap, null, 1));
-  // A base id unique per process and instance: parallel test files and other engineers' Envoys never share shared memory.
-  const baseId = 100_000 + ((process.pid * 16 + baseIdCounter++) % 2_000_000);
+  // No hot restart: no shared memory or domain socket that parallel test files or other engineers' Envoys could collide on.
   const child: ChildProcess = spawn(
     binary,
-    ['-c', cfg, '--base-id', String(baseId), '--admin-address-path', adminFile, '--log-level', 'warn', '--concurrency', String(opts.concurrency ?? 1), '--drain-time-s', '0'],
+    ['-c', cfg, '--disable-hot-restart', '--admin-address-path', adminFile, '--log-level', 'warn', '--concurrency', String(opts.concurrency ?? 1), '--drain-time-s', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: false },
   );
   let output = '';
@@ -182,6 +180,7 @@ export async function startEnvoy(binary: string, bootstrap: unknown, opts: { con
     const port = listeners.listener_statuses.find((l) => l.name === 'meshwarden-traffic')?.local_address.socket_address.port_value;
     if (!port) throw new Error('the traffic listener is not bound');
     return {
+      pid: child.pid!,
       port,
       adminPort,
       async stats(filter: string) {
