@@ -91,7 +91,9 @@ export function reportAtOrigin(
   };
   return istio.flatMap((obj) =>
     check(obj, ctx)
-      .filter((f) => !knownByConstruction.has(f.rule))
+      // Infos explain what a hand-written config does; for generated objects the resource
+      // already says it (a shadow limit, a placeholder filter, container ports).
+      .filter((f) => f.severity !== 'info')
       .map((f) => ({
         ...f,
         path: origins.resolve(obj, f.path) ?? 'spec',
@@ -100,8 +102,3 @@ export function reportAtOrigin(
   );
 }
 
-/**
- * Rules that warn about what only a hand-written object can get wrong. MW528: the
- * renderer always matches WasmPlugins on container ports, never Service ports.
- */
-const knownByConstruction = new Set(['MW528']);

@@ -13,6 +13,8 @@ import { checkLua, checkProxyVersion, checkRegex, checkWasmPlugin, checkWasmOrde
 import type { WasmPluginSpec } from './syntax/index.js';
 import { regexes, typedConfigs } from './walk.js';
 import { checkEnvoyFilterCross } from './cross/index.js';
+import { checkEnvoyFilterSemantics, DUPLICATED_BY_PATCH_LAYER as semanticDuplicates } from './semantic/index.js';
+import { checkIstioObject, DUPLICATED_BY_PATCH_LAYER as webhookDuplicates } from './istio-schema/index.js';
 import type { Pod } from '../render/context.js';
 
 /** Istio's default root namespace (mesh config rootNamespace). */
@@ -54,7 +56,20 @@ function others<T extends { metadata: { name?: string; namespace?: string } }>(a
 }
 
 export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Finding[] {
-  return obj.kind === 'EnvoyFilter' ? validateEnvoyFilter(obj as unknown as EnvoyFilterObject, ctx) : validateWasmPlugin(obj, ctx);
+  // Istio's own CRD schema and webhook checks first (MW11x): what istiod admits at all.
+  const admitted = checkIstioObject(obj, { istioVersions: ctx.istioVersions, rootNamespace });
+  const rest = obj.kind === 'EnvoyFilter' ? validateEnvoyFilter(obj as unknown as EnvoyFilterObject, ctx) : validateWasmPlugin(obj, ctx);
+  return withoutStaticDuplicates(dedupe([...admitted, ...rest]));
+}
+
+/**
+ * Some static rules (MW11x, MW3xx) report what the patch layer (MW4xx) reports more
+ * precisely, having applied the patch: keep the patch layer's finding only.
+ */
+const duplicatedBy: Readonly<Record<string, string>> = { ...semanticDuplicates, ...webhookDuplicates };
+function withoutStaticDuplicates(findings: Finding[]): Finding[] {
+  const reported = new Set(findings.map((f) => f.rule));
+  return findings.filter((f) => !(duplicatedBy[f.rule] !== undefined && reported.has(duplicatedBy[f.rule]!)));
 }
 
 interface Patch {
@@ -109,6 +124,8 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
       const options = { ...(p.patch?.operation !== undefined ? { operation: p.patch.operation } : {}), ...(target !== undefined ? { targetFilterName: target } : {}) };
       for (const f of checkPatchValue(p.applyTo, p.patch?.value, envoy, options)) versionFindings.push({ ...f, path: joinPath(valuePath, f.path) });
     });
+    // Envoy's semantic rules (MW3xx); their paths already start at the EnvoyFilter.
+    versionFindings.push(...checkEnvoyFilterSemantics(ef, { envoyVersion: envoy }));
     perVersion.set(minor, versionFindings);
   }
   findings.push(...mergeVersions(perVersion));
