@@ -38,7 +38,7 @@ export type EnvoyBuild = (typeof ENVOYS)[number];
 export function skipReason(extra: string[] = []): string | false {
   if (process.env.MESHWARDEN_E2E_REQUIRE === '1') return false;
   const missing = [...ENVOYS.map((e) => e.path), ...extra].filter((p) => !existsSync(p));
-  return missing.length === 0 ? false : `missing ${missing.map((p) => p.replace(REPO_ROOT + '/', '')).join(', ')} (run npm run setup)`;
+  return missing.length === 0 ? false : `missing ${missing.map((p) => p.replace(REPO_ROOT + '/', '')).join(', ')} (run npm run setup; scripts/build-ratelimit.sh for the rate limit service)`;
 }
 
 /** Renders a SmartLimiter/EnvoyPlugin (+ Services/Pods in the same YAML stream) with the real renderer. */
