@@ -10,7 +10,15 @@ export function localRateLimitPatch(i: number, overrides: Record<string, unknown
       operation: 'INSERT_BEFORE',
       value: {
         name: `example.ratelimit.${i}`,
-        typed_config: { '@type': LRL, stat_prefix: `rl_${i}`, token_bucket: { max_tokens: 100, tokens_per_fill: 100, fill_interval: '60s' }, ...overrides },
+        typed_config: {
+          '@type': LRL,
+          stat_prefix: `rl_${i}`,
+          token_bucket: { max_tokens: 100, tokens_per_fill: 100, fill_interval: '60s' },
+          // Unset, both default to 0 %: the limiter would never run (MW304).
+          filter_enabled: { runtime_key: `rl_${i}_enabled`, default_value: { numerator: 100, denominator: 'HUNDRED' } },
+          filter_enforced: { runtime_key: `rl_${i}_enforced`, default_value: { numerator: 100, denominator: 'HUNDRED' } },
+          ...overrides,
+        },
       },
     },
   };
@@ -21,7 +29,8 @@ export function envoyFilter(name: string, namespace: string, patches: unknown[])
     apiVersion: 'networking.istio.io/v1alpha3',
     kind: 'EnvoyFilter',
     metadata: { name, namespace },
-    spec: { workloadSelector: { labels: { app: 'reviews' } }, configPatches: patches },
+    // priority: istiod orders relative patches by it (MW128 warns when it is unset).
+    spec: { workloadSelector: { labels: { app: 'reviews' } }, priority: 10, configPatches: patches },
   };
 }
 
