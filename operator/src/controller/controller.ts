@@ -54,6 +54,17 @@ export function podChanged(old: Pod | undefined, cur: Pod | undefined): boolean 
   return JSON.stringify(old.spec?.containers?.map((c) => c.ports)) !== JSON.stringify(cur.spec?.containers?.map((c) => c.ports));
 }
 
+/**
+ * Whether an update of a resource needs a reconcile: anything but a status-only write
+ * (controller-runtime's GenerationChangedPredicate, plus the metadata a reconcile reads).
+ * Our own status writes would otherwise each cause one more no-op reconcile.
+ */
+export function specChanged(old: K8sObject, cur: K8sObject): boolean {
+  const m = (o: K8sObject): string =>
+    JSON.stringify([o.metadata.uid, o.metadata.generation, o.metadata.deletionTimestamp, o.metadata.finalizers, o.metadata.labels, o.metadata.annotations]);
+  return m(old) !== m(cur);
+}
+
 export interface ControllerOptions {
   concurrency: number;
 }
@@ -100,7 +111,9 @@ export class Controller {
   }): void {
     const self = (o: K8sObject): void => this.enqueue(o);
     inf.self.onAdd(self);
-    inf.self.onUpdate(self);
+    inf.self.onUpdate((o, old) => {
+      if (!old || specChanged(old, o)) self(o);
+    });
     inf.self.onDelete(self);
 
     const owned = (o: K8sObject): void => {

@@ -74,6 +74,20 @@ test('first visit: Unknown conditions, then create, then status; a second run wr
   assert.deepEqual(calls, []);
 });
 
+test('a cache that has not seen our status write yet does not cause a second write', async () => {
+  const { caches, calls, kube } = world();
+  const original = { ...sl(100), metadata: { ...sl(100).metadata, resourceVersion: '1' } };
+  caches.SmartLimiter.put(original);
+  const r = new ResourceReconciler('SmartLimiter', kube, caches as unknown as Caches, undefined, undefined);
+  await r.reconcile('ns', 'r', log);
+  const { evaluate } = await import('../evaluate.js');
+  caches.EnvoyFilter.put(evaluate(caches.SmartLimiter.items[0]!, r.context(caches.SmartLimiter.items[0]!)).rendered[0]!);
+  caches.SmartLimiter.put(original); // the watch event of our status write has not arrived
+  calls.length = 0;
+  await r.reconcile('ns', 'r', log);
+  assert.deepEqual(calls, []);
+});
+
 test('an invalid spec writes only status', async () => {
   const { caches, calls, kube } = world();
   caches.SmartLimiter.put(sl(100, 1234));

@@ -41,7 +41,19 @@ export interface ReconcileResult {
 
 type Resource = K8sObject & { status?: Status; spec?: unknown };
 
+/** The status this controller last wrote, and the resourceVersions before and after the write. */
+interface Written {
+  uid: string | undefined;
+  /** resourceVersions older than our last write: the cached object before it and our intermediate writes. */
+  stale: Set<string | undefined>;
+  status: Status;
+  finalizers: string[] | undefined;
+}
+
 export class ResourceReconciler {
+  /** Status writes the cache may not show yet (a watch event behind): compare against them, not the stale copy. */
+  readonly #written = new Map<string, Written>();
+
   constructor(
     readonly kind: ResourceKind,
     private readonly kube: Kube,
@@ -71,11 +83,21 @@ export class ResourceReconciler {
     const r = resourceOf(this.kind);
     const cached = this.caches[this.kind].get(name, namespace) as Resource | undefined;
     if (!cached) {
+      this.#written.delete(`${namespace}/${name}`);
       log.debug('not found; nothing to do (owned objects are garbage-collected)');
       return { writes: 0 };
     }
     let cr: Resource = cached;
+    const key = `${namespace}/${name}`;
+    const mine = this.#written.get(key);
+    if (mine && mine.uid === cached.metadata.uid && mine.stale.has(cached.metadata.resourceVersion)) {
+      // The cache still holds the object as it was before our last writes.
+      cr = { ...cached, metadata: { ...cached.metadata, finalizers: mine.finalizers }, status: mine.status } as Resource;
+    } else if (mine) {
+      this.#written.delete(key);
+    }
     let writes = 0;
+    const stale = new Set<string | undefined>([...(cr === cached ? [] : (mine?.stale ?? [])), cached.metadata.resourceVersion]);
     const w = (kind: string, verb: string): void => {
       writes++;
       this.metrics?.writes.inc({ kind, verb });
@@ -86,6 +108,7 @@ export class ResourceReconciler {
     // First visit: say so, even before knowing anything (API conventions).
     if (!cr.status?.conditions?.length) {
       const conditions = setConditions(undefined, unknownConditions, cr.metadata.generation, this.now().toISOString());
+      stale.add(cr.metadata.resourceVersion);
       cr = { ...cr, ...(await patchStatus(this.kube, r, cr, { conditions })) } as Resource;
       w(this.kind, 'status');
     }
@@ -107,6 +130,7 @@ export class ResourceReconciler {
       try {
         const needsFinalizer = p.rls.some((x) => x.descriptors.length > 0);
         if (needsFinalizer && !cr.metadata.finalizers?.includes(rlsFinalizer)) {
+          stale.add(cr.metadata.resourceVersion);
           cr = { ...cr, ...(await setFinalizer(this.kube, r, cr, rlsFinalizer, true)), status: cr.status } as Resource;
           w(this.kind, 'finalizer');
         }
@@ -138,6 +162,7 @@ export class ResourceReconciler {
             }
           }
           if (!needsFinalizer && cr.metadata.finalizers?.includes(rlsFinalizer)) {
+            stale.add(cr.metadata.resourceVersion);
             cr = { ...cr, ...(await setFinalizer(this.kube, r, cr, rlsFinalizer, false)), status: cr.status } as Resource;
             w(this.kind, 'finalizer');
           }
@@ -171,8 +196,12 @@ export class ResourceReconciler {
       ...(this.kind === 'SmartLimiter' ? { effective: cr.status?.effective } : {}),
     };
     if (!statusEqual(JSON.parse(JSON.stringify(old)) as Status, status)) {
+      stale.add(cr.metadata.resourceVersion);
       await patchStatus(this.kube, r, cr, status as Record<string, unknown>);
       w(this.kind, 'status');
+      this.#written.set(key, { uid: cr.metadata.uid, stale, status: JSON.parse(JSON.stringify(status)) as Status, finalizers: cr.metadata.finalizers });
+    } else if (cr.metadata.resourceVersion !== cached.metadata.resourceVersion) {
+      this.#written.set(key, { uid: cr.metadata.uid, stale, status: JSON.parse(JSON.stringify(status)) as Status, finalizers: cr.metadata.finalizers });
     }
     for (const t of transitions(before, conditions as Condition[])) {
       void this.recorder?.record(cr, t.to === 'True' ? 'Normal' : 'Warning', t.reason, `${t.type}=${t.to}: ${t.message}`);
