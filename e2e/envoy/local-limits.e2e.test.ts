@@ -99,7 +99,7 @@ for (const build of ENVOYS) {
       });
     }
 
-    test('source CIDR not containing 127.0.0.1 never limits loopback clients', async () => {
+    test('source CIDR not containing 127.0.0.1 never limits loopback clients (but XFF inside it does)', async () => {
       const ef = renderEnvoyFilter(limiter(`
   - name: partners
     port: 9080
@@ -108,6 +108,8 @@ for (const build of ENVOYS) {
       const t = await startTraffic(build, ef, inbound);
       try {
         assert.deepEqual(await t.burst(6, '/'), repeat(6, 200));
+        // On the inbound HCM (use_remote_address: false) the source is the last XFF entry.
+        assert.deepEqual(await t.burst(3, '/', { headers: { 'x-forwarded-for': '10.1.2.3' } }), [200, 200, 429], 'a client named by XFF inside the CIDR is limited');
       } finally {
         await t.stop();
       }
@@ -129,6 +131,36 @@ for (const build of ENVOYS) {
         assert.deepEqual(await t.burst(1, '/', { headers: { 'x-user-id': 'alice' } }), [429], 'alice is still limited');
       } finally {
         await t.stop();
+      }
+    });
+
+    test('distinctBy query parameter and source IP: one bucket per value', async () => {
+      const byQuery = renderEnvoyFilter(limiter(`
+  - name: per-tenant
+    port: 9080
+    distinctBy: {query: tenant}
+    rate: {requests: 1, per: 1h}`));
+      const t = await startTraffic(build, byQuery, inbound);
+      try {
+        assert.deepEqual(await t.burst(2, '/?tenant=a'), [200, 429]);
+        assert.deepEqual(await t.burst(2, '/?tenant=b'), [200, 429], 'tenant b has its own bucket');
+      } finally {
+        await t.stop();
+      }
+      const bySource = renderEnvoyFilter(limiter(`
+  - name: per-client
+    port: 9080
+    distinctBy: {sourceIP: true}
+    rate: {requests: 2, per: 1h}`));
+      const u = await startTraffic(build, bySource, inbound);
+      try {
+        assert.deepEqual(await u.burst(3, '/'), [200, 200, 429], 'the loopback client 127.0.0.1');
+        // istiod's inbound HCM has use_remote_address: false, so Envoy takes the client address
+        // from the last X-Forwarded-For entry: each XFF value is its own source.
+        assert.deepEqual(await u.burst(3, '/', { headers: { 'x-forwarded-for': '10.0.0.2' } }), [200, 200, 429], 'XFF 10.0.0.2');
+        assert.deepEqual(await u.burst(1, '/', { headers: { 'x-forwarded-for': '10.0.0.9, 10.0.0.3' } }), [200], 'the last XFF entry counts');
+      } finally {
+        await u.stop();
       }
     });
 
@@ -209,6 +241,7 @@ for (const build of ENVOYS) {
       try {
         const host = { host: 'ratings.bookinfo.svc.cluster.local' };
         assert.deepEqual(await t.burst(5, '/ratings/1', { headers: host }), [200, 200, 200, 429, 429]);
+        assert.deepEqual(await t.burst(4, '/reviews/1', { headers: { host: 'reviews.default.svc.cluster.local' } }), repeat(4, 200), 'calls to another host on the port are not limited');
       } finally {
         await t.stop();
       }
