@@ -50,3 +50,28 @@ test('trafficBootstrap: a port without an HTTP connection manager is an error', 
   const config = patchedConfigs(ef([addHeader('SIDECAR_INBOUND', 8080)]), { istioVersion: '1.28.0', istioVersions: ['1.28.0'] })[0]!.config;
   assert.throws(() => trafficBootstrap(config, { entry: { side: 'inbound', port: 9999 }, backendPort: 1 }), /no HTTP connection manager/);
 });
+
+test('trafficBootstrap: envoy_grpc clusters (the rate limit service) go to the given port over HTTP/2', () => {
+  const rls = 'outbound|8081||ratelimit.rls.svc.cluster.local';
+  const patch = {
+    applyTo: 'HTTP_FILTER',
+    match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+    patch: {
+      operation: 'INSERT_BEFORE',
+      value: {
+        name: 'rl',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
+          domain: 'd',
+          rate_limit_service: { grpc_service: { envoy_grpc: { cluster_name: rls } }, transport_api_version: 'V3' },
+        },
+      },
+    },
+  };
+  const config = patchedConfigs(ef([patch]), { istioVersion: '1.28.0', istioVersions: ['1.28.0'] })[0]!.config;
+  const b = trafficBootstrap(config, { entry: { side: 'inbound', port: 8080 }, backendPort: 1, grpcPorts: { [rls]: 5151 } }) as J;
+  const c = b['static_resources']['clusters'].find((x: J) => x.name === rls);
+  assert.ok(c, 'the RLS cluster exists');
+  assert.equal(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, 5151);
+  assert.ok(JSON.stringify(c.typed_extension_protocol_options).includes('http2_protocol_options'));
+});
