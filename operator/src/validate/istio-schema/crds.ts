@@ -133,6 +133,8 @@ function buildAjv(): Ajv {
 }
 
 /** Compiled validators of one minor, or `undefined` when its CRD file has not been fetched. */
+const bySchemaText = new Map<string, ValidateFunction>();
+
 export function istioValidators(minor: string): CompiledKinds | undefined {
   const hit = compiled.get(minor);
   if (hit) return hit;
@@ -146,8 +148,14 @@ export function istioValidators(minor: string): CompiledKinds | undefined {
       let v = validators.get(kind);
       const schema = schemas.get(kind);
       if (!v && schema) {
-        ajv ??= buildAjv();
-        v = ajv.compile(objectSchema(kind, schema) as AnySchemaObject);
+        // Minors that did not change a kind's schema share one compiled validator.
+        const text = JSON.stringify(schema);
+        v = bySchemaText.get(text);
+        if (!v) {
+          ajv ??= buildAjv();
+          v = ajv.compile(objectSchema(kind, schema) as AnySchemaObject);
+          bySchemaText.set(text, v);
+        }
         validators.set(kind, v);
       }
       return v;

@@ -9,7 +9,7 @@ import { schemaErrorsToFindings } from '../schema.js';
 import { istioCrdFile, istioValidators, ISTIO_KINDS, type IstioKind } from './crds.js';
 import { MW110, MW111, MW112, MW113, MW119 } from './rules.js';
 import { checkEnvoyFilterWebhook, checkWasmPluginWebhook } from './webhook.js';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
 export * as istioSchemaRules from './rules.js';
 export { setIstioCrdDir, hasIstioCrds, istioCrdFile, extractSchemas, strictify, ISTIO_KINDS, type IstioKind } from './crds.js';
@@ -92,6 +92,7 @@ function schemaFindings(raw: unknown, kind: IstioKind, minors: readonly string[]
   const byKey = new Map<string, { f: Finding; minors: string[] }>();
   const missing: string[] = [];
   let checked = 0;
+  const results = new Map<ValidateFunction, ErrorObject[]>(); // minors sharing a schema are validated once
   for (const minor of minors) {
     const v = istioValidators(minor)?.validator(kind);
     if (!v) {
@@ -99,8 +100,12 @@ function schemaFindings(raw: unknown, kind: IstioKind, minors: readonly string[]
       continue;
     }
     checked++;
-    const errors: ErrorObject[] = v(obj) ? [] : [...(v.errors ?? [])];
-    if (nulls && !v(raw)) errors.push(...(v.errors ?? []).filter((e) => e.keyword === 'additionalProperties'));
+    let errors = results.get(v);
+    if (errors === undefined) {
+      errors = v(obj) ? [] : [...(v.errors ?? [])];
+      if (nulls && !v(raw)) errors.push(...(v.errors ?? []).filter((e) => e.keyword === 'additionalProperties'));
+      results.set(v, errors);
+    }
     if (errors.length === 0) continue;
     for (const f of schemaErrorsToFindings(readableErrors(errors), rules)) {
       const key = `${f.rule}\u0000${f.path}\u0000${f.message}`;
