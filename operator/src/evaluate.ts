@@ -18,7 +18,7 @@ export const notAnObject = defineRule({
   code: 'MW100',
   layer: 'schema',
   severity: 'error',
-  title: 'The document is not a Kubernetes object (apiVersion and kind are required)',
+  title: 'The document is not a Kubernetes object (apiVersion, kind and an object metadata are required)',
   source: 'https://kubernetes.io/docs/concepts/overview/working-with-objects/#required-fields',
 });
 
@@ -39,6 +39,14 @@ const empty: Verdict = { diagnostics: [], rendered: [], effective: [] };
 export function evaluate(value: unknown, ctx: EvaluationContext): Verdict {
   if (!isK8sObject(value)) {
     const diag: Diagnostic = { ...notAnObject.finding('', 'not a Kubernetes object', 'add apiVersion and kind'), object: { kind: 'Unknown', name: '' } };
+    return { ...empty, diagnostics: [diag] };
+  }
+  const meta: unknown = value.metadata;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    const diag: Diagnostic = {
+      ...notAnObject.finding('metadata', 'metadata must be an object', 'give the object metadata with at least a name'),
+      object: { kind: value.kind, name: '' },
+    };
     return { ...empty, diagnostics: [diag] };
   }
   const object = refOf(value);

@@ -14,7 +14,7 @@ import type { WasmPluginSpec } from './syntax/index.js';
 import { regexes, typedConfigs } from './walk.js';
 import { checkEnvoyFilterCross } from './cross/index.js';
 import { checkEnvoyFilterSemantics, DUPLICATED_BY_PATCH_LAYER as semanticDuplicates } from './semantic/index.js';
-import { checkIstioObject, DUPLICATED_BY_PATCH_LAYER as webhookDuplicates } from './istio-schema/index.js';
+import { checkIstioObject, DUPLICATED_BY_PATCH_LAYER as webhookDuplicates, storedForm } from './istio-schema/index.js';
 import type { Pod } from '../render/context.js';
 
 /** Istio's default root namespace (mesh config rootNamespace). */
@@ -58,9 +58,16 @@ function others<T extends { metadata: { name?: string; namespace?: string } }>(a
 export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Finding[] {
   // Istio's own CRD schema and webhook checks first (MW11x): what istiod admits at all.
   const admitted = checkIstioObject(obj, { istioVersions: ctx.istioVersions, rootNamespace });
-  const rest = obj.kind === 'EnvoyFilter' ? validateEnvoyFilter(obj as unknown as EnvoyFilterObject, ctx) : validateWasmPlugin(obj, ctx);
+  // An object of the wrong shape never gets past the API server to istiod: judge it no further.
+  if (admitted.some((f) => shapeRules.has(f.rule) && f.severity === 'error')) return admitted;
+  // istiod reads the object as the API server stored it, null fields dropped.
+  const stored = storedForm(obj) as K8sObject;
+  const rest = stored.kind === 'EnvoyFilter' ? validateEnvoyFilter(stored as unknown as EnvoyFilterObject, ctx) : validateWasmPlugin(stored, ctx);
   return withoutStaticDuplicates(dedupe([...admitted, ...rest]));
 }
+
+/** Istio CRD schema rules about an object's shape: a required field missing, a wrong type or enum. */
+const shapeRules = new Set(['MW111', 'MW112']);
 
 /**
  * Some static rules (MW11x, MW3xx) report what the patch layer (MW4xx) reports more

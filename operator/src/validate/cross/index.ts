@@ -68,7 +68,8 @@ export function checkEnvoyFilterCross(ef: K8sObject, ctx: CrossContext): Finding
   }
 
   patchesOf(ef).forEach((p, i) => {
-    const t = p.patch?.value?.typed_config?.['@type'] ?? '';
+    const type = p.patch?.value?.typed_config?.['@type'];
+    const t = typeof type === 'string' ? type : '';
     const context = p.match?.context ?? 'ANY';
     const everyOutbound = (context === 'SIDECAR_OUTBOUND' || context === 'ANY') && p.match?.listener?.portNumber === undefined;
     if (p.applyTo === 'HTTP_FILTER' && t.endsWith('envoy.extensions.filters.http.lua.v3.Lua') && everyOutbound) {

@@ -77,6 +77,11 @@ function hasNullField(v: unknown): boolean {
   return Object.values(v).some((x) => x === null || hasNullField(x));
 }
 
+/** The object as the API server stores it: null fields dropped (the same object when it has none). */
+export function storedForm(v: unknown): unknown {
+  return hasNullField(v) ? pruneNulls(v) : v;
+}
+
 function pruneNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(pruneNulls);
   if (typeof v !== 'object' || v === null) return v;
