@@ -177,6 +177,13 @@ data:
     await eventually('both resources in the ConfigMap', 10_000, async () => JSON.stringify(await values()) === JSON.stringify(['g1/a/g', 'g2/b/g', 'team-x/manual/a']));
     const sl = (await env.getJson<SL>('smartlimiter', 'g1', 'a'))!;
     assert.deepEqual(sl.metadata.finalizers, ['meshwarden.io/ratelimit-config']);
+    // Update: a new rate reaches the shared ConfigMap, other entries unchanged.
+    await env.apply(smartLimiter('g2', 'b', global.replace('requests: 50', 'requests: 60')));
+    await eventually('g2/b at 60/s', 10_000, async () => {
+      const cm = await env.getJson<{ data: Record<string, string> }>('configmap', 'rls', 'ratelimit-config');
+      const d = (parse(cm!.data['meshwarden.yaml']!) as { descriptors: Array<{ value: string; rate_limit: { requests_per_unit: number } }> }).descriptors;
+      return d.find((x) => x.value === 'g2/b/g')?.rate_limit.requests_per_unit === 60 && d.find((x) => x.value === 'g1/a/g')?.rate_limit.requests_per_unit === 50;
+    });
     const ef = (await env.getJson<EF>('envoyfilter', 'g1', 'a-ratelimit'))!;
     assert.ok(ef);
 
