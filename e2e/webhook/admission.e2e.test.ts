@@ -80,17 +80,7 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
     const t0 = Date.now();
     certDir = await mkdtemp(join(tmpdir(), 'mw-webhook-e2e-'));
     cp = await startControlPlane({ log: (m) => console.error(`[controlplane] ${m}`) });
-    let crds = await cp.kubectl(['apply', '--server-side', '-f', join(REPO_ROOT, 'crds'), '-f', '-'], { input: istioCrds() });
-    if (crds.code !== 0 && /FieldValueNotSupported/.test(crds.stderr)) {
-      // schemas/smartlimiter.schema.json uses a CEL `reason` the API server does not allow
-      // (only FieldValueInvalid/Required/Forbidden/Duplicate). Not this test's subject: install
-      // with the nearest allowed reason and say so, until the schema is fixed.
-      console.error('[webhook-e2e] WARNING: crds/ rejected (reason FieldValueNotSupported); installing with FieldValueInvalid');
-      const ours = ['meshwarden.io_smartlimiters.yaml', 'meshwarden.io_envoyplugins.yaml']
-        .map((n) => readFileSync(join(REPO_ROOT, 'crds', n), 'utf8').replaceAll('reason: FieldValueNotSupported', 'reason: FieldValueInvalid'))
-        .join('\n---\n');
-      crds = await cp.kubectl(['apply', '--server-side', '-f', '-'], { input: `${ours}\n---\n${istioCrds()}` });
-    }
+    const crds = await cp.kubectl(['apply', '--server-side', '-f', join(REPO_ROOT, 'crds'), '-f', '-'], { input: istioCrds() });
     assert.equal(crds.code, 0, crds.stderr);
     const est = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/smartlimiters.meshwarden.io', 'crd/envoyplugins.meshwarden.io', 'crd/envoyfilters.networking.istio.io', 'crd/wasmplugins.extensions.istio.io']);
     assert.equal(est.code, 0, est.stderr);
