@@ -13,21 +13,12 @@ import { pino } from 'pino';
 import { createWebhookServer, type WebhookServer } from './server.js';
 import { webhookClient } from './client.testkit.js';
 import * as f from './fixtures.js';
+import { seededRandom } from '../../test/seeded-random.js';
 
 const N = Number(process.env.FUZZ_N ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6d657368);
 const CONCURRENCY = 16;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly rnd: () => number) {}
@@ -151,7 +142,7 @@ describe('webhook fuzz', { timeout: 600_000 }, () => {
   }
 
   test(`${N} malformed or random AdmissionReviews: every answer well-formed, server up and correct`, async () => {
-    const g = new Gen(mulberry32(SEED));
+    const g = new Gen(seededRandom(SEED));
     const cases = Array.from({ length: N }, (_, i) => fuzzCase(g, i));
     const counts: Record<string, number> = {};
     const internal: string[] = [];

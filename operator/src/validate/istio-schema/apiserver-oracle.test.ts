@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { controlPlaneAvailable, startControlPlane, type ControlPlane } from '../../../../e2e/harness/controlplane.js';
 import { checkIstioObject, hasIstioCrds, istioCrdFile } from './index.js';
+import { seededRandom } from '../../../test/seeded-random.js';
 
 const MINORS = ['1.28', '1.31'] as const;
 const skip = !controlPlaneAvailable() ? 'no .tools/bin/kube-controlplane (scripts/setup-e2e.sh)' : !MINORS.every(hasIstioCrds) ? 'no Istio CRDs (scripts/fetch-istio-crds.sh)' : false;
@@ -94,17 +95,6 @@ describe('MW110-MW113 agree with a real kube-apiserver', { skip, timeout: 600_00
   }
 });
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every object node of `o` (path of keys) except free-form ones (patch.value, pluginConfig). */
 function objectNodes(o: unknown, at: string[] = []): string[][] {
@@ -123,7 +113,7 @@ function at(o: unknown, path: string[]): Record<string, unknown> {
 
 /** Random single mutations of two rich valid objects: unknown keys, wrong types, bad enums, deletions. */
 function mutants(seed: number, n: number): Array<Record<string, unknown>> {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const bases = [
     ef('m', {

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { checkEnvoySemantics } from './index.js';
 import { fixtures, type Fixture } from './fixtures.js';
 import { bootstrap, envoyValidate, haveEnvoy } from './oracle.testkit.js';
+import { seededRandom } from '../../../test/seeded-random.js';
 
 const skip = haveEnvoy ? false : 'no .tools/bin/envoy-1.36.2 (run scripts/fetch-envoy.sh)';
 const input = (fx: Fixture, cfg: Record<string, unknown>) => (fx.perRoute ? { perRoute: cfg } : { filter: cfg });
@@ -50,16 +51,6 @@ function toCamel(v: unknown): unknown {
 }
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Random LocalRateLimit / RateLimit configs that pass PGV (so only C++ checks can reject them):
@@ -112,7 +103,7 @@ function randomConfig(r: () => number): { type: string; perRoute: boolean; cfg: 
 
 test('differential: MW3xx errors on random PGV-valid configs are exactly what Envoy rejects', { skip, timeout: 300_000 }, () => {
   const seed = Number(process.env['MW3_SEED'] ?? 20261125);
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const mismatches: string[] = [];
   const n = Number(process.env['MW3_N'] ?? 60);
   for (let i = 0; i < n; i++) {
