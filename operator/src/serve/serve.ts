@@ -11,9 +11,11 @@
  *
  * The seam for servers that run on every replica (not leader-gated), e.g. the webhook:
  *   serve(argv, { extraServers: [async (ctx) => ({ name: 'webhook', ready: () => …, close: async () => … })] })
+ * Extra servers start before the informers (so a webhook answers while caches fill) and close last.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
+import type { EvaluationContext } from '../evaluate.js';
 import type { K8sObject } from '../k8s-object.js';
 import type { Pod, Service } from '../render/context.js';
 import { managedByLabel } from '../render/objects.js';
@@ -27,12 +29,17 @@ import { ResourceReconciler, type Caches } from '../controller/reconcile-resourc
 import { parseBindAddress, parseServeFlags, type ServeFlags } from './flags.js';
 import { startProbeServer, type Check, type Listening } from './http.js';
 
-/** What an extra server gets: shared kubeconfig, logger, metrics registry, and a shutdown signal. */
+/** What an extra server gets: shared kubeconfig, logger, metrics registry, the informer caches, and a shutdown signal. */
 export interface ServeContext {
   flags: ServeFlags;
   kubeConfig: KubeConfig;
   log: Logger;
+  /** `metrics.registry` is the prom-client Registry served on /metrics. */
   metrics: ControllerMetrics;
+  /** The operator's informer caches (filled once /readyz reports `informers` ok). */
+  caches: Caches;
+  /** Cluster facts for evaluate() from the caches (all namespaces), e.g. the webhook's `context` option. */
+  evaluationContext(): EvaluationContext;
   signal: AbortSignal;
 }
 
@@ -84,14 +91,6 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
     }
   }
 
-  const ctx: ServeContext = { flags, kubeConfig: kc, log, metrics, signal: abort.signal };
-  const extras: ExtraServer[] = [];
-  for (const start of hooks.extraServers ?? []) {
-    const x = await start(ctx);
-    extras.push(x);
-    readiness.set(x.name, () => x.ready());
-  }
-
   const inf = <T extends K8sObject>(kind: keyof typeof resources, labelSelector?: string): ResilientInformer<T> =>
     new ResilientInformer<T>(kc, kube, kind, resources[kind], log.child({ informer: kind }), labelSelector);
   const informers = {
@@ -109,6 +108,28 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
     return waiting.length === 0 ? true : `caches not synced: ${waiting.join(', ')}`;
   });
   const caches: Caches = informers;
+  const ctx: ServeContext = {
+    flags,
+    kubeConfig: kc,
+    log,
+    metrics,
+    caches,
+    evaluationContext: () => ({
+      services: [...informers.Service.list()],
+      pods: [...informers.Pod.list()],
+      envoyFilters: informers.EnvoyFilter.list(),
+      wasmPlugins: informers.WasmPlugin.list(),
+      ...(flags.rateLimitService ? { rateLimitService: flags.rateLimitService } : {}),
+      ...(flags.istioVersions.length ? { istioVersions: flags.istioVersions } : {}),
+    }),
+    signal: abort.signal,
+  };
+  const extras: ExtraServer[] = [];
+  for (const start of hooks.extraServers ?? []) {
+    const x = await start(ctx);
+    extras.push(x);
+    readiness.set(x.name, () => x.ready());
+  }
   const recorder = new EventRecorder(kube, { controller: 'meshwarden.io/controller', instance: flags.identity }, log);
   const options = { ...(flags.rateLimitService ? { rateLimitService: flags.rateLimitService } : {}), istioVersions: flags.istioVersions };
   const controllers = (['SmartLimiter', 'EnvoyPlugin'] as const).map((kind) => {
