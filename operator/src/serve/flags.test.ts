@@ -9,6 +9,7 @@ test('defaults follow client-go and kubebuilder', () => {
   assert.equal(f.healthProbeBindAddress, ':8081');
   assert.equal(f.leaderElectionNamespace, 'default');
   assert.equal(f.concurrency, 4);
+  assert.equal(f.syncPeriodMs, 36_000_000);
 });
 
 test('shortened durations, Go-style booleans, rate limit service', () => {

@@ -17,6 +17,8 @@ export interface ServeFlags {
   healthProbeBindAddress: string;
   metricsBindAddress: string;
   concurrency: number;
+  /** Every resource is reconciled again this often (controller-runtime SyncPeriod, default 10h); 0 = never. */
+  syncPeriodMs: number;
   rateLimitService?: RateLimitService;
   istioVersions: string[];
   logLevel: string;
@@ -24,7 +26,7 @@ export interface ServeFlags {
 
 export const serveUsage = `  serve [--kubeconfig PATH] [--leader-elect=true|false] [--leader-election-namespace NS]
         [--leader-election-id NAME] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]
-        [--health-probe-bind-address :8081] [--metrics-bind-address :8080] [--concurrency 4]
+        [--health-probe-bind-address :8081] [--metrics-bind-address :8080] [--concurrency 4] [--sync-period 10h]
         [--rate-limit-service HOST:PORT] [--istio-version V]... [--identity ID] [--log-level info]
         Run the controller: reconcile SmartLimiters and EnvoyPlugins into EnvoyFilters,
         WasmPlugins and the rate limit service's ConfigMap. Kubeconfig from --kubeconfig or
@@ -34,10 +36,10 @@ export class FlagError extends Error {}
 
 /** `1500ms`, `2s`, `1m`, or plain seconds. */
 export function parseDurationMs(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new FlagError(`--${flag} must be a duration such as 15s or 500ms, not "${text}"`);
   const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : m[2] === 'h' ? n * 3_600_000 : n * 1000);
 }
 
 function parseRls(text: string): RateLimitService {
@@ -70,6 +72,7 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
       'health-probe-bind-address': { type: 'string', default: ':8081' },
       'metrics-bind-address': { type: 'string', default: ':8080' },
       concurrency: { type: 'string', default: '4' },
+      'sync-period': { type: 'string', default: '10h' },
       'rate-limit-service': { type: 'string' },
       'istio-version': { type: 'string', multiple: true },
       'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
@@ -89,6 +92,7 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
     healthProbeBindAddress: values['health-probe-bind-address'],
     metricsBindAddress: values['metrics-bind-address'],
     concurrency,
+    syncPeriodMs: parseDurationMs(values['sync-period'], 'sync-period'),
     istioVersions: values['istio-version'] ?? [],
     logLevel: values['log-level'],
   };

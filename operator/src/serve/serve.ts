@@ -179,6 +179,8 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
   const startWorkers = (): void => {
     metrics.leader.set({ name: flags.leaderElectionId }, 1);
     for (const c of controllers) c.start();
+    // Periodic full resync repairs what no watch reports (e.g. edits to a pre-existing, unlabelled rate-limit ConfigMap).
+    if (flags.syncPeriodMs > 0) setInterval(() => controllers.forEach((c) => c.enqueueAll()), flags.syncPeriodMs).unref();
   };
   if (!flags.leaderElect) {
     startWorkers();
