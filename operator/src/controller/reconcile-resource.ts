@@ -15,7 +15,7 @@ import type { EventRecorder } from './events.js';
 import type { Cache } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import { controllerRef, ownerPrefix, plan, refString, rlsFinalizer, rlsWriteOf } from './plan.js';
-import { computeConditions, setConditions, statusEqual, transitions, unknownConditions, type Status } from './status.js';
+import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, unknownConditions, type Status } from './status.js';
 import type { Kube } from './kube.js';
 
 export type ResourceKind = 'SmartLimiter' | 'EnvoyPlugin';
@@ -203,9 +203,8 @@ export class ResourceReconciler {
     } else if (cr.metadata.resourceVersion !== cached.metadata.resourceVersion) {
       this.#written.set(key, { uid: cr.metadata.uid, stale, status: JSON.parse(JSON.stringify(status)) as Status, finalizers: cr.metadata.finalizers });
     }
-    for (const t of transitions(before, conditions as Condition[])) {
-      void this.recorder?.record(cr, t.to === 'True' ? 'Normal' : 'Warning', t.reason, `${t.type}=${t.to}: ${t.message}`);
-    }
+    const event = transitionEvent(transitions(before, conditions as Condition[]));
+    if (event) void this.recorder?.record(cr, event.type, event.reason, event.note);
     if (failure !== undefined) throw failure;
     return { writes };
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Diagnostic } from '../diagnostics.js';
-import { computeConditions, setConditions, statusEqual, transitions, unknownConditions } from './status.js';
+import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, unknownConditions } from './status.js';
 
 const diag = (rule: string, severity: Diagnostic['severity'] = 'error'): Diagnostic => ({
   rule,
@@ -55,4 +55,15 @@ test('lastTransitionTime only moves when the status changes; transitions become 
 test('statusEqual ignores key order', () => {
   assert.equal(statusEqual({ observedGeneration: 1, generated: [] }, { generated: [], observedGeneration: 1 }), true);
   assert.equal(statusEqual({ observedGeneration: 1 }, { observedGeneration: 2 }), false);
+});
+
+test('one Event per reconcile names every transition', () => {
+  const first = setConditions(undefined, unknownConditions, 1, 't0');
+  const ok = setConditions(first, computeConditions({ diagnostics: [], conflicts: [] }), 1, 't1');
+  assert.deepEqual(transitionEvent(transitions(first, ok)), { type: 'Normal', reason: 'Applied', note: 'Accepted=True, Programmed=True, Ready=True: the generated configuration is applied' });
+  const bad = setConditions(ok, computeConditions({ diagnostics: [diag('MW602')], conflicts: [] }), 2, 't2');
+  const e = transitionEvent(transitions(ok, bad))!;
+  assert.equal(e.type, 'Warning');
+  assert.equal(e.reason, 'ValidationFailed');
+  assert.equal(transitionEvent([]), undefined);
 });

@@ -159,3 +159,15 @@ export function canonical(v: unknown): string {
 export function statusEqual(a: Status | undefined, b: Status | undefined): boolean {
   return canonical(a ?? {}) === canonical(b ?? {});
 }
+
+/**
+ * One Event for the transitions of one reconcile (fewer writes than one per condition):
+ * Warning when any condition went False, its reason that of Ready when Ready moved; the note
+ * lists every transition, e.g. `Accepted=True, Programmed=True, Ready=True: the generated …`.
+ */
+export function transitionEvent(ts: readonly Transition[]): { type: 'Normal' | 'Warning'; reason: string; note: string } | undefined {
+  if (ts.length === 0) return undefined;
+  const main = ts.find((t) => t.type === 'Ready') ?? ts.find((t) => t.to === 'False') ?? ts[0]!;
+  const type = ts.some((t) => t.to === 'False') ? 'Warning' : 'Normal';
+  return { type, reason: main.reason, note: `${ts.map((t) => `${t.type}=${t.to}`).join(', ')}: ${main.message}` };
+}
