@@ -108,6 +108,30 @@ describe('global limits across Envoy versions', { skip, timeout: 120_000 }, () =
     });
   });
 
+  test('a ConfigMap update (kubelet-style ..data swap) reaches the service without a restart', async () => {
+    const before = rendered(limiter);
+    const after = rendered(limiter.replace('rate: {requests: 6, per: 1h}', 'rate: {requests: 2, per: 1h}'));
+    assert.deepEqual(after.ef, before.ef, 'only the ConfigMap changes with the rate');
+    const rls = await startRateLimitService(before.data);
+    try {
+      assert.match(await rls.rlconfig(), /requests_per_unit=6\b/);
+      rls.update(after.data);
+      const deadline = Date.now() + 20_000;
+      while (!/requests_per_unit=2\b/.test(await rls.rlconfig())) {
+        assert.ok(Date.now() < deadline, `the service did not reload within 20 s:\n${await rls.rlconfig()}\n${rls.output().slice(-2000)}`);
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+      const x = await startTraffic(ENVOYS[1], after.ef, entry, { grpcPorts: { [after.cluster]: rls.grpcPort } });
+      try {
+        assert.deepEqual(await x.burst(3, '/api'), [200, 200, 429], 'the new limit applies');
+      } finally {
+        await x.stop();
+      }
+    } finally {
+      await rls.stop();
+    }
+  });
+
   test('the example smartlimiter-global: its ConfigMap loads and its limits are consulted', async () => {
     const text = readFileSync(join(REPO_ROOT, 'examples', 'smartlimiter-global', 'manifests.yaml'), 'utf8');
     await withTwoEnvoys(ENVOYS[0], ENVOYS[1], text, async (x, y) => {

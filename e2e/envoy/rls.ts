@@ -7,7 +7,7 @@
  *   await rls.stop();                                          // always
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,33 @@ export interface RateLimitService {
   redisPort: number;
   output: () => string;
   stop: () => Promise<void>;
+  /** Replaces the ConfigMap's data the way kubelet updates a mounted volume. */
+  update: (files: Record<string, string>) => void;
+  /** The service's loaded configuration (debug endpoint /rlconfig). */
+  rlconfig: () => Promise<string>;
+}
+
+let generation = 0;
+
+/**
+ * Writes ConfigMap data as kubelet's atomic writer does: the files live in a timestamped
+ * dot-directory, `..data` is a symlink to it (swapped by rename on update), and each key is a
+ * symlink `<key> -> ..data/<key>`. The service runs with RUNTIME_IGNOREDOTFILES=true so it
+ * reads each key once, through its symlink.
+ */
+export function writeConfigMapVolume(dir: string, files: Record<string, string>): void {
+  const ts = `..${new Date().toISOString().replace(/[-:.TZ]/g, '_')}${generation++}`;
+  mkdirSync(join(dir, ts));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, ts, name), text);
+  symlinkSync(ts, join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  for (const name of Object.keys(files)) {
+    try {
+      symlinkSync(join('..data', name), join(dir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 /** Starts Redis and the rate limit service with `files` (ConfigMap data: file name → YAML) as its config. */
@@ -98,10 +125,10 @@ export async function startRateLimitService(files: Record<string, string>): Prom
     procs.push(redis);
     await waitFor('redis-server', redis, () => ping(redisPort));
 
-    // ConfigMap mount layout: RUNTIME_ROOT/RUNTIME_SUBDIRECTORY/config/<key>.
+    // The ConfigMap mounted at RUNTIME_ROOT/RUNTIME_SUBDIRECTORY/config, laid out as kubelet does.
     const configDir = join(dir, 'runtime', 'ratelimit', 'config');
     mkdirSync(configDir, { recursive: true });
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(configDir, name), text);
+    writeConfigMapVolume(configDir, files);
     const [grpcPort, httpPort, debugPort] = [await freePort(), await freePort(), await freePort()];
     const rls = run(RATELIMIT_BIN, [], {
       RUNTIME_ROOT: join(dir, 'runtime'),
@@ -126,7 +153,15 @@ export async function startRateLimitService(files: Record<string, string>): Prom
       const r = await request(debugPort, '/rlconfig').catch(() => undefined);
       return r?.status === 200 && r.body.trim().length > 0;
     });
-    return { grpcPort, httpPort, redisPort, output: rls.output, stop };
+    return {
+      grpcPort,
+      httpPort,
+      redisPort,
+      output: rls.output,
+      stop,
+      update: (next) => writeConfigMapVolume(configDir, next),
+      rlconfig: async () => (await request(debugPort, '/rlconfig')).body,
+    };
   } catch (e) {
     await stop();
     throw e;
