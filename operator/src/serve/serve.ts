@@ -169,7 +169,13 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
 
   const t0 = Date.now();
   await Promise.all(all.map((i) => i.start()));
-  await Promise.all(all.map((i) => i.waitForSync(abort.signal)));
+  try {
+    await Promise.all(all.map((i) => i.waitForSync(abort.signal)));
+  } catch (e) {
+    // A signal arrived while the caches were filling: shutdown() is already under way.
+    if (abort.signal.aborted) return new Promise<number>(() => {});
+    throw e;
+  }
   for (const i of all) metrics.relists.set({ kind: i.kind }, i.lists);
   setInterval(() => {
     for (const i of all) metrics.relists.set({ kind: i.kind }, i.lists);
