@@ -126,6 +126,26 @@ export async function startBackend(): Promise<{ port: number; seen: number; clos
   };
 }
 
+/** Children still running; killed if the test process exits without stopping them (a crash, a cancelled test). */
+const live = new Set<ChildProcess>();
+const killLive = () => {
+  for (const c of live) c.kill('SIGKILL');
+};
+process.on('exit', killLive);
+// A signal (Ctrl-C, the test runner's timeout) must not leave Envoys or the RLS behind either.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killLive();
+    process.kill(process.pid, sig);
+  });
+}
+
+/** Tracks a child for the exit handler until it exits. */
+export function track(child: ChildProcess): void {
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+}
+
 export interface RunningEnvoy {
   pid: number;
   /** Port of the lifted listener. */
@@ -149,6 +169,7 @@ export async function startEnvoy(binary: string, bootstrap: unknown, opts: { con
     ['-c', cfg, '--disable-hot-restart', '--admin-address-path', adminFile, '--log-level', 'warn', '--concurrency', String(opts.concurrency ?? 1), '--drain-time-s', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: false },
   );
+  track(child);
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
   child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, request } from './harness.js';
+import { REPO_ROOT, request, track } from './harness.js';
 
 export const RATELIMIT_BIN = join(REPO_ROOT, '.tools', 'bin', 'ratelimit');
 
@@ -49,6 +49,7 @@ interface Proc {
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Proc {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+  track(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
   child.stderr?.on('data', (c: Buffer) => (out = (out + c.toString()).slice(-20_000)));
