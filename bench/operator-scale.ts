@@ -7,7 +7,7 @@
  *      (steady state; M sequential changes, default 200).
  *   3. The operator's RSS (VmRSS, and peak VmHWM) from /proc.
  *
- *   node --import tsx bench/operator-scale.ts [--count 1000] [--changes 200] [--concurrency 4]
+ *   node --import tsx bench/operator-scale.ts [--count 1000] [--changes 200] [--concurrency 4] [--all-istio-versions]
  */
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { startEnv, startOperator, appYaml, sleep } from '../e2e/operator/helpers.js';
 
 const { values } = parseArgs({
-  options: { count: { type: 'string', default: '1000' }, changes: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '4' }, namespaces: { type: 'string', default: '10' } },
+  options: { count: { type: 'string', default: '1000' }, changes: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '4' }, namespaces: { type: 'string', default: '10' }, 'all-istio-versions': { type: 'boolean', default: false } },
 });
 const count = Number(values.count);
 const changes = Number(values.changes);
@@ -72,7 +72,9 @@ try {
   const efCount = async (): Promise<number> => (JSON.parse((await req('GET', '/apis/networking.istio.io/v1alpha3/envoyfilters')).body) as { items: unknown[] }).items.length;
 
   const spawnAt = Date.now();
-  const op = await startOperator(env, ['--leader-elect=false', '--concurrency', values.concurrency, '--log-level', 'warn'], { name: 'bench' });
+  // startOperator validates against Istio 1.28; --all-istio-versions adds 1.29-1.31 (the serve default is all four).
+  const versions = values['all-istio-versions'] ? ['--istio-version', '1.29', '--istio-version', '1.30', '--istio-version', '1.31'] : [];
+  const op = await startOperator(env, ['--leader-elect=false', '--concurrency', values.concurrency, '--log-level', 'warn', ...versions], { name: 'bench' });
   const readyAt = Date.now();
   let rssPeakDuring = 0;
   const rss = (): { rss: number; hwm: number } => {
