@@ -22,6 +22,9 @@ if [[ -f scripts/fetch-istio-crds.sh ]]; then
   bash scripts/fetch-istio-crds.sh
 fi
 
+step "envoyproxy/ratelimit and Redis, for global-limit traffic tests"
+bash scripts/build-ratelimit.sh
+
 if [[ ${MESHWARDEN_SKIP_CONTROLPLANE:-0} != 1 ]]; then
   step "Kubernetes control plane for e2e tests (first build: ~7 minutes)"
   bash scripts/build-controlplane.sh

@@ -140,3 +140,14 @@ test('plugins are inserted before the router in list order', () => {
   assert.deepEqual(inserted.map((p) => p.patch.value.name), ['meshwarden.shop.plug.a', 'meshwarden.shop.plug.b', 'meshwarden.shop.plug.c']);
   assert.ok(inserted.every((p) => p.match.listener.filterChain.filter.subFilter.name === 'envoy.filters.http.router'));
 });
+
+test('a limit by client address on sidecar inbound warns that X-Forwarded-For decides it; on a gateway it does not', () => {
+  const byCidr = { name: 'a', rate: { requests: 1, per: '1s' }, match: { sourceCIDRs: ['10.0.0.0/8'] } } as const;
+  const sidecar = render(limiter({ limits: [byCidr] }), ctx());
+  assert.deepEqual(rules(sidecar), ['MW612 spec.limits[0].match.sourceCIDRs']);
+  assert.equal(sidecar.findings[0]!.severity, 'warning');
+  const perIp = render(limiter({ limits: [{ name: 'a', rate: { requests: 1, per: '1s' }, distinctBy: { sourceIP: true } }] }), ctx());
+  assert.deepEqual(rules(perIp), ['MW612 spec.limits[0].distinctBy.sourceIP']);
+  const gateway = render(limiter({ target: { gateway: { selector: { istio: 'ingressgateway' } } }, limits: [byCidr] }), ctx());
+  assert.deepEqual(rules(gateway), []);
+});

@@ -46,6 +46,14 @@ export const conflictingBodies = defineRule({
   source: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/local_reply',
 });
 
+export const spoofableClientAddress = defineRule({
+  code: 'MW612',
+  layer: 'cross',
+  severity: 'warning',
+  title: 'A limit by client address on sidecar inbound: istiod sets use_remote_address false there, so Envoy takes the address from X-Forwarded-For and callers can choose it',
+  source: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-forwarded-for',
+});
+
 export const defaultLimiterPriority = 10;
 export const defaultDomain = 'meshwarden';
 /** Per-value buckets each pod keeps for distinctBy (Envoy's default of 20 would let an evicted value start over). */
@@ -74,6 +82,18 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
   sl.spec.limits.forEach((limit, i) => {
     const path = `spec.limits[${i}]`;
     const installs = limitInstalls(limit, resolved, ns, ctx, path, findings);
+    if (installs.some((x) => x.filter.context === 'SIDECAR_INBOUND')) {
+      const byAddress = limit.match?.sourceCIDRs ? `${path}.match.sourceCIDRs` : limit.distinctBy?.sourceIP ? `${path}.distinctBy.sourceIP` : undefined;
+      if (byAddress) {
+        findings.push(
+          spoofableClientAddress.finding(
+            byAddress,
+            'on sidecar inbound the client address comes from the X-Forwarded-For header, which any caller can set',
+            'limit by client address at the ingress gateway, which sees the real peer, and forward identity (a header) to the workload',
+          ),
+        );
+      }
+    }
     if (installs.length === 0) return;
     const filterName = `meshwarden.ratelimit.${ns}.${name}.${limit.name}`;
     const statPrefix = `meshwarden.${ns}.${name}.${limit.name}`;
