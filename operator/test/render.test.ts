@@ -1,7 +1,7 @@
 /** Renderer behaviour beyond the examples: findings at the resource's own field paths, names, ownership. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EnvoyPlugin, SmartLimiter } from '../src/api/types.gen.js';
+import type { EnvoyPlugin, Limit, SmartLimiter } from '../src/api/types.gen.js';
 import type { K8sObject } from '../src/k8s-object.js';
 import { render } from '../src/render/index.js';
 import type { Pod, RenderContext, Service, ServicePort } from '../src/render/context.js';
@@ -142,7 +142,7 @@ test('plugins are inserted before the router in list order', () => {
 });
 
 test('a limit by client address on sidecar inbound warns that X-Forwarded-For decides it; on a gateway it does not', () => {
-  const byCidr = { name: 'a', rate: { requests: 1, per: '1s' }, match: { sourceCIDRs: ['10.0.0.0/8'] } } as const;
+  const byCidr: Limit = { name: 'a', rate: { requests: 1, per: '1s' }, match: { sourceCIDRs: ['10.0.0.0/8'] } };
   const sidecar = render(limiter({ limits: [byCidr] }), ctx());
   assert.deepEqual(rules(sidecar), ['MW612 spec.limits[0].match.sourceCIDRs']);
   assert.equal(sidecar.findings[0]!.severity, 'warning');
