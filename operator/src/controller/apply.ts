@@ -18,9 +18,8 @@ export function resourceOf(kind: string): Resource {
 export type WriteResult = 'created' | 'updated' | 'unchanged' | 'conflict' | 'deleted';
 
 /** Applies an object we own (force: our field manager wins over whoever edited it). */
-export async function applyOwned(kube: Kube, obj: K8sObject): Promise<WriteResult> {
-  await applyObject(kube, resourceOf(obj.kind), obj, fieldManager, true);
-  return 'updated';
+export async function applyOwned(kube: Kube, obj: K8sObject): Promise<K8sObject> {
+  return applyObject(kube, resourceOf(obj.kind), obj, fieldManager, true);
 }
 
 /**
@@ -28,7 +27,7 @@ export async function applyOwned(kube: Kube, obj: K8sObject): Promise<WriteResul
  * force (a concurrent creator's fields then conflict instead of being taken over); ours →
  * apply; anyone else's → conflict, untouched.
  */
-export async function applyUnknown(kube: Kube, obj: K8sObject, owner: Owner): Promise<{ result: WriteResult; existing?: K8sObject }> {
+export async function applyUnknown(kube: Kube, obj: K8sObject, owner: Owner): Promise<{ result: WriteResult; existing?: K8sObject; written?: K8sObject }> {
   const r = resourceOf(obj.kind);
   let existing: K8sObject | undefined;
   try {
@@ -37,8 +36,8 @@ export async function applyUnknown(kube: Kube, obj: K8sObject, owner: Owner): Pr
     if (!isNotFound(e)) throw e;
   }
   if (existing && !isOwnedBy(existing, owner)) return { result: 'conflict', existing };
-  await applyObject(kube, r, obj, fieldManager, existing !== undefined);
-  return { result: existing ? 'updated' : 'created' };
+  const written = await applyObject(kube, r, obj, fieldManager, existing !== undefined);
+  return { result: existing ? 'updated' : 'created', written };
 }
 
 /** Deletes an owned object, only if it is still the one we saw (uid precondition). */

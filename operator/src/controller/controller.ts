@@ -20,6 +20,7 @@ import type { ControllerMetrics } from './metrics.js';
 import { controllerRef } from './plan.js';
 import type { Caches, ResourceKind, ResourceReconciler } from './reconcile-resource.js';
 import { WorkQueue } from './workqueue.js';
+import type { SelfWrites } from './self-writes.js';
 
 interface Target {
   service?: string;
@@ -82,6 +83,7 @@ export class Controller {
     private readonly log: Logger,
     private readonly metrics: ControllerMetrics,
     private readonly opts: ControllerOptions,
+    private readonly selfWrites?: SelfWrites,
   ) {
     this.name = kind.toLowerCase();
     this.queue = new WorkQueue(undefined, metrics.queue(this.name));
@@ -128,9 +130,14 @@ export class Controller {
         if (r.status?.conditions?.some((c) => c.type === 'Programmed' && c.reason === 'NotOwned')) this.enqueue(r);
       }
     };
+    // Events of our own applies need no reconcile; edits by anyone else (drift) do.
+    const ownedChanged = (o: K8sObject): void => {
+      if (controllerRef(o)?.kind === this.kind && this.selfWrites?.consume(o)) return;
+      owned(o);
+    };
     for (const i of [inf.envoyFilters, inf.wasmPlugins]) {
-      i.onAdd(owned);
-      i.onUpdate(owned);
+      i.onAdd(ownedChanged);
+      i.onUpdate(ownedChanged);
       i.onDelete(ownedOrBlocked);
     }
 

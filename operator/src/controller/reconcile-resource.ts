@@ -17,6 +17,7 @@ import type { ControllerMetrics } from './metrics.js';
 import { controllerRef, ownerPrefix, plan, refString, rlsFinalizer, rlsWriteOf } from './plan.js';
 import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, unknownConditions, type Status } from './status.js';
 import type { Kube } from './kube.js';
+import type { SelfWrites } from './self-writes.js';
 
 export type ResourceKind = 'SmartLimiter' | 'EnvoyPlugin';
 
@@ -62,6 +63,7 @@ export class ResourceReconciler {
     private readonly metrics: ControllerMetrics | undefined,
     private readonly options: ReconcilerOptions = {},
     private readonly now: () => Date = () => new Date(),
+    private readonly selfWrites?: SelfWrites,
   ) {}
 
   /** The evaluation context from the caches: this namespace's Services, Pods and other Istio objects. */
@@ -139,13 +141,14 @@ export class ResourceReconciler {
           const res = await applyUnknown(this.kube, obj, owner);
           if (res.result === 'conflict') conflicts.push(refString(res.existing!));
           else {
+            this.selfWrites?.record(res.written);
             w(obj.kind, res.result);
             log.info({ object: refString(obj), result: res.result }, 'applied');
           }
         }
         if (conflicts.length === 0) {
           for (const obj of p.apply) {
-            await applyOwned(this.kube, obj);
+            this.selfWrites?.record(await applyOwned(this.kube, obj));
             w(obj.kind, 'apply');
             log.info({ object: refString(obj) }, 'applied (repaired or updated)');
           }

@@ -26,6 +26,7 @@ import { KubeClient, resources } from '../controller/kube.js';
 import { LeaderElector } from '../controller/leader.js';
 import { ControllerMetrics } from '../controller/metrics.js';
 import { ResourceReconciler, type Caches } from '../controller/reconcile-resource.js';
+import { SelfWrites } from '../controller/self-writes.js';
 import { parseBindAddress, parseServeFlags, type ServeFlags } from './flags.js';
 import { startProbeServer, type Check, type Listening } from './http.js';
 
@@ -132,10 +133,10 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
   }
   const recorder = new EventRecorder(kube, { controller: 'meshwarden.io/controller', instance: flags.identity }, log);
   const options = { ...(flags.rateLimitService ? { rateLimitService: flags.rateLimitService } : {}), istioVersions: flags.istioVersions };
+  const selfWrites = new SelfWrites();
   const controllers = (['SmartLimiter', 'EnvoyPlugin'] as const).map((kind) => {
-    const c = new Controller(kind, new ResourceReconciler(kind, kube, caches, recorder, metrics, options), caches, log.child({ controller: kind.toLowerCase() }), metrics, {
-      concurrency: flags.concurrency,
-    });
+    const reconciler = new ResourceReconciler(kind, kube, caches, recorder, metrics, options, undefined, selfWrites);
+    const c = new Controller(kind, reconciler, caches, log.child({ controller: kind.toLowerCase() }), metrics, { concurrency: flags.concurrency }, selfWrites);
     c.watch({
       self: informers[kind],
       envoyFilters: informers.EnvoyFilter,
