@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { evaluate } from '../evaluate.js';
 import type { K8sObject } from '../k8s-object.js';
-import { isOwnedBy, mergeRlsData, plan, upToDate, type PlanInput } from './plan.js';
+import { isOwnedBy, mayOverlap, mergeRlsData, plan, upToDate, type PlanInput } from './plan.js';
 
 const owner = { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name: 'r', namespace: 'ns1', uid: 'u1', generation: 1 } };
 const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'reviews', namespace: 'ns1' }, spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080 }] } };
@@ -85,4 +85,11 @@ test('isOwnedBy and upToDate', () => {
   assert.equal(isOwnedBy(mine, owner), true);
   assert.equal(isOwnedBy({ ...mine, metadata: { name: 'n' } }, owner), false);
   assert.equal(upToDate(mine, undefined), false);
+});
+
+test('mayOverlap: only a key with two different values keeps selectors apart', () => {
+  assert.equal(mayOverlap({ app: 'a' }, { app: 'b' }), false);
+  assert.equal(mayOverlap({ app: 'a' }, { app: 'a', version: 'v1' }), true);
+  assert.equal(mayOverlap({ tier: 'web' }, { app: 'a' }), true);
+  assert.equal(mayOverlap(undefined, { app: 'a' }), true);
 });

@@ -199,3 +199,17 @@ function ownedIn(text: string, prefix: string): boolean {
     return false;
   }
 }
+
+/** The workloadSelector labels of an EnvoyFilter (undefined: every workload in its namespace). */
+export function envoyFilterSelector(ef: K8sObject): Record<string, string> | undefined {
+  return (ef as { spec?: { workloadSelector?: { labels?: Record<string, string> } } }).spec?.workloadSelector?.labels;
+}
+
+/**
+ * Whether two label selectors can select the same pod: false only when they require different
+ * values for one key. Unknown selectors (undefined) overlap with everything.
+ */
+export function mayOverlap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (!a || !b) return true;
+  return Object.entries(a).every(([k, v]) => b[k] === undefined || b[k] === v);
+}

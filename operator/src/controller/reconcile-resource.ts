@@ -14,7 +14,8 @@ import { applyOwned, applyUnknown, deleteOwned, patchStatus, resourceOf, setFina
 import type { EventRecorder } from './events.js';
 import type { Cache } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
-import { controllerRef, ownerPrefix, plan, refString, rlsFinalizer, rlsWriteOf } from './plan.js';
+import { controllerRef, envoyFilterSelector, mayOverlap, ownerPrefix, plan, refString, rlsFinalizer, rlsWriteOf } from './plan.js';
+import { selectorOf } from './controller.js';
 import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, unknownConditions, type Status } from './status.js';
 import type { Kube } from './kube.js';
 import type { SelfWrites } from './self-writes.js';
@@ -32,6 +33,8 @@ export interface Caches {
 
 export interface ReconcilerOptions {
   rateLimitService?: RateLimitService;
+  /** Istio's root namespace, whose EnvoyFilters apply to every workload (default istio-system). */
+  rootNamespace?: string;
   istioVersions?: string[];
 }
 
@@ -70,11 +73,16 @@ export class ResourceReconciler {
   context(cr: K8sObject): EvaluationContext {
     const ns = cr.metadata.namespace ?? 'default';
     const notMine = (o: K8sObject): boolean => controllerRef(o)?.uid !== cr.metadata.uid;
+    // The EnvoyFilters istiod would apply next to ours: this namespace's and the root namespace's,
+    // minus those whose workloadSelector cannot select the same pods (a label with another value).
+    const root = this.options.rootNamespace ?? 'istio-system';
+    const nss = ns === root ? [ns] : [ns, root];
+    const selector = selectorOf(cr as Parameters<typeof selectorOf>[0], this.caches.Service);
     const ctx: EvaluationContext = {
       services: [...this.caches.Service.list(ns)],
       pods: [...this.caches.Pod.list(ns)],
-      envoyFilters: this.caches.EnvoyFilter.list(ns).filter(notMine),
-      wasmPlugins: this.caches.WasmPlugin.list(ns).filter(notMine),
+      envoyFilters: nss.flatMap((n) => this.caches.EnvoyFilter.list(n)).filter((o) => notMine(o) && mayOverlap(envoyFilterSelector(o), selector)),
+      wasmPlugins: nss.flatMap((n) => this.caches.WasmPlugin.list(n)).filter(notMine),
     };
     if (this.options.rateLimitService) ctx.rateLimitService = this.options.rateLimitService;
     if (this.options.istioVersions?.length) ctx.istioVersions = this.options.istioVersions;
