@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ENVOYS, REPO_ROOT, renderObjects, skipReason, startTraffic } from './harness.js';
 import type { TrafficEntry } from '../../operator/src/oracle/bootstrap.js';
 import type { EnvoyFilterObject } from '../../operator/src/validate/istio/index.js';
+import { DEFAULT_PARAMS } from '../../operator/src/validate/istio/index.js';
 
 const skip = skipReason();
 const dir = join(REPO_ROOT, 'examples');
@@ -32,7 +33,8 @@ function entryOf(ef: EnvoyFilterObject): { entry: TrafficEntry; host?: string } 
   const ctx = p.match?.context;
   const vhost = patches.map((x) => x.match?.routeConfiguration?.vhost?.name).find((n) => n && !n.startsWith('inbound|'));
   const host = vhost?.replace(/:\d+$/, '');
-  if (ctx === 'GATEWAY') return { entry: { side: 'gateway', port: p.match?.listener?.portNumber ?? 8080 }, ...(host ? { host } : {}) };
+  // A gateway serves only its Gateway servers' hosts: without a vhost in the patches, ask for the baseline's.
+  if (ctx === 'GATEWAY') return { entry: { side: 'gateway', port: p.match?.listener?.portNumber ?? 8080 }, host: host ?? DEFAULT_PARAMS.gatewayServers[0]!.host! };
   if (ctx === 'SIDECAR_OUTBOUND') return { entry: { side: 'outbound', port: p.match?.listener?.portNumber ?? 80 }, ...(host ? { host } : {}) };
   return { entry: { side: 'inbound', port: p.match?.listener?.portNumber ?? 8080 } };
 }
