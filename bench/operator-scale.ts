@@ -8,6 +8,7 @@
  *   3. The operator's RSS (VmRSS, and peak VmHWM) from /proc.
  *
  *   node --import tsx bench/operator-scale.ts [--count 1000] [--changes 200] [--concurrency 4] [--all-istio-versions]
+ *     [--namespaces 10] [--workloads 1]   (workloads: Services with distinct selectors per namespace)
  */
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -15,11 +16,13 @@ import { parseArgs } from 'node:util';
 import { startEnv, startOperator, appYaml, sleep } from '../e2e/operator/helpers.js';
 
 const { values } = parseArgs({
-  options: { count: { type: 'string', default: '1000' }, changes: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '4' }, namespaces: { type: 'string', default: '10' }, 'all-istio-versions': { type: 'boolean', default: false } },
+  options: { count: { type: 'string', default: '1000' }, changes: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '4' }, namespaces: { type: 'string', default: '10' }, 'all-istio-versions': { type: 'boolean', default: false }, workloads: { type: 'string', default: '1' } },
 });
 const count = Number(values.count);
 const changes = Number(values.changes);
 const nsCount = Number(values.namespaces);
+/** Services (distinct pod selectors) per namespace; SmartLimiter i targets app<i / namespaces mod workloads>. */
+const workloads = Number(values.workloads);
 
 const env = await startEnv();
 const kc = JSON.parse(readFileSync(env.cp.kubeconfigPath, 'utf8')) as { users: Array<{ user: Record<string, string> }> };
@@ -50,11 +53,14 @@ const sl = (i: number, requests: number) => ({
   apiVersion: 'meshwarden.io/v1alpha1',
   kind: 'SmartLimiter',
   metadata: { name: `sl${i}`, namespace: nsOf(i) },
-  spec: { target: { service: 'app' }, limits: [{ name: 'x', rate: { requests, per: '1m' } }] },
+  spec: { target: { service: workloads > 1 ? `app${Math.floor(i / nsCount) % workloads}` : 'app' }, limits: [{ name: 'x', rate: { requests, per: '1m' } }] },
 });
 
 try {
-  for (let n = 0; n < nsCount; n++) await env.apply(appYaml(`bench${n}`));
+  for (let n = 0; n < nsCount; n++) {
+    await env.apply(appYaml(`bench${n}`));
+    for (let w = 0; workloads > 1 && w < workloads; w++) await env.apply(appYaml(`bench${n}`, { app: `app${w}` }));
+  }
   const t0 = Date.now();
   const pending: Array<Promise<unknown>> = [];
   for (let i = 0; i < count; i++) {
