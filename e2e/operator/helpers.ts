@@ -137,6 +137,10 @@ export async function startOperator(env: Env, args: string[] = [], opts: { name?
       '--leader-election-namespace', 'default',
       '--rate-limit-service', 'ratelimit.rls.svc.cluster.local:8081',
       '--istio-version', '1.28',
+      // Every replica serves the webhook too: an ephemeral port and its own certificates.
+      '--webhook-port', '0',
+      '--webhook-bind-address', '127.0.0.1',
+      '--cert-dir', join(env.cp.dir, `certs-${opts.name ?? 'main'}-${port}`),
       ...args,
     ],
     { stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: '' } },

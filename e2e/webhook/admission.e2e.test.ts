@@ -3,8 +3,8 @@
  * WasmPlugin CRDs installed, a ValidatingWebhookConfiguration from configuration.ts pointing at
  * `https://127.0.0.1:<port>/validate` with the generated CA as caBundle, and kubectl as the user.
  *
- * The webhook runs in this process (createWebhookServer), the way `meshwarden serve --webhook-only`
- * will run it once that flag is wired; its context is the static default (no cluster facts).
+ * The webhook runs as the real process `meshwarden serve --webhook-only`; its context is the
+ * static default (no cluster facts).
  * Needs `.tools/bin/kube-controlplane` (scripts/setup-e2e.sh) and Go for
  * scripts/fetch-istio-crds.sh (cached). Skipped when the control plane is missing, unless
  * MESHWARDEN_E2E_REQUIRE=1.
@@ -17,9 +17,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { pino } from 'pino';
-import { controlPlaneAvailable, startControlPlane, REPO_ROOT, type ControlPlane } from '../harness/controlplane.js';
-import { createWebhookServer, type WebhookServer } from '../../operator/src/webhook/server.js';
+import { controlPlaneAvailable, freePort, startControlPlane, REPO_ROOT, type ControlPlane } from '../harness/controlplane.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { validatingWebhookConfiguration } from '../../operator/src/webhook/configuration.js';
 import * as f from '../../operator/src/webhook/fixtures.js';
 
@@ -64,16 +64,38 @@ const envoyPlugin = (name: string, code: string) => ({
 
 describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 }, () => {
   let cp: ControlPlane;
-  let wh: WebhookServer | undefined;
+  let wh: ChildProcess | undefined;
   let certDir: string;
   let port = 0;
   const apply = (obj: unknown, ...extra: string[]) => cp.kubectl(['apply', '-f', '-', ...extra], { input: yaml(obj) });
 
+  /** Starts `meshwarden serve --webhook-only` (same port and certificates on a restart); returns the CA. */
   const startWebhook = async (): Promise<string> => {
-    wh = createWebhookServer({ port, host: '127.0.0.1', certDir, logger: pino({ level: 'silent' }) });
-    const started = await wh.start();
-    port = started.port;
-    return started.caPem ?? '';
+    if (port === 0) port = await freePort();
+    wh = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'bin', 'meshwarden.js'), 'serve', '--webhook-only', '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--cert-dir', certDir, '--istio-version', '1.28'],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const ready = await new Promise<boolean>((resolve) => {
+        const req = httpsGet({ host: '127.0.0.1', port, path: '/readyz', rejectUnauthorized: false }, (res) => resolve(res.statusCode === 200));
+        req.on('error', () => resolve(false));
+      });
+      if (ready) return readFileSync(join(certDir, 'ca.crt'), 'utf8');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('meshwarden serve --webhook-only did not become ready in 30 s');
+  };
+
+  const stopWebhook = async (): Promise<void> => {
+    const child = wh;
+    wh = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
   };
 
   before(async () => {
@@ -102,7 +124,7 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
   });
 
   after(async () => {
-    await wh?.stop();
+    await stopWebhook();
     await cp?.stop();
     await rm(certDir, { recursive: true, force: true });
   });
@@ -182,15 +204,20 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
   });
 
   test('the webhook counted what it answered', async () => {
-    const text = await wh!.metrics.registry.metrics();
+    const text = await new Promise<string>((resolve, reject) => {
+      httpsGet({ host: '127.0.0.1', port, path: '/metrics', rejectUnauthorized: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
     const n = Number(/controller_runtime_webhook_requests_total\{code="200",webhook="\/validate"\} (\d+)/.exec(text)?.[1] ?? 0);
     assert.ok(n >= 8, `only ${n} admissions counted`);
     assert.match(text, /meshwarden_webhook_admissions_total\{kind="EnvoyFilter",operation="CREATE",allowed="false"\} \d+/);
   });
 
   test('webhook down: failurePolicy Fail refuses our CRDs with a clear error, Ignore lets raw EnvoyFilters through', async () => {
-    await wh!.stop();
-    wh = undefined;
+    await stopWebhook();
     const ours = await apply(f.goodSmartLimiter('while-down', NS));
     assert.notEqual(ours.code, 0);
     assert.match(ours.stderr, /failed calling webhook "validate\.meshwarden\.io"/);

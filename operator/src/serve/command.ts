@@ -1,6 +1,8 @@
 /** The `serve` CLI command: flag errors are usage errors (exit 2); otherwise runs until a signal. */
-import { FlagError, serveUsage } from './flags.js';
+import { FlagError, parseServeFlags, serveUsage } from './flags.js';
 import { serve, type ServeHooks } from './serve.js';
+import { serveWebhookOnly, webhookExtraServer } from './webhook.js';
+import { WebhookFlagError, webhookOptionsFromFlags } from '../webhook/index.js';
 
 export { serveUsage };
 
@@ -10,9 +12,13 @@ export async function serveCommand(argv: string[], io: { stderr: (t: string) => 
     return 0;
   }
   try {
-    return await serve(argv, hooks);
+    const flags = parseServeFlags(argv);
+    if (flags.webhook !== 'off') webhookOptionsFromFlags(flags.webhookValues, process.env); // flag errors before anything starts
+    if (flags.webhook === 'only') return await serveWebhookOnly(flags);
+    const extraServers = [...(flags.webhook === 'on' ? [webhookExtraServer] : []), ...(hooks.extraServers ?? [])];
+    return await serve(argv, { ...hooks, extraServers });
   } catch (e) {
-    if (e instanceof FlagError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof FlagError || e instanceof WebhookFlagError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`meshwarden serve: ${(e as Error).message}\n\nUsage: meshwarden\n${serveUsage}\n`);
       return 2;
     }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { RateLimitService } from '../api/types.gen.js';
 import { defaultDurations } from '../controller/leader.js';
+import { webhookFlagOptions, webhookFlagsUsage } from '../webhook/flags.js';
 
 export interface ServeFlags {
   kubeconfig?: string;
@@ -22,15 +23,23 @@ export interface ServeFlags {
   rateLimitService?: RateLimitService;
   istioVersions: string[];
   logLevel: string;
+  /** The admission webhook: on every replica beside the controller (default), off, or alone. */
+  webhook: 'on' | 'off' | 'only';
+  /** The webhook's own flags, for webhookOptionsFromFlags. */
+  webhookValues: { [K in keyof typeof webhookFlagOptions]?: string };
 }
 
 export const serveUsage = `  serve [--kubeconfig PATH] [--leader-elect=true|false] [--leader-election-namespace NS]
         [--leader-election-id NAME] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]
         [--health-probe-bind-address :8081] [--metrics-bind-address :8080] [--concurrency 4] [--sync-period 10h]
         [--rate-limit-service HOST:PORT] [--istio-version V]... [--identity ID] [--log-level info]
+        [--webhook=true|false] [--webhook-only]
+${webhookFlagsUsage}
         Run the controller: reconcile SmartLimiters and EnvoyPlugins into EnvoyFilters,
-        WasmPlugins and the rate limit service's ConfigMap. Kubeconfig from --kubeconfig or
-        KUBECONFIG, else in-cluster. /healthz, /readyz and /metrics on the probe and metrics ports.`;
+        WasmPlugins and the rate limit service's ConfigMap (leader only), and the admission
+        webhook (every replica; --webhook-only: the webhook alone, no controller). Kubeconfig
+        from --kubeconfig or KUBECONFIG, else in-cluster. /healthz, /readyz and /metrics on the
+        probe and metrics ports.`;
 
 export class FlagError extends Error {}
 
@@ -48,7 +57,7 @@ function parseRls(text: string): RateLimitService {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-const booleans = ['leader-elect'];
+const booleans = ['leader-elect', 'webhook', 'webhook-only'];
 
 export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeFlags {
   // Accept the Go-style `--leader-elect=false`.
@@ -76,6 +85,9 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
       'rate-limit-service': { type: 'string' },
       'istio-version': { type: 'string', multiple: true },
       'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
+      webhook: { type: 'boolean', default: true },
+      'webhook-only': { type: 'boolean', default: false },
+      ...webhookFlagOptions,
     },
   } as const);
   if (positionals.length > 0) throw new FlagError(`unexpected argument "${positionals[0]}"`);
@@ -95,7 +107,10 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
     syncPeriodMs: parseDurationMs(values['sync-period'], 'sync-period'),
     istioVersions: values['istio-version'] ?? [],
     logLevel: values['log-level'],
+    webhook: values['webhook-only'] ? 'only' : values.webhook ? 'on' : 'off',
+    webhookValues: Object.fromEntries(Object.keys(webhookFlagOptions).map((k) => [k, values[k as keyof typeof webhookFlagOptions]]).filter(([, v]) => v !== undefined)),
   };
+  if (values['webhook-only'] && !values.webhook) throw new FlagError('--webhook-only and --webhook=false contradict each other');
   // client-go's own checks: leaseDuration > renewDeadline > retryPeriod * 1.2.
   if (!(flags.leaseDurationMs > flags.renewDeadlineMs)) throw new FlagError('--lease-duration must be greater than --renew-deadline');
   if (!(flags.renewDeadlineMs > flags.retryPeriodMs * 1.2)) throw new FlagError('--renew-deadline must be greater than 1.2 × --retry-period');
