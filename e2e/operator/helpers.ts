@@ -50,17 +50,10 @@ export function istioCrds(): string {
     .join('---\n');
 }
 
-/**
- * crds/*.yaml as the apiserver accepts them. Work-around: kube-apiserver 1.34 allows only
- * FieldValueRequired|Duplicate|Invalid|Forbidden as a CEL rule's `reason`; the generated CRDs
- * use FieldValueNotSupported in places, which it refuses. Mapped to FieldValueInvalid here
- * until the generator is fixed.
- */
+/** Our generated CRDs, as one YAML stream. */
 export function ourCrds(): string {
   const dir = join(REPO_ROOT, 'crds');
-  return ['meshwarden.io_smartlimiters.yaml', 'meshwarden.io_envoyplugins.yaml']
-    .map((f) => readFileSync(join(dir, f), 'utf8').replace(/reason: FieldValueNotSupported/g, 'reason: FieldValueInvalid'))
-    .join('\n---\n');
+  return ['meshwarden.io_smartlimiters.yaml', 'meshwarden.io_envoyplugins.yaml'].map((f) => readFileSync(join(dir, f), 'utf8')).join('\n---\n');
 }
 
 export interface Env {
