@@ -62,3 +62,22 @@ export function joinPath(prefix: string, rel: string): string {
   if (prefix === '') return rel;
   return rel.startsWith('[') ? prefix + rel : `${prefix}.${rel}`;
 }
+
+/**
+ * A rule's good and bad example, shared by the layers' tests: the bad one must give the
+ * rule's finding at `path`, the good one must not; where Envoy can judge, `envoy` says what
+ * the real binary does with the bad one.
+ */
+export interface RuleFixture {
+  rule: string;
+  good: Record<string, unknown>;
+  bad: Record<string, unknown>;
+  /** Path of the finding for `bad`. */
+  path: string;
+  severity?: 'error' | 'warning' | 'info';
+  envoy?: 'reject' | 'accept';
+  /** Envoy versions where `envoy` holds (default: both). */
+  versions?: Array<'1.36' | '1.39'>;
+  /** Substring of Envoy's error for `bad` (checked when envoy === 'reject'). */
+  envoyText?: string;
+}

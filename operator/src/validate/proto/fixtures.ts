@@ -4,6 +4,8 @@
  * 'accept'); absent when Envoy cannot judge it (istiod-only behaviour: MERGE, dialect, istio-proxy
  * types). Shared by rules.test.ts and oracle.test.ts.
  */
+import type { RuleFixture } from '../rule.js';
+
 const T = (n: string) => `type.googleapis.com/${n}`;
 export const LRL = T('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit');
 const HCM = T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager');
@@ -22,21 +24,10 @@ const cluster = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-export interface Fixture {
-  rule: string;
+export interface Fixture extends RuleFixture {
   applyTo: 'HTTP_FILTER' | 'NETWORK_FILTER' | 'LISTENER_FILTER' | 'CLUSTER' | 'VIRTUAL_HOST' | 'HTTP_ROUTE';
   operation?: string;
   targetFilterName?: string;
-  good: Record<string, unknown>;
-  bad: Record<string, unknown>;
-  /** Path of the finding for `bad`. */
-  path: string;
-  severity?: 'error' | 'warning' | 'info';
-  envoy?: 'reject' | 'accept';
-  /** Envoy versions the fixture holds for (default: both). */
-  versions?: Array<'1.36' | '1.39'>;
-  /** Substring of Envoy's error for `bad`. */
-  envoyText?: string;
 }
 
 export const fixtures: Fixture[] = [

@@ -3,6 +3,7 @@
  * `--mode validate` does with the bad one ('reject' or 'accept'); absent when Envoy cannot judge
  * it (a cross-config check). Shared by semantic.test.ts and oracle.test.ts.
  */
+import type { RuleFixture } from '../rule.js';
 const T = (n: string) => `type.googleapis.com/${n}`;
 export const LRL = T('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit');
 export const RL = T('envoy.extensions.filters.http.ratelimit.v3.RateLimit');
@@ -20,20 +21,10 @@ const pathAction = { request_headers: { header_name: ':path', descriptor_key: 'p
 const rlsV3 = { grpc_service: { envoy_grpc: { cluster_name: 'backend' } }, transport_api_version: 'V3' };
 export const grl = (extra: Record<string, unknown> = {}) => ({ '@type': RL, domain: 'mw', timeout: '0.05s', rate_limit_service: rlsV3, ...extra });
 
-export interface Fixture {
-  rule: string;
+export interface Fixture extends RuleFixture {
+  /** Type name of the config the fixtures are. */
   type: string;
   perRoute?: boolean;
-  good: Record<string, unknown>;
-  bad: Record<string, unknown>;
-  /** Path of the finding for `bad`. */
-  path: string;
-  severity?: 'error' | 'warning' | 'info';
-  envoy?: 'reject' | 'accept';
-  /** Envoy versions where `envoy` holds (default: both). */
-  versions?: Array<'1.36' | '1.39'>;
-  /** Substring Envoy prints for `bad` (checked when envoy === 'reject'). */
-  envoyText?: string;
 }
 
 export const fixtures: Fixture[] = [
