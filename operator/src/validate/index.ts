@@ -13,7 +13,7 @@ import { checkLua, checkProxyVersion, checkRegex, checkWasmPlugin, checkWasmOrde
 import type { WasmPluginSpec } from './syntax/index.js';
 import { regexes, typedConfigs } from './walk.js';
 import { checkEnvoyFilterCross } from './cross/index.js';
-import { checkEnvoyFilterSemantics, DUPLICATED_BY_PATCH_LAYER as semanticDuplicates } from './semantic/index.js';
+import { checkEnvoyFilterSemantics, DUPLICATED_BY_PATCH_LAYER as semanticDuplicates, semanticVersionClass } from './semantic/index.js';
 import { checkIstioObject, DUPLICATED_BY_PATCH_LAYER as webhookDuplicates, storedForm } from './istio-schema/index.js';
 import type { Pod } from '../render/context.js';
 
@@ -118,8 +118,10 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
     for (const { regex, path } of regexes(value)) findings.push(...checkRegex(regex, { path: joinPath(valuePath, path) }));
   });
 
-  // Per Envoy version: the strict decode against that version's protos.
+  // Per Envoy version: the strict decode against that version's protos, and Envoy's
+  // semantic rules (once per class of versions they judge alike).
   const perVersion = new Map<string, Finding[]>();
+  const semantics = new Map<number, Finding[]>();
   for (const minor of new Set(ctx.istioVersions.map(minorOf))) {
     const envoy = ISTIO_TO_ENVOY[minor];
     if (envoy === undefined) continue;
@@ -132,7 +134,10 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
       for (const f of checkPatchValue(p.applyTo, p.patch?.value, envoy, options)) versionFindings.push({ ...f, path: joinPath(valuePath, f.path) });
     });
     // Envoy's semantic rules (MW3xx); their paths already start at the EnvoyFilter.
-    versionFindings.push(...checkEnvoyFilterSemantics(ef, { envoyVersion: envoy }));
+    const semanticClass = semanticVersionClass(envoy);
+    let semantic = semantics.get(semanticClass);
+    if (semantic === undefined) semantics.set(semanticClass, (semantic = checkEnvoyFilterSemantics(ef, { envoyVersion: envoy })));
+    versionFindings.push(...semantic);
     perVersion.set(minor, versionFindings);
   }
   findings.push(...mergeVersions(perVersion));

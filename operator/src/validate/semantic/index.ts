@@ -35,6 +35,24 @@ export const TYPED_STRUCTS = ['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStru
  */
 export const DUPLICATED_BY_PATCH_LAYER: Readonly<Record<string, string>> = { MW303: 'MW418' };
 
+/**
+ * The Envoy versions from which some rule of this layer judges differently (`max_tokens: 0`
+ * and a global filter's `limit` become valid in 1.39). Versions between two boundaries get
+ * the same findings, so callers may check once per class. Add a version here when a rule
+ * starts to depend on it.
+ */
+export const SEMANTIC_VERSION_BOUNDARIES: readonly string[] = ['1.39'];
+
+/** The class of `envoyVersion` under SEMANTIC_VERSION_BOUNDARIES: equal classes, equal findings. */
+export function semanticVersionClass(envoyVersion: string): number {
+  const at = (v: string) => v.split('.').map(Number) as [number, number];
+  const [maj, min] = at(envoyVersion);
+  return SEMANTIC_VERSION_BOUNDARIES.filter((b) => {
+    const [bm, bn] = at(b);
+    return maj > bm || (maj === bm && min >= bn);
+  }).length;
+}
+
 type Checker = (cfg: unknown, opts: SemanticOptions) => Finding[];
 const checkers: Record<string, Checker> = {
   [LOCAL_RATELIMIT]: checkLocalRateLimit,

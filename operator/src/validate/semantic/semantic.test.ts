@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkEnvoyFilterSemantics, checkEnvoySemantics, checkEnvoySemanticsIn, checkLuaPerRoute, semanticTypes, semanticRules } from './index.js';
+import { checkEnvoyFilterSemantics, checkEnvoySemantics, checkEnvoySemanticsIn, checkLuaPerRoute, semanticTypes, semanticRules, semanticVersionClass } from './index.js';
 import { fixtures, grl, LRL, LUA, LUAPR, lrl } from './fixtures.js';
 import type { Finding } from '../rule.js';
 
@@ -220,4 +220,21 @@ test('MW324: rate limit filter without rate_limits and no route rate_limits in t
   const local = { ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.local_ratelimit', typed_config: lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }] }) } } };
   assert.deepEqual(checkEnvoyFilterSemantics(ef([local]), { envoyVersion: '1.36' }).map((f) => f.rule), ['MW324'], 'MW312 folded into MW324');
   assert.deepEqual(checkEnvoyFilterSemantics(ef([{ ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'l', typed_config: lrl() } } }]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'), []);
+});
+
+test('semantic version classes: versions of one class give the same findings on every fixture', () => {
+  assert.equal(semanticVersionClass('1.36'), semanticVersionClass('1.38'));
+  assert.notEqual(semanticVersionClass('1.38'), semanticVersionClass('1.39'));
+  const versions = ['1.36', '1.37', '1.38', '1.39'] as const;
+  for (const fx of fixtures) {
+    for (const config of [fx.good, fx.bad]) {
+      const byClass = new Map<number, string>();
+      for (const envoyVersion of versions) {
+        const found = JSON.stringify(checkEnvoySemantics(fx.type, config, { perRoute: fx.perRoute ?? false, envoyVersion }));
+        const cls = semanticVersionClass(envoyVersion);
+        if (byClass.has(cls)) assert.equal(found, byClass.get(cls), `${fx.rule} on Envoy ${envoyVersion} differs within its class`);
+        else byClass.set(cls, found);
+      }
+    }
+  }
 });
