@@ -63,7 +63,7 @@ export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Fin
   // istiod reads the object as the API server stored it, null fields dropped.
   const stored = storedForm(obj) as K8sObject;
   const rest = stored.kind === 'EnvoyFilter' ? validateEnvoyFilter(stored as unknown as EnvoyFilterObject, ctx) : validateWasmPlugin(stored, ctx);
-  return withoutStaticDuplicates(dedupe([...admitted, ...rest]));
+  return withoutStaticDuplicates(unique([...admitted, ...rest]));
 }
 
 /** Istio CRD schema rules about an object's shape: a required field missing, a wrong type or enum. */
@@ -143,14 +143,15 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
   findings.push(...mergeVersions(perVersion));
 
   // The patches applied to the baselines istiod generates, with the other EnvoyFilters.
+  const neighbours = sameProxies(others(ctx.envoyFilters as unknown as EnvoyFilterObject[], ef), ef);
   findings.push(
     ...checkEnvoyFilterPatches(ef, {
       istioVersions: ctx.istioVersions.map((v) => (v.split('.').length === 2 ? `${v}.0` : v)),
-      otherEnvoyFilters: sameProxies(others(ctx.envoyFilters as unknown as EnvoyFilterObject[], ef), ef),
+      otherEnvoyFilters: neighbours,
     }),
   );
-  findings.push(...checkEnvoyFilterCross(ef as unknown as K8sObject, { pods: ctx.pods, envoyFilters: ctx.envoyFilters }));
-  return dedupe(findings);
+  findings.push(...checkEnvoyFilterCross(ef as unknown as K8sObject, { pods: ctx.pods, neighbours: neighbours as unknown as K8sObject[], rootNamespace }));
+  return findings;
 }
 
 /** The Lua sources of a Lua filter or per-route config, with their field paths. */
@@ -181,7 +182,7 @@ function validateWasmPlugin(wp: K8sObject, ctx: ValidationContext): Finding[] {
   const self = all.length - 1;
   const refs = all.map((o) => ({ name: o.metadata.name ?? '', namespace: o.metadata.namespace ?? 'default', spec: (o.spec ?? {}) as WasmPluginSpec }));
   for (const { index, finding } of checkWasmOrdering(refs)) if (index === self) findings.push(finding);
-  return dedupe(findings);
+  return findings;
 }
 
 /**
@@ -193,7 +194,7 @@ function mergeVersions(perVersion: Map<string, Finding[]>): Finding[] {
   const byKey = new Map<string, { finding: Finding; versions: string[] }>();
   for (const [version, findings] of perVersion) {
     for (const f of findings) {
-      const key = `${f.rule}\u0000${f.path}\u0000${f.message}`;
+      const key = findingKey(f);
       const entry = byKey.get(key);
       if (entry) {
         if (!entry.versions.includes(version)) entry.versions.push(version);
@@ -205,10 +206,13 @@ function mergeVersions(perVersion: Map<string, Finding[]>): Finding[] {
   );
 }
 
-function dedupe(findings: Finding[]): Finding[] {
+/** Identity of a finding: the same rule, path and message is the same finding. */
+const findingKey = (f: Finding) => `${f.rule}\u0000${f.path}\u0000${f.message}`;
+
+function unique(findings: Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const key = `${f.rule}\u0000${f.path}\u0000${f.message}`;
+    const key = findingKey(f);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -44,7 +44,8 @@ const ns = (o: K8sObject) => o.metadata.namespace ?? 'default';
 
 export interface CrossContext {
   pods: readonly Pod[];
-  envoyFilters: readonly K8sObject[];
+  /** The other EnvoyFilters that reach the same proxies: its namespace's and the root namespace's. */
+  neighbours: readonly K8sObject[];
   rootNamespace?: string;
 }
 
@@ -83,7 +84,7 @@ export function checkEnvoyFilterCross(ef: K8sObject, ctx: CrossContext): Finding
     }
   });
 
-  findings.push(...orderingTies(ef, ctx.envoyFilters, root));
+  findings.push(...orderingTies(ef, ctx.neighbours));
   return findings;
 }
 
@@ -103,16 +104,9 @@ function mayOverlap(a: Record<string, string> | undefined, b: Record<string, str
   return Object.entries(a).every(([k, v]) => b[k] === undefined || b[k] === v);
 }
 
-function orderingTies(ef: K8sObject, all: readonly K8sObject[], root: string): Finding[] {
+function orderingTies(ef: K8sObject, neighbours: readonly K8sObject[]): Finding[] {
   const findings: Finding[] = [];
-  const peers = all.filter(
-    (o) =>
-      o !== ef &&
-      !(o.metadata.name === ef.metadata.name && ns(o) === ns(ef)) &&
-      (ns(o) === ns(ef) || ns(o) === root) &&
-      priorityOf(o) === priorityOf(ef) &&
-      mayOverlap(selectorOf(o), selectorOf(ef)),
-  );
+  const peers = neighbours.filter((o) => priorityOf(o) === priorityOf(ef) && mayOverlap(selectorOf(o), selectorOf(ef)));
   patchesOf(ef).forEach((p, i) => {
     const anchor = p.match?.listener?.filterChain?.filter?.subFilter?.name;
     if (anchor === undefined) return;
