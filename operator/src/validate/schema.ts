@@ -9,6 +9,7 @@ import { parse as parseCel } from '@marcbachmann/cel-js';
 import { formatPath, parsePath } from '../diagnostics.js';
 import { loadSchemas, type JsonSchema } from '../api/schema-files.js';
 import { defineRule, type Finding, type Rule } from './rule.js';
+import { editDistance } from '../util/edit-distance.js';
 
 const docs = 'https://github.com/meshwarden/meshwarden/blob/main/docs/reference.md';
 
@@ -262,25 +263,12 @@ function collapse(findings: Finding[]): Finding[] {
 
 /** The known name closest to `name`, when it is close enough to be a typo. */
 export function closest(name: string, known: readonly string[]): string | undefined {
+  const threshold = Math.max(2, Math.floor(name.length / 3));
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestDistance = threshold + 1;
   for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    const d = editDistance(name.toLowerCase(), k.toLowerCase(), threshold);
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
+  return best;
 }

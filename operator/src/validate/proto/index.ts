@@ -19,7 +19,7 @@ export {
   type ApplyToTarget,
   type ExtensionCategory,
 } from './categories.js';
-export { closest, decodeStrict, editDistance, hasType, isV2Type, TYPED_STRUCT_TYPES, type DecodeOptions } from './decode.js';
+export { closest, decodeStrict, hasType, isV2Type, TYPED_STRUCT_TYPES, type DecodeOptions } from './decode.js';
 export {
   clearProtoCache,
   ENVOY_VERSIONS,

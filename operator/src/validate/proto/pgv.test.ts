@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as pgv from './pgv.js';
-import { closest, editDistance, isV2Type } from './decode.js';
+import { closest, isV2Type } from './decode.js';
+import { editDistance } from '../../util/edit-distance.js';
 
 const d = (s: number, n = 0) => ({ seconds: s, nanos: n });
 
