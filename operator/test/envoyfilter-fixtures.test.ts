@@ -78,3 +78,13 @@ for (const [binary, istioVersion] of binaries) {
     }
   });
 }
+
+test('across Istio versions a finding all report is given once, one only some report names them', () => {
+  const ef = parse(readFileSync(join(dir, 'good-local-ratelimit.yaml'), 'utf8')) as { spec: { configPatches: Array<{ patch: { value: { typed_config: Record<string, unknown> } } }> } };
+  Object.assign(ef.spec.configPatches[0]!.patch.value.typed_config, { stat_prefix: '', token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '1s' } });
+  const messages = evaluate(ef, { ...emptyContext, istioVersions: ['1.28', '1.31'] })
+    .diagnostics.filter((d) => d.rule === 'MW206')
+    .map((d) => d.message)
+    .sort();
+  assert.deepEqual(messages, ['max_tokens: value must be greater than 0 (Istio 1.28)', 'stat_prefix: value length must be at least 1 characters']);
+});

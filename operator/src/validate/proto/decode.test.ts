@@ -526,19 +526,6 @@ test('checkTypedConfig: category option, TypedStruct and Any names', () => {
   assert.equal(any[0]!.hint, 'did you mean "stat_prefix"?');
 });
 
-test('checkPatchValueForVersions: common findings once, version-specific ones marked', async () => {
-  const { checkPatchValueForVersions } = await import('./index.js');
-  const f = checkPatchValueForVersions(
-    'HTTP_FILTER',
-    httpFilter({ '@type': LRL, stat_prefix: '', token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '1s' } }),
-    ['1.36', '1.39'],
-  );
-  assert.deepEqual(f.map((x) => x.message).sort(), [
-    'max_tokens: value must be greater than 0 (Envoy 1.36)',
-    'stat_prefix: value length must be at least 1 characters',
-  ]);
-});
-
 test('paths into lists: descriptors[0].entries[1].key', () => {
   const f = checkTypedConfig(
     LRL,

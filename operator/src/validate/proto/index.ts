@@ -197,29 +197,3 @@ export function checkTypedConfig(
     return out;
   });
 }
-
-/**
- * {@link checkPatchValue} for several Envoy versions at once (e.g. every Istio minor a cluster
- * may run). A finding every version reports is returned once; one only some versions report gets
- * ` (Envoy 1.36, 1.37)` appended to its message, so version-specific API differences stand out.
- */
-export function checkPatchValueForVersions(
-  applyTo: string,
-  value: unknown,
-  envoyVersions: readonly (EnvoyVersion | string)[],
-  options: PatchCheckOptions = {},
-): Finding[] {
-  const seen = new Map<string, { f: Finding; versions: string[] }>();
-  for (const v of envoyVersions) {
-    for (const f of checkPatchValue(applyTo, value, v, options)) {
-      const key = `${f.rule}\0${f.severity}\0${f.path}\0${f.message.replace(/Envoy 1\.\d+/g, 'Envoy')}`;
-      const hit = seen.get(key);
-      if (hit) hit.versions.push(v);
-      else seen.set(key, { f, versions: [v] });
-    }
-  }
-  const all = new Set(envoyVersions).size;
-  return [...seen.values()].map(({ f, versions }) =>
-    versions.length === all ? f : { ...f, message: `${f.message} (Envoy ${[...new Set(versions)].sort().join(', ')})` },
-  );
-}
