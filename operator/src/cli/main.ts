@@ -105,9 +105,7 @@ async function inputsOf(positionals: string[], io: Io): Promise<LoadedObject[] |
 /** Evaluates every object (and, with an oracle, judges its EnvoyFilters with Envoy) and attaches file:line:col. */
 function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1], oracle?: { envoy: string; istioVersion: string }) {
   const ctx = contextFromInputs(objects, extra);
-  const envoyFilters = objects.map((o) => o.value).filter((v): v is K8sObject => isK8sObject(v) && v.kind === 'EnvoyFilter');
-  ctx.envoyFilters = envoyFilters;
-  ctx.wasmPlugins = objects.map((o) => o.value).filter((v): v is K8sObject => isK8sObject(v) && v.kind === 'WasmPlugin');
+  const { envoyFilters } = ctx;
   return objects.map((o) => {
     const verdict = evaluate(o.value, ctx);
     const ref = isK8sObject(o.value) ? refOf(o.value) : { kind: 'Unknown', name: '' };
