@@ -2,7 +2,7 @@
 # The main job, offline: renders the examples and shows a bad configuration being refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/node-deps.sh
+bash scripts/setup-validator.sh   # npm packages, Envoy descriptor sets, Istio CRDs (cached)
 mw() { node bin/meshwarden.js "$@"; }
 
 echo "==> A SmartLimiter and its Service:"

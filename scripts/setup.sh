@@ -1,26 +1,17 @@
 #!/usr/bin/env bash
 # Everything meshwarden needs on a fresh machine, installed once and cached in
-# node_modules/ and the git-ignored .tools/: npm packages, the Envoy API descriptor sets,
-# the Envoy binaries, Istio's CRDs and the Kubernetes control plane for e2e tests.
-# Safe to re-run: each step skips what is already there.
+# node_modules/ and the git-ignored .tools/: what the validator needs (setup-validator.sh),
+# the Envoy binaries, the rate limit service and the Kubernetes control plane for the
+# e2e tests. Safe to re-run: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "npm packages"
-bash scripts/node-deps.sh
-
-step "Envoy API descriptor sets (Envoy 1.36-1.39)"
-bash scripts/build-protosets.sh
+bash scripts/setup-validator.sh
 
 step "Envoy binaries (1.36.2 for Istio 1.28, 1.39.3 for Istio 1.31)"
 bash scripts/fetch-envoy.sh
-
-if [[ -f scripts/fetch-istio-crds.sh ]]; then
-  step "Istio CRDs"
-  bash scripts/fetch-istio-crds.sh
-fi
 
 step "envoyproxy/ratelimit and Redis, for global-limit traffic tests"
 bash scripts/build-ratelimit.sh
