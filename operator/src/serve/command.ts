@@ -2,7 +2,7 @@
 import { FlagError, parseServeFlags, serveUsage } from './flags.js';
 import { serve, type ServeHooks } from './serve.js';
 import { serveWebhookOnly, webhookExtraServer } from './webhook.js';
-import { WebhookFlagError, webhookOptionsFromFlags } from '../webhook/index.js';
+import { WebhookFlagError, caInjectionFromFlags, webhookOptionsFromFlags } from '../webhook/index.js';
 
 export { serveUsage };
 
@@ -13,7 +13,11 @@ export async function serveCommand(argv: string[], io: { stderr: (t: string) => 
   }
   try {
     const flags = parseServeFlags(argv);
-    if (flags.webhook !== 'off') webhookOptionsFromFlags(flags.webhookValues, process.env); // flag errors before anything starts
+    if (flags.webhook !== 'off') {
+      // Flag errors before anything starts.
+      webhookOptionsFromFlags(flags.webhookValues, process.env);
+      caInjectionFromFlags(flags.webhookValues);
+    }
     if (flags.webhook === 'only') return await serveWebhookOnly(flags);
     const extraServers = [...(flags.webhook === 'on' ? [webhookExtraServer] : []), ...(hooks.extraServers ?? [])];
     return await serve(argv, { ...hooks, extraServers });

@@ -3,11 +3,36 @@
  * with the controller's informer caches; or alone (`--webhook-only`), with no cluster facts
  * and the configured Istio versions.
  */
-import pino from 'pino';
+import type { KubeConfig } from '@kubernetes/client-node';
+import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createWebhookServer, webhookOptionsFromFlags } from '../webhook/index.js';
+import { KubeClient } from '../controller/kube.js';
+import { caInjectionFromFlags, createWebhookServer, patchCaBundle, syncCertificateSecret, webhookOptionsFromFlags, type WebhookServer } from '../webhook/index.js';
 import type { ServeFlags } from './flags.js';
-import type { ExtraServer, ServeContext } from './serve.js';
+import { loadKubeConfig, type ExtraServer, type ServeContext } from './serve.js';
+
+/**
+ * Starts the server with its certificate in place: first copied from `--cert-secret` (shared by
+ * all replicas, generated there by the first one), and afterwards the CA patched into
+ * `--webhook-configuration`'s caBundle. Without those flags, plain `server.start()`.
+ */
+async function startWithCertificates(server: WebhookServer, flags: ServeFlags, kubeConfig: () => KubeConfig, log: Logger): Promise<number> {
+  const inject = caInjectionFromFlags(flags.webhookValues);
+  const opts = webhookOptionsFromFlags(flags.webhookValues, process.env);
+  const kube = inject.certSecret || inject.webhookConfiguration ? new KubeClient(kubeConfig()) : undefined;
+  if (kube && inject.certSecret) {
+    const r = await syncCertificateSecret(kube, inject.certSecret, opts.certDir, { dnsNames: opts.dnsNames ?? [] });
+    const secret = `${inject.certSecret.namespace}/${inject.certSecret.name}`;
+    log.info({ secret, generated: r.generated, ...(r.replaced ? { replaced: r.replaced } : {}) }, r.generated ? 'generated the webhook certificate into its Secret' : 'webhook certificate read from its Secret');
+  }
+  const { port, caPem } = await server.start();
+  if (kube && inject.webhookConfiguration) {
+    if (caPem === undefined) throw new Error(`--webhook-configuration ${inject.webhookConfiguration}: --cert-dir has no ca.crt to put in the caBundle`);
+    const r = await patchCaBundle(kube, inject.webhookConfiguration, caPem);
+    log.info({ configuration: inject.webhookConfiguration, result: r }, 'caBundle of the ValidatingWebhookConfiguration');
+  }
+  return port;
+}
 
 /** The webhook as one of serve's extra servers. */
 export async function webhookExtraServer(ctx: ServeContext): Promise<ExtraServer> {
@@ -19,7 +44,7 @@ export async function webhookExtraServer(ctx: ServeContext): Promise<ExtraServer
     registry: ctx.metrics.registry,
     logger: ctx.log.child({ component: 'webhook' }),
   });
-  const { port } = await server.start();
+  const port = await startWithCertificates(server, flags, () => ctx.kubeConfig, ctx.log);
   ctx.log.info({ port }, 'admission webhook listening');
   return { name: 'webhook', ready: () => server.ready(), close: () => server.stop() };
 }
@@ -33,7 +58,7 @@ export async function serveWebhookOnly(flags: ServeFlags): Promise<number> {
     registry: new Registry(),
     logger: log.child({ component: 'webhook' }),
   });
-  const { port } = await server.start();
+  const port = await startWithCertificates(server, flags, () => loadKubeConfig(flags), log);
   log.info({ port }, 'admission webhook listening (webhook only)');
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());

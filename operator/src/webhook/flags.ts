@@ -18,16 +18,50 @@ export const webhookFlagOptions = {
   'webhook-service': { type: 'string' },
   'webhook-max-body-bytes': { type: 'string' },
   'webhook-request-timeout': { type: 'string' },
+  /** `NAMESPACE/NAME` of a Secret all replicas share their generated certificate through (ca-injection.ts). */
+  'cert-secret': { type: 'string' },
+  /** ValidatingWebhookConfiguration whose caBundle is set to the CA at start (when the CA is known). */
+  'webhook-configuration': { type: 'string' },
 } as const;
 
 export const webhookFlagsUsage = `        [--webhook-port 9443] [--webhook-bind-address 0.0.0.0] [--cert-dir DIR]
         [--webhook-service NAME.NAMESPACE] [--webhook-request-timeout 5s]
+        [--cert-secret NAMESPACE/NAME] [--webhook-configuration NAME]
         Admission webhook (every replica): HTTPS on --webhook-port, POST /validate. --cert-dir holds
-        tls.crt/tls.key (reloaded on change) or is empty: a CA (ca.crt) and certificate are generated.`;
+        tls.crt/tls.key (reloaded on change) or is empty: a CA (ca.crt) and certificate are generated.
+        --cert-secret: replicas share one generated certificate through this (pre-created) Secret.
+        --webhook-configuration: patch the CA into this ValidatingWebhookConfiguration's caBundle.`;
 
 export class WebhookFlagError extends Error {}
 
 type Values = { [K in keyof typeof webhookFlagOptions]?: string };
+
+export interface CaInjectionFlags {
+  certSecret?: { namespace: string; name: string };
+  webhookConfiguration?: string;
+}
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `--cert-secret` and `--webhook-configuration` (ca-injection.ts); both need cluster access. */
+export function caInjectionFromFlags(values: Values): CaInjectionFlags {
+  const out: CaInjectionFlags = {};
+  const secret = values['cert-secret'];
+  if (secret !== undefined) {
+    const [namespace, name, ...rest] = secret.split('/');
+    if (rest.length > 0 || !namespace || !name || !dnsLabel.test(namespace) || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) {
+      throw new WebhookFlagError(`--cert-secret must be NAMESPACE/NAME, not "${secret}"`);
+    }
+    if (values['webhook-service'] === undefined) throw new WebhookFlagError('--cert-secret needs --webhook-service (the names the shared certificate must cover)');
+    out.certSecret = { namespace, name };
+  }
+  const config = values['webhook-configuration'];
+  if (config !== undefined) {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(config)) throw new WebhookFlagError(`--webhook-configuration must be an object name, not "${config}"`);
+    out.webhookConfiguration = config;
+  }
+  return out;
+}
 
 /** controller-runtime's default cert dir. */
 export const defaultCertDir = (): string => join(tmpdir(), 'k8s-webhook-server', 'serving-certs');

@@ -4,5 +4,6 @@ export { admit, defaultLimits, clusterFactRules, validatedKinds, type AdmissionL
 export { ensureServingCertificate, generateCertificates, serviceDnsNames } from './certs.js';
 export { validatingWebhookConfiguration, meshwardenWebhookName, istioWebhookName, type WebhookConfigurationOptions, type FailurePolicy } from './configuration.js';
 export { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
-export { webhookFlagOptions, webhookFlagsUsage, webhookOptionsFromFlags, defaultCertDir, WebhookFlagError } from './flags.js';
+export { webhookFlagOptions, webhookFlagsUsage, webhookOptionsFromFlags, caInjectionFromFlags, defaultCertDir, WebhookFlagError, type CaInjectionFlags } from './flags.js';
+export { syncCertificateSecret, patchCaBundle } from './ca-injection.js';
 export { helmTemplate } from './configuration.js';
