@@ -19,6 +19,7 @@ import { selectorOf } from './controller.js';
 import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, unknownConditions, type Status } from './status.js';
 import type { Kube } from './kube.js';
 import type { SelfWrites } from './self-writes.js';
+import type { EffectiveTracker } from './effective-tracker.js';
 
 export type ResourceKind = 'SmartLimiter' | 'EnvoyPlugin';
 
@@ -36,6 +37,8 @@ export interface ReconcilerOptions {
   /** Istio's root namespace, whose EnvoyFilters apply to every workload (default istio-system). */
   rootNamespace?: string;
   istioVersions?: string[];
+  /** The Effective condition from istiod's syncz (effective-tracker.ts); absent: no such condition. */
+  effective?: Pick<EffectiveTracker, 'observe'>;
 }
 
 export interface ReconcileResult {
@@ -108,7 +111,11 @@ export class ResourceReconciler {
     }
     let writes = 0;
     const stale = new Set<string | undefined>([...(cr === cached ? [] : (mine?.stale ?? [])), cached.metadata.resourceVersion]);
+    // For the Effective condition: whether a change istiod will push was written. An object missing
+    // from the cache but present ('updated') is our own create the cache has not seen: no change.
+    let objectsChanged = false;
     const w = (kind: string, verb: string): void => {
+      if ((kind === 'EnvoyFilter' || kind === 'WasmPlugin') && verb !== 'updated') objectsChanged = true;
       writes++;
       this.metrics?.writes.inc({ kind, verb });
     };
@@ -133,6 +140,7 @@ export class ResourceReconciler {
       previous,
     });
 
+    const writesStartedMs = this.now().getTime();
     const conflicts = p.conflicts.map(refString);
     let applyError: string | undefined;
     let failure: unknown;
@@ -188,17 +196,12 @@ export class ResourceReconciler {
     }
 
     const before = cr.status?.conditions;
-    const conditions = setConditions(
-      before,
-      computeConditions({ diagnostics: verdict.diagnostics, conflicts, ...(applyError !== undefined ? { applyError } : {}), keptPrevious: previous.length > 0 }),
-      cr.metadata.generation,
-      this.now().toISOString(),
-    );
-    const status: Status = {
-      observedGeneration: cr.metadata.generation,
-      conditions,
-      generated: conflicts.length > 0 || applyError !== undefined ? previous : p.generated,
-    };
+    const generated = conflicts.length > 0 || applyError !== undefined ? previous : p.generated;
+    const next = computeConditions({ diagnostics: verdict.diagnostics, conflicts, ...(applyError !== undefined ? { applyError } : {}), keptPrevious: previous.length > 0 });
+    const effective = this.options.effective?.observe(this.kind, cr, { startedMs: writesStartedMs, wrote: objectsChanged, generated });
+    if (effective) next.push({ type: 'Effective', ...effective });
+    const conditions = setConditions(before, next, cr.metadata.generation, this.now().toISOString());
+    const status: Status = { observedGeneration: cr.metadata.generation, conditions, generated };
     if (this.kind === 'SmartLimiter') status.effective = p.valid ? verdict.effective : (cr.status?.effective ?? []);
     const old: Status = {
       observedGeneration: cr.status?.observedGeneration,

@@ -10,7 +10,8 @@ import type { Condition, EffectiveLimit, GeneratedRef } from '../api/types.gen.j
 import type { Diagnostic } from '../diagnostics.js';
 
 export const conditionTypes = ['Accepted', 'Programmed', 'Ready'] as const;
-export type ConditionType = (typeof conditionTypes)[number];
+/** Plus `Effective` (effective.ts): set only when istiod is configured, so not among the first-visit conditions. */
+export type ConditionType = (typeof conditionTypes)[number] | 'Effective';
 
 export const reasons = {
   reconciling: 'Reconciling',

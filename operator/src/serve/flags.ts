@@ -27,6 +27,11 @@ export interface ServeFlags {
   webhook: 'on' | 'off' | 'only';
   /** The webhook's own flags, for webhookOptionsFromFlags. */
   webhookValues: { [K in keyof typeof webhookFlagOptions]?: string };
+  /** istiod xDS addresses for the Effective condition (syncz); with istiodDiscovery, also every istiod pod. */
+  istiodAddresses: string[];
+  istiodDiscovery: boolean;
+  istiodTokenFile?: string;
+  istiodCaFile?: string;
 }
 
 export const serveUsage = `  serve [--kubeconfig PATH] [--leader-elect=true|false] [--leader-election-namespace NS]
@@ -34,12 +39,15 @@ export const serveUsage = `  serve [--kubeconfig PATH] [--leader-elect=true|fals
         [--health-probe-bind-address :8081] [--metrics-bind-address :8080] [--concurrency 4] [--sync-period 10h]
         [--rate-limit-service HOST:PORT] [--istio-version V]... [--identity ID] [--log-level info]
         [--webhook=true|false] [--webhook-only]
+        [--istiod-address HOST:PORT]... [--istiod-discovery] [--istiod-token-file PATH] [--istiod-ca-file PATH]
 ${webhookFlagsUsage}
         Run the controller: reconcile SmartLimiters and EnvoyPlugins into EnvoyFilters,
         WasmPlugins and the rate limit service's ConfigMap (leader only), and the admission
         webhook (every replica; --webhook-only: the webhook alone, no controller). Kubeconfig
         from --kubeconfig or KUBECONFIG, else in-cluster. /healthz, /readyz and /metrics on the
-        probe and metrics ports.`;
+        probe and metrics ports. With --istiod-address or --istiod-discovery (every pod labelled
+        app=istiod in istio-system, port 15010, or 15012 with --istiod-ca-file), the condition
+        Effective says whether the selected proxies accepted the configuration (istiod's syncz).`;
 
 export class FlagError extends Error {}
 
@@ -57,7 +65,7 @@ function parseRls(text: string): RateLimitService {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-const booleans = ['leader-elect', 'webhook', 'webhook-only'];
+const booleans = ['leader-elect', 'webhook', 'webhook-only', 'istiod-discovery'];
 
 export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeFlags {
   // Accept the Go-style `--leader-elect=false`.
@@ -87,6 +95,10 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
       'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
       webhook: { type: 'boolean', default: true },
       'webhook-only': { type: 'boolean', default: false },
+      'istiod-address': { type: 'string', multiple: true },
+      'istiod-discovery': { type: 'boolean', default: false },
+      'istiod-token-file': { type: 'string' },
+      'istiod-ca-file': { type: 'string' },
       ...webhookFlagOptions,
     },
   } as const);
@@ -108,6 +120,11 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
     istioVersions: values['istio-version'] ?? [],
     logLevel: values['log-level'],
     webhook: values['webhook-only'] ? 'only' : values.webhook ? 'on' : 'off',
+    istiodAddresses: (values['istiod-address'] ?? []).map((a) => {
+      if (!/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/.test(a)) throw new FlagError(`--istiod-address must be HOST:PORT, e.g. istiod.istio-system.svc:15010, not "${a}"`);
+      return a;
+    }),
+    istiodDiscovery: values['istiod-discovery'],
     webhookValues: Object.fromEntries(Object.keys(webhookFlagOptions).map((k) => [k, values[k as keyof typeof webhookFlagOptions]]).filter(([, v]) => v !== undefined)),
   };
   if (values['webhook-only'] && !values.webhook) throw new FlagError('--webhook-only and --webhook=false contradict each other');
@@ -115,6 +132,8 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (!(flags.leaseDurationMs > flags.renewDeadlineMs)) throw new FlagError('--lease-duration must be greater than --renew-deadline');
   if (!(flags.renewDeadlineMs > flags.retryPeriodMs * 1.2)) throw new FlagError('--renew-deadline must be greater than 1.2 × --retry-period');
   if (values.kubeconfig !== undefined) flags.kubeconfig = values.kubeconfig;
+  if (values['istiod-token-file'] !== undefined) flags.istiodTokenFile = values['istiod-token-file'];
+  if (values['istiod-ca-file'] !== undefined) flags.istiodCaFile = values['istiod-ca-file'];
   if (values['rate-limit-service'] !== undefined) flags.rateLimitService = parseRls(values['rate-limit-service']);
   return flags;
 }

@@ -27,6 +27,8 @@ import { LeaderElector } from '../controller/leader.js';
 import { ControllerMetrics } from '../controller/metrics.js';
 import { ResourceReconciler, type Caches } from '../controller/reconcile-resource.js';
 import { SelfWrites } from '../controller/self-writes.js';
+import { discoveredIstiods, EffectiveTracker } from '../controller/effective-tracker.js';
+import { SynczClient } from '../xds/syncz.js';
 import { parseBindAddress, parseServeFlags, type ServeFlags } from './flags.js';
 import { startProbeServer, type Check, type Listening } from './http.js';
 
@@ -132,9 +134,14 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
     readiness.set(x.name, () => x.ready());
   }
   const recorder = new EventRecorder(kube, { controller: 'meshwarden.io/controller', instance: flags.identity }, log);
-  const options = { ...(flags.rateLimitService ? { rateLimitService: flags.rateLimitService } : {}), istioVersions: flags.istioVersions };
+  const effective = effectiveTracker(flags, caches, log, metrics, (kind, ns, name) => controllers.find((c) => c.kind === kind)?.queue.add(`${ns}/${name}`));
+  const options = {
+    ...(flags.rateLimitService ? { rateLimitService: flags.rateLimitService } : {}),
+    istioVersions: flags.istioVersions,
+    ...(effective ? { effective: effective.tracker } : {}),
+  };
   const selfWrites = new SelfWrites();
-  const controllers = (['SmartLimiter', 'EnvoyPlugin'] as const).map((kind) => {
+  const controllers: Controller[] = (['SmartLimiter', 'EnvoyPlugin'] as const).map((kind) => {
     const reconciler = new ResourceReconciler(kind, kube, caches, recorder, metrics, options, undefined, selfWrites);
     const c = new Controller(kind, reconciler, caches, log.child({ controller: kind.toLowerCase() }), metrics, { concurrency: flags.concurrency }, selfWrites);
     c.watch({
@@ -157,6 +164,7 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
     log.info({ signal }, 'shutting down: stopping queues, finishing in-flight reconciles');
     abort.abort();
     await Promise.all(controllers.map((c) => c.stop()));
+    await effective?.close();
     await elector?.release();
     metrics.leader.set({ name: flags.leaderElectionId }, 0);
     await Promise.all(all.map((i) => i.stop()));
@@ -218,4 +226,37 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
   return new Promise<number>(() => {
     /* runs until a signal ends the process */
   });
+}
+
+/** The Effective condition's poller, when istiod addresses are given or discovered (ADR 0085). */
+function effectiveTracker(
+  flags: ServeFlags,
+  caches: Caches,
+  log: Logger,
+  metrics: ControllerMetrics,
+  enqueue: (kind: 'SmartLimiter' | 'EnvoyPlugin', ns: string, name: string) => void,
+): { tracker: EffectiveTracker; close(): Promise<void> } | undefined {
+  if (flags.istiodAddresses.length === 0 && !flags.istiodDiscovery) return undefined;
+  const syncz = new SynczClient({
+    ...(flags.istiodTokenFile ? { tokenFile: flags.istiodTokenFile } : {}),
+    ...(flags.istiodCaFile ? { caFile: flags.istiodCaFile, serverName: 'istiod.istio-system.svc' } : {}),
+    namespace: process.env.POD_NAMESPACE ?? 'default',
+  });
+  const discovered = flags.istiodDiscovery ? discoveredIstiods(caches.Pod, 'istio-system', flags.istiodCaFile ? 15012 : 15010) : () => [];
+  const tracker = new EffectiveTracker({
+    caches,
+    istiods: () => [...new Set([...flags.istiodAddresses, ...discovered()])],
+    syncz,
+    enqueue,
+    rootNamespace: 'istio-system',
+    log: log.child({ component: 'effective' }),
+    registry: metrics.registry,
+  });
+  return {
+    tracker,
+    close: async () => {
+      await tracker.stop();
+      syncz.close();
+    },
+  };
 }
