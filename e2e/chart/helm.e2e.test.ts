@@ -1,0 +1,143 @@
+/**
+ * The Helm chart without a cluster: `helm lint --strict`, what `helm template` renders (default
+ * values, every optional feature on, each switch off), that the output lints clean with
+ * `meshwarden lint -` (as a CI step would run it), and that values.schema.json refuses bad
+ * values with the field named. Applying the chart to a real API server: chart.e2e.test.ts.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../harness/controlplane.js';
+import { allFeaturesValues, chartPath, ensureHelm, find, helm, parseStream, render, renderText } from './helm.js';
+
+const skip = ensureHelm();
+
+/** `meshwarden lint -o json -` on a rendered stream: exit code and findings. */
+function meshwardenLint(yaml: string): { code: number; findings: Array<{ rule: string; severity: string; message: string }>; stderr: string } {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'meshwarden.js'), 'lint', '-o', 'json', '-'], { input: yaml, encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status ?? -1, findings: r.stdout.trim() ? JSON.parse(r.stdout) : [], stderr: r.stderr };
+}
+
+describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
+  test('helm lint --strict passes with the default values and with every feature on', () => {
+    for (const extra of [[], ['--values', allFeaturesValues]]) {
+      const r = helm(['lint', '--strict', chartPath, ...extra]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      assert.doesNotMatch(r.stdout, /\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  test('helm template output lints clean with meshwarden lint (default and every feature on)', () => {
+    for (const files of [[], [allFeaturesValues]]) {
+      const text = renderText({ files });
+      const r = meshwardenLint(text);
+      assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(r.findings, null, 2)}`);
+      assert.deepEqual(r.findings.filter((f) => f.severity === 'error'), []);
+    }
+    // The check can fail: the same stream with a broken SmartLimiter appended does not lint clean.
+    const broken = `${renderText()}\n---\napiVersion: meshwarden.io/v1alpha1\nkind: SmartLimiter\nmetadata: {name: x, namespace: shop}\nspec: {target: {service: a}, limits: [{name: a, rate: {requests: 0, per: 1m}}]}\n`;
+    const bad = meshwardenLint(broken);
+    assert.equal(bad.code, 1);
+    assert.deepEqual(bad.findings.map((f) => f.rule), ['MW103']);
+  });
+
+  test('default values: 2 hardened replicas with leader election, probes, shared-Secret certificates, the webhook per kind', () => {
+    const objs = render();
+    const d = find(objs, 'Deployment', 'mw-meshwarden');
+    assert.equal(d.spec.replicas, 2);
+    const pod = d.spec.template.spec;
+    assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    const c = pod.containers[0];
+    assert.deepEqual(c.securityContext, {
+      allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+    });
+    assert.deepEqual([c.livenessProbe.httpGet, c.readinessProbe.httpGet], [{ path: '/healthz', port: 'probes' }, { path: '/readyz', port: 'probes' }]);
+    assert.equal(c.ports.find((p: { name: string }) => p.name === 'probes').containerPort, 8081);
+    assert.ok(c.resources.requests.cpu && c.resources.limits.memory);
+    for (const arg of ['--leader-elect=true', '--leader-election-namespace=meshwarden-system', '--leader-election-id=mw-meshwarden-controller', '--health-probe-bind-address=:8081',
+      '--cert-dir=/var/run/meshwarden/certs', '--webhook-service=mw-meshwarden-webhook.meshwarden-system', '--cert-secret=meshwarden-system/mw-meshwarden-webhook-tls', '--webhook-configuration=mw-meshwarden']) {
+      assert.ok(c.args.includes(arg), `missing ${arg} in ${c.args.join(' ')}`);
+    }
+    assert.deepEqual(pod.volumes.find((v: { name: string }) => v.name === 'certs').emptyDir, { sizeLimit: '1Mi' });
+    assert.deepEqual(pod.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+    assert.equal(find(objs, 'Secret', 'mw-meshwarden-webhook-tls').data, undefined, 'the chart creates the Secret empty');
+
+    const vwc = find(objs, 'ValidatingWebhookConfiguration', 'mw-meshwarden');
+    assert.deepEqual(vwc.webhooks.map((w: { name: string; failurePolicy: string; timeoutSeconds: number }) => [w.name, w.failurePolicy, w.timeoutSeconds]), [
+      ['validate.meshwarden.io', 'Fail', 10],
+      ['istio.validate.meshwarden.io', 'Ignore', 10],
+    ]);
+    for (const w of vwc.webhooks) {
+      assert.deepEqual(w.namespaceSelector.matchExpressions[0].values, ['meshwarden-system', 'kube-system']);
+      assert.deepEqual(w.clientConfig.service, { name: 'mw-meshwarden-webhook', namespace: 'meshwarden-system', path: '/validate', port: 443 });
+    }
+    const svc = find(objs, 'Service', 'mw-meshwarden-webhook');
+    assert.deepEqual(svc.spec.ports, [{ name: 'https-webhook', port: 443, targetPort: 'webhook', protocol: 'TCP' }]);
+    assert.equal(find(objs, 'Service', 'mw-meshwarden-metrics').spec.ports[0].port, 8080);
+    assert.equal(find(objs, 'PodDisruptionBudget').spec.minAvailable, 1);
+    for (const crd of objs.filter((o) => o.kind === 'CustomResourceDefinition')) assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
+    assert.deepEqual(objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort(), ['envoyplugins.meshwarden.io', 'smartlimiters.meshwarden.io']);
+    assert.ok(!objs.some((o) => ['ServiceMonitor', 'NetworkPolicy', 'Certificate', 'Issuer'].includes(o.kind)));
+  });
+
+  test('every feature on: cert-manager instead of the Secret, ServiceMonitor, NetworkPolicy, rate limit ConfigMap Roles', () => {
+    const objs = render({ files: [allFeaturesValues] });
+    const kinds = new Set(objs.map((o) => o.kind));
+    for (const k of ['Certificate', 'ServiceMonitor', 'NetworkPolicy']) assert.ok(kinds.has(k), k);
+    assert.ok(!kinds.has('Issuer'), 'an issuerRef given: no self-signed Issuer');
+    assert.ok(!objs.some((o) => o.kind === 'Secret'), 'cert-manager writes the Secret');
+    const d = find(objs, 'Deployment');
+    const c = d.spec.template.spec.containers[0];
+    assert.equal(c.image, 'registry.example.com/meshwarden/meshwarden@sha256:0000000000000000000000000000000000000000000000000000000000000000');
+    assert.ok(!c.args.some((a: string) => a.startsWith('--cert-secret') || a.startsWith('--webhook-configuration')), 'cert-manager injects the CA');
+    assert.deepEqual(d.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'certs').secret, { secretName: 'mw-meshwarden-serving-cert' });
+    assert.ok(c.args.includes('--rate-limit-service=ratelimit.rls.svc.cluster.local:8081') && c.args.includes('--istio-version=1.31'));
+    const vwc = find(objs, 'ValidatingWebhookConfiguration');
+    assert.equal(vwc.metadata.annotations['cert-manager.io/inject-ca-from'], 'meshwarden-system/mw-meshwarden-serving-cert');
+    assert.deepEqual(vwc.webhooks[0].namespaceSelector.matchExpressions[0].values, ['meshwarden-system', 'kube-system', 'istio-system']);
+    const roles = objs.filter((o) => o.kind === 'Role' && o.metadata.name === 'mw-meshwarden-ratelimit-config').map((o) => o.metadata.namespace).sort();
+    assert.deepEqual(roles, ['rls', 'rls-shared'], 'the address\'s namespace and the listed one');
+    const cr = find(objs, 'ClusterRole');
+    assert.ok(!cr.rules.some((r: { resources: string[] }) => r.resources.includes('validatingwebhookconfigurations')), 'no caBundle patch permission with cert-manager');
+  });
+
+  test('switches: crds.enabled, crds.keep, webhook.enabled, webhook.validateIstio, one replica', () => {
+    assert.ok(!render({ values: { crds: { enabled: false } } }).some((o) => o.kind === 'CustomResourceDefinition'));
+    assert.ok(render({ values: { crds: { keep: false } } }).filter((o) => o.kind === 'CustomResourceDefinition').every((o) => o.metadata.annotations === undefined));
+    const off = render({ values: { webhook: { enabled: false } } });
+    assert.ok(!off.some((o) => o.kind === 'ValidatingWebhookConfiguration' || o.kind === 'Secret' || o.metadata.name === 'mw-meshwarden-webhook'));
+    assert.ok(find(off, 'Deployment').spec.template.spec.containers[0].args.includes('--webhook=false'));
+    const role = find(off, 'Role', 'mw-meshwarden');
+    assert.ok(!role.rules.some((r: { resources: string[] }) => r.resources.includes('secrets')));
+    assert.equal(find(render({ values: { webhook: { validateIstio: false } } }), 'ValidatingWebhookConfiguration').webhooks.length, 1);
+    assert.ok(!render({ values: { replicaCount: 1 } }).some((o) => o.kind === 'PodDisruptionBudget'), 'minAvailable 1 of 1 would block drains');
+  });
+
+  test('values.schema.json refuses bad values, naming the field', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ replicas: 2 }, /additional properties 'replicas' not allowed/],
+      [{ replicaCount: 0 }, /at '\/replicaCount': minimum: got 0, want 1/],
+      [{ webhook: { timeoutSeconds: 31 } }, /at '\/webhook\/timeoutSeconds': maximum: got 31, want 30/],
+      [{ webhook: { failurePolicy: { istio: 'Maybe' } } }, /at '\/webhook\/failurePolicy\/istio': value must be one of 'Fail', 'Ignore'/],
+      [{ webhook: { excludeNamespaces: ['Not_A_Namespace'] } }, /at '\/webhook\/excludeNamespaces\/0'/],
+      [{ leaderElection: { leaseDuration: '15' } }, /at '\/leaderElection\/leaseDuration'/],
+      [{ image: { digest: 'latest' } }, /at '\/image\/digest'/],
+      [{ rateLimitService: { address: 'ratelimit.rls' } }, /at '\/rateLimitService\/address'/],
+      [{ controller: { istioVersions: ['1.27'] } }, /at '\/controller\/istioVersions\/0': value must be one of '1.28', '1.29', '1.30', '1.31'/],
+      [{ certManager: { issuerRef: { kind: 'ClusterIssuer' } } }, /at '\/certManager\/issuerRef'/],
+      [{ crds: { keep: 'yes' } }, /at '\/crds\/keep': got string, want boolean/],
+    ];
+    for (const [values, want] of cases) {
+      assert.throws(() => renderText({ values }), want, JSON.stringify(values));
+    }
+  });
+
+  test('the rendered stream is plain YAML a cluster accepts: every object has apiVersion, kind, name', () => {
+    for (const o of parseStream(renderText({ files: [allFeaturesValues] }))) {
+      assert.ok(o.apiVersion && o.kind && o.metadata?.name, JSON.stringify(o).slice(0, 200));
+    }
+  });
+});
