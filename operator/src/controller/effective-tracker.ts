@@ -19,7 +19,7 @@ import type { Condition, GeneratedRef } from '../api/types.gen.js';
 import type { K8sObject } from '../k8s-object.js';
 import type { Pod } from '../render/context.js';
 import type { ProxySync } from '../xds/syncz.js';
-import { effectiveCondition, effectiveConditionType, effectiveReasons, indexProxies, lastWriteMs, selectedProxyIds, type EffectiveCondition, type NextCheck } from './effective.js';
+import { effectiveCondition, effectiveConditionType, indexProxies, pendingCondition, lastWriteMs, selectedProxyIds, type EffectiveCondition, type NextCheck } from './effective.js';
 import type { Cache } from './informers.js';
 import type { Caches, ResourceKind } from './reconcile-resource.js';
 
@@ -135,7 +135,7 @@ export class EffectiveTracker {
         name,
         uid: cr.metadata.uid,
         writtenAtMs: o.wrote ? o.startedMs : (lastWriteMs(cached) ?? 0),
-        condition: prior && !o.wrote ? { status: prior.status, reason: prior.reason, message: prior.message } : this.#pending(),
+        condition: prior && !o.wrote ? { status: prior.status, reason: prior.reason, message: prior.message } : pendingCondition(o.startedMs),
         selected,
         delayMs: this.#timing.firstMs,
         dueAt: now,
@@ -144,7 +144,7 @@ export class EffectiveTracker {
       this.#entries.set(key, e);
     } else if (o.wrote) {
       e.writtenAtMs = o.startedMs;
-      e.condition = this.#pending();
+      e.condition = pendingCondition(o.startedMs);
       this.#restart(e, now);
     } else if (e.selected !== selected) {
       e.selected = selected;
@@ -152,10 +152,6 @@ export class EffectiveTracker {
     }
     this.#schedule();
     return e.condition;
-  }
-
-  #pending(): EffectiveCondition {
-    return { status: 'Unknown', reason: effectiveReasons.pending, message: 'waiting for istiod to report whether the selected proxies accepted the configuration' };
   }
 
   #restart(e: Entry, now: number): void {

@@ -114,6 +114,15 @@ export interface EffectiveInput {
   quietMs: number;
 }
 
+/** One message for the whole wait, from the write on: progress would cost a status write per step. */
+export function pendingCondition(writtenAtMs: number): EffectiveCondition {
+  return {
+    status: 'Unknown',
+    reason: effectiveReasons.pending,
+    message: `waiting for the selected proxies to acknowledge the configuration written at ${new Date(writtenAtMs).toISOString()}`,
+  };
+}
+
 const maxListed = 3;
 const list = (ids: readonly string[]): string => ids.slice(0, maxListed).join(', ') + (ids.length > maxListed ? ` and ${ids.length - maxListed} more` : '');
 
@@ -150,11 +159,7 @@ export function effectiveCondition(i: EffectiveInput): { condition: EffectiveCon
   const pending = verdicts.filter(([, v]) => v.state !== 'accepted');
   const lastSent = Math.max(0, ...verdicts.map(([, v]) => (v.state === 'accepted' ? v.lastSentMs : 0)));
   if (pending.length > 0 || i.nowMs - lastSent < i.quietMs) {
-    // One message for the whole wait: progress would cost a status write per step.
-    return {
-      condition: { status: 'Unknown', reason: effectiveReasons.pending, message: `waiting for the ${found.length} connected selected proxies to acknowledge the configuration written at ${written}` },
-      next: 'soon',
-    };
+    return { condition: pendingCondition(i.writtenAtMs), next: 'soon' };
   }
   const missing = i.selected.length - found.length;
   const note = missing > 0 ? `; ${missing} selected pods have no proxy connected to a reachable istiod` : '';
