@@ -16,8 +16,7 @@
  *   npx tsx bench/lint.bench.ts [--documents 2400] [--scales 1,5,10] [--runs 3] [--json FILE]
  *     [--istio 1.31] [--no-peers]
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +25,7 @@ import { corpus } from './corpus.js';
 import { runCliQuiet } from './cli-quiet.js';
 import { REPO_ROOT } from '../e2e/harness/controlplane.js';
 import { kubeconformSchemas, schemaTemplate } from './kubeconform-schemas.js';
-import { growth, loadavg, machine, median, timeProcess, writeResult, type ProcessRun } from './lib.js';
+import { compiledCli, growth, loadavg, machine, median, timeProcess, writeResult, type ProcessRun } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,32 +67,6 @@ async function inProcess(documents: number, fn: () => Promise<unknown> | unknown
   for (let r = 0; r < n; r++) await fn();
   const cpu = process.cpuUsage(cpu0);
   return figure(documents, (cpu.user + cpu.system) / 1e6 / n, Number(process.hrtime.bigint() - wall0) / 1e9 / n);
-}
-
-/**
- * The compiled CLI (tsc into .tools/bench-build beside links to the package's data), rebuilt when
- * a source is newer: the whole-process figure is meant for the program users run, not for tsx
- * compiling TypeScript on the fly. The build does not touch dist/ (bin/meshwarden.js prefers it).
- */
-function compiledCli(): string {
-  const out = join(REPO_ROOT, '.tools', 'bench-build');
-  const bin = join(out, 'operator', 'src', 'cli', 'bin.js');
-  const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
-  if (existsSync(bin) && statSync(bin).mtimeMs > newest(join(REPO_ROOT, 'operator', 'src'))) return bin;
-  mkdirSync(out, { recursive: true });
-  for (const f of ['package.json', 'schemas', 'crds', 'envoy-templates', 'node_modules', '.tools']) {
-    const link = join(out, f);
-    if (!existsSync(link)) execFileSync('ln', ['-sfn', join('..', '..', f), link]);
-  }
-  console.log('compiling the CLI into .tools/bench-build (tsc) ...');
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', out], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  } catch {
-    // tsc emits despite type errors (another change in progress); the run below proves the build works.
-  }
-  if (!existsSync(bin)) throw new Error(`tsc produced no ${bin}`);
-  return bin;
 }
 
 /** Writes the corpus as a repository of files: one per service (its Service and its resource), a directory per team. */
