@@ -181,7 +181,7 @@ async function main(): Promise<number> {
     }
 
     steps.step('Apply three examples', 'Pods stand in for Deployments (there is no kubelet): the demo sets their Ready condition itself.');
-    command(`${"kubectl apply -f reviews-pods.yaml".padEnd(48)} # ${REVIEWS_PODS.join(' and ')}, Ready`);
+    command(`${'kubectl apply -f reviews-pods.yaml'.padEnd(48)} # ${REVIEWS_PODS.join(' and ')}, Ready`);
     await env.kubectl(['apply', '-f', '-'], REVIEWS_PODS.map((p) => podYaml(NS, p, 'reviews')).join('---\n'));
     for (const pod of REVIEWS_PODS) await setPodReady(env, NS, pod, true);
     for (const ex of EXAMPLES) {
