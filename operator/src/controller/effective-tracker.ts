@@ -19,7 +19,7 @@ import type { Condition, GeneratedRef } from '../api/types.gen.js';
 import type { K8sObject } from '../k8s-object.js';
 import type { Pod } from '../render/context.js';
 import type { ProxySync } from '../xds/syncz.js';
-import { effectiveCondition, effectiveConditionType, indexProxies, pendingCondition, lastWriteMs, selectedProxyIds, type EffectiveCondition, type NextCheck } from './effective.js';
+import { effectiveCondition, effectiveConditionType, indexProxies, pendingCondition, settledAcceptances, lastWriteMs, selectedProxyIds, type EffectiveCondition, type NextCheck } from './effective.js';
 import type { Cache } from './informers.js';
 import type { Caches, ResourceKind } from './reconcile-resource.js';
 
@@ -69,6 +69,8 @@ interface Entry {
   dueAt: number | undefined;
   /** When the current wait began (for giving up). */
   since: number;
+  /** Proxies seen accepting since writtenAtMs (effective.ts, acceptedBefore). */
+  accepted: Set<string>;
 }
 
 const sameCondition = (a: EffectiveCondition, b: EffectiveCondition): boolean => a.status === b.status && a.reason === b.reason && a.message === b.message;
@@ -140,11 +142,13 @@ export class EffectiveTracker {
         delayMs: this.#timing.firstMs,
         dueAt: now,
         since: now,
+        accepted: new Set(),
       };
       this.#entries.set(key, e);
     } else if (o.wrote) {
       e.writtenAtMs = o.startedMs;
       e.condition = pendingCondition(o.startedMs);
+      e.accepted.clear();
       this.#restart(e, now);
     } else if (e.selected !== selected) {
       e.selected = selected;
@@ -218,7 +222,9 @@ export class EffectiveTracker {
       }
       const selected = selectedProxyIds(cr, this.deps.caches.Pod, this.deps.caches.Service, this.deps.rootNamespace);
       e.selected = selected.join(',');
-      const { condition, next } = effectiveCondition({ selected, proxies, unreachable, writtenAtMs: e.writtenAtMs, nowMs: judgedAt, quietMs: this.#timing.quietMs });
+      const input = { selected, proxies, unreachable, writtenAtMs: e.writtenAtMs, nowMs: judgedAt, quietMs: this.#timing.quietMs, acceptedBefore: e.accepted };
+      const { condition, next } = effectiveCondition(input);
+      for (const id of settledAcceptances(input)) e.accepted.add(id);
       this.#next(e, next, judgedAt);
       if (!sameCondition(condition, e.condition)) {
         e.condition = condition;

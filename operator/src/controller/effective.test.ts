@@ -5,7 +5,7 @@ import type { K8sObject } from '../k8s-object.js';
 import type { Pod, Service } from '../render/context.js';
 import { FlagError, parseServeFlags } from '../serve/flags.js';
 import type { ProxySync, XdsTypeStatus } from '../xds/syncz.js';
-import { effectiveCondition, indexProxies, judgeProxy, lastWriteMs, selectedProxyIds, xdsTypeUrls, type EffectiveInput } from './effective.js';
+import { effectiveCondition, indexProxies, judgeProxy, lastWriteMs, selectedProxyIds, settledAcceptances, xdsTypeUrls, type EffectiveInput } from './effective.js';
 import { EffectiveTracker, discoveredIstiods } from './effective-tracker.js';
 import type { Cache } from './informers.js';
 import type { Caches } from './reconcile-resource.js';
@@ -99,6 +99,16 @@ test('effectiveCondition: True, False with Envoy\'s text, and each Unknown reaso
   const p1 = effectiveCondition(input({ selected: ['a.shop', 'b.shop'], proxies: indexProxies([ok, proxy('b.shop', t('LDS', 'STALE', W + 90))]) }));
   const p2 = effectiveCondition(input({ selected: ['a.shop', 'b.shop'], proxies: indexProxies([proxy('a.shop', t('LDS', 'STALE', W + 90)), proxy('b.shop', t('LDS', 'SYNCED', W - 1))]) }));
   assert.equal(p1.condition.message, p2.condition.message);
+});
+
+test('a proxy that accepted since the write is not blamed for a later NACK (someone else\'s push); acceptance is final only once the push is quiet', () => {
+  const nackLater = indexProxies([proxy('a.shop', t('CDS', 'SYNCED', W + 100), t('LDS', 'ERROR', W + 60_000, 'another EnvoyFilter'))]);
+  assert.equal(effectiveCondition(input({ selected: ['a.shop'], proxies: nackLater, nowMs: W + 70_000 })).condition.status, 'False');
+  assert.equal(effectiveCondition(input({ selected: ['a.shop'], proxies: nackLater, nowMs: W + 70_000, acceptedBefore: new Set(['a.shop']) })).condition.status, 'True');
+  // Mid-push: CDS acknowledged, LDS not yet sent: not settled.
+  const midPush = indexProxies([proxy('a.shop', t('CDS', 'SYNCED', W + 100), t('LDS', 'SYNCED', W - 10))]);
+  assert.deepEqual(settledAcceptances(input({ selected: ['a.shop'], proxies: midPush, nowMs: W + 200 })), []);
+  assert.deepEqual(settledAcceptances(input({ selected: ['a.shop'], proxies: midPush, nowMs: W + 700 })), ['a.shop']);
 });
 
 test('indexProxies keeps the newest report of a proxy seen by two istiods', () => {

@@ -91,6 +91,18 @@ export function judgeProxy(p: ProxySync, writtenAtMs: number): ProxyVerdict {
   return { state: 'accepted', lastSentMs: Math.max(...fresh) };
 }
 
+/**
+ * Proxies whose acceptance is final: accepted, and the push is `quietMs` old (mid-push, CDS may
+ * be acknowledged while the LDS that carries our filter is still to come).
+ */
+export function settledAcceptances(i: Pick<EffectiveInput, 'selected' | 'proxies' | 'writtenAtMs' | 'nowMs' | 'quietMs'>): string[] {
+  return i.selected.filter((id) => {
+    const p = i.proxies.get(id);
+    const v = p && judgeProxy(p, i.writtenAtMs);
+    return v?.state === 'accepted' && i.nowMs - v.lastSentMs >= i.quietMs;
+  });
+}
+
 /** The newest report of each proxy: a proxy that reconnected may linger on a second istiod for a moment. */
 export function indexProxies(reports: readonly ProxySync[]): Map<string, ProxySync> {
   const latest = (p: ProxySync): number => Math.max(0, ...p.types.map((t) => t.lastSentMs ?? 0));
@@ -112,6 +124,12 @@ export interface EffectiveInput {
   writtenAtMs: number;
   nowMs: number;
   quietMs: number;
+  /**
+   * Proxies already seen accepting since the write. syncz keeps only the last state per type, so
+   * a NACK of a later push (someone else's change) would otherwise be blamed on this resource,
+   * whose configuration the proxy still runs.
+   */
+  acceptedBefore?: ReadonlySet<string>;
 }
 
 /** One message for the whole wait, from the write on: progress would cost a status write per step. */
@@ -142,7 +160,10 @@ export function effectiveCondition(i: EffectiveInput): { condition: EffectiveCon
       next: 'soon',
     };
   }
-  const verdicts = found.map((id) => [id, judgeProxy(i.proxies.get(id)!, i.writtenAtMs)] as const);
+  const verdicts = found.map((id) => {
+    const v = judgeProxy(i.proxies.get(id)!, i.writtenAtMs);
+    return [id, v.state !== 'accepted' && i.acceptedBefore?.has(id) ? ({ state: 'accepted', lastSentMs: 0 } as const) : v] as const;
+  });
   const rejected = verdicts.filter((v): v is readonly [string, Extract<ProxyVerdict, { state: 'rejected' }>] => v[1].state === 'rejected');
   if (rejected.length > 0) {
     const [id, r] = rejected[0]!;
