@@ -9,19 +9,23 @@
  * the two interleaved (order alternating per round), `rounds` times. Reported: the median
  * requests/s of each side, their ratio, and the median of the per-round ratios.
  *
- * Run: npx tsx bench/envoy.bench.ts [rounds=5] [seconds=5] [connections=16] [envoy versions...]
+ * Run: npx tsx bench/envoy.bench.ts [--json FILE] [rounds=5] [seconds=5] [connections=16] [envoy versions...]
  * Traffic only to 127.0.0.1; each run is bounded in time (and the Node client in count).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { bootstrapFor, ENVOYS, renderEnvoyFilter, startEnvoy, type RunningEnvoy } from '../e2e/envoy/harness.js';
+import { loadavg, median, procCpuSeconds, writeResult } from './lib.js';
 
-const rounds = Math.min(Number(process.argv[2] ?? 5), 20);
-const seconds = Math.min(Number(process.argv[3] ?? 5), 30);
-const connections = Math.min(Number(process.argv[4] ?? 16), 64);
-const only = process.argv.slice(5);
+const argv = process.argv.slice(2);
+const jsonAt = argv.indexOf('--json');
+const jsonPath = jsonAt >= 0 ? argv.splice(jsonAt, 2)[1] : undefined;
+const rounds = Math.min(Number(argv[0] ?? 5), 20);
+const seconds = Math.min(Number(argv[1] ?? 5), 30);
+const connections = Math.min(Number(argv[2] ?? 16), 64);
+const only = argv.slice(3);
 
 const limiter = `
 apiVersion: meshwarden.io/v1alpha1
@@ -70,12 +74,6 @@ async function fastBackend(): Promise<{ port: number; close: () => Promise<void>
 
 const haveWrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim() !== '';
 
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 interface Run {
   /** Requests per wall-clock second. */
   rps: number;
@@ -84,9 +82,9 @@ interface Run {
 }
 
 async function measure(e: RunningEnvoy): Promise<Run> {
-  const cpu0 = cpuSeconds(e.pid);
+  const cpu0 = procCpuSeconds(e.pid);
   const { rps, requests } = await load(e.port);
-  return { rps, perCpu: requests / Math.max(cpuSeconds(e.pid) - cpu0, 0.01) };
+  return { rps, perCpu: requests / Math.max(procCpuSeconds(e.pid) - cpu0, 0.01) };
 }
 
 /** Requests/s of a fixed-duration load on 127.0.0.1:port; non-2xx answers fail the run. */
@@ -131,13 +129,9 @@ async function load(port: number): Promise<{ rps: number; requests: number }> {
   return { rps: done / ((Date.now() - t0) / 1000), requests: done };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const ef = renderEnvoyFilter(limiter);
+const results: Array<Record<string, unknown>> = [];
 console.log(`load: ${haveWrk ? 'wrk -t1' : 'Node keep-alive client'}, ${connections} connections, ${seconds} s per run, ${rounds} interleaved rounds; Envoy --concurrency 1`);
 for (const build of ENVOYS.filter((b) => only.length === 0 || only.includes(b.envoy))) {
   if (!existsSync(build.path)) {
@@ -168,6 +162,7 @@ for (const build of ENVOYS.filter((b) => only.length === 0 || only.includes(b.en
     const stats = await withLimiter.stats('http_local_rate_limit');
     const enabled = Object.entries(stats).find(([k]) => k.endsWith('.http_local_rate_limit.enabled'))?.[1] ?? 0;
     const limited = Object.entries(stats).find(([k]) => k.endsWith('.http_local_rate_limit.rate_limited'))?.[1] ?? 0;
+    const loadAfter = loadavg();
     const rpsW = median(w.map((x) => x.rps));
     const rpsWo = median(wo.map((x) => x.rps));
     const ratio = rpsW / rpsWo;
@@ -176,10 +171,12 @@ for (const build of ENVOYS.filter((b) => only.length === 0 || only.includes(b.en
     console.log(
       `Envoy ${build.envoy}: with limiter ${rpsW.toFixed(0)} req/s, without ${rpsWo.toFixed(0)} req/s (medians of ${rounds}); ` +
         `ratio ${ratio.toFixed(3)} (median per-round ratio ${perRound.toFixed(3)}; per Envoy CPU-second ${cpuRatio.toFixed(3)}); target >= 0.95: ${ratio >= 0.95 ? 'met' : 'MISSED'}; ` +
-        `limiter evaluated ${enabled} requests, limited ${limited}`,
+        `limiter evaluated ${enabled} requests, limited ${limited}; load average ${loadAfter.join(' ')}`,
     );
+    results.push({ envoy: build.envoy, istio: build.istio, rounds, seconds, connections, with: w, without: wo, rpsWith: rpsW, rpsWithout: rpsWo, ratio, perRoundRatio: perRound, cpuRatio, evaluated: enabled, limited, loadavgAfter: loadAfter });
   } finally {
     for (const e of envoys) await e.stop();
     await backend.close();
   }
 }
+writeResult(jsonPath, 'envoy', { load: haveWrk ? 'wrk -t1' : 'node keep-alive client', runs: results });

@@ -211,7 +211,7 @@ kind: Service
 metadata: {name: app0, namespace: bench0}
 spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}]}
 `) as unknown as { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
-    const rawEf = (ns: string, name: string, priority?: number) => ({ apiVersion: ef.apiVersion, kind: ef.kind, metadata: { name, namespace: ns }, spec: priority === undefined ? ef.spec : { ...ef.spec, priority } });
+    const rawEf = (ns: string, name: string) => ({ apiVersion: ef.apiVersion, kind: ef.kind, metadata: { name, namespace: ns }, spec: ef.spec });
 
     // Baseline 1: raw creates of N EnvoyFilters at the operator's concurrency.
     let cpu0 = cpCpu();

@@ -1,7 +1,7 @@
 /**
  * Admission latency of the webhook (a benchmark, not a test):
  *
- *   node --import tsx bench/webhook.bench.ts [--rate 500] [--seconds 10] [--patches 20] [--versions 1.31]...
+ *   node --import tsx bench/webhook.bench.ts [--rate 500]... [--seconds 10] [--patches 20] [--versions 1.31]... [--json FILE]
  *
  * A 20-patch EnvoyFilter AdmissionReview is POSTed over HTTPS on 127.0.0.1 at a fixed rate
  * (open loop: requests leave on schedule whatever the answers, so a stall is not hidden by
@@ -12,6 +12,7 @@
  *      version (a cluster normally runs one) and all four supported ones (an upgrade window).
  * Each server runs in its own process (as the webhook does), the load generator in this one. Prints p50,
  * p90, p99, max and errors per run and the ratio to the baseline; target p99 ≤ 3 ms.
+ * Several --rate values (e.g. 50, 250, 500: the scale row) repeat all of it per rate.
  * Then the worst cases the size limits allow, evaluated in-process, one at a time.
  */
 import { fork } from 'node:child_process';
@@ -179,15 +180,16 @@ const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      rate: { type: 'string', default: '500' },
+      rate: { type: 'string', multiple: true, default: ['500'] },
       seconds: { type: 'string', default: '10' },
       patches: { type: 'string', default: '20' },
       versions: { type: 'string', multiple: true },
       'skip-worst': { type: 'boolean', default: false },
+      json: { type: 'string' },
     },
   });
-  const rate = Number(values.rate);
-  const seconds = Number(values.seconds);
+  const rates = values.rate.map((r) => Math.min(Number(r), 2000)); // bounded: at most 2,000 req/s for at most 60 s per run
+  const seconds = Math.min(Number(values.seconds), 60);
   const patches = Number(values.patches);
   const versionSets = values.versions ? [values.versions] : [['1.31'], ['1.28', '1.29', '1.30', '1.31']];
   const fx = await import('../operator/src/webhook/fixtures.js');
@@ -195,38 +197,52 @@ async function main(): Promise<void> {
   const certDir = await mkdtemp(join(tmpdir(), 'mw-webhook-bench-'));
   const { ca } = await ensureServingCertificate(certDir);
   const body = JSON.stringify(fx.admissionReview(fx.goodEnvoyFilter(patches), { uid: 'bench' }));
-  console.log(`webhook admission latency: ${patches}-patch EnvoyFilter (${(body.length / 1024).toFixed(1)} KiB AdmissionReview), ${rate} req/s for ${seconds} s per run, HTTPS keep-alive on 127.0.0.1, open loop`);
-  console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const os = await import('node:os');
+  console.log(`webhook admission latency: ${patches}-patch EnvoyFilter (${(body.length / 1024).toFixed(1)} KiB AdmissionReview), ${rates.join(', ')} req/s for ${seconds} s per run, HTTPS keep-alive on 127.0.0.1, open loop`);
+  console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-  const results: RunResult[] = [];
-  const base = await startServer({ kind: 'baseline', certDir, istioVersions: [] });
-  results.push(await load('baseline: empty HTTPS handler', base, ca!, body, rate, seconds, (s) => s === 200));
-  await base.stop();
-  for (const versions of versionSets) {
-    const srv = await startServer({ kind: 'webhook', certDir, istioVersions: versions });
-    const check = (s: number, text: string): boolean => s === 200 && text.includes('"allowed":true') && text.includes('"uid":"bench"');
-    results.push(await load(`webhook, Istio ${versions.join(',')}`, srv, ca!, body, rate, seconds, check));
-    await srv.stop();
+  const perRate: Array<{ rate: number; loadavgBefore: number[]; results: RunResult[] }> = [];
+  for (const rate of rates) {
+    const loadavgBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
+    const results: RunResult[] = [];
+    const base = await startServer({ kind: 'baseline', certDir, istioVersions: [] });
+    results.push(await load('baseline: empty HTTPS handler', base, ca!, body, rate, seconds, (s) => s === 200));
+    await base.stop();
+    for (const versions of versionSets) {
+      const srv = await startServer({ kind: 'webhook', certDir, istioVersions: versions });
+      const check = (s: number, text: string): boolean => s === 200 && text.includes('"allowed":true') && text.includes('"uid":"bench"');
+      results.push(await load(`webhook, Istio ${versions.join(',')}`, srv, ca!, body, rate, seconds, check));
+      await srv.stop();
+    }
+    perRate.push({ rate, loadavgBefore, results });
+
+    const baseline = results[0]!;
+    console.log(`\n${rate} req/s, load average before ${loadavgBefore.join(' ')}\n` + ['run'.padEnd(38), 'sent', 'errors', 'p50', 'p90', 'p99', 'max', 'p99/baseline', 'server CPU/request'].join('\t'));
+    for (const r of results) {
+      console.log(
+        [r.label.padEnd(38), r.sent, r.errors, fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.max), r === baseline ? '1.0x' : `${(r.p99 / baseline.p99).toFixed(1)}x`, fmt(r.cpuPerRequest ?? NaN)].join('\t'),
+      );
+    }
+    for (const r of results.slice(1)) {
+      const capacity = 1000 / (r.cpuPerRequest ?? NaN);
+      console.log(
+        `${r.label}: p99 ${fmt(r.p99)} ${r.p99 <= 3 ? '≤' : '>'} 3 ms target; ${r.errors} errors; p50 ratio ${(r.p50 / baseline.p50).toFixed(1)}x, ` +
+          `p99 ratio ${(r.p99 / baseline.p99).toFixed(1)}x; server CPU ${fmt(r.cpuPerRequest ?? NaN)}/request (one core saturates at ~${Math.round(capacity)} req/s; ` +
+          `needs ${((rate * (r.cpuPerRequest ?? NaN)) / 10).toFixed(0)}% of a core, used ${((r.cpuShare ?? NaN) * 100).toFixed(0)}% over ${r.seconds.toFixed(1)} s)`,
+      );
+    }
   }
   await rm(certDir, { recursive: true, force: true });
-
-  const baseline = results[0]!;
-  console.log('\n' + ['run'.padEnd(38), 'sent', 'errors', 'p50', 'p90', 'p99', 'max', 'p99/baseline', 'server CPU/request'].join('\t'));
-  for (const r of results) {
-    console.log(
-      [r.label.padEnd(38), r.sent, r.errors, fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.max), r === baseline ? '1.0x' : `${(r.p99 / baseline.p99).toFixed(1)}x`, fmt(r.cpuPerRequest ?? NaN)].join('\t'),
-    );
+  if (perRate.length > 1) {
+    console.log('\ngrowth with the rate (p99 and server CPU per request; per-request CPU flat = linear total cost):');
+    for (let v = 0; v <= versionSets.length; v++) {
+      const row = perRate.map((p) => p.results[v]!);
+      console.log(`  ${row[0]!.label.padEnd(38)} ${row.map((r, k) => `${perRate[k]!.rate}/s: p99 ${fmt(r.p99)}, CPU ${fmt(r.cpuPerRequest ?? NaN)}/req`).join('; ')}`);
+    }
   }
-  for (const r of results.slice(1)) {
-    const capacity = 1000 / (r.cpuPerRequest ?? NaN);
-    console.log(
-      `${r.label}: p99 ${fmt(r.p99)} ${r.p99 <= 3 ? '≤' : '>'} 3 ms target; ${r.errors} errors; p50 ratio ${(r.p50 / baseline.p50).toFixed(1)}x, ` +
-        `p99 ratio ${(r.p99 / baseline.p99).toFixed(1)}x; server CPU ${fmt(r.cpuPerRequest ?? NaN)}/request (one core saturates at ~${Math.round(capacity)} req/s; ` +
-        `needs ${((rate * (r.cpuPerRequest ?? NaN)) / 10).toFixed(0)}% of a core, used ${((r.cpuShare ?? NaN) * 100).toFixed(0)}% over ${r.seconds.toFixed(1)} s)`,
-    );
-  }
-  const os = await import('node:os');
   console.log(`load average after the runs: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (other processes share them: compare ratios, not absolutes)`);
+  const { writeResult } = await import('./lib.js');
+  writeResult(values.json, 'webhook', { patches, seconds, bodyBytes: body.length, rates: perRate });
   if (!values['skip-worst']) await worstCases();
 }
 
