@@ -6,7 +6,7 @@
  */
 import type { K8sObject } from '../k8s-object.js';
 import { joinPath, type Finding } from './rule.js';
-import { checkPatchValue, ISTIO_TO_ENVOY } from './proto/index.js';
+import { checkPatchValue, ISTIO_TO_ENVOY, SharedDecodes } from './proto/index.js';
 import { checkEnvoyFilterPatches } from './istio/index.js';
 import type { EnvoyFilterObject } from './istio/index.js';
 import { checkLua, checkProxyVersion, checkRegex, checkWasmPlugin, checkWasmOrdering } from './syntax/index.js';
@@ -122,6 +122,7 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
   // semantic rules (once per class of versions they judge alike).
   const perVersion = new Map<string, Finding[]>();
   const semantics = new Map<number, Finding[]>();
+  const shared = new SharedDecodes();
   for (const minor of new Set(ctx.istioVersions.map(minorOf))) {
     const envoy = ISTIO_TO_ENVOY[minor];
     if (envoy === undefined) continue;
@@ -130,7 +131,7 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
       if (typeof p.applyTo !== 'string') return;
       const valuePath = `spec.configPatches[${i}].patch.value`;
       const target = targetFilterName(p);
-      const options = { ...(p.patch?.operation !== undefined ? { operation: p.patch.operation } : {}), ...(target !== undefined ? { targetFilterName: target } : {}) };
+      const options = { shared, ...(p.patch?.operation !== undefined ? { operation: p.patch.operation } : {}), ...(target !== undefined ? { targetFilterName: target } : {}) };
       for (const f of checkPatchValue(p.applyTo, p.patch?.value, envoy, options)) versionFindings.push({ ...f, path: joinPath(valuePath, f.path) });
     });
     // Envoy's semantic rules (MW3xx); their paths already start at the EnvoyFilter.

@@ -105,6 +105,8 @@ interface FieldInfo {
   emptyAnyOk: boolean;
   /** A string field holding a type URL that must resolve (ECDS `type_urls`). */
   typeUrl: boolean;
+  /** {@link fieldSignature}, computed when first needed. */
+  signature?: number;
 }
 
 interface TypeInfo {
@@ -120,6 +122,8 @@ interface TypeInfo {
   wkt: Wkt | undefined;
   /** Wrapper types: the wrapped scalar. */
   wrapped: Scalar | undefined;
+  /** {@link rulesSignature}, computed when first needed. */
+  signature?: number;
 }
 
 const WKT: Record<string, Wkt> = {
@@ -300,6 +304,105 @@ function lookupType(root: protobuf.Root, name: string): protobuf.Type | undefine
   return rootIndex(root).byName.get(name.startsWith('.') ? name.slice(1) : name);
 }
 
+// -- one decode for the Envoy versions that read a value alike -----------------------------------
+
+/** What a decode read of one type. */
+interface TypeUse {
+  /** -1: no such type; 0: the type was only looked up (it exists); else its {@link rulesSignature} + 1. */
+  rules: number;
+  /** The keys of the JSON read as fields of this type, with the {@link fieldSignature} of each. */
+  keys: Map<string, number>;
+  /**
+   * The PGV rules of single-valued fields, by outcome: the value they judged (as decoded) and
+   * what they said. Rules that changed between versions (`gt: 0` → `gte: 0`) mostly judge a
+   * value alike.
+   */
+  ruled: Array<{ field: string; value: unknown; present: boolean; messages: string[] }>;
+}
+
+/**
+ * The types a decode looked up in its Root and what it read of each; `undefined` when its
+ * findings depend on the Root as a whole (they name the Envoy version, search every type,
+ * or compare with other loaded versions).
+ */
+export type DecodeDeps = ReadonlyMap<string, TypeUse> | undefined;
+
+/** Interned signatures: equal numbers mean equal text, whichever Root they come from. */
+const signatureIds = new Map<string, number>();
+function intern(text: string): number {
+  let id = signatureIds.get(text);
+  if (id === undefined) signatureIds.set(text, (id = signatureIds.size));
+  return id;
+}
+const bigintSafe = (_: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+
+/**
+ * Everything the decoder reads of one field: names, type (a message type by name only: a decode
+ * that enters it records that type itself), enum values, oneof, presence, deprecation, PGV rules
+ * (of a single-valued field only whether a message is skipped: the others are judged by outcome,
+ * see {@link TypeUse.ruled}).
+ */
+function fieldSignature(f: FieldInfo): number {
+  if (f.signature !== undefined) return f.signature;
+  const e = f.enumType;
+  const text = JSON.stringify(
+    [
+      f.name, f.jsonName, f.repeated, f.map, f.keyType ?? null, f.scalar ?? null, f.messageType?.fullName ?? null,
+      e ? [e.fullName, e.values, (e as unknown as { valuesOptions?: unknown }).valuesOptions ?? null] : null,
+      f.oneof ? [f.oneof.name, f.oneof.required] : null,
+      f.optional, f.deprecated, f.nullable, structuralRules(f), f.categories ?? null, f.emptyAnyOk, f.typeUrl,
+    ],
+    bigintSafe,
+  );
+  return (f.signature = intern(text));
+}
+
+/** The rules of a field that the decode reads other than by outcome. */
+function structuralRules(f: FieldInfo): unknown {
+  return f.repeated || f.map ? (f.rules ?? null) : (f.rules?.['message'] ?? null);
+}
+
+/**
+ * What the decoder reads of a message whatever its JSON holds: its PGV switch, required oneofs
+ * and the fields with rules (the single-valued ones by name: their rules are judged by outcome).
+ */
+function rulesSignature(ti: TypeInfo): number {
+  if (ti.signature !== undefined) return ti.signature;
+  const text = JSON.stringify([
+    ti.fullName,
+    ti.pgv,
+    ti.needsValues,
+    ti.oneofs.filter((o) => o.required).map((o) => o.name),
+    ti.fields.filter((f) => f.rules !== undefined).map((f) => (f.repeated || f.map ? fieldSignature(f) : f.name)),
+  ]);
+  return (ti.signature = intern(text));
+}
+
+/** True when every type a decode recorded reads the same in `root`: decoding there gives the same findings. */
+export function readsAlike(root: protobuf.Root, deps: NonNullable<DecodeDeps>): boolean {
+  for (const [name, use] of deps) {
+    const type = lookupType(root, name);
+    if (!type || use.rules === -1) {
+      if (type || use.rules !== -1) return false;
+      continue;
+    }
+    if (use.rules === 0) continue;
+    const ti = typeInfo(type);
+    if (rulesSignature(ti) + 1 !== use.rules) return false;
+    for (const [key, signature] of use.keys) {
+      const f = ti.byKey.get(key);
+      if ((f ? fieldSignature(f) : -1) !== signature) return false;
+    }
+    for (const { field, value, present, messages } of use.ruled) {
+      const f = ti.byKey.get(field);
+      if (!f?.rules) return false;
+      const mine = singleFieldRules(f.rules, f, value, present);
+      if (mine.length !== messages.length || mine.some((m, i) => m !== messages[i])) return false;
+    }
+  }
+  return true;
+}
+
 /** The candidate closest to `s`, if close enough to be a plausible typo. */
 export function closest(s: string, candidates: Iterable<string>): string | undefined {
   const norm = (x: string) => x.toLowerCase().replace(/[_-]/g, '');
@@ -366,6 +469,8 @@ class Decoder {
   private depth = 0;
   private full = false;
   private readonly envoyDialect: boolean;
+  /** What the findings depend on (see {@link DecodeDeps}); `undefined` once they depend on the whole Root. */
+  deps: Map<string, TypeUse> | undefined = new Map();
 
   constructor(
     readonly root: protobuf.Root,
@@ -391,7 +496,29 @@ class Decoder {
     if (this.findings.length >= this.max) this.full = true;
   }
 
+  /** Looks a type up by name, recording what was found. */
+  lookup(name: string): protobuf.Type | undefined {
+    const type = lookupType(this.root, name);
+    if (this.deps && !this.deps.has(name)) this.deps.set(name, { rules: type ? 0 : -1, keys: new Map(), ruled: [] });
+    return type;
+  }
+
+  /** Records that the decode reads message `ti`; returns where to record the keys it reads. */
+  private use(ti: TypeInfo): TypeUse | undefined {
+    if (!this.deps) return undefined;
+    let u = this.deps.get(ti.fullName);
+    if (!u) this.deps.set(ti.fullName, (u = { rules: 0, keys: new Map(), ruled: [] }));
+    if (u.rules === 0) u.rules = rulesSignature(ti) + 1;
+    return u;
+  }
+
+  /** The findings being made depend on more than the types looked up. */
+  private rootWide(): void {
+    this.deps = undefined;
+  }
+
   private get versionText(): string {
+    this.rootWide();
     const v = rootVersion(this.root);
     return v ? `the Envoy ${v} API` : 'this Envoy API';
   }
@@ -404,6 +531,7 @@ class Decoder {
    */
   message(type: protobuf.Type, json: unknown, pgvOn: boolean, skipType = false, topCategories?: readonly ExtensionCategory[]): Decoded {
     const ti = typeInfo(type);
+    const use = this.use(ti);
     if (ti.wkt !== undefined || ti.wrapped !== undefined) return this.wellKnown(ti, json, pgvOn);
     if (!isObject(json)) {
       this.report(badValue, `expected an object (${ti.fullName}), got ${describe(json)}`);
@@ -428,6 +556,7 @@ class Decoder {
         this.unknownKey(ti, key);
         continue;
       }
+      if (use && this.deps) use.keys.set(key, fieldSignature(fi));
       seen ??= new Array(ti.fields.length);
       const prevKey = seen[fi.index];
       if (prevKey !== undefined) {
@@ -441,6 +570,7 @@ class Decoder {
         oneofSet ??= new Array(ti.oneofs.length);
         const other = oneofSet[fi.oneof.index];
         if (other !== undefined) {
+          this.rootWide(); // the hint lists every member of the oneof
           this.report(
             oneofConflict,
             `"${other.name}" and "${fi.name}" are both set, but they belong to oneof "${fi.oneof.name}" of ${ti.fullName}`,
@@ -466,12 +596,13 @@ class Decoder {
         keys[fi.index] = key;
       }
     }
-    if (checkRules && values && keys) this.messageRules(ti, values, keys, oneofSet);
+    if (checkRules && values && keys) this.messageRules(ti, values, keys, oneofSet, use);
     this.depth--;
     return json;
   }
 
   private unknownKey(ti: TypeInfo, key: string): void {
+    this.rootWide(); // the hint looks into other versions and nested types
     const names = ti.fields.map((f) => f.name);
     let hint: string | undefined;
     const other = this.otherVersionsWith(ti.fullName, key);
@@ -919,7 +1050,7 @@ class Decoder {
       return undefined;
     }
     const name = url.slice(slash + 1);
-    const type = lookupType(this.root, name);
+    const type = this.lookup(name);
     if (!type) {
       if (isIstioProxyType(name)) {
         const cat = istioProxyCategory(name);
@@ -962,6 +1093,7 @@ class Decoder {
   }
 
   private unknownTypeName(name: string, key: string | undefined): void {
+    this.rootWide(); // v2 names, other versions and the closest of every type
     const idx = rootIndex(this.root);
     const v3 = idx.v2.get(name);
     if (v3) {
@@ -998,10 +1130,11 @@ class Decoder {
 
   // ---- PGV ----
 
-  private messageRules(ti: TypeInfo, values: unknown[], keys: string[], oneofSet: Array<FieldInfo | undefined> | undefined): void {
+  private messageRules(ti: TypeInfo, values: unknown[], keys: string[], oneofSet: Array<FieldInfo | undefined> | undefined, use: TypeUse | undefined): void {
     if (!this.partial) {
       for (const o of ti.oneofs) {
         if (o.required && oneofSet?.[o.index] === undefined) {
+          this.rootWide(); // the hint lists every member of the oneof
           this.pgv(ti, o.name, 'value is required', undefined, `set one of ${o.fields.map((f) => f.name).join(', ')}`);
         }
       }
@@ -1015,14 +1148,11 @@ class Decoder {
       if (v === INVALID) continue;
       if (!present && (fi.oneof || fi.optional || this.partial)) continue;
       const seg = key ?? fi.name;
-      const mr = r['message'] as pgv.Rules | undefined;
-      if (fi.messageType && !fi.repeated && !fi.map) {
-        if (!present) {
-          if (mr?.['required'] === true || (r['duration'] as pgv.Rules | undefined)?.['required'] === true || (r['timestamp'] as pgv.Rules | undefined)?.['required'] === true || (r['any'] as pgv.Rules | undefined)?.['required'] === true) {
-            this.pgv(ti, seg, 'value is required', fi);
-          }
-          continue;
-        }
+      if (!fi.repeated && !fi.map) {
+        const messages = singleFieldRules(r, fi, v, present);
+        if (this.deps) use?.ruled.push({ field: fi.name, value: v, present, messages });
+        for (const msg of messages) this.pgv(ti, seg, msg, fi);
+        continue;
       }
       if (fi.map) {
         const m = (present ? v : {}) as Record<string, unknown>;
@@ -1036,8 +1166,8 @@ class Decoder {
         if (kr || vr) {
           this.segs.push(seg);
           for (const k of Object.keys(m)) {
-            if (kr) for (const msg of this.singleRules(kr, fi, k, true)) this.pgv(ti, k, msg, fi, undefined, `key ${JSON.stringify(k)}`);
-            if (vr && m[k] !== INVALID) for (const msg of this.singleRules(vr, fi, m[k], true)) this.pgv(ti, k, msg, fi);
+            if (kr) for (const msg of singleRules(kr, fi, k, true)) this.pgv(ti, k, msg, fi, undefined, `key ${JSON.stringify(k)}`);
+            if (vr && m[k] !== INVALID) for (const msg of singleRules(vr, fi, m[k], true)) this.pgv(ti, k, msg, fi);
           }
           this.segs.pop();
         }
@@ -1065,53 +1195,13 @@ class Decoder {
           this.segs.push(seg);
           for (let i = 0; i < arr.length; i++) {
             if (arr[i] === INVALID) continue;
-            for (const msg of this.singleRules(ir, fi, arr[i], true)) this.pgv(ti, i, msg, fi);
+            for (const msg of singleRules(ir, fi, arr[i], true)) this.pgv(ti, i, msg, fi);
           }
           this.segs.pop();
         }
         continue;
       }
-      let value = v;
-      if (!present) value = defaultOf(fi);
-      for (const msg of this.singleRules(r, fi, value, present)) this.pgv(ti, seg, msg, fi);
     }
-  }
-
-  /** Rules of one (non-repeated) value. */
-  private singleRules(r: pgv.Rules, fi: FieldInfo, v: unknown, present: boolean): string[] {
-    let kinds = ruleKinds.get(r);
-    if (kinds === undefined) {
-      kinds = Object.keys(r).filter((k) => r[k] !== null && typeof r[k] === 'object');
-      ruleKinds.set(r, kinds);
-    }
-    for (const k of kinds) {
-      const rr = r[k] as pgv.Rules;
-      switch (k) {
-        case 'string':
-          return typeof v === 'string' ? pgv.checkString(rr, v) : [];
-        case 'bytes':
-          return v instanceof Uint8Array ? pgv.checkBytes(rr, v) : [];
-        case 'bool':
-          return typeof v === 'boolean' ? pgv.checkBool(rr, v) : [];
-        case 'enum':
-          return typeof v === 'number' ? pgv.checkEnum(rr, v, fi.enumType?.valuesById[v] !== undefined) : [];
-        case 'duration':
-          if (rr['required'] === true && !present) return ['value is required'];
-          return typeof v === 'bigint' ? pgv.checkDuration(rr, v) : [];
-        case 'timestamp':
-          if (rr['required'] === true && !present) return ['value is required'];
-          return typeof v === 'bigint' ? pgv.checkTimestamp(rr, v) : [];
-        case 'any':
-          if (rr['required'] === true && !present) return ['value is required'];
-          return typeof v === 'string' ? pgv.checkAny(rr, v) : [];
-        case 'message':
-          if (rr['required'] === true && !present) return ['value is required'];
-          continue;
-        default:
-          if (pgv.isNumericRuleKind(k)) return typeof v === 'number' ? pgv.checkNumber(rr, v) : [];
-      }
-    }
-    return [];
   }
 
   private pgv(ti: TypeInfo, seg: string | number, reason: string, fi?: FieldInfo, hint?: string, what?: string): void {
@@ -1127,6 +1217,52 @@ class Decoder {
 }
 
 const ruleKinds = new WeakMap<pgv.Rules, string[]>();
+
+/** PGV messages about one single-valued field (`v` as decoded; absent: `present` false). */
+function singleFieldRules(r: pgv.Rules, fi: FieldInfo, v: unknown, present: boolean): string[] {
+  if (fi.messageType && !present) {
+    const required = (k: string) => (r[k] as pgv.Rules | undefined)?.['required'] === true;
+    return required('message') || required('duration') || required('timestamp') || required('any') ? ['value is required'] : [];
+  }
+  return singleRules(r, fi, present ? v : defaultOf(fi), present);
+}
+
+/** Rules of one (non-repeated) value. */
+function singleRules(r: pgv.Rules, fi: FieldInfo, v: unknown, present: boolean): string[] {
+  let kinds = ruleKinds.get(r);
+  if (kinds === undefined) {
+    kinds = Object.keys(r).filter((k) => r[k] !== null && typeof r[k] === 'object');
+    ruleKinds.set(r, kinds);
+  }
+  for (const k of kinds) {
+    const rr = r[k] as pgv.Rules;
+    switch (k) {
+      case 'string':
+        return typeof v === 'string' ? pgv.checkString(rr, v) : [];
+      case 'bytes':
+        return v instanceof Uint8Array ? pgv.checkBytes(rr, v) : [];
+      case 'bool':
+        return typeof v === 'boolean' ? pgv.checkBool(rr, v) : [];
+      case 'enum':
+        return typeof v === 'number' ? pgv.checkEnum(rr, v, fi.enumType?.valuesById[v] !== undefined) : [];
+      case 'duration':
+        if (rr['required'] === true && !present) return ['value is required'];
+        return typeof v === 'bigint' ? pgv.checkDuration(rr, v) : [];
+      case 'timestamp':
+        if (rr['required'] === true && !present) return ['value is required'];
+        return typeof v === 'bigint' ? pgv.checkTimestamp(rr, v) : [];
+      case 'any':
+        if (rr['required'] === true && !present) return ['value is required'];
+        return typeof v === 'string' ? pgv.checkAny(rr, v) : [];
+      case 'message':
+        if (rr['required'] === true && !present) return ['value is required'];
+        continue;
+      default:
+        if (pgv.isNumericRuleKind(k)) return typeof v === 'number' ? pgv.checkNumber(rr, v) : [];
+    }
+  }
+  return [];
+}
 
 function pascal(s: string): string {
   return s.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
@@ -1168,17 +1304,25 @@ function durationHint(v: string, go = false): string {
  * read from its options) and returns every finding. `typeName` may be `google.protobuf.Any`.
  */
 export function decodeStrict(root: protobuf.Root, typeName: string, json: unknown, opts: DecodeOptions = {}): Finding[] {
+  return decodeRecorded(root, typeName, json, opts).findings;
+}
+
+/**
+ * {@link decodeStrict}, also saying which types of `root` the findings depend on: in another
+ * Root where {@link readsAlike} holds for them, the same value decodes to the same findings.
+ */
+export function decodeRecorded(root: protobuf.Root, typeName: string, json: unknown, opts: DecodeOptions = {}): { findings: Finding[]; deps: DecodeDeps } {
   const d = new Decoder(root, opts);
   const name = typeName.slice(typeName.lastIndexOf('/') + 1);
-  const type = lookupType(root, name);
+  const type = d.lookup(name);
   if (!type) {
     d.report(unknownType, `unknown type ${name} in ${rootVersion(root) ? `the Envoy ${rootVersion(root)} API` : 'this Envoy API'}`);
-    return d.findings;
+    return { findings: d.findings, deps: undefined };
   }
   const ti = typeInfo(type);
   if (ti.wkt === 'any') d.any(json, opts.typedConfigCategories, opts.pgv !== false);
   else d.message(type, json, opts.pgv !== false, opts.skipTypeKey === true, opts.typedConfigCategories);
-  return d.findings;
+  return { findings: d.findings, deps: d.deps };
 }
 
 /** True when `typeName` (a full name or type URL) is a message type of `root`. */

@@ -5,7 +5,7 @@
  */
 import type { Finding } from '../rule.js';
 import { categoryForApplyTo, categoryLabel, extensionCategory, type ExtensionCategory } from './categories.js';
-import { decodeStrict, hasType, isV2Type, TYPED_STRUCT_TYPES } from './decode.js';
+import { decodeRecorded, decodeStrict, hasType, isV2Type, readsAlike, TYPED_STRUCT_TYPES, type DecodeDeps } from './decode.js';
 import { isEnvoyVersion, loadProtoSchema, ProtosetMissingError, type EnvoyVersion } from './load.js';
 import { mergeTypeMismatch, protosetMissing, unknownType, wrongCategory } from './rules.js';
 
@@ -53,6 +53,37 @@ export interface PatchCheckOptions {
    * LISTENER_FILTER): a MERGE whose typed_config has a different `@type` is MW211.
    */
   targetFilterName?: string;
+  /** Decodes already made of the same value for other Envoy versions, to reuse where the versions read it alike. */
+  shared?: SharedDecodes;
+}
+
+/**
+ * The results of checking values against one Envoy version, reused for another version
+ * wherever every type the decode looked at is the same there (most values of most patches:
+ * the Envoy API changes little between minors). Meant for one validation, whose values do not
+ * change while it runs: entries are found by the identity of the value.
+ */
+export class SharedDecodes {
+  readonly #byValue = new Map<unknown, Array<{ key: string; deps: NonNullable<DecodeDeps>; findings: Finding[] }>>();
+  /** How many checks were answered from another version's decode. */
+  reused = 0;
+
+  get(value: unknown, key: string, root: Parameters<typeof readsAlike>[0]): Finding[] | undefined {
+    for (const e of this.#byValue.get(value) ?? []) {
+      if (e.key === key && readsAlike(root, e.deps)) {
+        this.reused++;
+        return [...e.findings];
+      }
+    }
+    return undefined;
+  }
+
+  set(value: unknown, key: string, deps: DecodeDeps, findings: readonly Finding[]): void {
+    if (deps === undefined) return;
+    let list = this.#byValue.get(value);
+    if (!list) this.#byValue.set(value, (list = []));
+    list.push({ key, deps, findings: [...findings] });
+  }
 }
 
 const FILTERS = new Set(['HTTP_FILTER', 'NETWORK_FILTER', 'LISTENER_FILTER']);
@@ -90,7 +121,10 @@ export function checkPatchValue(
   const partial = options.operation === 'MERGE' || options.operation === 'MERGE_AND_REPLACE_LIST';
   return withSchema(envoyVersion, (v) => {
     const { root } = loadProtoSchema(v);
-    const out = decodeStrict(root, target.messageType, value, {
+    const key = `${applyTo}\0${options.operation ?? ''}\0${options.targetFilterName ?? ''}`;
+    const reused = options.shared?.get(value, key, root);
+    if (reused) return reused;
+    const { findings: out, deps } = decodeRecorded(root, target.messageType, value, {
       typedConfigCategories: target.typedConfigCategories,
       context: `applyTo: ${applyTo}`,
       partial,
@@ -112,6 +146,7 @@ export function checkPatchValue(
       const m = mergeMismatch(options.targetFilterName, value);
       if (m) out.push(m);
     }
+    options.shared?.set(value, key, deps, out);
     return out;
   });
 }
