@@ -21,7 +21,7 @@ const bases: Record<string, MeshwardenResource[]> = {
       metadata: { name: 'global', namespace: 'shop' },
       spec: {
         target: { service: 'reviews' },
-        rateLimitService: { host: 'ratelimit.rls.svc.cluster.local', port: 8081, configMap: { namespace: 'rls' } },
+        rateLimitService: { host: 'ratelimit.rls.svc.cluster.local', port: 8081 },
         limits: [{ name: 'g', port: 9080, rate: { requests: 10, per: '1m' }, strategy: 'global' }],
       },
     },

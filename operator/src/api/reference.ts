@@ -19,7 +19,6 @@ export const renderDefaults: Record<string, Record<string, unknown>> = {
     'spec.rateLimitService.domain': defaultDomain,
     'spec.rateLimitService.failureMode': 'allow',
     'spec.rateLimitService.timeout': '100ms',
-    'spec.rateLimitService.configMap.name': 'ratelimit-config',
     'spec.limits[].direction': 'inbound',
     'spec.limits[].distinctBy.maxValues': defaultMaxValues,
     'spec.limits[].burst': 0,
@@ -36,6 +35,7 @@ export const renderDefaults: Record<string, Record<string, unknown>> = {
 const describedDefaults: Record<string, Record<string, string>> = {
   SmartLimiter: {
     'spec.rateLimitService': "the operator's `--rate-limit-service`",
+    'spec.rateLimitService.configMap': "`ratelimit-config` in the service's namespace",
     'spec.rateLimitService.configMap.namespace': "the service's namespace (from its host)",
     'spec.limits[].port': 'every HTTP port',
     'spec.limits[].match': 'every request',
