@@ -1,0 +1,247 @@
+/**
+ * The `Effective` condition against real istiod and Envoy (issue 9, item 5; ADR 0085): the operator
+ * asks istiod's syncz (gRPC, istio.io/debug/syncz) whether the proxies a resource selects accepted
+ * the configuration built with its objects.
+ *
+ *   - a good SmartLimiter → Effective=True once the gateway ACKed;
+ *   - an EnvoyPlugin our validator passes but Envoy NACKs (an HCM merged to codec_type HTTP3 on a
+ *     TCP listener: Envoy checks it in code, not in the proto rules; the operator's verdict does
+ *     not run Envoy) → Effective=False with Envoy's error text, while the SmartLimiter stays True;
+ *   - the EnvoyPlugin fixed → Effective=True again.
+ *
+ * The gateway is the wheel's Envoy connected to istiod as `router` gw-0.istio-system; a Pod object
+ * of that name (never scheduled: there are no nodes) is what the operator selects. istiod runs with
+ * ENABLE_DEBUG_ENDPOINT_AUTH=false: on its plaintext port it answers debug types only then
+ * (statusgen.go; in a cluster the operator uses 15012 with a token, see syncz.ts).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort } from '../harness/controlplane.js';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  envoyBinary, httpFilterNames, httpGet, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, listenerNames, meshWidePlaintext, proxyBootstrap, serviceYaml,
+  startIstiod, type ConfigDump, type Istiod, type ProxyIdentity,
+} from '../harness/istiod.js';
+import { eventually, startEnv, startOperator, waitCondition, type Env, type Operator } from '../operator/helpers.js';
+
+/** The gateway's routing: Gateway :80 → VirtualService → a ServiceEntry (no traffic is sent). */
+function routingYaml(gwPort: number): string {
+  return [
+    meshWidePlaintext,
+    serviceYaml('istio-system', 'istio-ingressgateway', { istio: 'ingressgateway' }, [{ name: 'http2', port: 80, targetPort: gwPort }]),
+    `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+`,
+    `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: backend, namespace: istio-system}
+spec:
+  hosts: [backend.example.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints: [{address: 127.0.0.1, ports: {http: 9}}]
+`,
+    `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop, namespace: istio-system}
+spec:
+  hosts: [shop.example.com]
+  gateways: [istio-system/gw]
+  http:
+  - route: [{destination: {host: backend.example.internal, port: {number: 80}}}]
+`,
+    // What the operator selects: the gateway's pod (labels as the proxy's node metadata says).
+    `apiVersion: v1
+kind: Pod
+metadata: {name: gw-0, namespace: istio-system, labels: {istio: ingressgateway}}
+spec:
+  containers: [{name: istio-proxy, image: proxy, ports: [{containerPort: ${gwPort}}]}]
+`,
+  ].join('---\n');
+}
+
+const podStatus = { status: { phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }], conditions: [{ type: 'Ready', status: 'True' }] } };
+
+const limiter = `apiVersion: meshwarden.io/v1alpha1
+kind: SmartLimiter
+metadata: {name: shop, namespace: istio-system}
+spec:
+  target:
+    gateway:
+      selector: {istio: ingressgateway}
+  limits:
+  - name: shop-host
+    port: 80
+    host: shop.example.com
+    rate: {requests: 100, per: 1m}
+`;
+
+/** A raw patch: MERGE into the gateway's HTTP connection manager. */
+const plugin = (hcmFields: string): string => `apiVersion: meshwarden.io/v1alpha1
+kind: EnvoyPlugin
+metadata: {name: hcm, namespace: istio-system}
+spec:
+  target:
+    gateway:
+      selector: {istio: ingressgateway}
+  patches:
+  - applyTo: NETWORK_FILTER
+    match:
+      context: GATEWAY
+      listener:
+        filterChain:
+          filter: {name: envoy.filters.network.http_connection_manager}
+    patch:
+      operation: MERGE
+      value:
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+${hcmFields}`;
+
+interface Gateway {
+  configDump(): Promise<ConfigDump>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The wheel's Envoy as gateway gw-0, from the harness's bootstrap plus the PROXY_CONFIG metadata
+ * pilot-agent always sends: istiod's syncz leaves out connections without it (statusgen.go
+ * isProxy), and the harness's proxies do not send it (yet).
+ */
+async function startGateway(istiod: Istiod, id: ProxyIdentity, logDir: string): Promise<Gateway> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshwarden-effective-gw-'));
+  const bootstrap = proxyBootstrap(istiod, id) as { node: { metadata: Record<string, unknown> } };
+  bootstrap.node.metadata.PROXY_CONFIG = { discoveryAddress: istiod.xdsAddress };
+  await writeFile(join(dir, 'envoy.json'), JSON.stringify(bootstrap));
+  const adminFile = join(dir, 'admin');
+  const logPath = join(logDir, `envoy-effective-${id.name}.log`);
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync(logPath, 'a');
+  const child = spawn(envoyBinary(istiod.minor), ['-c', join(dir, 'envoy.json'), '--disable-hot-restart', '--admin-address-path', adminFile, '--log-level', 'warning', '--concurrency', '1'], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const port = await eventually('gateway admin address', 30_000, async () => {
+    if (child.exitCode !== null) throw new Error(`envoy exited: ${readFileSync(logPath, 'utf8').slice(-1500)}`);
+    return existsSync(adminFile) ? Number(/:(\d+)\s*$/.exec(readFileSync(adminFile, 'utf8'))?.[1] ?? 0) || undefined : undefined;
+  }, 50);
+  return {
+    configDump: async () => JSON.parse((await httpGet(port, '/config_dump')).body) as ConfigDump,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Cond {
+  status: string;
+  reason: string;
+  message: string;
+}
+
+/** When the operator logged the Effective verdict of a resource (pino `time`, ms), after `since`. */
+function loggedAt(op: Operator, resource: string, status: string, since: number): number | undefined {
+  for (const line of op.log().split('\n')) {
+    if (!line.includes('effective condition changed') || !line.includes(`"resource":"${resource}"`) || !line.includes(`"status":"${status}"`)) continue;
+    const t = (JSON.parse(line) as { time: number }).time;
+    if (t >= since) return t;
+  }
+  return undefined;
+}
+
+function metric(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+for (const minor of ISTIOD_MINOR_LIST) {
+  describe(`Effective condition, istiod ${minor} + Envoy gateway`, { skip: istiodSkipReason(minor), timeout: 600_000 }, () => {
+    let env: Env;
+    let istiod: Istiod;
+    let gw: Gateway;
+    let op: Operator;
+    let gwPort: number;
+
+    before(async () => {
+      env = await startEnv();
+      await installIstio(env.cp, minor);
+      gwPort = await freePort();
+      await env.apply(routingYaml(gwPort));
+      // As the kubelet would report it: istiod finds the proxy's pod by name and reads its IP.
+      await env.kubectl(['patch', 'pod', 'gw-0', '-n', 'istio-system', '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus)]);
+      istiod = await startIstiod(env.cp, { minor, env: { ENABLE_DEBUG_ENDPOINT_AUTH: 'false' }, log: (m) => console.error(`[istiod] ${m}`) });
+      gw = await startGateway(istiod, { kind: 'router', name: 'gw-0', namespace: 'istio-system', labels: { istio: 'ingressgateway' } }, env.cp.logDir);
+      let seen: string[] = [];
+      await eventually(`listener 0.0.0.0_${gwPort}`, 30_000, async () => {
+        const d = await gw.configDump();
+        seen = listenerNames(d);
+        return httpFilterNames(d, `0.0.0.0_${gwPort}`).length > 0;
+      }).catch((e: Error) => assert.fail(`${e.message}; listeners: ${seen.join(', ')}; istiod log:\n${istiod.logTail(30)}`));
+      op = await startOperator(env, ['--leader-elect=false', '--istio-version', minor, '--istiod-address', istiod.xdsAddress, '--log-level', 'debug']);
+    });
+
+    after(async () => {
+      await op?.stop();
+      await gw?.stop();
+      await istiod?.stop();
+      await env?.stop();
+    });
+
+    test('a good SmartLimiter: Effective=True once the gateway acknowledged the push', async () => {
+      const t0 = Date.now();
+      await env.apply(limiter);
+      const c = (await waitCondition(env, 'smartlimiter', 'istio-system', 'shop', 'Effective', 'True', 'Accepted', 60_000)) as Cond;
+      assert.match(c.message, /^all 1 connected selected proxies accepted the configuration written at /);
+      // It is really there: the filter is in the listener Envoy runs.
+      assert.ok(httpFilterNames(await gw.configDump(), `0.0.0.0_${gwPort}`).includes('meshwarden.ratelimit.istio-system.shop.shop-host'));
+      const at = loggedAt(op, 'SmartLimiter/istio-system/shop', 'True', t0);
+      const written = Date.parse(/written at (\S+)$/.exec(c.message)?.[1] ?? '');
+      console.error(`[effective] ${minor}: SmartLimiter applied → Effective=True decided in ${at ? at - t0 : '?'} ms, ${at ? at - written : '?'} ms after the EnvoyFilter write (operator log); visible to kubectl within ${Date.now() - t0} ms`);
+    });
+
+    test('an EnvoyPlugin the validator passes and Envoy NACKs: Effective=False with Envoy\'s error; the SmartLimiter stays True', async () => {
+      const t0 = Date.now();
+      await env.apply(plugin('          codec_type: HTTP3\n'));
+      await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Accepted', 'True', undefined, 60_000);
+      const c = (await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Effective', 'False', 'Rejected', 60_000)) as Cond;
+      assert.match(c.message, /^proxy gw-0\.istio-system rejected the LDS update istiod pushed after this resource's objects were written: .*HTTP\/3 codec configured on non-QUIC listener/);
+      const at = loggedAt(op, 'EnvoyPlugin/istio-system/hcm', 'False', t0);
+      console.error(`[effective] ${minor}: EnvoyPlugin applied → Effective=False decided in ${at ? at - t0 : '?'} ms; message: ${c.message}`);
+      // The gateway still runs the SmartLimiter's filter (its last good listener): that resource stays True.
+      assert.ok(httpFilterNames(await gw.configDump(), `0.0.0.0_${gwPort}`).includes('meshwarden.ratelimit.istio-system.shop.shop-host'));
+      const sl = await env.getJson<{ status: { conditions: Array<Cond & { type: string }> } }>('smartlimiter', 'istio-system', 'shop');
+      assert.equal(sl?.status.conditions.find((x) => x.type === 'Effective')?.status, 'True');
+      // An Event tells the user too.
+      await eventually('a Warning event for the NACK', 30_000, async () => {
+        const ev = await env.kubectl(['get', 'events.events.k8s.io', '-n', 'istio-system', '-o', 'json']);
+        return (JSON.parse(ev) as { items: Array<{ regarding?: { name?: string }; note?: string; type?: string }> }).items.some(
+          (e) => e.regarding?.name === 'hcm' && e.type === 'Warning' && /Effective=False/.test(e.note ?? ''),
+        );
+      });
+    });
+
+    test('the EnvoyPlugin fixed: Effective=True again; the cost of it all in syncz queries', async () => {
+      await env.apply(plugin('          stream_idle_timeout: 30s\n'));
+      await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Effective', 'True', 'Accepted', 60_000);
+      const m = await op.metrics();
+      const ok = metric(m, 'meshwarden_syncz_queries_total', 'result="success"');
+      const failed = metric(m, 'meshwarden_syncz_queries_total', 'result="error"');
+      const sum = metric(m, 'meshwarden_syncz_query_seconds_sum');
+      console.error(`[effective] ${minor}: ${ok} syncz queries (${failed} failed) for 3 changes of 2 resources, mean ${ok ? ((sum / ok) * 1000).toFixed(1) : '?'} ms`);
+      assert.equal(failed, 0);
+      assert.ok(ok > 0 && ok < 40, `polling is bounded: ${ok} queries`);
+    });
+  });
+}
