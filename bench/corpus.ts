@@ -5,9 +5,12 @@
  */
 import { toYaml } from '../operator/src/yaml/emit.js';
 
-export function corpus(documents: number): string[] {
+export function corpus(documents: number, opts: { istioOnly?: boolean } = {}): string[] {
   const docs: string[] = [];
   for (let i = 0; docs.length < documents; i++) {
+    // istioOnly: only Istio's kinds (hand-written EnvoyFilters and WasmPlugins) beside the Services,
+    // for comparing with tools that know nothing of meshwarden's kinds on equal terms.
+    if (opts.istioOnly && i % 6 !== 3 && i % 6 !== 4) continue;
     const ns = `team-${i % 40}`;
     const app = `svc-${i}`;
     docs.push(toYaml({ apiVersion: 'v1', kind: 'Service', metadata: { name: app, namespace: ns }, spec: { selector: { app }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }));

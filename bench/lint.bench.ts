@@ -9,6 +9,9 @@
  *                --use-kube=false` (built from the istio.io/istio module; it only reads whole
  *                runs of files) and kubeconform -strict (schema only, local schemas).
  *   startup      the same programs on one file of two documents: their fixed cost.
+ *   Istio kinds  the whole-process runs again on a corpus of only Services, EnvoyFilters and
+ *                WasmPlugins: istioctl ignores meshwarden's kinds, so this is the like-for-like
+ *                comparison of the work both do.
  *
  * Every figure is documents per CPU-second (user + system of the process: "per core", and
  * steady on a shared machine) and per wall second; load averages are recorded with each scale.
@@ -70,8 +73,8 @@ async function inProcess(documents: number, fn: () => Promise<unknown> | unknown
 }
 
 /** Writes the corpus as a repository of files: one per service (its Service and its resource), a directory per team. */
-function writeCorpus(documents: number, dir: string): number {
-  const docs = corpus(documents);
+function writeCorpus(documents: number, dir: string, istioOnly = false): number {
+  const docs = corpus(documents, { istioOnly });
   let files = 0;
   for (let k = 0; k < docs.length; k += 2, files++) {
     const team = join(dir, `team-${files % 40}`);
@@ -183,6 +186,23 @@ try {
     results.push({ scale, documents, files, runs: n, loadavgBefore: loadBefore, loadavgAfter: loadavg(), inProcess: { parse, lintAll, lintOne }, processes });
   }
 
+  // Like for like with istioctl: only the kinds it knows.
+  const istioOnly: Record<string, Figure> = {};
+  {
+    const dir = join(scratch, 'istio-only');
+    writeCorpus(base, dir, true);
+    const stream = corpus(base, { istioOnly: true }).join('---\n');
+    const lintOne = await inProcess(base, () => runCliQuiet(['lint', '-o', 'json', '--istio-version', istio, '-'], stream), runs);
+    console.log(`\nIstio kinds only (Services, EnvoyFilters, WasmPlugins), ${base} documents, load average ${loadavg().join(' ')}`);
+    console.log(`in-process  meshwarden lint --istio-version ${istio}${' '.repeat(11)} ${fmt(lintOne)}`);
+    istioOnly['in-process ' + `meshwarden lint --istio-version ${istio}`] = lintOne;
+    for (const t of list) {
+      istioOnly[t.name] = await wholeProcess(t, dir, base, runs);
+      console.log(`process     ${t.name.padEnd(48)} ${fmt(istioOnly[t.name]!)}  [${istioOnly[t.name]!.reported}]`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+
   // Ratios against the same-run baselines, per scale.
   const mwOne = `meshwarden lint --istio-version ${istio}`;
   const mwAll = 'meshwarden lint (Istio 1.28-1.31, the default)';
@@ -199,6 +219,7 @@ try {
         `meshwarden(${istio})/kubeconform ${ratio(p[mwOne], kc ? p[kc] : undefined)}`,
     );
   }
+  if (ist) console.log(`  Istio kinds only: meshwarden(${istio})/istioctl ${(istioOnly[mwOne]!.docsPerCpuS / istioOnly[ist]!.docsPerCpuS).toFixed(2)}`);
   if (results.length > 1) {
     const first = results[0]!;
     console.log('growth of CPU time per scale step (1 = linear, < 1 better):');
@@ -215,7 +236,7 @@ try {
       );
     }
   }
-  writeResult(values.json, 'lint', { istio, baseDocuments: base, startup, scales: results, tools: list.map((t) => ({ name: t.name, command: [t.cmd, ...t.args('<dir>')].join(' ') })) });
+  writeResult(values.json, 'lint', { istio, baseDocuments: base, startup, scales: results, istioOnly, tools: list.map((t) => ({ name: t.name, command: [t.cmd, ...t.args('<dir>')].join(' ') })) });
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
