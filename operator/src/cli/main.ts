@@ -57,6 +57,12 @@ Commands:
         List the validator's rules.
   serve [--kubeconfig PATH] [--leader-elect=false] [--rate-limit-service HOST:PORT] ...
         Run the operator (controller); \`meshwarden serve --help\` lists every flag.
+  migrate [--allow-dropped] [--rate-limit-service HOST:PORT] FILE...|-
+        Convert Slime SmartLimiter, EnvoyPlugin and PluginManager objects into
+        meshwarden resources; report what was not converted (\`migrate --help\`).
+  adopt [--allow-differences] FILE...|-
+        Propose a SmartLimiter or EnvoyPlugin for each hand-written EnvoyFilter of a
+        known pattern, checked against the original (\`adopt --help\`).
 
 Exit codes: 0 ok, 1 findings or invalid input, 2 usage, I/O or YAML errors.`;
 
@@ -74,6 +80,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       // --- serve: the operator process (operator/src/serve/), loaded only when used ---
       case 'serve':
         return await (await import('../serve/command.js')).serveCommand(rest, io);
+      // --- adoption: Slime objects and hand-written EnvoyFilters (operator/src/{migrate,adopt}/) ---
+      case 'migrate':
+        return await (await import('../migrate/command.js')).migrateCommand(rest, io);
+      case 'adopt':
+        return await (await import('../adopt/command.js')).adoptCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':

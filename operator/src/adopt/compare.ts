@@ -1,0 +1,199 @@
+/**
+ * The strong check of a proposal: the original EnvoyFilter and the EnvoyFilters rendered
+ * from the proposal are each applied to the same Istio-generated config (the patch
+ * simulator of the validator, with the ports and routes either one names), and compared
+ * route by route as Envoy would run them: which added filters are active on the route, in
+ * which position among istiod's own filters, with which effective config (the per-route
+ * config where one overrides or enables the filter). Filter names, stat prefixes and
+ * runtime keys are names, not behaviour, and are left out.
+ */
+import type { K8sObject } from '../k8s-object.js';
+import { normalizeKeys, patchedConfigs, type EnvoyFilterObject, type Json, type JsonObject, type XdsConfig } from '../validate/istio/index.js';
+import { filterConfigType, hcmNames, typedConfig } from './patterns.js';
+
+const localRateLimit = 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
+const lua = 'envoy.extensions.filters.http.lua.v3.Lua';
+
+function isObj(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function configPatches(ef: K8sObject): JsonObject[] {
+  const p = (ef['spec'] as { configPatches?: unknown } | undefined)?.configPatches;
+  return Array.isArray(p) ? (p as JsonObject[]) : [];
+}
+
+/** Names of the HTTP filters the patches insert: what the comparison looks at. */
+function insertedNames(patches: JsonObject[]): Set<string> {
+  const names = new Set<string>();
+  for (const p of patches) {
+    const v = isObj(p['patch']) ? p['patch']['value'] : undefined;
+    if (p['applyTo'] === 'HTTP_FILTER' && isObj(v) && typeof v['name'] === 'string') names.add(v['name']);
+  }
+  return names;
+}
+
+function percent(v: unknown): number {
+  const d = isObj(v) && isObj(v['default_value']) ? v['default_value'] : undefined;
+  if (!d) return 0;
+  const den = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 }[String(d['denominator'] ?? 'HUNDRED')] ?? 100;
+  return (Number(d['numerator'] ?? 0) * 100) / den;
+}
+
+function ms(v: unknown): number | unknown {
+  if (typeof v === 'string') {
+    const m = /^(\d+)(?:\.(\d{1,9}))?s$/.exec(v);
+    if (m) return Number(m[1]) * 1000 + Number(`0.${m[2] ?? '0'}`) * 1000;
+  }
+  if (isObj(v) && ('seconds' in v || 'nanos' in v)) return Number(v['seconds'] ?? 0) * 1000 + Number(v['nanos'] ?? 0) / 1e6;
+  return v;
+}
+
+function uint(v: unknown): unknown {
+  return isObj(v) && Object.keys(v).length === 1 && 'value' in v ? Number(v['value']) : v;
+}
+
+/**
+ * A filter config in a form where equal behaviour is equal JSON: proto field names, the
+ * TypedStruct unwrapped, defaults spelled out, names (stat_prefix, runtime keys) removed.
+ */
+export function canonical(type: string, config: JsonObject): JsonObject {
+  const c = normalizeKeys(config as Json) as JsonObject;
+  delete c['stat_prefix'];
+  if (type === localRateLimit) {
+    const tb = c['token_bucket'];
+    if (isObj(tb)) c['token_bucket'] = { max_tokens: uint(tb['max_tokens']) as Json, tokens_per_fill: (uint(tb['tokens_per_fill']) ?? 1) as Json, fill_interval_ms: ms(tb['fill_interval']) as Json };
+    c['filter_enabled'] = percent(c['filter_enabled']);
+    c['filter_enforced'] = percent(c['filter_enforced']);
+    if (isObj(c['status']) && Number(c['status']['code']) === 429) delete c['status'];
+    // The headers go only on the limited answer, which Envoy generates: append and overwrite add them alike.
+    const hs = c['response_headers_to_add'];
+    if (Array.isArray(hs)) c['response_headers_to_add'] = hs.map((h) => (isObj(h) && isObj(h['header']) ? { key: String(h['header']['key']).toLowerCase(), value: h['header']['value'] ?? '' } : h));
+    if (!Array.isArray(c['descriptors']) || c['descriptors'].length === 0) {
+      delete c['always_consume_default_token_bucket'];
+      delete c['descriptors'];
+    }
+  }
+  if (type === lua && typeof c['inline_code'] === 'string') {
+    c['default_source_code'] = { inline_string: c['inline_code'] };
+    delete c['inline_code'];
+  }
+  return c;
+}
+
+/** What one added filter does on one route: its type and effective config, or nothing. */
+function effective(filter: JsonObject, perRoute: unknown): string | undefined {
+  const own = typedConfig(filter['typed_config']);
+  if (!own) return `untyped ${String(filter['name'])}`;
+  let type = own.type;
+  let config = own.config;
+  const route = typedConfig(perRoute);
+  if (route?.type === filterConfigType) {
+    if (route.config['disabled'] === true) return undefined;
+    const inner = typedConfig(route.config['config']);
+    if (inner && Object.keys(inner.config).length > 0) ({ type, config } = inner.type === type ? inner : { type, config: { ...config, per_route: { '@type': inner.type, ...inner.config } } });
+  } else if (filter['disabled'] === true) {
+    return undefined;
+  } else if (route) {
+    // A LocalRateLimit per-route config replaces the filter's; other filters read both.
+    config = route.type === type ? route.config : { ...config, per_route: { '@type': route.type, ...route.config } };
+  }
+  const c = canonical(type, config);
+  if (type === localRateLimit && c['filter_enabled'] === 0) return undefined;
+  return `${type} ${JSON.stringify(c)}`;
+}
+
+function perFilter(o: JsonObject | undefined, name: string): unknown {
+  const m = o?.['typed_per_filter_config'];
+  return isObj(m) ? m[name] : undefined;
+}
+
+/** Route → the HTTP filter chain Envoy runs for it: istiod's filters by name, added ones by behaviour. */
+function view(config: XdsConfig, added: Set<string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const l of config.listeners) {
+    const chains = Array.isArray(l['filter_chains']) ? (l['filter_chains'] as JsonObject[]) : [];
+    chains.forEach((fc, ci) => {
+      for (const f of Array.isArray(fc['filters']) ? (fc['filters'] as JsonObject[]) : []) {
+        if (!hcmNames.has(String(f['name'])) || !isObj(f['typed_config'])) continue;
+        const hcm = f['typed_config'];
+        const filters = Array.isArray(hcm['http_filters']) ? (hcm['http_filters'] as JsonObject[]) : [];
+        const rds = isObj(hcm['rds']) ? hcm['rds']['route_config_name'] : undefined;
+        const rc = isObj(hcm['route_config']) ? hcm['route_config'] : config.routes.find((r) => r['name'] === rds);
+        const where = `listener ${String(l['name'])}${chains.length > 1 ? ` (filter chain ${String(fc['name'] ?? ci)})` : ''}`;
+        const vhosts = Array.isArray(rc?.['virtual_hosts']) ? (rc!['virtual_hosts'] as JsonObject[]) : [];
+        const routes = vhosts.flatMap((vh) => (Array.isArray(vh['routes']) ? (vh['routes'] as JsonObject[]) : []).map((r, ri) => ({ vh, r, ri })));
+        if (routes.length === 0) routes.push({ vh: {}, r: {}, ri: 0 });
+        for (const { vh, r, ri } of routes) {
+          const chain = filters.flatMap((hf) => {
+            const name = String(hf['name']);
+            if (!added.has(name)) return [name];
+            const e = effective(hf, perFilter(r, name) ?? perFilter(vh, name) ?? perFilter(rc, name));
+            return e === undefined ? [] : [`+ ${e}`];
+          });
+          out.set(`${where}, route ${String(vh['name'] ?? '-')}/${String(r['name'] ?? ri)}`, chain);
+        }
+      }
+    });
+  }
+  return out;
+}
+
+/** The first place two filter chains part, said in words. */
+function describe(where: string, a: string[], b: string[]): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const say = (x: string | undefined) => (x === undefined ? 'nothing' : x.startsWith('+ ') ? x.slice(2) : `istiod's ${x}`);
+  const next = (list: string[]) => list.slice(i + 1).find((x) => !x.startsWith('+ '));
+  return `${where}: at filter ${i + 1} the original runs ${say(a[i])}${a[i]?.startsWith('+ ') ? ` (before ${next(a) ?? 'the end'})` : ''}, the proposal ${say(b[i])}${b[i]?.startsWith('+ ') ? ` (before ${next(b) ?? 'the end'})` : ''}`;
+}
+
+export interface Comparison {
+  /** Behaviour differences; empty means equivalent. */
+  differences: string[];
+}
+
+/**
+ * Applies `original` and the proposal's EnvoyFilters to one baseline, built from the
+ * ports and routes both name, and compares every route's filter chain.
+ */
+export function compare(original: K8sObject, rendered: K8sObject[], istioVersion: string): Comparison {
+  const mine = configPatches(original);
+  const theirs = rendered.filter((o) => o.kind === 'EnvoyFilter').flatMap(configPatches);
+  const differences: string[] = [];
+  const priority = (o: K8sObject) => Number((o['spec'] as { priority?: number } | undefined)?.priority ?? 0);
+  for (const r of rendered.filter((o) => o.kind === 'EnvoyFilter')) {
+    if (priority(r) !== priority(original)) differences.push(`priority ${priority(original)} becomes ${priority(r)}: the order against other EnvoyFilters changes`);
+  }
+  const selector = (rendered.find((o) => o.kind === 'EnvoyFilter')?.['spec'] as { workloadSelector?: { labels?: Record<string, string> } } | undefined)?.workloadSelector;
+  // One EnvoyFilter holding both sets of patches gives one baseline; each run skips the other set.
+  const union = {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: original.metadata.name, namespace: original.metadata.namespace ?? 'default' },
+    spec: { ...(selector ? { workloadSelector: selector } : {}), configPatches: [...mine, ...theirs] },
+  } as unknown as EnvoyFilterObject;
+  const indexes = (from: number, n: number) => new Set(Array.from({ length: n }, (_, i) => from + i));
+  const run = (skip: Set<number>) => patchedConfigs(union, { istioVersions: [istioVersion], istioVersion, skip });
+  const before = run(indexes(mine.length, theirs.length));
+  const after = run(indexes(0, mine.length));
+  const addedA = insertedNames(mine);
+  const addedB = insertedNames(theirs);
+  const seen = new Set<string>();
+  before.forEach(({ kind, config }, k) => {
+    const a = view(config, addedA);
+    const b = view(after[k]!.config, addedB);
+    for (const [where, chainA] of a) {
+      const chainB = b.get(where) ?? [];
+      if (JSON.stringify(chainA) === JSON.stringify(chainB)) continue;
+      const text = describe(`${kind} ${where}`, chainA, chainB);
+      // The same difference on many routes is said once.
+      const key = text.replace(/^.*?: /, '');
+      if (!seen.has(key)) {
+        seen.add(key);
+        differences.push(text);
+      }
+    }
+  });
+  return { differences };
+}

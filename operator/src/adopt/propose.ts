@@ -1,0 +1,363 @@
+/**
+ * The meshwarden resource equivalent to a parsed EnvoyFilter: a SmartLimiter when every
+ * filter is a local rate limit (token buckets, optionally per host or route), else an
+ * EnvoyPlugin of Lua and native filters in the original order.
+ */
+import type { EnvoyPlugin, Limit, Plugin, RouteScope, SmartLimiter, Target } from '../api/types.gen.js';
+import type { K8sObject } from '../k8s-object.js';
+import { formatDuration } from '../render/rate.js';
+import { managedByLabel, ownerAnnotation } from '../render/objects.js';
+import { GATEWAY_NAME_LABEL } from '../validate/istio/select.js';
+import type { JsonObject } from '../validate/istio/index.js';
+import { sanitizeName } from '../migrate/common.js';
+import type { Note } from '../migrate/notes.js';
+import { filterConfigType, typedConfig, type Context, type FilterInsert, type Parsed, type RouteConfig } from './patterns.js';
+
+export const adoptedFromAnnotation = 'meshwarden.io/adopted-from';
+const localRateLimit = 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
+const lua = 'envoy.extensions.filters.http.lua.v3.Lua';
+const wasm = 'envoy.extensions.filters.http.wasm.v3.Wasm';
+type Path = Array<string | number>;
+
+function isObj(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Who the EnvoyFilter applies to: its workloadSelector, or a Gateway API Gateway it targets. */
+export function targetOf(ef: K8sObject, context: Context, notes: Note[]): Target | undefined {
+  const spec = (ef['spec'] ?? {}) as { workloadSelector?: { labels?: Record<string, string> }; targetRefs?: Array<{ kind?: string; group?: string; name?: string; namespace?: string }> };
+  const refs = spec.targetRefs ?? [];
+  let labels = spec.workloadSelector?.labels ?? {};
+  if (refs.length > 0) {
+    const ref = refs[0]!;
+    if (refs.length > 1 || ref.kind !== 'Gateway' || (ref.group ?? 'gateway.networking.k8s.io') !== 'gateway.networking.k8s.io' || !ref.name) {
+      notes.push({ kind: 'dropped', path: ['spec', 'targetRefs'], message: 'targetRefs other than one Gateway API Gateway (a Service or GatewayClass ref targets waypoints or many gateways)', hint: 'keep this EnvoyFilter' });
+      return undefined;
+    }
+    // Istio attaches a Gateway targetRef to the pods labelled with the Gateway's name (pilot/pkg/model/policyattachment.go).
+    labels = { [GATEWAY_NAME_LABEL]: ref.name };
+    notes.push({ kind: 'info', path: ['spec', 'targetRefs', 0], message: `targetRefs Gateway ${ref.name}: the proposal selects its pods by the label ${GATEWAY_NAME_LABEL}=${ref.name}, which is how Istio attaches it` });
+  }
+  if (Object.keys(labels).length === 0) {
+    notes.push({ kind: 'dropped', path: ['spec'], message: 'no workloadSelector: the EnvoyFilter applies to every proxy of its namespace (of the mesh in the root namespace); a meshwarden target selects pods by labels', hint: 'add a workloadSelector to adopt it, or keep this EnvoyFilter' });
+    return undefined;
+  }
+  return context === 'GATEWAY' ? { gateway: { selector: labels } } : { workloadSelector: { matchLabels: labels } };
+}
+
+/** Gateways listen on the container port; meshwarden's gateway ports are Gateway server ports (Istio's chart maps 80→8080, 443→8443). */
+function serverPort(listenerPort: number, path: Path, notes: Note[]): number {
+  const server = listenerPort === 8080 ? 80 : listenerPort === 8443 ? 443 : listenerPort;
+  notes.push({ kind: 'approximate', path, message: `gateway listener port ${listenerPort} is assumed to serve Gateway server port ${server} (Istio's default gateway Service)`, hint: 'check the port in the proposal against your gateway Service' });
+  return server;
+}
+
+/** A route config's scope as a meshwarden host/port/route. */
+function scopeOf(r: RouteConfig, notes: Note[]): { port?: number; host?: string; route?: string } | undefined {
+  const route = r.route !== undefined && !(r.context === 'SIDECAR_INBOUND' && r.route === 'default') ? r.route : undefined;
+  if (r.vhost === undefined) return { ...(r.port !== undefined ? { port: r.port } : {}), ...(route ? { route } : {}) };
+  if (r.context === 'SIDECAR_INBOUND') {
+    const m = /^inbound\|http\|(\d+)$/.exec(r.vhost);
+    if (!m) {
+      notes.push({ kind: 'dropped', path: [...r.path, 'match', 'routeConfiguration', 'vhost', 'name'], message: `inbound virtual host "${r.vhost}" is not inbound|http|<port>`, hint: 'keep this EnvoyFilter' });
+      return undefined;
+    }
+    return { port: Number(m[1]), ...(route ? { route } : {}) };
+  }
+  const m = /^(.+):(\d+)$/.exec(r.vhost);
+  if (!m || (r.port !== undefined && r.port !== Number(m[2]))) {
+    notes.push({ kind: 'dropped', path: [...r.path, 'match', 'routeConfiguration', 'vhost', 'name'], message: `virtual host "${r.vhost}" is not <host>:<port>${r.port !== undefined ? ` of port ${r.port}` : ''}`, hint: 'keep this EnvoyFilter' });
+    return undefined;
+  }
+  return { host: m[1]!, port: Number(m[2]), ...(route ? { route } : {}) };
+}
+
+function percent(v: unknown): number | undefined {
+  if (v === undefined) return 0;
+  const d = isObj(v) && isObj(v['default_value']) ? v['default_value'] : undefined;
+  if (!d) return 0;
+  const num = Number(d['numerator'] ?? 0);
+  const den = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 }[String(d['denominator'] ?? 'HUNDRED')];
+  return den === undefined ? undefined : (num * 100) / den;
+}
+
+function durationMs(v: unknown): number | undefined {
+  if (typeof v === 'string') {
+    const m = /^(\d+)(?:\.(\d{1,9}))?s$/.exec(v);
+    return m ? Number(m[1]) * 1000 + Number(`0.${m[2] ?? '0'}`) * 1000 : undefined;
+  }
+  if (isObj(v)) return Number(v['seconds'] ?? 0) * 1000 + Number(v['nanos'] ?? 0) / 1e6;
+  return undefined;
+}
+
+function uint(v: unknown): number | undefined {
+  const n = isObj(v) ? Number(v['value']) : v === undefined ? undefined : Number(v);
+  return n !== undefined && Number.isInteger(n) ? n : undefined;
+}
+
+const limitFields = ['stat_prefix', 'token_bucket', 'filter_enabled', 'filter_enforced', 'status', 'response_headers_to_add', 'always_consume_default_token_bucket', 'local_rate_limit_per_downstream_connection'];
+
+/** A LocalRateLimit config as a limit's rate, burst, mode and response; undefined (with a note) when it has more. */
+function limitOf(config: JsonObject, path: Path, notes: Note[]): Pick<Limit, 'rate' | 'burst' | 'mode' | 'response'> | undefined {
+  const drop = (field: string, message: string): undefined => {
+    notes.push({ kind: 'dropped', path: [...path, field], message, hint: 'keep this EnvoyFilter, or write the SmartLimiter by hand' });
+    return undefined;
+  };
+  const extra = Object.keys(config).find((k) => !limitFields.includes(k));
+  if (extra) return drop(extra, `${extra}${extra === 'descriptors' || extra === 'rate_limits' ? ' (descriptor-based limits)' : ''}: not adopted; a proposal without it would limit differently`);
+  if (config['local_rate_limit_per_downstream_connection'] === true) return drop('local_rate_limit_per_downstream_connection', 'a bucket per connection: meshwarden buckets are per pod');
+  const tb = config['token_bucket'];
+  if (!isObj(tb)) return drop('token_bucket', 'no token bucket');
+  const max = uint(tb['max_tokens']);
+  const fill = uint(tb['tokens_per_fill'] ?? 1);
+  const ms = durationMs(tb['fill_interval']);
+  if (max === undefined || fill === undefined || ms === undefined || !Number.isInteger(ms) || ms < 50 || fill < 1) return drop('token_bucket', 'a token bucket meshwarden cannot express (whole milliseconds of at least 50ms, at least one token per fill)');
+  if (max < fill) return drop('token_bucket', `max_tokens ${max} below tokens_per_fill ${fill}: meshwarden's bucket holds at least one fill`);
+  const enforced = percent(config['filter_enforced']);
+  if (enforced !== 0 && enforced !== 100) return drop('filter_enforced', `enforced for ${String(enforced)}% of requests: meshwarden enforces all (enforce) or none (shadow)`);
+  const status = isObj(config['status']) ? Number(config['status']['code']) : undefined;
+  const headers: Record<string, string> = {};
+  const list = config['response_headers_to_add'];
+  for (const h of Array.isArray(list) ? list : []) {
+    const hv = isObj(h) && isObj(h['header']) ? h['header'] : undefined;
+    if (!hv || typeof hv['key'] !== 'string') return drop('response_headers_to_add', 'a response header without key');
+    headers[hv['key'].toLowerCase()] = String(hv['value'] ?? '');
+  }
+  const response = { ...(status !== undefined && status !== 429 ? { status: status as NonNullable<Limit['response']>['status'] } : {}), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+  return {
+    rate: { requests: fill, per: formatDuration(ms) },
+    ...(max > fill ? { burst: max - fill } : {}),
+    ...(enforced === 0 ? { mode: 'shadow' as const } : {}),
+    ...(Object.keys(response).length > 0 ? { response } : {}),
+  };
+}
+
+function enabled(config: JsonObject): boolean {
+  return (percent(config['filter_enabled']) ?? 0) > 0;
+}
+
+export function propose(ef: K8sObject, parsed: Parsed, notes: Note[]): K8sObject | undefined {
+  const { inserts } = parsed;
+  if (inserts.length === 0) {
+    notes.push({ kind: 'dropped', path: ['spec', 'configPatches'], message: 'no HTTP filter inserted: only per-route config or responses of filters inserted elsewhere', hint: 'keep this EnvoyFilter, or adopt the one that inserts the filters together with it' });
+    return undefined;
+  }
+  const context = inserts[0]!.context;
+  const other = [...inserts, ...parsed.routes, ...parsed.bodies].find((x) => x.context !== context);
+  if (other) {
+    notes.push({ kind: 'dropped', path: [...other.path, 'match', 'context'], message: `patches for ${context} and ${other.context}: a meshwarden resource targets one`, hint: 'split the EnvoyFilter by context' });
+    return undefined;
+  }
+  const w = inserts.find((i) => i.type === wasm);
+  if (w) {
+    notes.push({ kind: 'dropped', path: [...w.path, 'patch', 'value'], message: 'an inline Wasm filter: meshwarden delivers Wasm as an Istio WasmPlugin (an OCI or HTTP module), not an inline one', hint: 'write an EnvoyPlugin wasm plugin with the module url by hand' });
+    return undefined;
+  }
+  const target = targetOf(ef, context, notes);
+  if (!target) return undefined;
+  const first = inserts.find((i) => i.placement === 'first');
+  if (first) {
+    notes.push({ kind: 'approximate', path: [...first.path, 'patch', 'operation'], message: 'the original inserts its filter first in the chain, ahead of the filters istiod generates (authn, authz, stats); the proposal inserts it before the router, after them', hint: 'check the comparison below: requests that Istio rejects earlier are no longer counted' });
+  }
+  const unmatched = parsed.routes.find((r) => !inserts.some((i) => i.name === r.filter));
+  if (unmatched) {
+    notes.push({ kind: 'dropped', path: [...unmatched.path, 'patch', 'value'], message: `per-route config of "${unmatched.filter}", a filter this EnvoyFilter does not insert`, hint: 'adopt it together with the EnvoyFilter that inserts the filter, or keep it' });
+    return undefined;
+  }
+  const meta = adoptedMetadata(ef);
+  const priority = Number((ef['spec'] as { priority?: number } | undefined)?.priority ?? 0);
+  if (inserts.every((i) => i.type === localRateLimit)) return smartLimiter(meta, target, priority, parsed, notes);
+  if (parsed.bodies.length > 0) {
+    notes.push({ kind: 'dropped', path: [...parsed.bodies[0]!.path], message: 'a local reply body next to non-rate-limit filters', hint: 'keep this EnvoyFilter' });
+    return undefined;
+  }
+  return envoyPlugin(meta, target, priority, parsed, notes);
+}
+
+/** The EnvoyFilter's name, namespace, labels and annotations, less what describes the EnvoyFilter itself. */
+function adoptedMetadata(ef: K8sObject) {
+  const m = ef.metadata;
+  const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && k !== ownerAnnotation));
+  annotations[adoptedFromAnnotation] = `EnvoyFilter ${m.namespace ?? 'default'}/${m.name ?? ''}`;
+  const labels = Object.fromEntries(Object.entries(m.labels ?? {}).filter(([k, v]) => !(k === managedByLabel && v === 'meshwarden')));
+  return { name: m.name ?? '', ...(m.namespace ? { namespace: m.namespace } : {}), ...(Object.keys(labels).length > 0 ? { labels } : {}), annotations };
+}
+
+function uniqueName(base: string, taken: Set<string>): string {
+  let name = sanitizeName(base);
+  for (let k = 2; taken.has(name); k++) name = sanitizeName(`${base}-${k}`);
+  taken.add(name);
+  return name;
+}
+
+function shortName(filter: string): string {
+  return filter.replace(/^envoy\.filters\.http\./, '').replace(/^meshwarden\.(ratelimit\.)?/, '');
+}
+
+function smartLimiter(metadata: ReturnType<typeof adoptedMetadata>, target: Target, priority: number, parsed: Parsed, notes: Note[]): K8sObject | undefined {
+  const limits: Limit[] = [];
+  const taken = new Set<string>();
+  for (const f of parsed.inserts) {
+    const routes = parsed.routes.filter((r) => r.filter === f.name);
+    const direction = f.context === 'SIDECAR_OUTBOUND' ? { direction: 'outbound' as const } : {};
+    if (enabled(f.config)) {
+      if (routes.length > 0) {
+        notes.push({ kind: 'dropped', path: [...routes[0]!.path], message: 'per-route buckets replacing an active filter-level bucket: meshwarden limits add up, they do not replace each other', hint: 'keep this EnvoyFilter' });
+        return undefined;
+      }
+      if (f.context === 'SIDECAR_OUTBOUND') {
+        notes.push({ kind: 'dropped', path: f.path, message: 'an outbound limit for every destination: meshwarden outbound limits name their destination host', hint: 'keep this EnvoyFilter, or scope it to a host:port virtual host' });
+        return undefined;
+      }
+      const l = limitOf(f.config, [...f.path, 'patch', 'value', 'typed_config'], notes);
+      if (!l) return undefined;
+      const port = f.port === undefined ? undefined : f.context === 'GATEWAY' ? serverPort(f.port, [...f.path, 'match', 'listener', 'portNumber'], notes) : f.port;
+      limits.push({ name: uniqueName(shortName(f.name), taken), ...(port !== undefined ? { port } : {}), ...l });
+      continue;
+    }
+    if (routes.length === 0) {
+      notes.push({ kind: 'dropped', path: f.path, message: 'a local rate limit filter that is not enabled (filter_enabled 0%) and no route enables it: it does nothing', hint: 'nothing to adopt; delete it' });
+      return undefined;
+    }
+    const passthrough = Object.keys(f.config).filter((k) => k !== 'stat_prefix');
+    if (passthrough.length > 0) {
+      notes.push({ kind: 'dropped', path: [...f.path, 'patch', 'value', 'typed_config', passthrough[0]!], message: 'filter-level settings of a filter whose buckets are per route', hint: 'keep this EnvoyFilter' });
+      return undefined;
+    }
+    for (const r of routes) {
+      const scope = scopeOf(r, notes);
+      if (!scope) return undefined;
+      const l = limitOf(r.config, [...r.path, 'patch', 'value', 'typed_per_filter_config', r.filter], notes);
+      if (!l) return undefined;
+      if (!enabled(r.config)) {
+        notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: 'a per-route bucket that is not enabled (filter_enabled 0%): it does nothing', hint: 'nothing to adopt for this route' });
+        continue;
+      }
+      if (f.port !== undefined && scope.port !== undefined && f.context === 'SIDECAR_INBOUND' && f.port !== scope.port) {
+        notes.push({ kind: 'approximate', path: [...r.path, 'match'], message: `the filter is on listener port ${f.port} and the bucket on virtual host port ${scope.port}; meshwarden's port for a workloadSelector target is the container port, ${f.port}` });
+        scope.port = f.port;
+      }
+      limits.push({ name: uniqueName(`${shortName(f.name)}-${scope.route ?? scope.host ?? 'route'}`, taken), ...direction, ...scope, ...l });
+    }
+  }
+  for (const b of parsed.bodies) {
+    const users = limits.filter((l) => (l.response?.status ?? 429) === b.status && (b.port === undefined || l.port === b.port));
+    if (users.length === 0) {
+      notes.push({ kind: 'dropped', path: b.path, message: `a local reply body for status ${b.status} that no limit answers with`, hint: 'keep this EnvoyFilter' });
+      return undefined;
+    }
+    for (const l of users) l.response = { ...l.response, ...(b.status !== 429 ? { status: b.status as NonNullable<Limit['response']>['status'] } : {}), body: b.body };
+  }
+  if (limits.length === 0) return undefined;
+  const sl: SmartLimiter = { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata, spec: { target, priority, limits } };
+  return sl as unknown as K8sObject;
+}
+
+function envoyPlugin(metadata: ReturnType<typeof adoptedMetadata>, target: Target, priority: number, parsed: Parsed, notes: Note[]): K8sObject | undefined {
+  const context = parsed.inserts[0]!.context;
+  const listenerPorts = new Set(parsed.inserts.map((i) => i.port));
+  if (listenerPorts.size > 1) {
+    notes.push({ kind: 'dropped', path: parsed.inserts[1]!.path, message: 'filters on different ports: one EnvoyPlugin puts all its plugins on the same ports', hint: 'split the EnvoyFilter by port' });
+    return undefined;
+  }
+  const listenerPort = parsed.inserts[0]!.port;
+  // meshwarden's gateway ports: every filter in every gateway HCM, disabled, and enabled on the
+  // route configurations of those Gateway server ports (render/patches.ts gatewayInstall).
+  const gatewayPorts = context === 'GATEWAY' && listenerPort === undefined && parsed.routes.length > 0 ? [...new Set(parsed.routes.map((r) => r.port))] : undefined;
+  if (gatewayPorts?.includes(undefined)) {
+    const r = parsed.routes.find((x) => x.port === undefined)!;
+    notes.push({ kind: 'dropped', path: [...r.path, 'match', 'routeConfiguration'], message: 'gateway per-route config without routeConfiguration.portNumber next to per-port config', hint: 'keep this EnvoyFilter' });
+    return undefined;
+  }
+  const ports = gatewayPorts
+    ? (gatewayPorts as number[]).sort((a, b) => a - b)
+    : listenerPort === undefined
+      ? undefined
+      : [context === 'GATEWAY' ? serverPort(listenerPort, [...parsed.inserts[0]!.path, 'match', 'listener', 'portNumber'], notes) : listenerPort];
+  const taken = new Set<string>();
+  const plugins: Plugin[] = [];
+  for (const f of parsed.inserts) {
+    const routes = parsed.routes.filter((r) => r.filter === f.name);
+    const plugin: Plugin = { name: uniqueName(shortName(f.name), taken), ...pluginBody(f) };
+    if (routes.length > 0 || f.disabled || gatewayPorts) {
+      if (!f.disabled) {
+        notes.push({
+          kind: 'dropped',
+          path: routes[0]?.path ?? f.path,
+          message: routes.length > 0 ? `per-route config of "${f.name}", which runs on every route: meshwarden's plugin routes restrict the plugin to those routes` : `"${f.name}" runs on every gateway port while other filters are enabled per port`,
+          hint: 'keep this EnvoyFilter',
+        });
+        return undefined;
+      }
+      const scopes = routeScopes(f, routes, notes);
+      if (!scopes) return undefined;
+      const wholePorts = new Set(scopes.filter((x) => x.scope === undefined).map((x) => x.port));
+      const scoped = scopes.flatMap((x) => (x.scope ? [x.scope] : []));
+      if (wholePorts.size > 0 && (scoped.length > 0 || !gatewayPorts || wholePorts.size !== gatewayPorts.length)) {
+        notes.push({ kind: 'dropped', path: f.path, message: `"${f.name}" is enabled on every route of some ports and on chosen routes of others: one EnvoyPlugin scopes all its plugins to the same ports`, hint: 'split the EnvoyFilter, or keep it' });
+        return undefined;
+      }
+      if (wholePorts.size === 0 && scoped.length === 0) {
+        notes.push({ kind: 'dropped', path: f.path, message: `"${f.name}" is disabled and no route enables it: it does nothing`, hint: 'nothing to adopt' });
+        return undefined;
+      }
+      // The renderer enables a scoped plugin once per port: the same scope on several ports is one scope.
+      const unique = [...new Map(scoped.map((x) => [JSON.stringify(x), x])).values()];
+      if (unique.length > 0) plugin.routes = unique;
+    }
+    plugins.push(plugin);
+  }
+  const ep: EnvoyPlugin = {
+    apiVersion: 'meshwarden.io/v1alpha1',
+    kind: 'EnvoyPlugin',
+    metadata,
+    spec: {
+      target,
+      ...(context === 'SIDECAR_OUTBOUND' ? { direction: 'outbound' } : {}),
+      ...(ports ? { ports } : {}),
+      priority,
+      plugins,
+    },
+  };
+  return ep as unknown as K8sObject;
+}
+
+/** The FilterConfigs enabling a disabled filter: a host/route scope each, or none for a whole port. */
+function routeScopes(f: FilterInsert, routes: RouteConfig[], notes: Note[]): Array<{ port?: number; scope?: RouteScope }> | undefined {
+  const out: Array<{ port?: number; scope?: RouteScope }> = [];
+  for (const r of routes) {
+    if (r.type !== filterConfigType || Object.keys(r.config).some((k) => k !== 'config')) {
+      notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: `per-route config of the disabled filter "${f.name}" that is not a FilterConfig enabling it`, hint: 'keep this EnvoyFilter' });
+      return undefined;
+    }
+    const s = scopeOf(r, notes);
+    if (!s) return undefined;
+    const inner = typedConfig(r.config['config']);
+    const scope: RouteScope = {
+      ...(s.host ? { host: s.host } : {}),
+      ...(s.route ? { route: s.route } : {}),
+      ...(inner && Object.keys(inner.config).length > 0 ? { config: { '@type': `type.googleapis.com/${inner.type}`, ...inner.config } } : {}),
+    };
+    if (!scope.host && !scope.route) {
+      if (scope.config) {
+        notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: 'per-port config of a filter: meshwarden gives per-route config to hosts or routes', hint: 'keep this EnvoyFilter' });
+        return undefined;
+      }
+      out.push({ ...(r.port !== undefined ? { port: r.port } : {}) });
+    } else {
+      out.push({ ...(r.port !== undefined ? { port: r.port } : {}), scope });
+    }
+  }
+  return out;
+}
+
+/** Lua when the config is one inline chunk, native otherwise. */
+function pluginBody(f: FilterInsert): Pick<Plugin, 'lua' | 'native'> {
+  const keys = Object.keys(f.config);
+  if (f.type === lua && keys.length === 1) {
+    const v = f.config[keys[0]!];
+    if (keys[0] === 'inline_code' && typeof v === 'string') return { lua: { code: v } };
+    if (keys[0] === 'default_source_code' && isObj(v) && typeof v['inline_string'] === 'string' && Object.keys(v).length === 1) return { lua: { code: v['inline_string'] } };
+  }
+  return { native: { type: f.type, ...(keys.length > 0 ? { config: f.config } : {}) } };
+}
