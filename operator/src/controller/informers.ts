@@ -12,6 +12,33 @@ import { apiVersionOf, resourcePath, type Kube, type Resource } from './kube.js'
 
 export type Handler<T> = (obj: T, old?: T) => void;
 
+const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What a cache keeps of an object, trimmed in place as it arrives (the informer's store holds
+ * the same object): managedFields without their field sets (`fieldsV1`, often the largest part
+ * of an object; who wrote when — manager, operation, time — stays for the Effective condition)
+ * and no `kubectl apply` copy of the whole object in the last-applied annotation. Nothing here
+ * reads either, and objects from the API are never written back whole.
+ */
+export function slim(o: KubernetesObject): void {
+  const m = o.metadata;
+  if (!m) return;
+  if (m.managedFields) {
+    m.managedFields = m.managedFields.map(({ manager, operation, apiVersion, time, subresource }) => ({
+      ...(manager !== undefined ? { manager } : {}),
+      ...(operation !== undefined ? { operation } : {}),
+      ...(apiVersion !== undefined ? { apiVersion } : {}),
+      ...(time !== undefined ? { time } : {}),
+      ...(subresource !== undefined ? { subresource } : {}),
+    }));
+  }
+  if (m.annotations?.[lastApplied] !== undefined) {
+    const { [lastApplied]: _, ...rest } = m.annotations;
+    m.annotations = rest;
+  }
+}
+
 export interface Cache<T extends K8sObject> {
   get(name: string, namespace?: string): T | undefined;
   list(namespace?: string): readonly T[];
@@ -59,6 +86,7 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
     const prior = new Map<string, T>();
     const key = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
     this.#informer.on('add', (o) => {
+      slim(o);
       const obj = o as T;
       const old = prior.get(key(o));
       prior.set(key(o), obj);
@@ -66,6 +94,7 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
       for (const h of old ? this.#updates : this.#adds) h(obj, old);
     });
     this.#informer.on('update', (o) => {
+      slim(o);
       const obj = o as T;
       const old = prior.get(key(o));
       prior.set(key(o), obj);
