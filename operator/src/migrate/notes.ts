@@ -43,7 +43,7 @@ export function locateNotes(input: LoadedObject, notes: Note[]): LocatedNote[] {
       const key = JSON.stringify([n.kind, n.path, n.message]);
       return !seen.has(key) && seen.add(key);
     })
-    .map((n) => ({ ...n, object, source: input.locate(n.path, false) }));
+    .map((n) => ({ ...n, object, source: input.locate(n.path, true) }));
 }
 
 /** `file:line:col: dropped spec.sets._base...: message [SmartLimiter ns/name]` and an indented `by hand:` line. */
