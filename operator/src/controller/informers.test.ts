@@ -21,7 +21,7 @@ test('slim: managedFields keep who wrote when, not the field sets; the last-appl
     spec: { configPatches: [{ applyTo: 'HTTP_FILTER' }] },
   };
   const spec = o.spec;
-  slim(o);
+  slim(o as unknown as Parameters<typeof slim>[0]); // raw JSON from the API: times are strings
   assert.deepEqual(o.metadata.managedFields, [
     { manager: 'meshwarden', operation: 'Apply', apiVersion: 'networking.istio.io/v1alpha3', time: '2026-11-25T00:00:01Z' },
     { manager: 'kubectl', operation: 'Update', time: '2026-11-25T00:00:00Z', subresource: 'status' },
