@@ -6,6 +6,7 @@
 import type { EnvoyPlugin, Limit, Plugin, RouteScope, SmartLimiter, Target } from '../api/types.gen.js';
 import type { K8sObject } from '../k8s-object.js';
 import { formatDuration } from '../render/rate.js';
+import { perRouteType } from '../render/per-route-types.js';
 import { managedByLabel, ownerAnnotation } from '../render/objects.js';
 import { GATEWAY_NAME_LABEL } from '../validate/istio/select.js';
 import type { JsonObject } from '../validate/istio/index.js';
@@ -333,11 +334,10 @@ function routeScopes(f: FilterInsert, routes: RouteConfig[], notes: Note[]): Arr
     const s = scopeOf(r, notes);
     if (!s) return undefined;
     const inner = typedConfig(r.config['config']);
-    const scope: RouteScope = {
-      ...(s.host ? { host: s.host } : {}),
-      ...(s.route ? { route: s.route } : {}),
-      ...(inner && Object.keys(inner.config).length > 0 ? { config: { '@type': `type.googleapis.com/${inner.type}`, ...inner.config } } : {}),
-    };
+    // The renderer adds the @type of the per-route messages it knows; others keep theirs.
+    const known = f.type === lua ? 'envoy.extensions.filters.http.lua.v3.LuaPerRoute' : perRouteType(f.type);
+    const config = inner && Object.keys(inner.config).length > 0 ? (inner.type === known ? inner.config : { '@type': `type.googleapis.com/${inner.type}`, ...inner.config }) : undefined;
+    const scope: RouteScope = { ...(s.host ? { host: s.host } : {}), ...(s.route ? { route: s.route } : {}), ...(config ? { config } : {}) };
     if (!scope.host && !scope.route) {
       if (scope.config) {
         notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: 'per-port config of a filter: meshwarden gives per-route config to hosts or routes', hint: 'keep this EnvoyFilter' });
