@@ -63,7 +63,7 @@ build_controlplane() {
   echo "First build of etcd, kube-apiserver, kube-controller-manager and kubectl from k8s.io/kubernetes:"
   echo "about 6 minutes on 2 cores, cached in .tools/bin afterwards. Downloading modules first..."
   mkdir -p .tools/logs
-  local log=.tools/logs/build-controlplane.log total
+  local log=.tools/logs/demo-build-controlplane.log total
   total=$(cd e2e/controlplane && go list -mod=readonly -deps . | wc -l)
   local start=$SECONDS n=0 last=0 tty=0
   [[ -t 1 ]] && tty=1
@@ -99,7 +99,8 @@ live() {
   build_controlplane
 
   step "The demo"
-  node --import tsx e2e/demo/demo.ts ${args[@]+"${args[@]}"} &
+  # In the background so this script can pass signals on; stdin stays the terminal (--pause reads it).
+  node --import tsx e2e/demo/demo.ts ${args[@]+"${args[@]}"} <&0 &
   local pid=$! status=0
   # Ctrl-C reaches node directly (same process group); a signal sent to this script is passed on.
   trap 'kill -INT $pid 2>/dev/null || true' INT
