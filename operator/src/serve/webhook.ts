@@ -16,23 +16,35 @@ import { loadKubeConfig, type ExtraServer, type ServeContext } from './serve.js'
  * all replicas, generated there by the first one), and afterwards the CA patched into
  * `--webhook-configuration`'s caBundle. Without those flags, plain `server.start()`.
  */
-async function startWithCertificates(server: WebhookServer, flags: ServeFlags, kubeConfig: () => KubeConfig, log: Logger): Promise<number> {
+async function startWithCertificates(server: WebhookServer, flags: ServeFlags, kubeConfig: () => KubeConfig, log: Logger): Promise<{ port: number; stop: () => void }> {
   const inject = caInjectionFromFlags(flags.webhookValues);
   const opts = webhookOptionsFromFlags(flags.webhookValues, process.env);
   const kube = inject.certSecret || inject.webhookConfiguration ? new KubeClient(kubeConfig()) : undefined;
-  if (kube && inject.certSecret) {
+  const syncSecret = async (): Promise<void> => {
+    if (!kube || !inject.certSecret) return;
     const r = await syncCertificateSecret(kube, inject.certSecret, opts.certDir, { dnsNames: opts.dnsNames ?? [] });
     const secret = `${inject.certSecret.namespace}/${inject.certSecret.name}`;
     log.info({ secret, generated: r.generated, ...(r.replaced ? { replaced: r.replaced } : {}) }, r.generated ? 'generated the webhook certificate into its Secret' : 'webhook certificate read from its Secret');
-  }
-  const { port, caPem } = await server.start();
-  if (kube && inject.webhookConfiguration) {
+    // The server watches --cert-dir and reloads a changed certificate itself.
+    if (inject.webhookConfiguration) await patch(r.caPem);
+  };
+  const patch = async (caPem: string | undefined): Promise<void> => {
+    if (!kube || !inject.webhookConfiguration) return;
     if (caPem === undefined) throw new Error(`--webhook-configuration ${inject.webhookConfiguration}: --cert-dir has no ca.crt to put in the caBundle`);
     const r = await patchCaBundle(kube, inject.webhookConfiguration, caPem);
     log.info({ configuration: inject.webhookConfiguration, result: r }, 'caBundle of the ValidatingWebhookConfiguration');
-  }
-  return port;
+  };
+  await syncSecret();
+  const { port, caPem } = await server.start();
+  if (!inject.certSecret) await patch(caPem);
+  // Renewal and repair (a caBundle reset by hand, a Secret emptied): hourly, as every replica.
+  const timer = inject.certSecret
+    ? setInterval(() => void syncSecret().catch((e: Error) => log.warn({ err: e.message }, 'webhook certificate sync failed; retrying in an hour')), certificateResyncMs).unref()
+    : undefined;
+  return { port, stop: () => clearInterval(timer) };
 }
+
+const certificateResyncMs = 60 * 60_000;
 
 /** The webhook as one of serve's extra servers. */
 export async function webhookExtraServer(ctx: ServeContext): Promise<ExtraServer> {
@@ -44,9 +56,16 @@ export async function webhookExtraServer(ctx: ServeContext): Promise<ExtraServer
     registry: ctx.metrics.registry,
     logger: ctx.log.child({ component: 'webhook' }),
   });
-  const port = await startWithCertificates(server, flags, () => ctx.kubeConfig, ctx.log);
+  const { port, stop } = await startWithCertificates(server, flags, () => ctx.kubeConfig, ctx.log);
   ctx.log.info({ port }, 'admission webhook listening');
-  return { name: 'webhook', ready: () => server.ready(), close: () => server.stop() };
+  return {
+    name: 'webhook',
+    ready: () => server.ready(),
+    close: () => {
+      stop();
+      return server.stop();
+    },
+  };
 }
 
 /** `serve --webhook-only`: the webhook serves its own /healthz, /readyz and /metrics; runs until SIGTERM. */
@@ -58,12 +77,13 @@ export async function serveWebhookOnly(flags: ServeFlags): Promise<number> {
     registry: new Registry(),
     logger: log.child({ component: 'webhook' }),
   });
-  const port = await startWithCertificates(server, flags, () => loadKubeConfig(flags), log);
+  const { port, stop } = await startWithCertificates(server, flags, () => loadKubeConfig(flags), log);
   log.info({ port }, 'admission webhook listening (webhook only)');
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
   });
   log.info('shutting down');
+  stop();
   await server.stop();
   return 0;
 }

@@ -91,6 +91,30 @@ test('a Secret that is missing, about to expire, for other names or mismatched i
   assert.match((await unusableReason({ ...files, cert: 'garbage' }, { dnsNames })) ?? '', /^unreadable: /);
 });
 
+test('renewal: a certificate near expiry is replaced, the bundle trusts old and new CA, and is reused afterwards', async () => {
+  const api = fakeSecretApi();
+  const dir = await mkdtemp(join(tmpdir(), 'mw-ca-renew-'));
+  try {
+    const first = await syncCertificateSecret(api.kube, ref, dir, { dnsNames, days: 20 });
+    const renewed = await syncCertificateSecret(api.kube, ref, dir, { dnsNames });
+    assert.equal(renewed.generated, true);
+    assert.match(renewed.replaced ?? '', /^expires /);
+    const bundle = renewed.caPem.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
+    assert.equal(bundle.length, 2, 'new CA and the previous one');
+    assert.ok(renewed.caPem.endsWith(first.caPem), 'the previous CA is kept after the new one');
+    assert.equal(await readFile(join(dir, 'ca.crt'), 'utf8'), renewed.caPem);
+    const again = await syncCertificateSecret(api.kube, ref, dir, { dnsNames });
+    assert.equal(again.generated, false, 'a bundle of two CAs is a usable Secret');
+    // A third renewal drops the oldest CA: the bundle does not grow without end.
+    const third = await syncCertificateSecret(api.kube, ref, dir, { dnsNames, now: () => Date.now() + 340 * 86_400_000 });
+    assert.equal(third.generated, true);
+    assert.equal((third.caPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length, 2);
+    assert.ok(!third.caPem.includes(first.caPem.trim()));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a missing Secret is an error that says who creates it', async () => {
   const kube: Kube = { request: async () => Promise.reject(new ApiError(404, 'NotFound', 'not found')) };
   await assert.rejects(syncCertificateSecret(kube, ref, '/nonexistent', { dnsNames }), /meshwarden-system\/meshwarden-webhook-tls does not exist: create it empty \(the Helm chart does\)/);

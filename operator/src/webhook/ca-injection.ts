@@ -9,10 +9,12 @@
  * winner's), every replica copies it into `--cert-dir`, and each patches the CA into the
  * ValidatingWebhookConfiguration's caBundle (`--webhook-configuration`). RBAC stays narrow: get
  * and update of that one Secret, get and patch of that one configuration (resourceNames); no
- * create, which resourceNames cannot restrict. See docs/adr/0089-webhook-certificates.md.
+ * create, which resourceNames cannot restrict. Renewal (30 days before expiry, checked at start
+ * and hourly) makes a new CA and keeps the old one in the bundle until every replica has moved.
+ * See docs/adr/0089-webhook-certificates.md.
  */
 import * as x509 from '@peculiar/x509';
-import { rename, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { caFile, certFile, generateCertificates, keyFile } from './certs.js';
 import { contentTypes, isConflict, resourcePath, statusOf, type Kube, type Resource } from '../controller/kube.js';
@@ -66,8 +68,14 @@ export async function unusableReason(files: { ca?: string; cert?: string; key?: 
   return undefined;
 }
 
-/** Writes ca.crt, tls.key, then tls.crt (each by rename: the server's watcher never sees a cert without its key). */
+/**
+ * Writes ca.crt, tls.key, then tls.crt (each by rename: the server's watcher never sees a cert
+ * without its key); nothing when the directory already holds this certificate.
+ */
 async function writeCertDir(dir: string, files: { ca: string; cert: string; key: string }): Promise<void> {
+  const current = await readFile(join(dir, certFile), 'utf8').catch(() => undefined);
+  const currentCa = await readFile(join(dir, caFile), 'utf8').catch(() => undefined);
+  if (current === files.cert && currentCa === files.ca) return;
   await mkdir(dir, { recursive: true });
   const put = async (name: string, text: string, mode: number): Promise<void> => {
     const tmp = join(dir, `.${name}.tmp`);
@@ -77,6 +85,17 @@ async function writeCertDir(dir: string, files: { ca: string; cert: string; key:
   await put(caFile, files.ca, 0o644);
   await put(keyFile, files.key, 0o600);
   await put(certFile, files.cert, 0o644);
+}
+
+/** The first certificate of a PEM bundle, if it is still valid: trusted beside a new CA while replicas move over. */
+function stillValidFirstCert(pem: string | undefined, now: number): string | undefined {
+  const first = pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/)?.[0];
+  if (!first) return undefined;
+  try {
+    return new x509.X509Certificate(first).notAfter.getTime() > now ? first.replace(/\n?$/, '\n') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -100,7 +119,10 @@ export async function syncCertificateSecret(kube: Kube, ref: SecretRef, certDir:
       return { caPem: files.ca!, generated: false };
     }
     const made = await generateCertificates({ dnsNames: o.dnsNames, ...(o.days !== undefined ? { days: o.days } : {}) });
-    const next = { ca: made.caCert, cert: made.cert, key: made.key };
+    // Renewal: the bundle keeps trusting the previous CA, because the other replicas serve the old
+    // certificate until their next sync (serve re-syncs hourly).
+    const previousCa = stillValidFirstCert(files.ca, (o.now ?? Date.now)());
+    const next = { ca: made.caCert + (previousCa ?? ''), cert: made.cert, key: made.key };
     try {
       // The CA key is not kept: a renewal makes a new CA (and patches the new caBundle).
       await kube.request('PUT', path, {
