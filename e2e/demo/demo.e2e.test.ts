@@ -11,13 +11,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { controlPlaneAvailable, REPO_ROOT } from '../harness/controlplane.js';
-import { ENVOYS, skipReason } from '../envoy/harness.js';
+import { controlPlaneBinary, REPO_ROOT } from '../harness/controlplane.js';
+import { ENVOYS } from '../envoy/harness.js';
 
-const skip = controlPlaneAvailable() ? skipReason([ENVOYS[0].path]) : process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
+const missing = [controlPlaneBinary(), ENVOYS[0].path].filter((p) => !existsSync(p));
+const skip = missing.length === 0 || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : `missing ${missing.join(', ')}: run scripts/setup-e2e.sh`;
 
 interface Run {
   code: number | null;
