@@ -56,6 +56,8 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
   #timer: NodeJS.Timeout | undefined;
   lists = 0;
   errors = 0;
+  /** Events delivered (adds, updates, deletes): changes whenever what the cache holds changes. */
+  changes = 0;
 
   constructor(
     kc: KubeConfig,
@@ -87,6 +89,7 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
     const key = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
     this.#informer.on('add', (o) => {
       slim(o);
+      this.changes++;
       const obj = o as T;
       const old = prior.get(key(o));
       prior.set(key(o), obj);
@@ -95,12 +98,14 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
     });
     this.#informer.on('update', (o) => {
       slim(o);
+      this.changes++;
       const obj = o as T;
       const old = prior.get(key(o));
       prior.set(key(o), obj);
       for (const h of this.#updates) h(obj, old);
     });
     this.#informer.on('delete', (o) => {
+      this.changes++;
       prior.delete(key(o));
       for (const h of this.#deletes) h(o as T);
     });

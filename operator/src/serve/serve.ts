@@ -43,6 +43,8 @@ export interface ServeContext {
   caches: Caches;
   /** Cluster facts for evaluate() from the caches (all namespaces), e.g. the webhook's `context` option. */
   evaluationContext(): EvaluationContext;
+  /** Changes whenever the facts {@link evaluationContext} returns change (the webhook's `factsVersion`). */
+  factsVersion(): number;
   signal: AbortSignal;
 }
 
@@ -125,6 +127,7 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
       ...(flags.rateLimitService ? { rateLimitService: flags.rateLimitService } : {}),
       ...(flags.istioVersions.length ? { istioVersions: flags.istioVersions } : {}),
     }),
+    factsVersion: () => informers.Service.changes + informers.Pod.changes + informers.EnvoyFilter.changes + informers.WasmPlugin.changes,
     signal: abort.signal,
   };
   const extras: ExtraServer[] = [];

@@ -6,6 +6,7 @@
  * requests reach it, bounds their cost, and turns diagnostics into an AdmissionResponse.
  * See docs/adr/0070-admission-webhook.md.
  */
+import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics.js';
 import { evaluate, type EvaluationContext } from '../evaluate.js';
 
@@ -67,6 +68,52 @@ export interface AdmissionOptions {
   warnOnlyRules?: ReadonlySet<string>;
   /** At most this many findings are listed in a denial message (default 20). */
   maxListedErrors?: number;
+  /**
+   * Verdicts already reached, and the version of the cluster facts `ctx` holds: an object
+   * judged before against the same version of the facts is not evaluated again.
+   */
+  verdicts?: { cache: VerdictCache; facts: string | number };
+}
+
+/**
+ * The diagnostics of objects already judged, by the exact object (its JSON, hashed) and the
+ * version of the cluster facts it was judged against: an admission of an unchanged object — a
+ * re-apply, a dry run followed by the real request, a GitOps sync, a controller re-applying —
+ * costs a hash instead of an evaluation (docs/adr/0097-admission-verdict-cache.md). evaluate()
+ * is a pure function of the object and the facts, so an entry is exactly what evaluating again
+ * would give. Bounded; the least recently used entry goes first.
+ */
+export class VerdictCache {
+  readonly #entries = new Map<string, readonly Diagnostic[]>();
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly capacity = 512) {}
+
+  static key(object: unknown, facts: string | number): string {
+    return `${facts}\u0000${createHash('sha256').update(JSON.stringify(object)).digest('base64')}`;
+  }
+
+  get(key: string): readonly Diagnostic[] | undefined {
+    const hit = this.#entries.get(key);
+    if (hit === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.#entries.delete(key);
+    this.#entries.set(key, hit);
+    return hit;
+  }
+
+  set(key: string, diagnostics: readonly Diagnostic[]): void {
+    if (this.#entries.size >= this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, diagnostics);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
 }
 
 export interface AdmissionResponse {
@@ -183,9 +230,13 @@ export function admit(body: unknown, ctx: EvaluationContext, opts: AdmissionOpti
 
   // The API server always sets the namespace of a namespaced object; fill it in when a caller did not.
   const withNs = fillNamespace(object as Record<string, unknown>, request.namespace);
-  let diagnostics: Diagnostic[];
+  const cacheKey = opts.verdicts ? VerdictCache.key(withNs, opts.verdicts.facts) : undefined;
+  let diagnostics = cacheKey !== undefined ? opts.verdicts?.cache.get(cacheKey) : undefined;
   try {
-    diagnostics = evaluate(withNs, ctx).diagnostics;
+    if (diagnostics === undefined) {
+      diagnostics = evaluate(withNs, ctx).diagnostics;
+      if (cacheKey !== undefined) opts.verdicts?.cache.set(cacheKey, diagnostics);
+    }
   } catch (e) {
     const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return answer(

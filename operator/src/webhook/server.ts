@@ -20,7 +20,7 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EvaluationContext } from '../evaluate.js';
 import { supportedIstioVersions } from '../validate/index.js';
-import { admit, type AdmissionLimits, type AdmissionOptions } from './admission.js';
+import { admit, VerdictCache, type AdmissionLimits, type AdmissionOptions } from './admission.js';
 import { ensureServingCertificate, readServingCertificate } from './certs.js';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
 
@@ -41,6 +41,12 @@ export interface WebhookServerOptions {
    * what the operator's informers already hold. Default: no facts, {@link istioVersions}.
    */
   context?: () => EvaluationContext;
+  /**
+   * A value that changes whenever the facts {@link context} returns change (an informer event
+   * counter). With it, or without a `context`, verdicts of unchanged objects are reused
+   * (admission.ts VerdictCache); with a `context` and no version, every request is evaluated.
+   */
+  factsVersion?: () => string | number;
   /** Istio versions validated against when the context gives none (default: every supported one). */
   istioVersions?: readonly string[];
   /** Size bounds (admission.ts `defaultLimits`). */
@@ -87,6 +93,12 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     return ctx.istioVersions && ctx.istioVersions.length > 0 ? ctx : { ...ctx, istioVersions: staticContext.istioVersions };
   };
   const admissionOptions: AdmissionOptions = { ...options.admission, ...(options.limits ? { limits: options.limits } : {}) };
+  const verdicts = new VerdictCache();
+  /** The admission options of one request: the verdict cache when the facts' version is known. */
+  const optionsNow = (): AdmissionOptions => {
+    const facts = options.context === undefined ? 'static' : options.factsVersion?.();
+    return facts === undefined ? admissionOptions : { ...admissionOptions, verdicts: { cache: verdicts, facts } };
+  };
 
   let server: https.Server | undefined;
   let watcher: FSWatcher | undefined;
@@ -130,7 +142,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       return 400;
     }
     const t0 = performance.now();
-    const outcome = admit(parsed, contextOf(), admissionOptions);
+    const opts = optionsNow(); // the facts' version before the facts: a change in between only costs a miss
+    const outcome = admit(parsed, contextOf(), opts);
     const ms = performance.now() - t0;
     if (outcome.status === 400) {
       error(res, 400, `not an AdmissionReview v1: ${outcome.error}`);
