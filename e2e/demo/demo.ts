@@ -242,7 +242,7 @@ async function main(): Promise<number> {
     await follow('5 a minute, no burst', 'reviews-ratelimit', 5, async () => void (await env.kubectl(['patch', 'smartlimiter', 'reviews', '-n', NS, '--type=json', '-p', tighten])));
     await waitCondition(env, 'SmartLimiter', NS, 'reviews', 'Ready', 'True');
 
-    steps.step('A real Envoy enforces the generated limiter', `Envoy ${ENVOY.envoy} (Istio ${ENVOY.istio.replace(/\.0$/, '')}'s proxy) runs the reviews-ratelimit EnvoyFilter read back from the API server, applied to the inbound listener istiod generates for a reviews pod and served on 127.0.0.1 in front of a tiny backend.`);
+    steps.step('A real Envoy enforces the generated limiter', `Envoy ${ENVOY.envoy} (Istio ${ENVOY.istio.replace(/\.0$/, '')}'s proxy) runs the reviews-ratelimit EnvoyFilter read back from the API server, applied to the inbound listener istiod would generate for a reviews pod (the Istio baseline the validator uses), served on 127.0.0.1 in front of a tiny backend.`);
     traffic = await startTraffic(ENVOY, await efOf('reviews-ratelimit'), { side: 'inbound', port: 8080 });
     const replies = [];
     for (let i = 0; i < 8; i++) replies.push(await traffic.send('/reviews/1'));
