@@ -158,7 +158,7 @@ export function propose(ef: K8sObject, parsed: Parsed, notes: Note[]): K8sObject
   if (!target) return undefined;
   const first = inserts.find((i) => i.placement === 'first');
   if (first) {
-    notes.push({ kind: 'approximate', path: [...first.path, 'patch', 'operation'], message: 'the original inserts its filter first in the chain, ahead of the filters istiod generates (authn, authz, stats); the proposal inserts it before the router, after them', hint: 'check the comparison below: requests that Istio rejects earlier are no longer counted' });
+    notes.push({ kind: 'approximate', path: [...first.path, 'patch', 'operation'], message: 'the original inserts its filter first in the chain, ahead of the filters istiod generates (authn, authz, stats); the proposal inserts it before the router, after them', hint: "see the differences listed for this EnvoyFilter: requests that istiod's filters reject are no longer counted" });
   }
   const unmatched = parsed.routes.find((r) => !inserts.some((i) => i.name === r.filter));
   if (unmatched) {
