@@ -260,5 +260,19 @@ for (const minor of ISTIOD_MINOR_LIST) {
       assert.ok(ok > 0 && failed * 2 === ok, `two istiods answered ${ok}, the dead address failed ${failed}`);
       assert.ok(ok + failed < 60, `polling is bounded: ${ok + failed} queries`);
     });
+
+    test('an operator restart keeps the verdicts without rewriting them', async () => {
+      const rv = async (): Promise<string[]> =>
+        Promise.all([['smartlimiter', 'shop'], ['envoyplugin', 'hcm']].map(async ([k, n]) => (await env.getJson<{ metadata: { resourceVersion: string } }>(k!, 'istio-system', n!))!.metadata.resourceVersion));
+      const before = await rv();
+      await op.stop();
+      op = await startOperator(env, ['--leader-elect=false', '--istio-version', minor, ...istiods.flatMap((i) => ['--istiod-address', i.xdsAddress])]);
+      await eventually('the new operator judged both resources', 30_000, async () => {
+        const m = await op.metrics();
+        return metric(m, 'meshwarden_syncz_queries_total', 'result="success"') >= istiods.length && metric(m, 'controller_runtime_reconcile_total', 'controller="envoyplugin",result="success"') >= 1;
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(await rv(), before, 'no status write: same verdicts, same messages');
+    });
   });
 }

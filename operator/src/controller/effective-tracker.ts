@@ -71,6 +71,12 @@ interface Entry {
   since: number;
   /** Proxies seen accepting since writtenAtMs (effective.ts, acceptedBefore). */
   accepted: Set<string>;
+  /**
+   * The condition came from status (first sight after a restart): a first verdict of the same
+   * status and reason keeps its message, whose time differs only in resolution (managedFields),
+   * so a restart costs no status write per resource.
+   */
+  inherited: boolean;
 }
 
 const sameCondition = (a: EffectiveCondition, b: EffectiveCondition): boolean => a.status === b.status && a.reason === b.reason && a.message === b.message;
@@ -143,12 +149,14 @@ export class EffectiveTracker {
         dueAt: now,
         since: now,
         accepted: new Set(),
+        inherited: prior !== undefined && !o.wrote,
       };
       this.#entries.set(key, e);
     } else if (o.wrote) {
       e.writtenAtMs = o.startedMs;
       e.condition = pendingCondition(o.startedMs);
       e.accepted.clear();
+      e.inherited = false;
       this.#restart(e, now);
     } else if (e.selected !== selected) {
       e.selected = selected;
@@ -174,16 +182,21 @@ export class EffectiveTracker {
     const at = Math.max(due, this.#lastRound + this.#timing.minRoundMs);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#round = this.round().finally(() => {
-        this.#round = undefined;
-        this.#schedule();
-      });
+      void this.round();
     }, Math.max(0, at - this.#now()));
     this.#timer.unref();
   }
 
-  /** One polling round: every istiod once, then every due resource judged. Exposed for tests. */
-  async round(): Promise<void> {
+  /** One polling round: every istiod once, then every due resource judged. Joins a round under way. */
+  round(): Promise<void> {
+    this.#round ??= this.#poll().finally(() => {
+      this.#round = undefined;
+      this.#schedule();
+    });
+    return this.#round;
+  }
+
+  async #poll(): Promise<void> {
     const now = this.#now();
     this.#lastRound = now;
     const due = [...this.#entries.entries()].filter(([, e]) => e.dueAt !== undefined && e.dueAt <= now);
@@ -223,10 +236,13 @@ export class EffectiveTracker {
       const selected = selectedProxyIds(cr, this.deps.caches.Pod, this.deps.caches.Service, this.deps.rootNamespace);
       e.selected = selected.join(',');
       const input = { selected, proxies, unreachable, writtenAtMs: e.writtenAtMs, nowMs: judgedAt, quietMs: this.#timing.quietMs, acceptedBefore: e.accepted };
-      const { condition, next } = effectiveCondition(input);
+      const { condition, next, quietAtMs } = effectiveCondition(input);
       for (const id of settledAcceptances(input)) e.accepted.add(id);
       this.#next(e, next, judgedAt);
-      if (!sameCondition(condition, e.condition)) {
+      if (quietAtMs !== undefined && e.dueAt !== undefined) e.dueAt = Math.min(e.dueAt, Math.max(quietAtMs, judgedAt + 50));
+      const inherited = e.inherited && condition.status === e.condition.status && condition.reason === e.condition.reason;
+      e.inherited = false;
+      if (!inherited && !sameCondition(condition, e.condition)) {
         e.condition = condition;
         this.deps.log.info({ resource: key, status: condition.status, reason: condition.reason }, 'effective condition changed');
         this.deps.enqueue(e.kind, e.namespace, e.name);

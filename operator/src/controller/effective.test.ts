@@ -202,3 +202,35 @@ test('tracker: one syncz query per istiod per round for any number of resources;
   crs.items.splice(2, 1);
   await tracker.stop();
 });
+
+test('tracker after a restart: the condition in status stands when the first verdict agrees (no status write per resource); a different verdict replaces it', async () => {
+  const now = W + 60_000;
+  const pods = new MapCache<Pod>([pod('shop', 'a-0', { app: 'a' }), pod('shop', 'b-0', { app: 'b' })]);
+  const written = new Date(W).toISOString();
+  const ef = (name: string): K8sObject =>
+    ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name, namespace: 'shop', managedFields: [{ manager: 'meshwarden', time: new Date(Math.floor(W / 1000) * 1000).toISOString() }] } }) as K8sObject;
+  const prior = { type: 'Effective', status: 'True' as const, reason: 'Accepted', message: `all 1 connected selected proxies accepted the configuration written at ${written}`, lastTransitionTime: written };
+  const withStatus = (cr: K8sObject): K8sObject & { status: { conditions: (typeof prior)[] } } => ({ ...cr, status: { conditions: [prior] } });
+  const a = withStatus(limiter('shop', 'a', { workloadSelector: { matchLabels: { app: 'a' } } }));
+  const b = withStatus(limiter('shop', 'b', { workloadSelector: { matchLabels: { app: 'b' } } }));
+  const caches = { SmartLimiter: new MapCache([a, b]), EnvoyPlugin: new MapCache(), EnvoyFilter: new MapCache([ef('a'), ef('b')]), WasmPlugin: new MapCache(), Service: new MapCache<Service>(), Pod: pods } as unknown as Caches;
+  const enqueued: string[] = [];
+  const tracker = new EffectiveTracker({
+    caches,
+    istiods: () => ['istiod:15010'],
+    // a-0 still runs what it accepted; b-0 NACKed a push after the write.
+    syncz: { fetch: async () => [proxy('a-0.shop', t('LDS', 'SYNCED', W + 120)), proxy('b-0.shop', t('LDS', 'ERROR', W + 130, 'bad'))] },
+    enqueue: (_k, ns, name) => enqueued.push(`${ns}/${name}`),
+    rootNamespace: 'istio-system',
+    log: pino({ level: 'silent' }),
+    now: () => now,
+  });
+  for (const [cr, name] of [[a, 'a'], [b, 'b']] as const) {
+    assert.deepEqual(tracker.observe('SmartLimiter', cr, { startedMs: now, wrote: false, generated: [{ kind: 'EnvoyFilter', name }] }), { status: 'True', reason: 'Accepted', message: prior.message });
+  }
+  await tracker.round();
+  assert.deepEqual(enqueued, ['shop/b'], 'only the resource whose verdict changed is reconciled');
+  assert.equal(tracker.observe('SmartLimiter', a, { startedMs: now, wrote: false, generated: [{ kind: 'EnvoyFilter', name: 'a' }] })?.message, prior.message);
+  assert.equal(tracker.observe('SmartLimiter', b, { startedMs: now, wrote: false, generated: [{ kind: 'EnvoyFilter', name: 'b' }] })?.status, 'False');
+  await tracker.stop();
+});

@@ -144,7 +144,8 @@ export function pendingCondition(writtenAtMs: number): EffectiveCondition {
 const maxListed = 3;
 const list = (ids: readonly string[]): string => ids.slice(0, maxListed).join(', ') + (ids.length > maxListed ? ` and ${ids.length - maxListed} more` : '');
 
-export function effectiveCondition(i: EffectiveInput): { condition: EffectiveCondition; next: NextCheck } {
+/** The verdict, when to look again, and (while only the quiet period is missing) the moment it ends. */
+export function effectiveCondition(i: EffectiveInput): { condition: EffectiveCondition; next: NextCheck; quietAtMs?: number } {
   const written = new Date(i.writtenAtMs).toISOString();
   if (i.selected.length === 0) {
     return { condition: { status: 'Unknown', reason: effectiveReasons.noProxies, message: 'no pod is selected by the target, so no proxy applies the generated objects' }, next: 'stop' };
@@ -179,9 +180,8 @@ export function effectiveCondition(i: EffectiveInput): { condition: EffectiveCon
   }
   const pending = verdicts.filter(([, v]) => v.state !== 'accepted');
   const lastSent = Math.max(0, ...verdicts.map(([, v]) => (v.state === 'accepted' ? v.lastSentMs : 0)));
-  if (pending.length > 0 || i.nowMs - lastSent < i.quietMs) {
-    return { condition: pendingCondition(i.writtenAtMs), next: 'soon' };
-  }
+  if (pending.length > 0) return { condition: pendingCondition(i.writtenAtMs), next: 'soon' };
+  if (i.nowMs - lastSent < i.quietMs) return { condition: pendingCondition(i.writtenAtMs), next: 'soon', quietAtMs: lastSent + i.quietMs };
   const missing = i.selected.length - found.length;
   const note = missing > 0 ? `; ${missing} selected pods have no proxy connected to a reachable istiod` : '';
   return {
