@@ -21,7 +21,8 @@ export const xdsRoot = protobuf.Root.fromJSON({
           nested: {
             Any: { fields: { type_url: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } },
             Timestamp: timestamp,
-            Struct: { fields: { fields: { keyType: 'string', type: 'Value', id: 1 } } },
+            // A map field (keyType) is an IMapField, which the IType typing of fromJSON's argument does not admit.
+            Struct: { fields: { fields: { keyType: 'string', type: 'Value', id: 1 } as protobuf.IField } },
             Value: {
               oneofs: { kind: { oneof: ['null_value', 'number_value', 'string_value', 'bool_value', 'struct_value', 'list_value'] } },
               fields: {
