@@ -1,12 +1,13 @@
 /**
  * The chart on a real kube-apiserver, and its RBAC proven enough and no wider.
  *
- * `helm template` output (default values plus a rate limit service) is applied with kubectl.
- * There is no kubelet or cluster network here, so the Deployment's pods never run; instead its
- * container args, as rendered, run as two real `meshwarden serve` processes outside the cluster,
- * authenticated as the chart's ServiceAccount with a TokenRequest token (no admin credentials).
- * The only change to the rendered objects: the webhook's clientConfig points at one replica's
- * 127.0.0.1 port instead of the Service, which the API server could not reach.
+ * `helm install` (default values plus a rate limit service), then `helm upgrade` and
+ * `helm uninstall`, against the real API server. There is no kubelet or cluster network here, so
+ * the Deployment's pods never run; instead its container args, as installed, run as two real
+ * `meshwarden serve` processes outside the cluster, authenticated as the chart's ServiceAccount
+ * with a TokenRequest token (no admin credentials). The only change to the chart's objects, made
+ * by a Helm post-renderer: the webhook's clientConfig points at one replica's 127.0.0.1 port
+ * instead of the Service, which the API server could not reach.
  *
  * Enough: the replicas fill the chart's empty Secret with one certificate, patch the caBundle
  * (after which the API server's TLS calls to the webhook succeed), elect a leader on the chart's
@@ -26,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { appYaml, eventually, istioCrds, skip as cpSkip, smartLimiter, waitCondition, type Env } from '../operator/helpers.js';
-import { ensureHelm, find, parseStream, renderText } from './helm.js';
+import { chartPath, ensureHelm, find, helm, parseStream } from './helm.js';
 import type { K8sObject } from '../../operator/src/k8s-object.js';
 
 const helmSkip = ensureHelm();
@@ -72,6 +73,8 @@ describe('Helm chart on a real API server, operator under the chart\'s ServiceAc
   let work: string;
   let saKubeconfig: string;
   let webhookPort: number;
+  let helmArgs: string[];
+  let notes: string;
   const replicas: Replica[] = [];
   const auditPath = (): string => join(work, 'audit.log');
 
@@ -170,11 +173,20 @@ describe('Helm chart on a real API server, operator under the chart\'s ServiceAc
     for (const ns of [NS, 'rls', APP]) await kubectl(['create', 'namespace', ns]);
 
     webhookPort = await freePort();
-    objs = parseStream(renderText({ values, release: RELEASE, namespace: NS }));
-    const vwc = find(objs, 'ValidatingWebhookConfiguration', FULLNAME);
-    for (const w of vwc.webhooks) w.clientConfig = { url: `https://127.0.0.1:${webhookPort}/validate` };
-    const r = await kubectlRaw(['apply', '--server-side', '-f', '-'], objs.map((o) => JSON.stringify(o)).join('\n---\n'));
-    assert.equal(r.code, 0, r.stderr);
+    // Post-renderer: the webhook service reference → this machine's replica (the chart renders the
+    // configuration as JSON, so its clientConfig is the only `"service": {…}` in the stream).
+    const post = join(work, 'post-render.sh');
+    await writeFile(post, `#!/bin/sh\nexec ${process.execPath} -e 'process.stdout.write(require("fs").readFileSync(0, "utf8").replace(/"service": \\{[^}]*\\}/g, JSON.stringify("url") + ": " + JSON.stringify("https://127.0.0.1:${webhookPort}/validate")))'\n`, { mode: 0o755 });
+    await writeFile(join(work, 'values.json'), JSON.stringify(values));
+    helmArgs = ['--namespace', NS, '--kubeconfig', cp.kubeconfigPath, '--values', join(work, 'values.json'), '--post-renderer', post];
+    const install = helm(['install', RELEASE, chartPath, ...helmArgs]);
+    assert.equal(install.code, 0, install.stderr);
+    notes = install.stdout;
+    objs = parseStream(helm(['get', 'manifest', RELEASE, '--namespace', NS, '--kubeconfig', cp.kubeconfigPath]).stdout);
+    assert.deepEqual(find(objs, 'ValidatingWebhookConfiguration', FULLNAME).webhooks.map((w: { clientConfig: unknown }) => w.clientConfig), [
+      { url: `https://127.0.0.1:${webhookPort}/validate` },
+      { url: `https://127.0.0.1:${webhookPort}/validate` },
+    ]);
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/smartlimiters.meshwarden.io', 'crd/envoyplugins.meshwarden.io']);
     await kubectl(['apply', '-f', '-'], appYaml(APP));
 
@@ -194,6 +206,12 @@ describe('Helm chart on a real API server, operator under the chart\'s ServiceAc
     for (const r of replicas) console.error(`[chart-e2e] replica log ${r.logPath}`);
     await cp?.stop();
     if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test('helm install: NOTES name the Lease and the certificate Secret', () => {
+    assert.match(notes, /STATUS: deployed/);
+    assert.match(notes, /get lease mw-meshwarden-controller/);
+    assert.match(notes, /the operator fills the caBundle at start from Secret mw-meshwarden-webhook-tls/);
   });
 
   test('before the operator runs, the webhook (failurePolicy Fail, no caBundle) keeps SmartLimiters out', async () => {
@@ -287,6 +305,20 @@ ${plugins}`;
     for (const r of replicas) assert.doesNotMatch(r.log(), /forbidden/i, `${r.logPath} mentions a forbidden request`);
   });
 
+  test('helm upgrade keeps the operator-written certificate and caBundle', async () => {
+    type VWC = { webhooks: Array<{ clientConfig: { caBundle?: string } }> };
+    const before = { secret: (await getJson<{ data: unknown }>('secret', NS, `${FULLNAME}-webhook-tls`))!.data, vwc: (await getJson<VWC>('validatingwebhookconfiguration', '', FULLNAME))!.webhooks };
+    const up = helm(['upgrade', RELEASE, chartPath, ...helmArgs, '--set', 'controller.concurrency=8']);
+    assert.equal(up.code, 0, up.stderr);
+    const dep = (await getJson<{ spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }>('deployment', NS, FULLNAME))!;
+    assert.ok(dep.spec.template.spec.containers[0]!.args.includes('--concurrency=8'), 'the upgrade landed');
+    assert.deepEqual((await getJson<{ data: unknown }>('secret', NS, `${FULLNAME}-webhook-tls`))!.data, before.secret);
+    assert.deepEqual((await getJson<VWC>('validatingwebhookconfiguration', '', FULLNAME))!.webhooks.map((w) => w.clientConfig.caBundle), before.vwc.map((w) => w.clientConfig.caBundle));
+    // Still admitted through the webhook after the upgrade.
+    const good = await kubectlRaw(['apply', '--dry-run=server', '-f', '-'], smartLimiter(APP, 'after-upgrade', '  - name: p\n    rate: {requests: 5, per: 1m}\n'));
+    assert.equal(good.code, 0, good.stderr);
+  });
+
   test('RBAC is no wider: every granted rule was used (or says why the audit log cannot show it); no request was refused', async () => {
     // Wait for a Lease renewal to be in the log, then stop the replicas so their watches close and are logged.
     await new Promise((r) => setTimeout(r, 3_000));
@@ -377,5 +409,16 @@ ${plugins}`;
     const wrong: string[] = [];
     for (const [want, args] of expectations) if ((await can(...args)) !== want) wrong.push(`${want ? 'cannot' : 'can'} ${args.join(' ')}`);
     assert.deepEqual(wrong, []);
+  });
+
+  test('helm uninstall: the CRDs and the resources stay (crds.keep), the rest goes', async () => {
+    const r = helm(['uninstall', RELEASE, '--namespace', NS, '--kubeconfig', cp.kubeconfigPath]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /These resources were kept due to the resource policy:\n\[CustomResourceDefinition\] (envoyplugins|smartlimiters)\.meshwarden\.io/);
+    for (const crd of ['smartlimiters.meshwarden.io', 'envoyplugins.meshwarden.io']) assert.ok(await getJson('crd', '', crd), `${crd} kept`);
+    assert.ok(await getJson('smartlimiter', APP, 'web'), 'SmartLimiters kept');
+    for (const [kind, ns, name] of [['validatingwebhookconfiguration', '', FULLNAME], ['secret', NS, `${FULLNAME}-webhook-tls`], ['clusterrole', '', FULLNAME], ['deployment', NS, FULLNAME]] as const) {
+      await eventually(`${kind} ${name} deleted`, 30_000, async () => (await getJson(kind, ns, name)) === undefined);
+    }
   });
 });
