@@ -16,7 +16,7 @@ import type { Cache } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import { controllerRef, envoyFilterSelector, mayOverlap, ownerPrefix, plan, refString, rlsFinalizer, rlsWriteOf } from './plan.js';
 import { selectorOf } from './controller.js';
-import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, unknownConditions, type Status } from './status.js';
+import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, type Status } from './status.js';
 import type { Kube } from './kube.js';
 import type { SelfWrites } from './self-writes.js';
 import type { EffectiveTracker } from './effective-tracker.js';
@@ -122,13 +122,9 @@ export class ResourceReconciler {
 
     if (cr.metadata.deletionTimestamp) return { writes: await this.finalize(cr, log) };
 
-    // First visit: say so, even before knowing anything (API conventions).
-    if (!cr.status?.conditions?.length) {
-      const conditions = setConditions(undefined, unknownConditions, cr.metadata.generation, this.now().toISOString());
-      stale.add(cr.metadata.resourceVersion);
-      cr = { ...cr, ...(await patchStatus(this.kube, r, cr, { conditions })) } as Resource;
-      w(this.kind, 'status');
-    }
+    // A first visit writes its conditions once, at the end of this reconcile: they are known
+    // within milliseconds, and an Unknown write first would cost every new resource one more
+    // status write and watch event (docs/adr/0098-one-status-write-per-reconcile.md).
 
     const verdict = evaluate(cr, this.context(cr));
     const previous: GeneratedRef[] = cr.status?.generated ?? [];
