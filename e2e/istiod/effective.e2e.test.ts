@@ -7,7 +7,9 @@
  *   - an EnvoyPlugin our validator passes but Envoy NACKs (an HCM merged to codec_type HTTP3 on a
  *     TCP listener: Envoy checks it in code, not in the proto rules; the operator's verdict does
  *     not run Envoy) → Effective=False with Envoy's error text, while the SmartLimiter stays True;
- *   - the EnvoyPlugin fixed → Effective=True again.
+ *   - the EnvoyPlugin fixed → Effective=True again;
+ *   - the operator restarted, finding istiod through its pods (--istiod-discovery) → the same
+ *     verdicts, no status rewritten.
  *
  * Two gateway replicas (the wheel's Envoy as `router` gw-0 and gw-1 in istio-system), each connected
  * to an istiod of another revision (default, canary), and one address where nothing answers: the
@@ -261,12 +263,23 @@ for (const minor of ISTIOD_MINOR_LIST) {
       assert.ok(ok + failed < 60, `polling is bounded: ${ok + failed} queries`);
     });
 
-    test('an operator restart keeps the verdicts without rewriting them', async () => {
+    test('an operator restart, now finding istiod by its pods, keeps the verdicts without rewriting them', async () => {
       const rv = async (): Promise<string[]> =>
         Promise.all([['smartlimiter', 'shop'], ['envoyplugin', 'hcm']].map(async ([k, n]) => (await env.getJson<{ metadata: { resourceVersion: string } }>(k!, 'istio-system', n!))!.metadata.resourceVersion));
       const before = await rv();
       await op.stop();
-      op = await startOperator(env, ['--leader-elect=false', '--istio-version', minor, ...istiods.flatMap((i) => ['--istiod-address', i.xdsAddress])]);
+      // The istiod pods as a cluster has them (chart labels and port names), at their real addresses.
+      for (const [i, istiod] of istiods.entries()) {
+        const name = `istiod-${gateways[i]!.revision}-0`;
+        await env.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: istio-system, labels: {app: istiod, istio: pilot, istio.io/rev: ${gateways[i]!.revision}}}
+spec:
+  containers: [{name: discovery, image: pilot, ports: [{name: grpc-xds, containerPort: ${istiod.xdsPort}}, {name: http-debug, containerPort: 8080}]}]
+`);
+        await env.kubectl(['patch', 'pod', name, '-n', 'istio-system', '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus)]);
+      }
+      op = await startOperator(env, ['--leader-elect=false', '--istio-version', minor, '--istiod-discovery']);
       await eventually('the new operator judged both resources', 30_000, async () => {
         const m = await op.metrics();
         return metric(m, 'meshwarden_syncz_queries_total', 'result="success"') >= istiods.length && metric(m, 'controller_runtime_reconcile_total', 'controller="envoyplugin",result="success"') >= 1;

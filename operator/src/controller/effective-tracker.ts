@@ -81,14 +81,19 @@ interface Entry {
 
 const sameCondition = (a: EffectiveCondition, b: EffectiveCondition): boolean => a.status === b.status && a.reason === b.reason && a.message === b.message;
 
-/** istiod pods of a namespace (label app=istiod, every revision), by pod IP. */
-export function discoveredIstiods(pods: Cache<Pod>, namespace: string, port: number): () => string[] {
+/**
+ * istiod pods of a namespace (label app=istiod, every revision), by pod IP and the container port
+ * istiod's chart names `grpc-xds` (plaintext, 15010) or `tls-xds` (15012).
+ */
+export function discoveredIstiods(pods: Cache<Pod>, namespace: string, tls: boolean): () => string[] {
+  const [portName, defaultPort] = tls ? ['tls-xds', 15012] : ['grpc-xds', 15010];
   return () =>
     pods
       .list(namespace)
       .filter((p) => p.metadata.labels?.app === 'istiod' && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
       .flatMap((p) => {
         const ip = (p.status as { podIP?: string } | undefined)?.podIP;
+        const port = p.spec?.containers?.flatMap((c) => c.ports ?? []).find((x) => x.name === portName)?.containerPort ?? defaultPort;
         return ip ? [ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`] : [];
       });
 }

@@ -132,11 +132,18 @@ test('flags: istiod addresses are HOST:PORT, discovery and credentials are optio
   assert.throws(() => parseServeFlags(['--istiod-address', 'istiod'], {}), (e: Error) => e instanceof FlagError && /HOST:PORT/.test(e.message));
 });
 
-test('discovery: running istiod pods of every revision in the namespace, by pod IP', () => {
-  const istiod = (name: string, rev: string, ip: string | undefined, phase = 'Running'): Pod =>
-    ({ ...pod('istio-system', name, { app: 'istiod', 'istio.io/rev': rev }, phase), status: { phase, ...(ip ? { podIP: ip } : {}) } }) as Pod;
-  const pods = new MapCache<Pod>([istiod('istiod-1', 'default', '10.0.0.1'), istiod('istiod-canary-1', 'canary', 'fd00::2'), istiod('istiod-2', 'default', undefined, 'Pending'), pod('istio-system', 'gw', { app: 'gw' })]);
-  assert.deepEqual(discoveredIstiods(pods, 'istio-system', 15010)(), ['10.0.0.1:15010', '[fd00::2]:15010']);
+test('discovery: running istiod pods of every revision in the namespace, by pod IP and named xDS port', () => {
+  const istiod = (name: string, rev: string, ip: string | undefined, phase = 'Running', ports?: Array<{ name: string; containerPort: number }>): Pod =>
+    ({ ...pod('istio-system', name, { app: 'istiod', 'istio.io/rev': rev }, phase), ...(ports ? { spec: { containers: [{ ports }] } } : {}), status: { phase, ...(ip ? { podIP: ip } : {}) } }) as Pod;
+  const ports = [{ name: 'grpc-xds', containerPort: 25010 }, { name: 'tls-xds', containerPort: 25012 }];
+  const pods = new MapCache<Pod>([
+    istiod('istiod-1', 'default', '10.0.0.1', 'Running', ports),
+    istiod('istiod-canary-1', 'canary', 'fd00::2'),
+    istiod('istiod-2', 'default', undefined, 'Pending'),
+    pod('istio-system', 'gw', { app: 'gw' }),
+  ]);
+  assert.deepEqual(discoveredIstiods(pods, 'istio-system', false)(), ['10.0.0.1:25010', '[fd00::2]:15010']);
+  assert.deepEqual(discoveredIstiods(pods, 'istio-system', true)(), ['10.0.0.1:25012', '[fd00::2]:15012']);
 });
 
 /** The tracker's scheduling with a scripted istiod (the real one is in e2e/istiod/effective.e2e.test.ts). */

@@ -245,7 +245,7 @@ function effectiveTracker(
     ...(flags.istiodCaFile ? { caFile: flags.istiodCaFile, serverName: 'istiod.istio-system.svc' } : {}),
     namespace: process.env.POD_NAMESPACE ?? 'default',
   });
-  const discovered = flags.istiodDiscovery ? discoveredIstiods(caches.Pod, 'istio-system', flags.istiodCaFile ? 15012 : 15010) : () => [];
+  const discovered = flags.istiodDiscovery ? discoveredIstiods(caches.Pod, 'istio-system', flags.istiodCaFile !== undefined) : () => [];
   const tracker = new EffectiveTracker({
     caches,
     istiods: () => [...new Set([...flags.istiodAddresses, ...discovered()])],
