@@ -46,8 +46,8 @@ ${webhookFlagsUsage}
         webhook (every replica; --webhook-only: the webhook alone, no controller). Kubeconfig
         from --kubeconfig or KUBECONFIG, else in-cluster. /healthz, /readyz and /metrics on the
         probe and metrics ports. With --istiod-address or --istiod-discovery (every pod labelled
-        app=istiod in istio-system, port 15010, or 15012 with --istiod-ca-file), the condition
-        Effective says whether the selected proxies accepted the configuration (istiod's syncz).`;
+        app=istiod in istio-system, its grpc-xds port, or tls-xds with --istiod-ca-file), the
+        condition Effective says whether the selected proxies accepted the configuration (syncz).`;
 
 export class FlagError extends Error {}
 
