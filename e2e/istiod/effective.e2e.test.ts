@@ -261,6 +261,11 @@ for (const minor of ISTIOD_MINOR_LIST) {
       // Every round asks each of the three addresses once; the dead one fails every time.
       assert.ok(ok > 0 && failed * 2 === ok, `two istiods answered ${ok}, the dead address failed ${failed}`);
       assert.ok(ok + failed < 60, `polling is bounded: ${ok + failed} queries`);
+      // Both verdicts final: nothing is polled any more.
+      await eventually('both resources settled', 10_000, async () => {
+        const x = await op.metrics();
+        return metric(x, 'meshwarden_effective_resources', 'state="settled"') === 2 && metric(x, 'meshwarden_effective_resources', 'state="polling"') === 0;
+      });
     });
 
     test('an operator restart, now finding istiod by its pods, keeps the verdicts without rewriting them', async () => {

@@ -14,7 +14,7 @@
  * condition with the rest of the status (one status path, Events on transitions).
  */
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Condition, GeneratedRef } from '../api/types.gen.js';
 import type { K8sObject } from '../k8s-object.js';
 import type { Pod } from '../render/context.js';
@@ -115,6 +115,18 @@ export class EffectiveTracker {
     if (deps.registry) {
       this.#queries = new Counter({ name: 'meshwarden_syncz_queries_total', help: 'syncz queries to istiod by result', labelNames: ['result'] as const, registers: [deps.registry] });
       this.#latency = new Histogram({ name: 'meshwarden_syncz_query_seconds', help: 'Latency of one syncz query to one istiod', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [deps.registry] });
+      const size = (): { tracked: number; polling: number } => this.size;
+      new Gauge({
+        name: 'meshwarden_effective_resources',
+        help: 'Resources with an Effective condition, by whether they are still polled',
+        labelNames: ['state'] as const,
+        registers: [deps.registry],
+        collect() {
+          const { tracked, polling } = size();
+          this.set({ state: 'polling' }, polling);
+          this.set({ state: 'settled' }, tracked - polling);
+        },
+      });
     }
   }
 
@@ -265,7 +277,7 @@ export class EffectiveTracker {
     }
   }
 
-  /** Resources being tracked and how many are waiting for a round (metrics, tests). */
+  /** Resources being tracked and how many are still polled (meshwarden_effective_resources). */
   get size(): { tracked: number; polling: number } {
     let polling = 0;
     for (const e of this.#entries.values()) if (e.dueAt !== undefined) polling++;

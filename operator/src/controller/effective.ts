@@ -73,7 +73,7 @@ export function selectedProxyIds(cr: K8sObject, pods: Cache<Pod>, services: Cach
 export type ProxyVerdict =
   | { state: 'accepted'; lastSentMs: number }
   | { state: 'rejected'; type: XdsName; details: string; atMs: number }
-  | { state: 'pending'; why: string };
+  | { state: 'pending' };
 
 export function judgeProxy(p: ProxySync, writtenAtMs: number): ProxyVerdict {
   const types = judged.flatMap(([name, url]) => {
@@ -84,10 +84,9 @@ export function judgeProxy(p: ProxySync, writtenAtMs: number): ProxyVerdict {
     const at = t.error?.atMs ?? t.lastSentMs ?? 0;
     if (t.status === 'ERROR' && at >= writtenAtMs) return { state: 'rejected', type: name, details: t.error?.details ?? '(no error text)', atMs: at };
   }
-  const stale = types.find(([, t]) => t.status === 'STALE');
-  if (stale) return { state: 'pending', why: `${stale[0]} sent, not acknowledged yet` };
+  if (types.some(([, t]) => t.status === 'STALE')) return { state: 'pending' };
   const fresh = types.filter(([, t]) => t.status === 'SYNCED' && (t.lastSentMs ?? 0) >= writtenAtMs).map(([, t]) => t.lastSentMs ?? 0);
-  if (fresh.length === 0) return { state: 'pending', why: 'no configuration pushed since the write' };
+  if (fresh.length === 0) return { state: 'pending' };
   return { state: 'accepted', lastSentMs: Math.max(...fresh) };
 }
 

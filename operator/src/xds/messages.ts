@@ -64,7 +64,6 @@ export const xdsRoot = protobuf.Root.fromJSON({
                   fields: {
                     last_update_attempt: { type: 'google.protobuf.Timestamp', id: 2 },
                     details: { type: 'string', id: 3 },
-                    version_info: { type: 'string', id: 4 },
                   },
                 },
               },
@@ -113,8 +112,6 @@ export const xdsRoot = protobuf.Root.fromJSON({
                         GenericXdsConfig: {
                           fields: {
                             type_url: { type: 'string', id: 1 },
-                            name: { type: 'string', id: 2 },
-                            version_info: { type: 'string', id: 3 },
                             last_updated: { type: 'google.protobuf.Timestamp', id: 5 },
                             config_status: { type: 'ConfigStatus', id: 6 },
                             error_state: { type: 'envoy.admin.v3.UpdateFailureState', id: 8 },
@@ -146,11 +143,9 @@ export interface TimestampObject {
 export type ConfigStatus = 'UNKNOWN' | 'SYNCED' | 'NOT_SENT' | 'STALE' | 'ERROR';
 export interface GenericXdsConfigObject {
   type_url?: string;
-  name?: string;
-  version_info?: string;
   last_updated?: TimestampObject;
   config_status?: ConfigStatus;
-  error_state?: { last_update_attempt?: TimestampObject; details?: string; version_info?: string };
+  error_state?: { last_update_attempt?: TimestampObject; details?: string };
 }
 export interface ValueObject {
   string_value?: string;

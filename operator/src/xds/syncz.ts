@@ -121,9 +121,6 @@ export function decodeSyncz(body: Buffer, istiod: string): ProxySync[] {
 
 export class SynczClient {
   readonly #clients = new Map<string, grpc.Client>();
-  /** Queries sent and their total latency, for the metrics. */
-  queries = 0;
-  failures = 0;
 
   constructor(private readonly opts: SynczOptions = {}) {}
 
@@ -164,7 +161,6 @@ export class SynczClient {
     const md = new grpc.Metadata();
     if (this.opts.tokenFile) md.set('authorization', `Bearer ${readFileSync(this.opts.tokenFile, 'utf8').trim()}`);
     const request = this.#request();
-    this.queries++;
     return new Promise<ProxySync[]>((resolve, reject) => {
       let settled = false;
       const call = client.makeBidiStreamRequest<Buffer, Buffer>(adsMethod, (b) => b, (b) => b, md, {
@@ -174,10 +170,8 @@ export class SynczClient {
         if (settled) return;
         settled = true;
         call.cancel();
-        if (err) {
-          this.failures++;
-          reject(err);
-        } else resolve(value ?? []);
+        if (err) reject(err);
+        else resolve(value ?? []);
       };
       call.on('data', (body: Buffer) => {
         try {
