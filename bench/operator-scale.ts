@@ -195,8 +195,9 @@ async function runOnce(count: number, cli: string): Promise<Record<string, unkno
       const r = await c.req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
       if (r.status !== 201) throw new Error(r.body);
     }
+    // Headless: the harness's Service range (a /24) has 254 cluster IPs, and a limiter only needs the selector and ports.
     await parallel(nsCount * workloads, CREATE_IN_FLIGHT, (k) =>
-      c.req('POST', `/api/v1/namespaces/bench${k % nsCount}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: `app${Math.floor(k / nsCount)}` }, spec: { selector: { app: `app${Math.floor(k / nsCount)}` }, ports: [{ name: 'http', port: 9080, targetPort: 8080 }] } }),
+      c.req('POST', `/api/v1/namespaces/bench${k % nsCount}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: `app${Math.floor(k / nsCount)}` }, spec: { clusterIP: 'None', selector: { app: `app${Math.floor(k / nsCount)}` }, ports: [{ name: 'http', port: 9080, targetPort: 8080 }] } }),
     );
     console.log(`\n${count} SmartLimiters: ${nsCount} namespaces × ${workloads} Services (${perWorkload} SmartLimiters each); load average ${loadBefore.join(' ')}`);
 
@@ -213,28 +214,8 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
 `) as unknown as { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
     const rawEf = (ns: string, name: string) => ({ apiVersion: ef.apiVersion, kind: ef.kind, metadata: { name, namespace: ns }, spec: ef.spec });
 
-    // Baseline 1: raw creates of N EnvoyFilters at the operator's concurrency.
-    let cpu0 = cpCpu();
-    let t0 = performance.now();
-    await parallel(count, concurrency, (i) => c.req('POST', `/apis/networking.istio.io/v1alpha3/namespaces/raw${i % nsCount}/envoyfilters`, rawEf(`raw${i % nsCount}`, `sl${i}-ratelimit`)));
-    const rawCreate = { ms: performance.now() - t0, inFlight: concurrency, controlPlaneCpuS: cpCpu() - cpu0 };
-    console.log(`baseline  create ${count} EnvoyFilters, ${concurrency} in flight: ${(rawCreate.ms / 1000).toFixed(1)} s (${((count / rawCreate.ms) * 1000).toFixed(0)}/s), apiserver+etcd CPU ${rawCreate.controlPlaneCpuS.toFixed(1)} s`);
-    for (let n = 0; n < nsCount; n++) {
-      const r = await c.req('DELETE', `/apis/networking.istio.io/v1alpha3/namespaces/raw${n}/envoyfilters`);
-      if (r.status !== 200) throw new Error(r.body);
-    }
-    // Unowned EnvoyFilters for the watch-latency baseline.
-    await parallel(20, 4, (j) => c.req('POST', '/apis/networking.istio.io/v1alpha3/namespaces/rawwatch/envoyfilters', rawEf('rawwatch', `raw${j}`)));
-
-    cpu0 = cpCpu();
-    t0 = performance.now();
-    await parallel(count, CREATE_IN_FLIGHT, (i) =>
-      c.req('POST', `/apis/meshwarden.io/v1alpha1/namespaces/${nsOf(i)}/smartlimiters`, { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name: `sl${i}`, namespace: nsOf(i) }, spec: { target: { service: appOf(i) }, limits: [{ name: 'x', rate: { requests: 100, per: '1m' } }] } }),
-    );
-    const slCreate = { ms: performance.now() - t0, inFlight: CREATE_IN_FLIGHT, controlPlaneCpuS: cpCpu() - cpu0 };
-    console.log(`setup     create ${count} SmartLimiters, ${CREATE_IN_FLIGHT} in flight: ${(slCreate.ms / 1000).toFixed(1)} s`);
-
-    // Watches from now on: SmartLimiters becoming Ready, EnvoyFilters appearing and changing.
+    // Watches from before the baseline on (so the baseline's apiserver also feeds them): SmartLimiters
+    // becoming Ready, EnvoyFilters appearing and changing.
     const rv = async (path: string): Promise<string> => (JSON.parse((await c.req('GET', `${path}?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
     const ready = new Set<string>();
     const efs = new Set<string>();
@@ -259,6 +240,28 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
       check();
     });
     await sleep(500);
+
+    // Baseline 1: raw creates of N EnvoyFilters at the operator's concurrency.
+    let cpu0 = cpCpu();
+    let t0 = performance.now();
+    await parallel(count, concurrency, (i) => c.req('POST', `/apis/networking.istio.io/v1alpha3/namespaces/raw${i % nsCount}/envoyfilters`, rawEf(`raw${i % nsCount}`, `sl${i}-ratelimit`)));
+    const rawCreate = { ms: performance.now() - t0, inFlight: concurrency, controlPlaneCpuS: cpCpu() - cpu0 };
+    console.log(`baseline  create ${count} EnvoyFilters, ${concurrency} in flight: ${(rawCreate.ms / 1000).toFixed(1)} s (${((count / rawCreate.ms) * 1000).toFixed(0)}/s), apiserver+etcd CPU ${rawCreate.controlPlaneCpuS.toFixed(1)} s`);
+    for (let n = 0; n < nsCount; n++) {
+      const r = await c.req('DELETE', `/apis/networking.istio.io/v1alpha3/namespaces/raw${n}/envoyfilters`);
+      if (r.status !== 200) throw new Error(r.body);
+    }
+    // Unowned EnvoyFilters for the watch-latency baseline.
+    await parallel(20, 4, (j) => c.req('POST', '/apis/networking.istio.io/v1alpha3/namespaces/rawwatch/envoyfilters', rawEf('rawwatch', `raw${j}`)));
+
+    cpu0 = cpCpu();
+    t0 = performance.now();
+    await parallel(count, CREATE_IN_FLIGHT, (i) =>
+      c.req('POST', `/apis/meshwarden.io/v1alpha1/namespaces/${nsOf(i)}/smartlimiters`, { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name: `sl${i}`, namespace: nsOf(i) }, spec: { target: { service: appOf(i) }, limits: [{ name: 'x', rate: { requests: 100, per: '1m' } }] } }),
+    );
+    const slCreate = { ms: performance.now() - t0, inFlight: CREATE_IN_FLIGHT, controlPlaneCpuS: cpCpu() - cpu0 };
+    console.log(`setup     create ${count} SmartLimiters, ${CREATE_IN_FLIGHT} in flight: ${(slCreate.ms / 1000).toFixed(1)} s`);
+
 
     // Cold start.
     const cpCpu0 = cpCpu();
