@@ -251,8 +251,11 @@ for (const minor of ISTIOD_MINOR_LIST) {
     });
 
     test('the EnvoyPlugin fixed: Effective=True again; the cost of it all in syncz queries', async () => {
+      const t0 = Date.now();
       await env.apply(plugin('          stream_idle_timeout: 30s\n'));
       await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Effective', 'True', 'Accepted', 60_000);
+      const at = loggedAt(op, 'EnvoyPlugin/istio-system/hcm', 'True', t0);
+      console.error(`[effective] ${minor}: EnvoyPlugin fixed (warm operator) → Effective=True decided in ${at ? at - t0 : '?'} ms`);
       const m = await op.metrics();
       const ok = metric(m, 'meshwarden_syncz_queries_total', 'result="success"');
       const failed = metric(m, 'meshwarden_syncz_queries_total', 'result="error"');

@@ -23,7 +23,10 @@ for (const minor of BASELINE_MINORS) {
   describe(`baseline ${minor}`, () => {
     it('sidecar: istiod HTTP filter order, router last, inline inbound routes, RDS outbound', () => {
       const c = loadBaseline(`${minor}.0`, 'sidecar');
-      assert.deepEqual(c.listeners.map((l) => l['name']), ['10.96.0.10_53', '0.0.0.0_9080', 'virtualOutbound', 'virtualInbound']);
+      // Captured baselines (1.30, 1.31) also hold the cluster's other Services (kubernetes, the gateway).
+      const listeners = c.listeners.map((l) => l['name']);
+      for (const l of ['10.96.0.10_53', '0.0.0.0_9080', 'virtualOutbound', 'virtualInbound']) assert.ok(listeners.includes(l), l);
+      assert.deepEqual(listeners.slice(-2), ['virtualOutbound', 'virtualInbound'], 'istiod appends the virtual listeners last');
       const all = hcms(c);
       for (const { hcm } of all) assert.equal(names(hcm).at(-1), ROUTER_NAME);
       const inbound = all.filter((h) => h.chain === '0.0.0.0_8080');
@@ -37,7 +40,7 @@ for (const minor of BASELINE_MINORS) {
       const outbound = all.find((h) => h.listener === '0.0.0.0_9080')!;
       assert.deepEqual(names(outbound.hcm), ['istio.metadata_exchange', 'envoy.filters.http.grpc_stats', 'istio.alpn', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', ROUTER_NAME]);
       assert.equal((outbound.hcm['rds'] as JsonObject)['route_config_name'], '9080');
-      assert.deepEqual(c.routes.map((r) => r['name']), ['9080']);
+      assert.ok(c.routes.some((r) => r['name'] === '9080'));
       const clusters = c.clusters.map((x) => String(x['name']));
       assert.equal(new Set(clusters).size, clusters.length);
       assert.ok(clusters.includes('inbound|8080||') && clusters.includes('InboundPassthroughCluster'));
