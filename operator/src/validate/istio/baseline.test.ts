@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { baselineFromConfigDump, instantiateBaseline, loadBaseline, loadBaselineTemplate } from './baseline.js';
+import { gatewayTemplate, sidecarTemplate } from './baseline-template.js';
 import { HCM_NAME, ROUTER_NAME } from './names.js';
 import type { JsonObject, XdsConfig } from './types.js';
 import { BASELINE_MINORS } from './versions.js';
@@ -111,5 +112,32 @@ describe('baselineFromConfigDump', () => {
     assert.deepEqual(again.listeners, b.listeners);
     assert.deepEqual(again.routes, b.routes);
     assert.deepEqual(again.clusters, b.clusters);
+  });
+});
+
+describe('templating a capture (baseline-template.ts)', () => {
+  it('a captured sidecar, templated again, instantiates for other ports with nothing of the captured ports left', () => {
+    const t = loadBaselineTemplate('1.31.0', 'sidecar');
+    const captured = { ...t, ...instantiateBaseline(t, {}) };
+    const again = sidecarTemplate({ http: captured, httpPort: { servicePort: 9080, targetPort: 8080, serviceHost: 'productpage.default.svc.cluster.local' }, namespace: 'default' });
+    const c = instantiateBaseline(again, { inbound: [{ servicePort: 80, targetPort: 3000, serviceHost: 'web.shop.svc.cluster.local' }], namespace: 'shop' });
+    const vi = c.listeners.find((l) => l['name'] === 'virtualInbound')!;
+    const own = (vi['filter_chains'] as JsonObject[]).filter((fc) => fc['name'] === '0.0.0.0_3000');
+    assert.equal(own.length, 2);
+    assert.ok(!JSON.stringify(own).includes('8080') && !JSON.stringify(own).includes('productpage'), 'no captured port or host left in the per-port chains');
+    assert.match(JSON.stringify(own), /inbound\|http\|80"/);
+    const clusters = c.clusters.map((x) => x['name']);
+    assert.ok(clusters.includes('inbound|3000||') && clusters.includes('outbound|80||web.shop.svc.cluster.local'));
+    assert.ok(!clusters.includes('inbound|8080||'));
+  });
+
+  it('a captured gateway, templated again, repeats its listener and route config per container port', () => {
+    const t = loadBaselineTemplate('1.31.0', 'gateway');
+    const captured = { ...t, ...instantiateBaseline(t, {}) };
+    const again = gatewayTemplate(captured, { servicePort: 80, targetPort: 8080, host: 'bookinfo.example.com' });
+    const c = instantiateBaseline(again, { gatewayServers: [{ servicePort: 443, targetPort: 8443, host: 'shop.example.com' }] });
+    assert.deepEqual(c.listeners.map((l) => l['name']), ['0.0.0.0_8443']);
+    assert.deepEqual(c.routes.map((r) => r['name']), ['http.8443']);
+    assert.deepEqual((c.routes[0]!['virtual_hosts'] as JsonObject[]).map((v) => v['name']), ['shop.example.com:443']);
   });
 });
