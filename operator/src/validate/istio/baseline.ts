@@ -8,8 +8,8 @@
  * A captured `istioctl proxy-config all -o json` subset has no placeholders and instantiates to itself.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../util/package-root.js';
 import { isObject } from './merge.js';
 import type { BaselineMeta, Json, JsonObject, ProxyKind, XdsConfig } from './types.js';
 import { baselineMinorFor, type BaselineMinor } from './versions.js';
@@ -185,9 +185,8 @@ function addPolicyFilters(listeners: JsonObject[], kind: ProxyKind, pf: PolicyFi
   }
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** envoy-templates/baselines relative to this file (operator/src/validate/istio). */
-export const BASELINES_DIR = join(here, '..', '..', '..', '..', 'envoy-templates', 'baselines');
+/** envoy-templates/baselines beside package.json, from the sources or from dist/. */
+export const BASELINES_DIR = join(packageRoot, 'envoy-templates', 'baselines');
 
 const templateCache = new Map<string, BaselineTemplate>();
 
