@@ -19,4 +19,7 @@ bash scripts/build-ratelimit.sh
 if [[ ${MESHWARDEN_SKIP_CONTROLPLANE:-0} != 1 ]]; then
   step "Kubernetes control plane for e2e tests (first build: ~7 minutes)"
   bash scripts/build-controlplane.sh
+
+  step "helm, for the chart tests (first build: ~3 minutes)"
+  bash scripts/build-helm.sh
 fi
