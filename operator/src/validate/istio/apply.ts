@@ -111,6 +111,8 @@ export interface SimState {
   inboundPorts: Array<{ servicePort: number; targetPort: number; protocol?: 'http' | 'tcp' }>;
   /** istiod panicked while patching listeners: later listener patches were dropped, not unmatched. */
   panicked: boolean;
+  /** Listeners copied from the baseline snapshot for this application (the others are shared, unpatched). */
+  owned: WeakSet<JsonObject>;
 }
 
 function report(s: SimState, p: PatchWrapper, f: Finding): void {
@@ -291,9 +293,10 @@ function relativeOpInner(
 
 function applyListenerPatches(s: SimState, ctx: PatchContext, listeners: JsonObject[], skipAdds: boolean): JsonObject[] {
   try {
-    for (const lis of listeners) {
-      if (!lis['name']) continue;
-      patchListener(s, ctx, lis);
+    for (let i = 0; i < listeners.length; i++) {
+      const lis = listeners[i]!;
+      if (!lis['name'] || !reachesListener(s, ctx, lis)) continue;
+      patchListener(s, ctx, (listeners[i] = own(s, lis)));
     }
     if (!skipAdds) {
       for (const lp of list(s, 'LISTENER')) {
@@ -310,6 +313,25 @@ function applyListenerPatches(s: SimState, ctx: PatchContext, listeners: JsonObj
     // runtime.HandleCrash: the listeners as they were when the panic hit are pushed.
     return listeners.filter((l) => !!l['name']);
   }
+}
+
+const listenerLevel: readonly ApplyTo[] = ['LISTENER', 'LISTENER_FILTER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER'];
+
+/**
+ * Whether any patch can change `lis`: every listener-side patch is applied only where its
+ * context and listener match (the gate of each loop below), so a listener none of them
+ * matches is left as the baseline has it, and need not be copied.
+ */
+function reachesListener(s: SimState, ctx: PatchContext, lis: JsonObject): boolean {
+  return listenerLevel.some((a) => list(s, a).some((lp) => ctxMatch(ctx, lp) && listenerMatch(lis, lp)));
+}
+
+/** This application's own copy of a listener of the baseline snapshot (copy on write). */
+function own(s: SimState, lis: JsonObject): JsonObject {
+  if (s.owned.has(lis)) return lis;
+  const copy = cloneJson(lis) as JsonObject;
+  s.owned.add(copy);
+  return copy;
 }
 
 function patchListener(s: SimState, ctx: PatchContext, lis: JsonObject): void {
@@ -992,7 +1014,8 @@ const snapshots = new WeakMap<XdsConfig, XdsConfig>();
 
 /**
  * The config an application patches: sections no patch targets are shared with the
- * snapshot (nothing writes to a section without a patch for it), the others copied.
+ * snapshot (nothing writes to a section without a patch for it), the others copied; the
+ * listeners are copied one by one when a patch can reach them (`own`).
  */
 function copyBaseline(b: XdsConfig, targeted: ReadonlySet<string>): XdsConfig {
   let snap = snapshots.get(b);
@@ -1003,7 +1026,7 @@ function copyBaseline(b: XdsConfig, targeted: ReadonlySet<string>): XdsConfig {
   const touches = (...applyTo: string[]) => applyTo.some((a) => targeted.has(a));
   return {
     ...snap,
-    listeners: cloneJson(snap.listeners) as JsonObject[],
+    listeners: [...snap.listeners],
     routes: touches('ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE') ? (cloneJson(snap.routes) as JsonObject[]) : snap.routes,
     clusters: touches('CLUSTER') ? (cloneJson(snap.clusters) as JsonObject[]) : snap.clusters,
     extension_configs: touches('EXTENSION_CONFIG') ? [...(snap.extension_configs ?? [])] : (snap.extension_configs ?? []),
@@ -1029,15 +1052,18 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
     portMap: baseline.meta?.gatewayPortMap ?? {},
     inboundPorts: baseline.meta?.inboundPorts ?? [],
     panicked: false,
+    owned: new WeakSet(),
   };
   wrapPatches(s, envoyFilters, order);
   const config = copyBaseline(baseline, new Set(s.all.map((w) => w.applyTo)));
 
   if (s.all.length > 0) {
+    const routePatches = (['ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE'] as const).some((a) => list(s, a).length > 0);
     // 1. Inline inbound route configs are built and patched before their HCM (httproute.go).
-    if (proxy.kind === 'sidecar') {
-      for (const lis of config.listeners) {
-        if (lis['name'] !== VIRTUAL_INBOUND && lis['traffic_direction'] !== 'INBOUND') continue;
+    if (proxy.kind === 'sidecar' && routePatches) {
+      for (let i = 0; i < config.listeners.length; i++) {
+        if (config.listeners[i]!['name'] !== VIRTUAL_INBOUND && config.listeners[i]!['traffic_direction'] !== 'INBOUND') continue;
+        const lis = (config.listeners[i] = own(s, config.listeners[i]!));
         for (const fc of [...objs(lis['filter_chains']), ...(isObject(lis['default_filter_chain']) ? [lis['default_filter_chain'] as JsonObject] : [])]) {
           for (const f of objs(fc['filters'])) {
             const tc = f['typed_config'];
@@ -1060,9 +1086,9 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
       const pIn = applyListenerPatches(s, 'SIDECAR_INBOUND', inbound, false);
       config.listeners = [...pOut, ...pV, ...pIn];
     }
-    // 3. RDS.
+    // 3. RDS (the route configs are this application's copy when a route patch exists).
     const rdsCtx: PatchContext = proxy.kind === 'gateway' ? 'GATEWAY' : 'SIDECAR_OUTBOUND';
-    for (const rc of config.routes) applyRouteConfigurationPatches(s, rdsCtx, rc);
+    if (routePatches) for (const rc of config.routes) applyRouteConfigurationPatches(s, rdsCtx, rc);
     // 4. CDS.
     config.clusters = buildClusters(s, config.clusters);
     // 5. ECDS: EXTENSION_CONFIG ADD (served only when a filter's config_discovery names it).

@@ -124,6 +124,8 @@ interface TypeInfo {
   wrapped: Scalar | undefined;
   /** {@link rulesSignature}, computed when first needed. */
   signature?: number;
+  /** {@link wholeSignature}, computed when first needed. */
+  whole?: number;
 }
 
 const WKT: Record<string, Wkt> = {
@@ -310,6 +312,8 @@ function lookupType(root: protobuf.Root, name: string): protobuf.Type | undefine
 interface TypeUse {
   /** -1: no such type; 0: the type was only looked up (it exists); else its {@link rulesSignature} + 1. */
   rules: number;
+  /** The {@link wholeSignature} of the type (when read): a type equal as a whole reads alike whatever was read of it. */
+  whole: number;
   /** The keys of the JSON read as fields of this type, with the {@link fieldSignature} of each. */
   keys: Map<string, number>;
   /**
@@ -378,6 +382,16 @@ function rulesSignature(ti: TypeInfo): number {
   return (ti.signature = intern(text));
 }
 
+/** Everything the decoder can read of a message, as one number: most types are equal as a whole between versions. */
+function wholeSignature(ti: TypeInfo): number {
+  if (ti.whole !== undefined) return ti.whole;
+  const text = JSON.stringify(
+    [rulesSignature(ti), ti.oneofs.map((o) => [o.name, o.required, o.fields.map((f) => f.name)]), ti.fields.map((f) => [fieldSignature(f), f.rules ?? null])],
+    bigintSafe,
+  );
+  return (ti.whole = intern(text));
+}
+
 /** True when every type a decode recorded reads the same in `root`: decoding there gives the same findings. */
 export function readsAlike(root: protobuf.Root, deps: NonNullable<DecodeDeps>): boolean {
   for (const [name, use] of deps) {
@@ -388,6 +402,7 @@ export function readsAlike(root: protobuf.Root, deps: NonNullable<DecodeDeps>): 
     }
     if (use.rules === 0) continue;
     const ti = typeInfo(type);
+    if (wholeSignature(ti) === use.whole) continue;
     if (rulesSignature(ti) + 1 !== use.rules) return false;
     for (const [key, signature] of use.keys) {
       const f = ti.byKey.get(key);
@@ -499,7 +514,7 @@ class Decoder {
   /** Looks a type up by name, recording what was found. */
   lookup(name: string): protobuf.Type | undefined {
     const type = lookupType(this.root, name);
-    if (this.deps && !this.deps.has(name)) this.deps.set(name, { rules: type ? 0 : -1, keys: new Map(), ruled: [] });
+    if (this.deps && !this.deps.has(name)) this.deps.set(name, { rules: type ? 0 : -1, whole: -1, keys: new Map(), ruled: [] });
     return type;
   }
 
@@ -507,8 +522,11 @@ class Decoder {
   private use(ti: TypeInfo): TypeUse | undefined {
     if (!this.deps) return undefined;
     let u = this.deps.get(ti.fullName);
-    if (!u) this.deps.set(ti.fullName, (u = { rules: 0, keys: new Map(), ruled: [] }));
-    if (u.rules === 0) u.rules = rulesSignature(ti) + 1;
+    if (!u) this.deps.set(ti.fullName, (u = { rules: 0, whole: -1, keys: new Map(), ruled: [] }));
+    if (u.rules === 0) {
+      u.rules = rulesSignature(ti) + 1;
+      u.whole = wholeSignature(ti);
+    }
     return u;
   }
 
