@@ -241,7 +241,7 @@ export async function startIstiod(cp: ControlPlane, o: IstiodOptions): Promise<I
   const log = o.log ?? ((): void => {});
   const dir = await mkdtemp(join(tmpdir(), `meshwarden-istiod-${o.minor}-`));
   await mkdir(join(dir, 'etc'), { recursive: true });
-  const [xdsPort, httpPort, monPort, outPort, inPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [xdsPort, httpPort, monPort, outPort, inPort, ctrlzPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const meshPath = join(dir, 'etc', 'mesh.json');
   // JSON is YAML: istiod reads the mesh file with its YAML reader.
   await writeFile(meshPath, JSON.stringify(meshConfig(o, { out: outPort, in: inPort }), null, 1));
@@ -279,6 +279,9 @@ export async function startIstiod(cp: ControlPlane, o: IstiodOptions): Promise<I
     `--monitoringAddr=127.0.0.1:${monPort}`,
     '--secureGRPCAddr=',
     '--httpsAddr=',
+    // ControlZ (introspection) defaults to 9876: a second istiod on the machine would not get it.
+    '--ctrlz_address=127.0.0.1',
+    `--ctrlz_port=${ctrlzPort}`,
     '--log_output_level=default:info',
   ], logPath, env, dir);
   const stop = async (): Promise<void> => {
