@@ -99,10 +99,13 @@ live() {
   build_controlplane
 
   step "The demo"
-  # In the background so this script can pass signals on; stdin stays the terminal (--pause reads it).
-  node --import tsx e2e/demo/demo.ts ${args[@]+"${args[@]}"} <&0 &
+  # In its own session, so Ctrl-C reaches this script alone and is passed to node, which stops
+  # its children in order (a kubectl killed by the same Ctrl-C would break node's pipe to it).
+  # In the background so the traps run; stdin stays the terminal (--pause reads it).
+  local own=()
+  command -v setsid >/dev/null && own=(setsid)
+  ${own[@]+"${own[@]}"} node --import tsx e2e/demo/demo.ts ${args[@]+"${args[@]}"} <&0 &
   local pid=$! status=0
-  # Ctrl-C reaches node directly (same process group); a signal sent to this script is passed on.
   trap 'kill -INT $pid 2>/dev/null || true' INT
   trap 'kill -TERM $pid 2>/dev/null || true' TERM
   wait $pid || status=$?
@@ -117,8 +120,13 @@ live() {
 work=$(mktemp -d "${TMPDIR:-/tmp}/meshwarden-demo.XXXXXX")
 export TMPDIR=$work
 cleanup() {
-  local left
-  left=$(pgrep -f -- "$work" || true)
+  local left i
+  # Processes killed a moment ago (on Ctrl-C) may need a few ms to go: give them 5 s.
+  for i in $(seq 50); do
+    left=$(pgrep -f -- "$work" || true)
+    [[ -z $left ]] && break
+    sleep 0.1
+  done
   if [[ -n $left ]]; then
     echo "demo: stopping leftover processes $(echo $left)" >&2
     kill -KILL $left 2>/dev/null || true

@@ -71,9 +71,10 @@ function processesUnder(dir: string): string[] {
 }
 
 function assertNothingLeft(run: Run): void {
-  assert.deepEqual(processesUnder(run.tmp), [], 'processes left behind');
-  assert.deepEqual(readdirSync(run.tmp), [], 'temp files left behind');
-  assert.doesNotMatch(run.out, /leftover processes/, 'the script had to kill what the demo left');
+  const tail = `\n--- demo output (end) ---\n${run.out.slice(-3000)}`;
+  assert.deepEqual(processesUnder(run.tmp), [], `processes left behind${tail}`);
+  assert.deepEqual(readdirSync(run.tmp, { recursive: true }), [], `temp files left behind${tail}`);
+  assert.doesNotMatch(run.out, /leftover processes/, `the script had to kill what the demo left${tail}`);
   rmSync(run.tmp, { recursive: true, force: true });
 }
 
@@ -108,7 +109,7 @@ describe('npm run demo', { skip, timeout: 600_000 }, () => {
 
   test('Ctrl-C in the middle stops everything too', async () => {
     const run = await runDemo([], { interruptAt: '[3/8]' });
-    assert.notEqual(run.code, 0);
+    assert.notEqual(run.code, 0, run.out);
     assert.match(run.out, /SIGINT: stopping everything/);
     assert.doesNotMatch(run.out, /\[4\/8\]/);
     assertNothingLeft(run);
