@@ -107,7 +107,7 @@ live() {
   ${own[@]+"${own[@]}"} node --import tsx e2e/demo/demo.ts ${args[@]+"${args[@]}"} <&0 &
   local pid=$! status=0
   trap 'kill -INT $pid 2>/dev/null || true' INT
-  trap 'kill -TERM $pid 2>/dev/null || true' TERM
+  trap 'kill -TERM $pid 2>/dev/null || true' TERM HUP
   wait $pid || status=$?
   # A trapped signal ends `wait` early: wait again while node stops everything.
   while kill -0 $pid 2>/dev/null; do wait $pid || status=$?; done
