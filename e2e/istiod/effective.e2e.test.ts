@@ -127,7 +127,7 @@ interface Gateway {
 }
 
 /**
- * The wheel's Envoy as gateway gw-0, from the harness's bootstrap plus the PROXY_CONFIG metadata
+ * The wheel's Envoy as a gateway or sidecar, from the harness's bootstrap plus the PROXY_CONFIG metadata
  * pilot-agent always sends: istiod's syncz leaves out connections without it (statusgen.go
  * isProxy), and the harness's proxies do not send it (yet).
  */
@@ -179,7 +179,7 @@ function metric(text: string, name: string, labels = ''): number {
 }
 
 for (const minor of ISTIOD_MINOR_LIST) {
-  describe(`Effective condition, istiod ${minor} + Envoy gateway`, { skip: istiodSkipReason(minor), timeout: 600_000 }, () => {
+  describe(`Effective condition, istiod ${minor} + Envoy gateways and a sidecar`, { skip: istiodSkipReason(minor), timeout: 600_000 }, () => {
     let env: Env;
     let istiods: Istiod[] = [];
     let gws: Gateway[] = [];
@@ -207,7 +207,7 @@ for (const minor of ISTIOD_MINOR_LIST) {
       }
       // Plus an address where no istiod answers: the others' reports must still count.
       const dead = `127.0.0.1:${await freePort()}`;
-      op = await startOperator(env, ['--leader-elect=false', '--istio-version', minor, ...[...istiods.map((i) => i.xdsAddress), dead].flatMap((a) => ['--istiod-address', a])]);
+      op = await startOperator(env, ['--leader-elect=false', '--log-level', process.env.MESHWARDEN_E2E_LOG_LEVEL ?? 'info', '--istio-version', minor, ...[...istiods.map((i) => i.xdsAddress), dead].flatMap((a) => ['--istiod-address', a])]);
     });
 
     after(async () => {
@@ -253,9 +253,10 @@ for (const minor of ISTIOD_MINOR_LIST) {
     test('the EnvoyPlugin fixed: Effective=True again; the cost of it all in syncz queries', async () => {
       const t0 = Date.now();
       await env.apply(plugin('          stream_idle_timeout: 30s\n'));
-      await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Effective', 'True', 'Accepted', 60_000);
+      const fixed = (await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Effective', 'True', 'Accepted', 60_000)) as Cond;
       const at = loggedAt(op, 'EnvoyPlugin/istio-system/hcm', 'True', t0);
-      console.error(`[effective] ${minor}: EnvoyPlugin fixed (warm operator) → Effective=True decided in ${at ? at - t0 : '?'} ms`);
+      const written = Date.parse(/written at (\S+)$/.exec(fixed.message)?.[1] ?? '');
+      console.error(`[effective] ${minor}: EnvoyPlugin fixed (warm operator) → Effective=True decided in ${at ? at - t0 : '?'} ms, ${at ? at - written : '?'} ms after the EnvoyFilter write`);
       const m = await op.metrics();
       const ok = metric(m, 'meshwarden_syncz_queries_total', 'result="success"');
       const failed = metric(m, 'meshwarden_syncz_queries_total', 'result="error"');
@@ -271,9 +272,45 @@ for (const minor of ISTIOD_MINOR_LIST) {
       });
     });
 
+    test('a sidecar: a SmartLimiter on a Service selects its pod\'s proxy, Effective=True once it ACKed', async () => {
+      await env.apply(`apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+${serviceYaml('shop', 'reviews', { app: 'reviews' }, [{ name: 'http', port: 9080, targetPort: 8080 }])}---
+apiVersion: v1
+kind: Pod
+metadata: {name: reviews-0, namespace: shop, labels: {app: reviews}}
+spec:
+  containers: [{name: app, image: app, ports: [{containerPort: 8080}]}]
+`);
+      await env.kubectl(['patch', 'pod', 'reviews-0', '-n', 'shop', '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus)]);
+      const sidecar = await startGateway(istiods[0]!, { kind: 'sidecar', name: 'reviews-0', namespace: 'shop', labels: { app: 'reviews' } }, env.cp.logDir);
+      try {
+        await eventually('the sidecar\'s inbound listener', 30_000, async () => listenerNames(await sidecar.configDump()).includes('virtualInbound'));
+        await env.apply(`apiVersion: meshwarden.io/v1alpha1
+kind: SmartLimiter
+metadata: {name: reviews, namespace: shop}
+spec:
+  target: {service: reviews}
+  limits:
+  - name: all
+    port: 9080
+    rate: {requests: 100, per: 1m}
+`);
+        const c = (await waitCondition(env, 'smartlimiter', 'shop', 'reviews', 'Effective', 'True', 'Accepted', 60_000)) as Cond;
+        assert.match(c.message, /^all 1 connected selected proxies accepted/);
+        const inbound = JSON.stringify((await sidecar.configDump()).configs);
+        assert.ok(inbound.includes('meshwarden.ratelimit.shop.reviews.all'), 'the filter is in the sidecar');
+      } finally {
+        await sidecar.stop();
+      }
+    });
+
     test('an operator restart, now finding istiod by its pods, keeps the verdicts without rewriting them', async () => {
       const rv = async (): Promise<string[]> =>
         Promise.all([['smartlimiter', 'shop'], ['envoyplugin', 'hcm']].map(async ([k, n]) => (await env.getJson<{ metadata: { resourceVersion: string } }>(k!, 'istio-system', n!))!.metadata.resourceVersion));
+      // The sidecar is gone, its pod stays: that resource may turn NoProxies; the gateway's must not move.
       const before = await rv();
       await op.stop();
       // The istiod pods as a cluster has them (chart labels and port names), at their real addresses.

@@ -257,6 +257,7 @@ export class EffectiveTracker {
       for (const id of settledAcceptances(input)) e.accepted.add(id);
       this.#next(e, next, judgedAt);
       if (quietAtMs !== undefined && e.dueAt !== undefined) e.dueAt = Math.min(e.dueAt, Math.max(quietAtMs, judgedAt + 50));
+      this.deps.log.debug({ resource: key, status: condition.status, reason: condition.reason, next, dueInMs: e.dueAt === undefined ? null : e.dueAt - judgedAt }, 'effective judged');
       const inherited = e.inherited && condition.status === e.condition.status && condition.reason === e.condition.reason;
       e.inherited = false;
       if (!inherited && !sameCondition(condition, e.condition)) {
