@@ -16,6 +16,7 @@ import { contextFromInputs } from '../cli/facts.js';
 import type { K8sObject } from '../k8s-object.js';
 import { adopt, type Adoption } from './index.js';
 import { compare } from './compare.js';
+import { formatCidr, parseCidr } from '../render/cidr.js';
 
 const version = '1.31.0';
 const fixtures = join(packageRoot, 'operator', 'test', 'fixtures', 'adopt');
@@ -86,6 +87,27 @@ test('Lua (inlineCode, a deprecated name, a priority) and a native gateway filte
   assert.deepEqual(native.differences, []);
 });
 
+test('descriptors inside the filter config (Envoy 1.32+): one limit per descriptor, equivalent; a changed matcher or a limiting default bucket is caught', () => {
+  const file = join(fixtures, 'local-ratelimit-descriptors.yaml');
+  const a = only('local-ratelimit-descriptors.yaml');
+  assert.deepEqual((a.proposal!['spec'] as { limits: unknown }).limits, [
+    { name: 'local-ratelimit', port: 8080, match: { headers: [{ name: 'x-tier', exact: 'free' }] }, rate: { requests: 10, per: '1m' } },
+    { name: 'local-ratelimit-2', port: 8080, match: { headers: [{ name: 'x-tenant', exact: 'acme' }] }, rate: { requests: 100, per: '1m' } },
+  ]);
+  assert.deepEqual(a.differences, []);
+
+  const loaded = loadYaml(readFileSync(file, 'utf8'), 'f.yaml');
+  const original = loaded.objects[0]!.value as K8sObject;
+  const changed = structuredClone(a.proposal!);
+  ((changed['spec'] as { limits: Array<{ match: { headers: Array<{ exact: string }> } }> }).limits[1]!.match.headers[0]!).exact = 'other';
+  const diff = compare(original, evaluate(changed, contextFromInputs([])).rendered, version).differences;
+  assert.ok(diff.some((d) => /"exact":"acme"/.test(d) && /"exact":"other"/.test(d)), diff.join('\n'));
+
+  const finite = adopt(loadYaml(readFileSync(file, 'utf8').replace('token_bucket: {max_tokens: 4294967295, tokens_per_fill: 4294967295, fill_interval: 1s}', 'token_bucket: {max_tokens: 1000, tokens_per_fill: 1000, fill_interval: 1s}'), 'f.yaml').objects, version)[0]!;
+  assert.equal(finite.proposal, undefined);
+  assert.match(finite.notes[0]!.message, /a default bucket that limits the requests no descriptor selects/);
+});
+
 test('route rate_limits descriptors, context ANY and no selector are not adopted, each with its field', () => {
   const r = run(join(fixtures, 'unadoptable.yaml'));
   assert.deepEqual(r.map((a) => a.proposal), [undefined, undefined, undefined]);
@@ -117,11 +139,8 @@ test('the comparison fails on a different rate, port or placement', () => {
 
 const examplesDir = join(packageRoot, 'examples');
 const examples = readdirSync(examplesDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-/** Examples whose rendering is a pattern adopt knows; the others use descriptors, Wasm only or raw patches. */
-const adoptable = new Set([
-  'envoyplugin-lua', 'envoyplugin-native', 'envoyplugin-route-scoped', 'envoyplugin-wasm', 'smartlimiter-average', 'smartlimiter-custom-response',
-  'smartlimiter-global', 'smartlimiter-outbound', 'smartlimiter-per-pod', 'smartlimiter-shadow',
-]);
+/** Examples whose rendering is a pattern adopt knows; the raw patch is not one (it stays an EnvoyFilter). */
+const adoptable = new Set(examples.filter((e) => e !== 'envoyplugin-raw-patch'));
 
 /** JSON with sorted keys: key order is not meaning. */
 function stable(v: unknown): string {
@@ -154,14 +173,22 @@ for (const name of examples) {
       if (!original) continue; // a SmartLimiter with global limits renders native filters: adopted as an EnvoyPlugin
       const spec = original['spec'] as { target: { service?: string }; limits?: Array<Record<string, unknown>>; plugins?: Array<Record<string, unknown>> };
       const got = a.proposal!['spec'] as typeof spec;
-      if (!spec.target.service) assert.deepEqual(got.target, spec.target);
+      // A Service target renders its container ports: adopt sees those, not the Service.
+      if (spec.target.service) continue;
+      assert.deepEqual(got.target, spec.target);
       if (spec.limits && spec.limits.every((l) => (l['strategy'] ?? 'perPod') === 'perPod')) {
         // Status 429 is the default, written or not.
         const response = (r: unknown) => {
           const { status, ...rest } = (r ?? {}) as { status?: number };
           return status === 429 || status === undefined ? rest : { status, ...rest };
         };
-        const shape = (l: Record<string, unknown>) => stable([l['rate'], l['burst'], l['mode'], response(l['response']), l['host'], l['direction']]);
+        // The renderer lowercases header names and masks CIDRs to their network, as Envoy compares them.
+        const distinct = (d: unknown) => {
+          const { maxValues, header, ...rest } = (d ?? {}) as { maxValues?: number; header?: string };
+          return { ...rest, ...(header ? { header: header.toLowerCase() } : {}), ...(maxValues !== undefined && maxValues !== 10000 ? { maxValues } : {}) };
+        };
+        const m = (l: Record<string, unknown>) => (l['match'] as { sourceCIDRs?: string[] } | undefined)?.sourceCIDRs?.map((c) => formatCidr(parseCidr(c)!));
+        const shape = (l: Record<string, unknown>) => stable([l['rate'], l['burst'], l['mode'], response(l['response']), l['host'], l['route'], l['direction'], distinct(l['distinctBy']), m(l)]);
         assert.deepEqual(got.limits!.map(shape).sort(), spec.limits.map(shape).sort());
       }
       if (spec.plugins) {

@@ -53,6 +53,59 @@ function uint(v: unknown): unknown {
   return isObj(v) && Object.keys(v).length === 1 && 'value' in v ? Number(v['value']) : v;
 }
 
+function bucket(tb: JsonObject): JsonObject {
+  return { max_tokens: uint(tb['max_tokens']) as Json, tokens_per_fill: (uint(tb['tokens_per_fill']) ?? 1) as Json, fill_interval_ms: ms(tb['fill_interval']) as Json };
+}
+
+/**
+ * Descriptor values of generic_key / *_value_match actions and descriptor keys of
+ * per-value actions are labels tying actions to descriptors: renamed by position, so two
+ * configs that differ only in labels compare equal.
+ */
+function relabel(c: JsonObject): void {
+  const values = new Map<string, string>();
+  const keys = new Map<string, string>();
+  const label = (m: Map<string, string>, v: unknown, prefix: string) => {
+    const s = String(v);
+    if (!m.has(s)) m.set(s, `${prefix}${m.size}`);
+    return m.get(s)!;
+  };
+  const rls = Array.isArray(c['rate_limits']) ? c['rate_limits'] : [];
+  c['rate_limits'] = rls.map((rl) => {
+    if (!isObj(rl) || !Array.isArray(rl['actions'])) return rl;
+    return {
+      ...rl,
+      actions: rl['actions'].map((a) => {
+        if (!isObj(a)) return a;
+        const out: JsonObject = {};
+        for (const [kind, v] of Object.entries(a)) {
+          if (!isObj(v)) {
+            out[kind] = v;
+            continue;
+          }
+          const w: JsonObject = { ...v };
+          if (typeof w['descriptor_value'] === 'string') w['descriptor_value'] = label(values, w['descriptor_value'], 'v');
+          if (typeof w['descriptor_key'] === 'string') w['descriptor_key'] = label(keys, w['descriptor_key'], 'k');
+          out[kind] = w;
+        }
+        return out;
+      }),
+    };
+  });
+  c['descriptors'] = (c['descriptors'] as Json[]).map((d) => {
+    if (!isObj(d) || !Array.isArray(d['entries'])) return d;
+    return {
+      ...d,
+      entries: d['entries'].map((e) => {
+        if (!isObj(e)) return e;
+        const key = keys.get(String(e['key'])) ?? String(e['key']);
+        const value = String(e['value'] ?? '');
+        return { key, value: values.get(value) ?? value };
+      }),
+    };
+  });
+}
+
 /**
  * A filter config in a form where equal behaviour is equal JSON: proto field names, the
  * TypedStruct unwrapped, defaults spelled out, names (stat_prefix, runtime keys) removed.
@@ -62,7 +115,7 @@ export function canonical(type: string, config: JsonObject): JsonObject {
   delete c['stat_prefix'];
   if (type === localRateLimit) {
     const tb = c['token_bucket'];
-    if (isObj(tb)) c['token_bucket'] = { max_tokens: uint(tb['max_tokens']) as Json, tokens_per_fill: (uint(tb['tokens_per_fill']) ?? 1) as Json, fill_interval_ms: ms(tb['fill_interval']) as Json };
+    if (isObj(tb)) c['token_bucket'] = bucket(tb);
     c['filter_enabled'] = percent(c['filter_enabled']);
     c['filter_enforced'] = percent(c['filter_enforced']);
     if (isObj(c['status']) && Number(c['status']['code']) === 429) delete c['status'];
@@ -72,6 +125,14 @@ export function canonical(type: string, config: JsonObject): JsonObject {
     if (!Array.isArray(c['descriptors']) || c['descriptors'].length === 0) {
       delete c['always_consume_default_token_bucket'];
       delete c['descriptors'];
+    } else {
+      relabel(c);
+      const tbc = c['token_bucket'] as JsonObject | undefined;
+      // A default bucket that never empties: consuming it or not is the same.
+      if (tbc && tbc['max_tokens'] === 4294967295 && tbc['tokens_per_fill'] === 4294967295) delete c['always_consume_default_token_bucket'];
+      const wildcard = c['descriptors'].some((d) => isObj(d) && Array.isArray(d['entries']) && d['entries'].some((e) => isObj(e) && (e['value'] ?? '') === ''));
+      if (wildcard) c['max_dynamic_descriptors'] ??= 20;
+      c['descriptors'] = c['descriptors'].map((d) => (isObj(d) && isObj(d['token_bucket']) ? { ...d, token_bucket: bucket(d['token_bucket']) } : d));
     }
   }
   if (type === lua && typeof c['inline_code'] === 'string') {
@@ -81,10 +142,81 @@ export function canonical(type: string, config: JsonObject): JsonObject {
   return c;
 }
 
-/** What one added filter does on one route: its type and effective config, or nothing. */
-function effective(filter: JsonObject, perRoute: unknown): string | undefined {
+/** What one added filter does on one route: its type and effective config, or nothing (inactive). */
+function effective(filter: JsonObject, perRoute: unknown): string[] {
+  const one = effectiveConfig(filter, perRoute);
+  if (!one) return [];
+  if (one.type !== localRateLimit) return [`${one.type} ${JSON.stringify(one.config)}`];
+  return independentLimits(one.config).map((c) => `${localRateLimit} ${JSON.stringify(c)}`);
+}
+
+/**
+ * A LocalRateLimit whose default bucket never empties is a set of independent limits, one
+ * per descriptor with the rate limit entry that generates it: one filter with two
+ * descriptors does what two filters with one each do.
+ */
+function independentLimits(c: JsonObject): JsonObject[] {
+  const tb = c['token_bucket'] as JsonObject | undefined;
+  const descriptors = c['descriptors'];
+  const rls = c['rate_limits'];
+  if (!Array.isArray(descriptors) || !Array.isArray(rls) || tb?.['max_tokens'] !== 4294967295 || tb['tokens_per_fill'] !== 4294967295) return [c];
+  const out: JsonObject[] = [];
+  for (const d of descriptors) {
+    const entries = isObj(d) && Array.isArray(d['entries']) ? d['entries'] : [];
+    const from = rls.filter((rl) => isObj(rl) && Array.isArray(rl['actions']) && rl['actions'].length === entries.length && rl['actions'].every((a, j) => actionGenerates(a, entries[j])));
+    if (from.length !== 1) return [c];
+    const split: JsonObject = { ...c, ...sameCondition(from[0] as JsonObject, d as JsonObject) };
+    relabel(split);
+    out.push(split);
+  }
+  return out;
+}
+
+/**
+ * One rate limit entry and the descriptor it generates, with each condition written one
+ * way: generic_key pairs (they select nothing) are left out, and a per-value action whose
+ * descriptor fixes the value is the value-match action it equals.
+ */
+function sameCondition(rl: JsonObject, d: JsonObject): { rate_limits: Json[]; descriptors: Json[] } {
+  const actions: Json[] = [];
+  const entries: Json[] = [];
+  (rl['actions'] as Json[]).forEach((a, j) => {
+    const e = (d['entries'] as JsonObject[])[j]!;
+    const [kind, v] = Object.entries(a as JsonObject)[0]! as [string, JsonObject];
+    const value = String(e['value'] ?? '');
+    if (kind === 'generic_key') return;
+    if (kind === 'request_headers' && value !== '') {
+      actions.push({ header_value_match: { descriptor_value: value, headers: [{ name: String(v['header_name']).toLowerCase(), string_match: { exact: value } }] } });
+      entries.push({ key: 'header_match', value });
+    } else if (kind === 'query_parameters' && value !== '') {
+      actions.push({ query_parameter_value_match: { descriptor_value: value, query_parameters: [{ name: v['query_parameter_name'] ?? '', string_match: { exact: value } }] } });
+      entries.push({ key: 'query_match', value });
+    } else if (kind === 'remote_address' && value !== '') {
+      const v6 = value.includes(':');
+      actions.push({ masked_remote_address: v6 ? { v6_prefix_mask_len: 128 } : { v4_prefix_mask_len: 32 } });
+      entries.push({ key: 'masked_remote_address', value: `${value}/${v6 ? 128 : 32}` });
+    } else {
+      const headers = v['headers'];
+      actions.push(Array.isArray(headers) ? { [kind]: { ...v, headers: headers.map((h) => (isObj(h) ? { ...h, name: String(h['name']).toLowerCase() } : h)) } } : (a as Json));
+      entries.push(e);
+    }
+  });
+  return { rate_limits: [{ ...rl, actions }], descriptors: [{ ...d, entries }] };
+}
+
+/** Whether an action (labels already positional) can generate the descriptor entry. */
+function actionGenerates(a: unknown, e: unknown): boolean {
+  if (!isObj(a) || !isObj(e)) return false;
+  const [kind, v] = Object.entries(a)[0] ?? [];
+  if (!isObj(v)) return false;
+  const key = typeof v['descriptor_key'] === 'string' ? v['descriptor_key'] : ({ generic_key: 'generic_key', header_value_match: 'header_match', query_parameter_value_match: 'query_match', remote_address: 'remote_address', masked_remote_address: 'masked_remote_address' } as Record<string, string>)[kind!];
+  if (e['key'] !== key) return false;
+  return typeof v['descriptor_value'] === 'string' ? e['value'] === v['descriptor_value'] : true;
+}
+
+function effectiveConfig(filter: JsonObject, perRoute: unknown): { type: string; config: JsonObject } | undefined {
   const own = typedConfig(filter['typed_config']);
-  if (!own) return `untyped ${String(filter['name'])}`;
+  if (!own) return { type: 'untyped', config: { name: String(filter['name']) } };
   let type = own.type;
   let config = own.config;
   const route = typedConfig(perRoute);
@@ -100,7 +232,7 @@ function effective(filter: JsonObject, perRoute: unknown): string | undefined {
   }
   const c = canonical(type, config);
   if (type === localRateLimit && c['filter_enabled'] === 0) return undefined;
-  return `${type} ${JSON.stringify(c)}`;
+  return { type, config: c };
 }
 
 function perFilter(o: JsonObject | undefined, name: string): unknown {
@@ -128,14 +260,32 @@ function view(config: XdsConfig, added: Set<string>): Map<string, string[]> {
           const chain = filters.flatMap((hf) => {
             const name = String(hf['name']);
             if (!added.has(name)) return [name];
-            const e = effective(hf, perFilter(r, name) ?? perFilter(vh, name) ?? perFilter(rc, name));
-            return e === undefined ? [] : [`+ ${e}`];
+            return effective(hf, perFilter(r, name) ?? perFilter(vh, name) ?? perFilter(rc, name)).map((e) => `+ ${e}`);
           });
-          out.set(`${where}, route ${String(vh['name'] ?? '-')}/${String(r['name'] ?? ri)}`, chain);
+          out.set(`${where}, route ${String(vh['name'] ?? '-')}/${String(r['name'] ?? ri)}`, commuted(chain));
         }
       }
     });
   }
+  return out;
+}
+
+/** Adjacent local rate limits are independent: their order does not matter, so runs of them are sorted. */
+function commuted(chain: string[]): string[] {
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = () => {
+    out.push(...run.sort());
+    run = [];
+  };
+  for (const x of chain) {
+    if (x.startsWith(`+ ${localRateLimit} `)) run.push(x);
+    else {
+      flush();
+      out.push(x);
+    }
+  }
+  flush();
   return out;
 }
 

@@ -12,6 +12,7 @@ import { GATEWAY_NAME_LABEL } from '../validate/istio/select.js';
 import type { JsonObject } from '../validate/istio/index.js';
 import { sanitizeName } from '../migrate/common.js';
 import type { Note } from '../migrate/notes.js';
+import { readDescriptors } from './descriptors.js';
 import { filterConfigType, typedConfig, type Context, type FilterInsert, type Parsed, type RouteConfig } from './patterns.js';
 
 export const adoptedFromAnnotation = 'meshwarden.io/adopted-from';
@@ -96,24 +97,41 @@ function uint(v: unknown): number | undefined {
   return n !== undefined && Number.isInteger(n) ? n : undefined;
 }
 
-const limitFields = ['stat_prefix', 'token_bucket', 'filter_enabled', 'filter_enforced', 'status', 'response_headers_to_add', 'always_consume_default_token_bucket', 'local_rate_limit_per_downstream_connection'];
+const limitFields = [
+  'stat_prefix', 'token_bucket', 'filter_enabled', 'filter_enforced', 'status', 'response_headers_to_add', 'always_consume_default_token_bucket',
+  'local_rate_limit_per_downstream_connection', 'descriptors', 'rate_limits', 'max_dynamic_descriptors',
+];
+/** The default bucket of a selective limit (render/rate.ts unlimitedBucket): it never limits. */
+const unlimited = 4294967295;
+/** Envoy's default LRU size of per-value buckets (LocalRateLimit.max_dynamic_descriptors). */
+const envoyMaxDynamicDescriptors = 20;
 
-/** A LocalRateLimit config as a limit's rate, burst, mode and response; undefined (with a note) when it has more. */
-function limitOf(config: JsonObject, path: Path, notes: Note[]): Pick<Limit, 'rate' | 'burst' | 'mode' | 'response'> | undefined {
+type LimitBody = Pick<Limit, 'rate' | 'burst' | 'mode' | 'response' | 'match' | 'distinctBy'>;
+
+/** A token bucket as rate and burst, or why not. */
+function rateOf(tb: unknown): Pick<Limit, 'rate' | 'burst'> | string {
+  if (!isObj(tb)) return 'no token bucket';
+  const max = uint(tb['max_tokens']);
+  const fill = uint(tb['tokens_per_fill'] ?? 1);
+  const ms = durationMs(tb['fill_interval']);
+  if (max === undefined || fill === undefined || ms === undefined || !Number.isInteger(ms) || ms < 50 || fill < 1 || fill > 1e9) return 'a token bucket meshwarden cannot express (whole milliseconds of at least 50ms, 1 to 10⁹ tokens per fill)';
+  if (max < fill) return `max_tokens ${max} below tokens_per_fill ${fill}: meshwarden's bucket holds at least one fill`;
+  return { rate: { requests: fill, per: formatDuration(ms) }, ...(max > fill ? { burst: max - fill } : {}) };
+}
+
+/**
+ * A LocalRateLimit config as the limits it enforces: one for a plain token bucket, one per
+ * selection for descriptors (render/descriptors.ts in reverse); undefined (with a note)
+ * when it holds more than meshwarden writes.
+ */
+function limitsOf(config: JsonObject, path: Path, notes: Note[]): LimitBody[] | undefined {
   const drop = (field: string, message: string): undefined => {
     notes.push({ kind: 'dropped', path: [...path, field], message, hint: 'keep this EnvoyFilter, or write the SmartLimiter by hand' });
     return undefined;
   };
   const extra = Object.keys(config).find((k) => !limitFields.includes(k));
-  if (extra) return drop(extra, `${extra}${extra === 'descriptors' || extra === 'rate_limits' ? ' (descriptor-based limits)' : ''}: not adopted; a proposal without it would limit differently`);
+  if (extra) return drop(extra, `${extra}: not adopted; a proposal without it would limit differently`);
   if (config['local_rate_limit_per_downstream_connection'] === true) return drop('local_rate_limit_per_downstream_connection', 'a bucket per connection: meshwarden buckets are per pod');
-  const tb = config['token_bucket'];
-  if (!isObj(tb)) return drop('token_bucket', 'no token bucket');
-  const max = uint(tb['max_tokens']);
-  const fill = uint(tb['tokens_per_fill'] ?? 1);
-  const ms = durationMs(tb['fill_interval']);
-  if (max === undefined || fill === undefined || ms === undefined || !Number.isInteger(ms) || ms < 50 || fill < 1) return drop('token_bucket', 'a token bucket meshwarden cannot express (whole milliseconds of at least 50ms, at least one token per fill)');
-  if (max < fill) return drop('token_bucket', `max_tokens ${max} below tokens_per_fill ${fill}: meshwarden's bucket holds at least one fill`);
   const enforced = percent(config['filter_enforced']);
   if (enforced !== 0 && enforced !== 100) return drop('filter_enforced', `enforced for ${String(enforced)}% of requests: meshwarden enforces all (enforce) or none (shadow)`);
   const status = isObj(config['status']) ? Number(config['status']['code']) : undefined;
@@ -125,12 +143,31 @@ function limitOf(config: JsonObject, path: Path, notes: Note[]): Pick<Limit, 'ra
     headers[hv['key'].toLowerCase()] = String(hv['value'] ?? '');
   }
   const response = { ...(status !== undefined && status !== 429 ? { status: status as NonNullable<Limit['response']>['status'] } : {}), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
-  return {
-    rate: { requests: fill, per: formatDuration(ms) },
-    ...(max > fill ? { burst: max - fill } : {}),
-    ...(enforced === 0 ? { mode: 'shadow' as const } : {}),
-    ...(Object.keys(response).length > 0 ? { response } : {}),
-  };
+  const common = { ...(enforced === 0 ? { mode: 'shadow' as const } : {}), ...(Object.keys(response).length > 0 ? { response } : {}) };
+
+  if (config['descriptors'] === undefined && config['rate_limits'] === undefined) {
+    const rate = rateOf(config['token_bucket']);
+    return typeof rate === 'string' ? drop('token_bucket', rate) : [{ ...rate, ...common }];
+  }
+  const tb = config['token_bucket'];
+  if (!isObj(tb) || uint(tb['max_tokens']) !== unlimited || uint(tb['tokens_per_fill'] ?? 1) !== unlimited) {
+    return drop('token_bucket', 'with descriptors, a default bucket that limits the requests no descriptor selects: meshwarden lets those through (its default bucket never empties)');
+  }
+  const selections = readDescriptors(config['rate_limits'], config['descriptors']);
+  if (typeof selections === 'string') return drop('descriptors', selections);
+  const out: LimitBody[] = [];
+  for (const [i, sel] of selections.entries()) {
+    const rate = rateOf(sel.bucket);
+    if (typeof rate === 'string') return drop('descriptors', `descriptor ${i}: ${rate}`);
+    const maxValues = uint(config['max_dynamic_descriptors']) ?? envoyMaxDynamicDescriptors;
+    out.push({
+      ...(Object.keys(sel.match).length > 0 ? { match: sel.match } : {}),
+      ...(sel.distinctBy ? { distinctBy: { ...sel.distinctBy, maxValues } } : {}),
+      ...rate,
+      ...common,
+    });
+  }
+  return out;
 }
 
 function enabled(config: JsonObject): boolean {
@@ -199,7 +236,8 @@ function smartLimiter(metadata: ReturnType<typeof adoptedMetadata>, target: Targ
   const limits: Limit[] = [];
   const taken = new Set<string>();
   for (const f of parsed.inserts) {
-    const routes = parsed.routes.filter((r) => r.filter === f.name);
+    // A filter inserted on several ports (same name) is enabled per port by route configs of that port.
+    const routes = parsed.routes.filter((r) => r.filter === f.name && (f.port === undefined || r.port === undefined || r.port === f.port));
     const direction = f.context === 'SIDECAR_OUTBOUND' ? { direction: 'outbound' as const } : {};
     if (enabled(f.config)) {
       if (routes.length > 0) {
@@ -210,10 +248,10 @@ function smartLimiter(metadata: ReturnType<typeof adoptedMetadata>, target: Targ
         notes.push({ kind: 'dropped', path: f.path, message: 'an outbound limit for every destination: meshwarden outbound limits name their destination host', hint: 'keep this EnvoyFilter, or scope it to a host:port virtual host' });
         return undefined;
       }
-      const l = limitOf(f.config, [...f.path, 'patch', 'value', 'typed_config'], notes);
-      if (!l) return undefined;
+      const bodies = limitsOf(f.config, [...f.path, 'patch', 'value', 'typed_config'], notes);
+      if (!bodies) return undefined;
       const port = f.port === undefined ? undefined : f.context === 'GATEWAY' ? serverPort(f.port, [...f.path, 'match', 'listener', 'portNumber'], notes) : f.port;
-      limits.push({ name: uniqueName(shortName(f.name), taken), ...(port !== undefined ? { port } : {}), ...l });
+      for (const l of bodies) limits.push({ name: uniqueName(shortName(f.name), taken), ...(port !== undefined ? { port } : {}), ...l });
       continue;
     }
     if (routes.length === 0) {
@@ -228,17 +266,17 @@ function smartLimiter(metadata: ReturnType<typeof adoptedMetadata>, target: Targ
     for (const r of routes) {
       const scope = scopeOf(r, notes);
       if (!scope) return undefined;
-      const l = limitOf(r.config, [...r.path, 'patch', 'value', 'typed_per_filter_config', r.filter], notes);
-      if (!l) return undefined;
+      const bodies = limitsOf(r.config, [...r.path, 'patch', 'value', 'typed_per_filter_config', r.filter], notes);
+      if (!bodies) return undefined;
       if (!enabled(r.config)) {
         notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: 'a per-route bucket that is not enabled (filter_enabled 0%): it does nothing', hint: 'nothing to adopt for this route' });
         continue;
       }
-      if (f.port !== undefined && scope.port !== undefined && f.context === 'SIDECAR_INBOUND' && f.port !== scope.port) {
+      if (f.port !== undefined && scope.port !== undefined && r.port === undefined && f.context === 'SIDECAR_INBOUND' && f.port !== scope.port) {
         notes.push({ kind: 'approximate', path: [...r.path, 'match'], message: `the filter is on listener port ${f.port} and the bucket on virtual host port ${scope.port}; meshwarden's port for a workloadSelector target is the container port, ${f.port}` });
         scope.port = f.port;
       }
-      limits.push({ name: uniqueName(`${shortName(f.name)}-${scope.route ?? scope.host ?? 'route'}`, taken), ...direction, ...scope, ...l });
+      for (const l of bodies) limits.push({ name: uniqueName(`${shortName(f.name)}-${scope.route ?? scope.host ?? 'route'}`, taken), ...direction, ...scope, ...l });
     }
   }
   for (const b of parsed.bodies) {
