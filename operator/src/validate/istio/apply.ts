@@ -111,8 +111,10 @@ export interface SimState {
   inboundPorts: Array<{ servicePort: number; targetPort: number; protocol?: 'http' | 'tcp' }>;
   /** istiod panicked while patching listeners: later listener patches were dropped, not unmatched. */
   panicked: boolean;
-  /** Listeners copied from the baseline snapshot for this application (the others are shared, unpatched). */
+  /** Copies of the baseline snapshot's listeners and filter chains made for this application, writable at any depth (copy on write). */
   owned: WeakSet<JsonObject>;
+  /** Listeners copied one level deep: their filter chains are still the snapshot's until `ownChain`. */
+  shallow: WeakSet<JsonObject>;
 }
 
 function report(s: SimState, p: PatchWrapper, f: Finding): void {
@@ -295,8 +297,8 @@ function applyListenerPatches(s: SimState, ctx: PatchContext, listeners: JsonObj
   try {
     for (let i = 0; i < listeners.length; i++) {
       const lis = listeners[i]!;
-      if (!lis['name'] || !reachesListener(s, ctx, lis)) continue;
-      patchListener(s, ctx, (listeners[i] = own(s, lis)));
+      if (!lis['name'] || !reaches(s, listenerLevel, (lp) => ctxMatch(ctx, lp) && listenerMatch(lis, lp))) continue;
+      patchListener(s, ctx, (listeners[i] = ownListener(s, ctx, lis)));
     }
     if (!skipAdds) {
       for (const lp of list(s, 'LISTENER')) {
@@ -316,22 +318,41 @@ function applyListenerPatches(s: SimState, ctx: PatchContext, listeners: JsonObj
 }
 
 const listenerLevel: readonly ApplyTo[] = ['LISTENER', 'LISTENER_FILTER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER'];
+const chainLevel: readonly ApplyTo[] = ['FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER'];
 
 /**
- * Whether any patch can change `lis`: every listener-side patch is applied only where its
- * context and listener match (the gate of each loop below), so a listener none of them
- * matches is left as the baseline has it, and need not be copied.
+ * Whether a patch of these kinds matches: every listener-side patch is applied only where its
+ * context, listener and filter chain match (the gate of each loop below), so a listener or
+ * chain none of them matches is left as the baseline has it, and need not be copied.
  */
-function reachesListener(s: SimState, ctx: PatchContext, lis: JsonObject): boolean {
-  return listenerLevel.some((a) => list(s, a).some((lp) => ctxMatch(ctx, lp) && listenerMatch(lis, lp)));
+function reaches(s: SimState, applyTo: readonly ApplyTo[], match: (lp: PatchWrapper) => boolean): boolean {
+  return applyTo.some((a) => list(s, a).some(match));
 }
 
-/** This application's own copy of a listener of the baseline snapshot (copy on write). */
-function own(s: SimState, lis: JsonObject): JsonObject {
-  if (s.owned.has(lis)) return lis;
-  const copy = cloneJson(lis) as JsonObject;
+/** This application's own deep copy of an object of the baseline snapshot (copy on write). */
+function own(s: SimState, o: JsonObject): JsonObject {
+  if (s.owned.has(o)) return o;
+  const copy = cloneJson(o) as JsonObject;
   s.owned.add(copy);
   return copy;
+}
+
+/**
+ * A listener this application may patch: a deep copy when a listener or listener-filter patch
+ * reaches it (they merge into any part of it), else a copy of its top level only, whose filter
+ * chains are copied as patches reach them (`ownChain`).
+ */
+function ownListener(s: SimState, ctx: PatchContext, lis: JsonObject): JsonObject {
+  if (s.owned.has(lis) || s.shallow.has(lis)) return lis;
+  if (reaches(s, ['LISTENER', 'LISTENER_FILTER'], (lp) => ctxMatch(ctx, lp) && listenerMatch(lis, lp))) return own(s, lis);
+  const copy = { ...lis };
+  s.shallow.add(copy);
+  return copy;
+}
+
+/** A filter chain of `lis` this application may patch. */
+function ownChain(s: SimState, lis: JsonObject, fc: JsonObject): JsonObject {
+  return s.owned.has(lis) ? fc : own(s, fc);
 }
 
 function patchListener(s: SimState, ctx: PatchContext, lis: JsonObject): void {
@@ -413,13 +434,15 @@ function chainHasFilters(fc: JsonObject): boolean {
 }
 
 function patchFilterChains(s: SimState, ctx: PatchContext, lis: JsonObject): void {
+  const reachesChain = (fc: JsonObject) => reaches(s, chainLevel, (lp) => ctxMatch(ctx, lp) && listenerMatch(lis, lp) && filterChainMatch(lis, fc, lp));
   const chains = objs(lis['filter_chains']);
-  for (const fc of chains) {
-    if (!chainHasFilters(fc)) continue;
-    patchFilterChain(s, ctx, lis, fc);
+  for (let i = 0; i < chains.length; i++) {
+    if (!chainHasFilters(chains[i]!) || !reachesChain(chains[i]!)) continue;
+    patchFilterChain(s, ctx, lis, (chains[i] = ownChain(s, lis, chains[i]!)));
   }
-  const dfc = lis['default_filter_chain'];
-  if (isObject(dfc) && chainHasFilters(dfc)) {
+  let dfc = lis['default_filter_chain'];
+  if (isObject(dfc) && chainHasFilters(dfc) && reachesChain(dfc)) {
+    lis['default_filter_chain'] = dfc = ownChain(s, lis, dfc);
     patchFilterChain(s, ctx, lis, dfc);
     if (!chainHasFilters(dfc)) delete lis['default_filter_chain'];
   }
@@ -1053,6 +1076,7 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
     inboundPorts: baseline.meta?.inboundPorts ?? [],
     panicked: false,
     owned: new WeakSet(),
+    shallow: new WeakSet(),
   };
   wrapPatches(s, envoyFilters, order);
   const config = copyBaseline(baseline, new Set(s.all.map((w) => w.applyTo)));
