@@ -580,6 +580,8 @@ export async function runKubectl(
       clearTimeout(timer);
       res({ code: code ?? -1, stdout, stderr });
     });
+    // A kubectl that exits before reading its input must fail the call, not crash the caller with EPIPE.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
