@@ -131,9 +131,9 @@ export class EffectiveTracker {
   }
 
   /**
-   * Called by every reconcile of a resource that is valid and programmed: returns the
-   * Effective condition to write now, or undefined when the resource generates nothing a proxy
-   * applies (only a rate limit ConfigMap).
+   * Called by every reconcile (an invalid spec keeps its last good objects, so their verdict too):
+   * returns the Effective condition to write now, or undefined when the resource generates
+   * nothing a proxy applies (only a rate limit ConfigMap).
    */
   observe(kind: ResourceKind, cr: K8sObject & { status?: { conditions?: Condition[] } }, o: Observation): EffectiveCondition | undefined {
     const namespace = cr.metadata.namespace ?? 'default';
@@ -154,13 +154,14 @@ export class EffectiveTracker {
         return obj ? [obj] : [];
       });
       const prior = cr.status?.conditions?.find((c) => c.type === effectiveConditionType);
+      const writtenAtMs = o.wrote ? o.startedMs : (lastWriteMs(cached) ?? 0);
       e = {
         kind,
         namespace,
         name,
         uid: cr.metadata.uid,
-        writtenAtMs: o.wrote ? o.startedMs : (lastWriteMs(cached) ?? 0),
-        condition: prior && !o.wrote ? { status: prior.status, reason: prior.reason, message: prior.message } : pendingCondition(o.startedMs),
+        writtenAtMs,
+        condition: prior && !o.wrote ? { status: prior.status, reason: prior.reason, message: prior.message } : pendingCondition(writtenAtMs),
         selected,
         delayMs: this.#timing.firstMs,
         dueAt: now,
