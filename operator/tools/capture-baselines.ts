@@ -60,14 +60,15 @@ async function capture(minor: IstiodMinor): Promise<{ sidecar: BaselineTemplate;
       await apply(cp, TCP_SCENARIO);
       const tcp = await record(istiod, TCP_SIDECAR, envoy);
       tcp.close();
+      const sideCaptured = stableOrder(baselineFromConfigDump(side.dump, istioVersion, 'sidecar'));
       const sidecar = sidecarTemplate({
-        http: baselineFromConfigDump(side.dump, istioVersion, 'sidecar'),
+        http: sideCaptured,
         httpPort: { ...inbound, serviceHost: inbound.serviceHost! },
         tcp: baselineFromConfigDump(tcp.dump, istioVersion, 'sidecar'),
         tcpPort,
         namespace: 'default',
       });
-      const gwCaptured = baselineFromConfigDump(gw.dump, istioVersion, 'gateway');
+      const gwCaptured = stableOrder(baselineFromConfigDump(gw.dump, istioVersion, 'gateway'));
       const gateway = gatewayTemplate(gwCaptured, { ...server, host: server.host! });
       // The template must give back exactly what istiod sent, for the ports it was captured with.
       const same = (t: BaselineTemplate, raw: BaselineTemplate, what: string): void => {
@@ -76,7 +77,7 @@ async function capture(minor: IstiodMinor): Promise<{ sidecar: BaselineTemplate;
           if (!isDeepStrictEqual(inst[k], raw[k])) throw new Error(`${minor} ${what}: the template does not instantiate back to the capture (${k})`);
         }
       };
-      same(sidecar, baselineFromConfigDump(side.dump, istioVersion, 'sidecar'), 'sidecar');
+      same(sidecar, sideCaptured, 'sidecar');
       same(gateway, gwCaptured, 'gateway');
       return { sidecar, gateway };
     } finally {
@@ -85,6 +86,24 @@ async function capture(minor: IstiodMinor): Promise<{ sidecar: BaselineTemplate;
   } finally {
     await cp.stop();
   }
+}
+
+/**
+ * istiod's order of outbound listeners and service clusters varies from run to run (it follows map
+ * iteration), and nothing in EnvoyFilter semantics depends on it: sort those by name so that a
+ * capture is reproducible. The virtual listeners stay last and the non-service clusters (blackhole,
+ * passthrough, inbound) stay after the service clusters, where istiod puts them.
+ */
+function stableOrder(t: BaselineTemplate): BaselineTemplate {
+  const byName = (a: { name?: unknown }, b: { name?: unknown }) => String(a.name).localeCompare(String(b.name));
+  const virtual = (l: { name?: unknown }) => l.name === 'virtualOutbound' || l.name === 'virtualInbound';
+  const service = (c: { name?: unknown }) => /^outbound\|/.test(String(c.name));
+  return {
+    ...t,
+    listeners: [...t.listeners.filter((l) => !virtual(l)).sort(byName), ...t.listeners.filter(virtual)],
+    routes: [...t.routes].sort(byName),
+    clusters: [...t.clusters.filter(service).sort(byName), ...t.clusters.filter((c) => !service(c))],
+  };
 }
 
 /** What the file records about its origin (ignored by the validator). */
