@@ -38,7 +38,7 @@ export interface EffectiveDeps {
   caches: Caches;
   /** istiod xDS addresses (HOST:PORT) to ask; a proxy's status comes from the one it is connected to. */
   istiods: () => string[];
-  syncz: { fetch(address: string): Promise<ProxySync[]> };
+  syncz: { fetch(address: string): Promise<ProxySync[]>; retain?(addresses: readonly string[]): void };
   enqueue: (kind: ResourceKind, namespace: string, name: string) => void;
   rootNamespace: string;
   log: Logger;
@@ -220,6 +220,7 @@ export class EffectiveTracker {
     const due = [...this.#entries.entries()].filter(([, e]) => e.dueAt !== undefined && e.dueAt <= now);
     if (due.length === 0) return;
     const addresses = this.deps.istiods();
+    this.deps.syncz.retain?.(addresses);
     const results = await Promise.allSettled(
       addresses.map(async (a) => {
         const t0 = process.hrtime.bigint();

@@ -186,6 +186,15 @@ export class SynczClient {
     });
   }
 
+  /** Closes the channels of addresses no longer asked (an istiod pod went away). */
+  retain(addresses: readonly string[]): void {
+    for (const [a, c] of this.#clients) {
+      if (addresses.includes(a)) continue;
+      c.close();
+      this.#clients.delete(a);
+    }
+  }
+
   close(): void {
     for (const c of this.#clients.values()) c.close();
     this.#clients.clear();
