@@ -108,12 +108,20 @@ test('descriptors inside the filter config (Envoy 1.32+): one limit per descript
   assert.match(finite.notes[0]!.message, /a default bucket that limits the requests no descriptor selects/);
 });
 
-test('route rate_limits descriptors, context ANY and no selector are not adopted, each with its field', () => {
+test("the route-level style (the route's rate_limits feed the per-route descriptors): a fixed client address is a source CIDR, equivalent", () => {
+  const a = only('local-ratelimit-route-descriptors.yaml');
+  assert.deepEqual((a.proposal!['spec'] as { limits: unknown }).limits, [
+    { name: 'local-ratelimit-api', host: 'shop.example.com', port: 80, route: 'api', match: { sourceCIDRs: ['203.0.113.7/32'] }, rate: { requests: 20, per: '1s' } },
+  ]);
+  assert.deepEqual(a.differences, []);
+});
+
+test('descriptors under a limiting default bucket, context ANY and no selector are not adopted, each with its field', () => {
   const r = run(join(fixtures, 'unadoptable.yaml'));
   assert.deepEqual(r.map((a) => a.proposal), [undefined, undefined, undefined]);
   assert.deepEqual(
     r.map((a) => a.notes.map((n) => `${n.source.line}:${n.source.column} ${formatPath(n.path)}`)),
-    [['33:7 spec.configPatches[1].patch.value'], ['48:7 spec.configPatches[0].match.context'], ['64:1 spec']],
+    [['52:13 spec.configPatches[2].patch.value.typed_per_filter_config["envoy.filters.http.local_ratelimit"].token_bucket'], ['68:7 spec.configPatches[0].match.context'], ['84:1 spec']],
   );
 });
 

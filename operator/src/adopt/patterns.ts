@@ -54,9 +54,20 @@ export interface ReplyBody {
   body: string;
 }
 
+/** A route's (or virtual host's) own rate_limits, which a LocalRateLimit without rate_limits reads. */
+export interface RouteRateLimits {
+  path: Path;
+  context: Context;
+  port?: number;
+  vhost?: string;
+  route?: string;
+  rateLimits: unknown[];
+}
+
 export interface Parsed {
   inserts: FilterInsert[];
   routes: RouteConfig[];
+  rateLimits: RouteRateLimits[];
   bodies: ReplyBody[];
 }
 
@@ -88,7 +99,7 @@ export function typedConfig(v: unknown): { type: string; config: JsonObject } | 
 const contexts = new Set(['SIDECAR_INBOUND', 'SIDECAR_OUTBOUND', 'GATEWAY']);
 
 export function parsePatches(patches: unknown[], notes: Note[]): Parsed | undefined {
-  const out: Parsed = { inserts: [], routes: [], bodies: [] };
+  const out: Parsed = { inserts: [], routes: [], rateLimits: [], bodies: [] };
   const fail = (n: Note): undefined => {
     notes.push(n);
     return undefined;
@@ -120,7 +131,8 @@ export function parsePatches(patches: unknown[], notes: Note[]): Parsed | undefi
     } else if ((p['applyTo'] === 'HTTP_ROUTE' || p['applyTo'] === 'VIRTUAL_HOST') && op === 'MERGE') {
       const r = parseRouteConfig(p['applyTo'], ctx, match, value, path);
       if ('kind' in r) return fail(r);
-      out.routes.push(r);
+      if ('rateLimits' in r) out.rateLimits.push(r);
+      else out.routes.push(r);
     } else if (p['applyTo'] === 'NETWORK_FILTER' && op === 'MERGE') {
       const r = parseReplyBody(ctx, match, value, path);
       if ('kind' in r) return fail(r);
@@ -171,7 +183,7 @@ function parseInsert(context: Context, match: JsonObject, op: unknown, value: un
   };
 }
 
-function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Context, match: JsonObject, value: unknown, path: Path): RouteConfig | Note {
+function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Context, match: JsonObject, value: unknown, path: Path): RouteConfig | RouteRateLimits | Note {
   const rc = isObj(match['routeConfiguration']) ? match['routeConfiguration'] : {};
   const bad = onlyKeys(rc, ['portNumber', 'vhost'], [...path, 'match', 'routeConfiguration'], 'the route configuration match');
   if (bad) return bad;
@@ -185,20 +197,28 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
     return { kind: 'dropped', path: [...path, 'match', 'routeConfiguration', 'vhost', 'route', 'action'], message: `routes by action ${String(route['action'])}: meshwarden scopes by host and route name`, hint: 'keep this EnvoyFilter' };
   }
   const v = isObj(value) ? (normalizeKeys(value as Json) as JsonObject) : {};
+  const where = {
+    path,
+    context,
+    ...(typeof rc['portNumber'] === 'number' ? { port: rc['portNumber'] } : {}),
+    ...(typeof vhost['name'] === 'string' ? { vhost: vhost['name'] } : {}),
+    ...(typeof route['name'] === 'string' ? { route: route['name'] } : {}),
+  };
+  // The route's rate_limits (route.rate_limits on a route, rate_limits on a virtual host).
+  const holder = applyTo === 'HTTP_ROUTE' ? v['route'] : v;
+  if (Object.keys(v).length === 1 && isObj(holder) && Object.keys(holder).length === 1 && Array.isArray(holder['rate_limits'])) {
+    return { ...where, rateLimits: holder['rate_limits'] };
+  }
   const tpfc = v['typed_per_filter_config'];
   if (Object.keys(v).length !== 1 || !isObj(tpfc) || Object.keys(tpfc).length !== 1) {
-    return { kind: 'dropped', path: [...path, 'patch', 'value'], message: `${applyTo} MERGE of anything but one typed_per_filter_config entry (e.g. route rate_limits): no meshwarden field expresses it`, hint: 'keep this EnvoyFilter (meshwarden validates it as it is)' };
+    return { kind: 'dropped', path: [...path, 'patch', 'value'], message: `${applyTo} MERGE of anything but one typed_per_filter_config entry or the route's rate_limits: no meshwarden field expresses it`, hint: 'keep this EnvoyFilter (meshwarden validates it as it is)' };
   }
   const filter = Object.keys(tpfc)[0]!;
   const tc = typedConfig(tpfc[filter]);
   if (!tc) return { kind: 'dropped', path: [...path, 'patch', 'value'], message: 'per-route config without @type', hint: 'fix the EnvoyFilter' };
   return {
-    path,
+    ...where,
     applyTo,
-    context,
-    ...(typeof rc['portNumber'] === 'number' ? { port: rc['portNumber'] } : {}),
-    ...(typeof vhost['name'] === 'string' ? { vhost: vhost['name'] } : {}),
-    ...(typeof route['name'] === 'string' ? { route: route['name'] } : {}),
     filter,
     type: tc.type,
     config: tc.config,

@@ -94,7 +94,7 @@ test('adopt: an EnvoyFilter of no known pattern says why at file:line:col and ex
   const run = await runCli(['adopt', join(adoptDir, 'unadoptable.yaml')], '', adoptDir);
   assert.equal(run.code, 1);
   assert.equal(run.stdout, '');
-  assert.match(run.stderr, /^unadoptable\.yaml:48:7: dropped spec\.configPatches\[0\]\.match\.context: context ANY \(the default\)/m);
+  assert.match(run.stderr, /^unadoptable\.yaml:68:7: dropped spec\.configPatches\[0\]\.match\.context: context ANY \(the default\)/m);
   assert.equal((await runCli(['adopt'])).code, 2);
   assert.equal((await runCli(['adopt', '--istio-version', '1.20', '-'], '')).code, 2);
   assert.equal((await runCli(['adopt', '-'], 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\n')).code, 1);
