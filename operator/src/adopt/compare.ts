@@ -110,7 +110,7 @@ function relabel(c: JsonObject): void {
  * A filter config in a form where equal behaviour is equal JSON: proto field names, the
  * TypedStruct unwrapped, defaults spelled out, names (stat_prefix, runtime keys) removed.
  */
-export function canonical(type: string, config: JsonObject): JsonObject {
+function canonical(type: string, config: JsonObject): JsonObject {
   const c = normalizeKeys(config as Json) as JsonObject;
   delete c['stat_prefix'];
   if (type === localRateLimit) {

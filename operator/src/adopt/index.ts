@@ -25,7 +25,7 @@ export interface Adoption {
   differences: string[];
 }
 
-export function isEnvoyFilter(v: unknown): v is K8sObject {
+function isEnvoyFilter(v: unknown): v is K8sObject {
   return isK8sObject(v) && v.kind === 'EnvoyFilter' && v.apiVersion.startsWith('networking.istio.io/');
 }
 

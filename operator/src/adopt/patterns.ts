@@ -12,8 +12,7 @@ import type { Note } from '../migrate/notes.js';
 export type Context = 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND' | 'GATEWAY';
 type Path = Array<string | number>;
 
-export const typeUrlPrefix = 'type.googleapis.com/';
-export const typedStructTypes = new Set(['type.googleapis.com/udpa.type.v1.TypedStruct', 'type.googleapis.com/xds.type.v3.TypedStruct']);
+const typedStructTypes = new Set(['type.googleapis.com/udpa.type.v1.TypedStruct', 'type.googleapis.com/xds.type.v3.TypedStruct']);
 export const hcmNames = new Set(['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager']);
 const routerNames = new Set(['envoy.filters.http.router', 'envoy.router']);
 export const filterConfigType = 'envoy.config.route.v3.FilterConfig';
