@@ -350,9 +350,30 @@ function ownListener(s: SimState, ctx: PatchContext, lis: JsonObject): JsonObjec
   return copy;
 }
 
-/** A filter chain of `lis` this application may patch. */
-function ownChain(s: SimState, lis: JsonObject, fc: JsonObject): JsonObject {
-  return s.owned.has(lis) ? fc : own(s, fc);
+/**
+ * A filter chain of `lis` this application may patch. A filter-chain MERGE merges into any
+ * part of it: a deep copy. Network and HTTP filter patches only replace the chain's filter
+ * list, a filter's name or typed_config, an HCM's http_filters, an HTTP filter's name or
+ * typed_config (merges build new typed_configs): a copy of that path is enough.
+ */
+function ownChain(s: SimState, ctx: PatchContext, lis: JsonObject, fc: JsonObject): JsonObject {
+  if (s.owned.has(lis)) return fc;
+  if (reaches(s, ['FILTER_CHAIN'], (lp) => lp.op !== 'ADD' && ctxMatch(ctx, lp) && listenerMatch(lis, lp) && filterChainMatch(lis, fc, lp))) return own(s, fc);
+  const copy = { ...fc };
+  if (Array.isArray(fc['filters'])) copy['filters'] = fc['filters'].map((f) => (isObject(f) ? filterPath(f) : f));
+  return copy;
+}
+
+function filterPath(f: JsonObject): JsonObject {
+  const copy = { ...f };
+  const tc = f['typed_config'];
+  if (isObject(tc)) {
+    const hcm = { ...tc };
+    const hfs = tc['http_filters'];
+    if (Array.isArray(hfs)) hcm['http_filters'] = hfs.map((h) => (isObject(h) ? { ...h } : h));
+    copy['typed_config'] = hcm;
+  }
+  return copy;
 }
 
 function patchListener(s: SimState, ctx: PatchContext, lis: JsonObject): void {
@@ -438,11 +459,11 @@ function patchFilterChains(s: SimState, ctx: PatchContext, lis: JsonObject): voi
   const chains = objs(lis['filter_chains']);
   for (let i = 0; i < chains.length; i++) {
     if (!chainHasFilters(chains[i]!) || !reachesChain(chains[i]!)) continue;
-    patchFilterChain(s, ctx, lis, (chains[i] = ownChain(s, lis, chains[i]!)));
+    patchFilterChain(s, ctx, lis, (chains[i] = ownChain(s, ctx, lis, chains[i]!)));
   }
   let dfc = lis['default_filter_chain'];
   if (isObject(dfc) && chainHasFilters(dfc) && reachesChain(dfc)) {
-    lis['default_filter_chain'] = dfc = ownChain(s, lis, dfc);
+    lis['default_filter_chain'] = dfc = ownChain(s, ctx, lis, dfc);
     patchFilterChain(s, ctx, lis, dfc);
     if (!chainHasFilters(dfc)) delete lis['default_filter_chain'];
   }
