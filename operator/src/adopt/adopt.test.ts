@@ -87,6 +87,18 @@ test('Lua (inlineCode, a deprecated name, a priority) and a native gateway filte
   assert.deepEqual(native.differences, []);
 });
 
+test('a disabled Lua filter enabled by a LuaPerRoute on one outbound route: a route-scoped plugin with that config, equivalent', () => {
+  const a = only('lua-route-scoped.yaml');
+  assert.deepEqual((a.proposal!['spec'] as { plugins: unknown }).plugins, [
+    {
+      name: 'tag',
+      lua: { code: 'function envoy_on_request(h) end' },
+      routes: [{ host: 'reviews.bookinfo.svc.cluster.local', route: 'v2', config: { source_code: { inline_string: "function envoy_on_request(h) h:headers():add('x-v2', '1') end" } } }],
+    },
+  ]);
+  assert.deepEqual(a.differences, []);
+});
+
 test('descriptors inside the filter config (Envoy 1.32+): one limit per descriptor, equivalent; a changed matcher or a limiting default bucket is caught', () => {
   const file = join(fixtures, 'local-ratelimit-descriptors.yaml');
   const a = only('local-ratelimit-descriptors.yaml');

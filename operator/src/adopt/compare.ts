@@ -229,9 +229,10 @@ function effectiveConfig(filter: JsonObject, perRoute: unknown, routeRateLimits:
     if (route.config['disabled'] === true) return undefined;
     const inner = typedConfig(route.config['config']);
     if (inner && Object.keys(inner.config).length > 0) ({ type, config } = inner.type === type ? inner : { type, config: { ...config, per_route: { '@type': inner.type, ...inner.config } } });
-  } else if (filter['disabled'] === true) {
+  } else if (filter['disabled'] === true && !route) {
     return undefined;
   } else if (route) {
+    // Any per-route config of a disabled filter enables it (Envoy router/per_filter_config.cc).
     // A LocalRateLimit per-route config replaces the filter's; other filters read both.
     config = route.type === type ? route.config : { ...config, per_route: { '@type': route.type, ...route.config } };
   }

@@ -381,13 +381,14 @@ function envoyPlugin(metadata: ReturnType<typeof adoptedMetadata>, target: Targe
 function routeScopes(f: FilterInsert, routes: RouteConfig[], notes: Note[]): Array<{ port?: number; scope?: RouteScope }> | undefined {
   const out: Array<{ port?: number; scope?: RouteScope }> = [];
   for (const r of routes) {
-    if (r.type !== filterConfigType || Object.keys(r.config).some((k) => k !== 'config')) {
-      notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: `per-route config of the disabled filter "${f.name}" that is not a FilterConfig enabling it`, hint: 'keep this EnvoyFilter' });
+    // A FilterConfig enables the disabled filter (with the config it holds); any other per-route config enables it too.
+    if (r.type === filterConfigType && Object.keys(r.config).some((k) => k !== 'config')) {
+      notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: `a FilterConfig of the disabled filter "${f.name}" with more than config (disabled, is_optional)`, hint: 'keep this EnvoyFilter' });
       return undefined;
     }
     const s = scopeOf(r, notes);
     if (!s) return undefined;
-    const inner = typedConfig(r.config['config']);
+    const inner = r.type === filterConfigType ? typedConfig(r.config['config']) : { type: r.type, config: r.config };
     // The renderer adds the @type of the per-route messages it knows; others keep theirs.
     const known = f.type === lua ? 'envoy.extensions.filters.http.lua.v3.LuaPerRoute' : perRouteType(f.type);
     const config = inner && Object.keys(inner.config).length > 0 ? (inner.type === known ? inner.config : { '@type': `type.googleapis.com/${inner.type}`, ...inner.config }) : undefined;
