@@ -136,6 +136,23 @@ function controlPlanePids(dir: string): { apiserver: number[]; etcd: number[] } 
 
 const sum = (pids: number[]): number => pids.reduce((a, p) => a + procCpuSeconds(p), 0);
 
+/** Requests the apiserver has served so far, by "VERB resource[/subresource]", from its own apiserver_request_total. */
+async function apiRequests(env: Env): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const line of (await env.cp.get('/metrics')).body.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (k: string): string => new RegExp(`${k}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.split(' ').at(-1)));
+  }
+  return out;
+}
+
+/** The requests between two apiRequests() snapshots, largest first. */
+function requestsBetween(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]));
+}
+
 async function spawnOperator(env: Env, cli: string): Promise<{ child: ChildProcess; port: number; spawnedAt: number; readyAt: number; stop: () => Promise<number | null> }> {
   const port = await freePort();
   const fd = openSync(join(env.cp.logDir, `operator-bench-${port}.log`), 'a');
@@ -242,10 +259,11 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
     await sleep(500);
 
     // Baseline 1: raw creates of N EnvoyFilters at the operator's concurrency.
+    const req0 = await apiRequests(env);
     let cpu0 = cpCpu();
     let t0 = performance.now();
     await parallel(count, concurrency, (i) => c.req('POST', `/apis/networking.istio.io/v1alpha3/namespaces/raw${i % nsCount}/envoyfilters`, rawEf(`raw${i % nsCount}`, `sl${i}-ratelimit`)));
-    const rawCreate = { ms: performance.now() - t0, inFlight: concurrency, controlPlaneCpuS: cpCpu() - cpu0 };
+    const rawCreate = { ms: performance.now() - t0, inFlight: concurrency, controlPlaneCpuS: cpCpu() - cpu0, requests: requestsBetween(req0, await apiRequests(env)) };
     console.log(`baseline  create ${count} EnvoyFilters, ${concurrency} in flight: ${(rawCreate.ms / 1000).toFixed(1)} s (${((count / rawCreate.ms) * 1000).toFixed(0)}/s), apiserver+etcd CPU ${rawCreate.controlPlaneCpuS.toFixed(1)} s`);
     for (let n = 0; n < nsCount; n++) {
       const r = await c.req('DELETE', `/apis/networking.istio.io/v1alpha3/namespaces/raw${n}/envoyfilters`);
@@ -264,6 +282,7 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
 
 
     // Cold start.
+    const coldReq0 = await apiRequests(env);
     const cpCpu0 = cpCpu();
     const op = await spawnOperator(env, cli);
     let rssPeak = 0;
@@ -286,11 +305,13 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
       controlPlaneCpuS: cpCpu() - cpCpu0,
       rssMB: procRss(op.child.pid!).rss,
       rssPeakMB: Math.max(rssPeak, procRss(op.child.pid!).hwm),
+      requests: requestsBetween(coldReq0, await apiRequests(env)),
     };
     console.log(
       `operator  cold start: all ${count} Ready with their EnvoyFilters ${(cold.ms / 1000).toFixed(1)} s after spawn (caches synced at ${(cold.cacheSyncMs / 1000).toFixed(1)} s); ` +
         `operator CPU ${cold.operatorCpuS.toFixed(1)} s (${((cold.operatorCpuS / count) * 1000).toFixed(2)} ms per SmartLimiter), apiserver+etcd CPU ${cold.controlPlaneCpuS.toFixed(1)} s; RSS ${cold.rssMB.toFixed(0)} MB (peak ${cold.rssPeakMB.toFixed(0)} MB)`,
     );
+    console.log(`          apiserver requests during the cold start: ${Object.entries(cold.requests).map(([k, v]) => `${v} ${k}`).join(', ')}`);
     console.log(`ratio     cold start / raw create of ${count} EnvoyFilters: ${(cold.ms / rawCreate.ms).toFixed(2)}`);
 
     // Steady state, interleaved: an operator change, then a raw one.
