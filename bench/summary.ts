@@ -144,7 +144,8 @@ if (op) {
     'cold start',
     `${n0(r.count)} SmartLimiters from operator spawn to all Ready with their EnvoyFilters (${r.workloads} Services, ${r.perWorkload} each), real kube-apiserver`,
     `create ${n0(r.count)} EnvoyFilters, ${r.rawCreate.inFlight} in flight: ${n1(r.rawCreate.ms / 1000)} s`,
-    `${n1(r.cold.ms / 1000)} s (caches synced at ${n1(r.cold.cacheSyncMs / 1000)} s); operator CPU ${n1(r.cold.operatorCpuS)} s, apiserver+etcd CPU ${n1(r.cold.controlPlaneCpuS)} s (raw creates: ${n1(r.rawCreate.controlPlaneCpuS)} s)`,
+    `${n1(r.cold.ms / 1000)} s (caches synced at ${n1(r.cold.cacheSyncMs / 1000)} s); operator CPU ${n1(r.cold.operatorCpuS)} s, apiserver+etcd CPU ${n1(r.cold.controlPlaneCpuS)} s (raw creates: ${n1(r.rawCreate.controlPlaneCpuS)} s)` +
+      (r.cold.requests ? `; ${n1(Object.values(r.cold.requests as Record<string, number>).reduce((a, b) => a + b, 0) / r.count)} apiserver requests per SmartLimiter` : ''),
     `${n2(r.cold.ms / r.rawCreate.ms)}× raw create`,
     '≤ 60 s',
     verdict(r.cold.ms <= 60_000),
