@@ -118,6 +118,19 @@ if (lint) {
       '',
     ]);
   }
+  if (lint.startup) {
+    const st = Object.entries(lint.startup as Record<string, J>);
+    rows.push([
+      'lint fixed cost',
+      'CPU and peak RSS of each program on one file of two documents (start, load, exit)',
+      st.filter(([k]) => !k.startsWith('meshwarden')).map(([k, v]) => `${k.split(' ')[0]} ${n0(v.cpuS * 1000)} ms, ${n0(v.maxRssMB)} MB`).join('; '),
+      st.filter(([k]) => k.startsWith('meshwarden')).map(([k, v]) => `${k.includes('--istio-version') ? `Istio ${lint.istio}` : 'all 4 minors'} ${n0(v.cpuS * 1000)} ms, ${n0(v.maxRssMB)} MB`).join('; '),
+      '',
+      '(no target)',
+      '',
+      '',
+    ]);
+  }
   if (lint.scales.length > 1) {
     const last = lint.scales[lint.scales.length - 1];
     const k = last.documents / s1.documents;
