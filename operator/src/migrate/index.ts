@@ -11,7 +11,7 @@ import { contextFromInputs } from '../cli/facts.js';
 import type { LoadedObject } from '../yaml/documents.js';
 import type { MigrateOptions } from './common.js';
 import { locateNotes, type LocatedNote, type Note } from './notes.js';
-import { migrateEnvoyPlugin, migratePluginManager } from './plugins.js';
+import { migrateEnvoyPlugin, migratePluginManager, type PluginFacts } from './plugins.js';
 import { migrateSmartLimiter } from './smartlimiter.js';
 
 export const slimeGroup = 'microservice.slime.io';
@@ -34,26 +34,34 @@ export interface MigrationResult {
   diagnostics: Diagnostic[];
 }
 
-function convert(obj: K8sObject, opts: MigrateOptions): { objects: K8sObject[]; notes: Note[] } | undefined {
+function convert(obj: K8sObject, opts: MigrateOptions, plugins: PluginFacts): { objects: K8sObject[]; notes: Note[] } | undefined {
   if (obj.apiVersion === `${slimeGroup}/v1alpha2` && obj.kind === 'SmartLimiter') return migrateSmartLimiter(obj, opts);
-  if (obj.apiVersion === `${slimeGroup}/v1alpha1` && obj.kind === 'PluginManager') return migratePluginManager(obj);
-  if (obj.apiVersion === `${slimeGroup}/v1alpha1` && obj.kind === 'EnvoyPlugin') return migrateEnvoyPlugin(obj);
+  if (obj.apiVersion === `${slimeGroup}/v1alpha1` && obj.kind === 'PluginManager') return migratePluginManager(obj, plugins);
+  if (obj.apiVersion === `${slimeGroup}/v1alpha1` && obj.kind === 'EnvoyPlugin') return migrateEnvoyPlugin(obj, plugins);
   return undefined;
 }
 
 export function migrate(inputs: LoadedObject[], options: { rateLimitService?: RateLimitService; istioVersions?: string[] } = {}): MigrationResult {
   const k8s = inputs.filter((i) => isK8sObject(i.value));
-  const destinationRules = k8s.map((i) => i.value as K8sObject).filter((o) => o.kind === 'DestinationRule' && o.apiVersion.startsWith('networking.istio.io/'));
+  const values = k8s.map((i) => i.value as K8sObject);
+  const destinationRules = values.filter((o) => o.kind === 'DestinationRule' && o.apiVersion.startsWith('networking.istio.io/'));
   const opts: MigrateOptions = { facts: { destinationRules }, ...(options.rateLimitService ? { rateLimitService: options.rateLimitService } : {}) };
+  const plugins: PluginFacts = { envoyPlugins: values.filter((o) => o.apiVersion === `${slimeGroup}/v1alpha1` && o.kind === 'EnvoyPlugin'), merged: new Set() };
   const result: MigrationResult = { sources: 0, outputs: [], notes: [], diagnostics: [] };
-  for (const input of k8s) {
+  // PluginManagers first: they absorb the Slime EnvoyPlugins that enable their disabled filters.
+  const order = (i: LoadedObject) => ((i.value as K8sObject).kind === 'PluginManager' ? 0 : 1);
+  const converted = new Map<LoadedObject, { objects: K8sObject[]; notes: Note[] }>();
+  for (const input of [...k8s].sort((a, b) => order(a) - order(b))) {
     const obj = input.value as K8sObject;
-    if (typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith(`${slimeGroup}/`) && !convert(obj, opts)) {
-      result.notes.push(...locateNotes(input, [{ kind: 'dropped', path: ['kind'], message: `${obj.apiVersion} ${obj.kind} is not a Slime kind migrate knows (SmartLimiter v1alpha2, EnvoyPlugin and PluginManager v1alpha1)`, hint: 'convert it by hand' }]));
-      result.sources++;
-      continue;
-    }
-    const out = convert(obj, opts);
+    if (!obj.apiVersion.startsWith(`${slimeGroup}/`)) continue;
+    const out = convert(obj, opts, plugins) ?? {
+      objects: [],
+      notes: [{ kind: 'dropped' as const, path: ['kind'], message: `${obj.apiVersion} ${obj.kind} is not a Slime kind migrate knows (SmartLimiter v1alpha2, EnvoyPlugin and PluginManager v1alpha1)`, hint: 'convert it by hand' }],
+    };
+    converted.set(input, out);
+  }
+  for (const input of k8s) {
+    const out = converted.get(input);
     if (!out) continue;
     result.sources++;
     result.notes.push(...locateNotes(input, out.notes));

@@ -11,6 +11,10 @@ import { packageRoot } from '../util/package-root.js';
 import { loadYaml } from '../yaml/documents.js';
 import { formatPath } from '../diagnostics.js';
 import { migrate, type MigrationResult } from './index.js';
+import { evaluate } from '../evaluate.js';
+import { contextFromInputs } from '../cli/facts.js';
+import { compare } from '../adopt/compare.js';
+import type { K8sObject } from '../k8s-object.js';
 
 const dir = join(packageRoot, 'operator', 'test', 'fixtures', 'migrate');
 
@@ -248,4 +252,35 @@ spec:
 `);
   assert.equal(r.outputs.length, 0);
   assert.deepEqual(notesOf(r, 'dropped'), ['5:3 spec.workload_labels']);
+});
+
+test("a filter Slime inserts disabled and its EnvoyPlugin enables per route: one plugin with routes[], which behaves as Slime's generated EnvoyFilters", () => {
+  const r = run('pluginmanager-routes.yaml');
+  assert.deepEqual(r.outputs.map((o) => o.object.metadata.name), ['productpage-lua'], 'the Slime EnvoyPlugin is merged, not converted to patches');
+  assert.deepEqual((specs(r)[0] as { plugins: unknown }).plugins, [
+    {
+      name: 'tag',
+      lua: { code: 'function envoy_on_request(h) end' },
+      routes: [{ host: 'reviews.bookinfo.svc.cluster.local', route: 'v2', config: { source_code: { inline_string: "function envoy_on_request(h) h:headers():add('x-v2', '1') end" } } }],
+    },
+  ]);
+  assert.deepEqual(notesOf(r, 'dropped'), []);
+  assert.deepEqual(r.diagnostics, []);
+  // Slime's output for the same two objects (conversion.go), applied to Istio's generated config
+  // and compared route by route with what meshwarden renders from the migrated resource.
+  const slime = loadYaml(readFileSync(join(dir, 'pluginmanager-routes.slime-output.yaml'), 'utf8'), 'slime.yaml').objects[0]!.value as K8sObject;
+  const rendered = evaluate(r.outputs[0]!.object, contextFromInputs([])).rendered;
+  assert.deepEqual(compare(slime, rendered, '1.31.0').differences, []);
+  // And the comparison notices when the route differs.
+  const moved = structuredClone(r.outputs[0]!.object);
+  (moved['spec'] as { plugins: Array<{ routes: Array<{ route: string }> }> }).plugins[0]!.routes[0]!.route = 'v1';
+  assert.ok(compare(slime, evaluate(moved, contextFromInputs([])).rendered, '1.31.0').differences.length > 0);
+});
+
+test('without the Slime EnvoyPlugin that enables it, a disabled filter is dropped with what to do', () => {
+  const text = readFileSync(join(dir, 'pluginmanager-routes.yaml'), 'utf8').split('---')[0]!;
+  const r = fromText(text);
+  assert.equal(r.outputs.length, 0);
+  assert.deepEqual(notesOf(r, 'dropped'), ['13:5 spec.plugin[0].disable_on_filter_level']);
+  assert.match(r.notes.find((n) => n.kind === 'dropped')!.hint!, /pass the Slime EnvoyPlugins with the input/);
 });

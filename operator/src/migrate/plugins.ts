@@ -11,7 +11,8 @@
  * plugin that inserts the filter, so a Slime EnvoyPlugin becomes the exact patches Slime
  * generates, in the validated `patches` escape hatch.
  */
-import type { EnvoyPlugin, Plugin, Target } from '../api/types.gen.js';
+import type { EnvoyPlugin, Plugin, RouteScope, Target } from '../api/types.gen.js';
+import { perRouteType } from '../render/per-route-types.js';
 import type { K8sObject } from '../k8s-object.js';
 import type { Note } from './notes.js';
 import { Message, isMap, type Json, type JsonMap } from './slime-json.js';
@@ -27,6 +28,8 @@ const knownPlugin = [
 const typePrefix = 'type.googleapis.com/';
 const luaType = 'envoy.extensions.filters.http.lua.v3.Lua';
 const typedStruct = 'type.googleapis.com/udpa.type.v1.TypedStruct';
+/** conversion.go directPatchingPlugins: written as route fields, not typed_per_filter_config. */
+const directPatching = new Set(['envoy.filters.http.ratelimit', 'envoy.filters.http.cors', 'envoy.ratelimit']);
 
 interface Out {
   objects: K8sObject[];
@@ -74,7 +77,18 @@ function messageType(typeUrl: string): string {
 
 // ---- PluginManager ----
 
-export function migratePluginManager(obj: K8sObject): Out {
+/** Slime EnvoyPlugins in the input, and which of their plugins a PluginManager conversion absorbed. */
+export interface PluginFacts {
+  envoyPlugins: K8sObject[];
+  /** `<namespace>/<name>#<plugin index>` of Slime EnvoyPlugin plugins merged into routes[]. */
+  merged: Set<string>;
+}
+
+export function mergedKey(ep: K8sObject, index: number): string {
+  return `${ep.metadata.namespace ?? 'default'}/${ep.metadata.name ?? ''}#${index}`;
+}
+
+export function migratePluginManager(obj: K8sObject, facts: PluginFacts): Out {
   const notes: Note[] = [];
   const spec = new Message(isMap(obj['spec']) ? obj['spec'] : {}, ['spec']);
   notes.push(...spec.unknown(['workload_labels', 'plugin', 'gateways', 'priority']));
@@ -86,17 +100,21 @@ export function migratePluginManager(obj: K8sObject): Out {
   if (spec.key('gateways') !== undefined) notes.push({ kind: 'info', path: spec.at('gateways'), message: "gateways is not used by Slime's translation; not converted" });
 
   // Group by where the filters go, keeping list order within a group.
-  const groups = new Map<string, { listenerType: ListenerType; port: number | undefined; plugins: Plugin[]; patches: JsonMap[]; wasmMoved: boolean }>();
+  const groups = new Map<string, { listenerType: ListenerType; port: number | undefined; plugins: Plugin[]; patches: JsonMap[] }>();
   for (const p of spec.messages('plugin')) {
     const read = readPlugin(p, notes);
     if (!read) continue;
-    const key = `${read.listenerType}/${read.port ?? '*'}`;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { listenerType: read.listenerType, port: read.port, plugins: [], patches: [], wasmMoved: false }));
-    if (p.bool('disable_on_filter_level')) {
-      notes.push({ kind: 'dropped', path: p.at('disable_on_filter_level'), message: `plugin "${read.name}" is inserted disabled and enabled per route by Slime EnvoyPlugins`, hint: 'write a meshwarden plugin with routes[] (the routes that enable it) by hand' });
+    // A filter disabled at listener level runs where a Slime EnvoyPlugin gives it per-route
+    // config (any per-route config enables a disabled filter): meshwarden's plugin routes[].
+    const enables = p.bool('disable_on_filter_level') ? routeEnables(obj, read, p, labels, facts, notes) : undefined;
+    if (p.bool('disable_on_filter_level') && !enables) {
+      notes.push({ kind: 'dropped', path: p.at('disable_on_filter_level'), message: `plugin "${read.name}" is inserted disabled and enabled per route by Slime EnvoyPlugins, and none in the input enables it in a form meshwarden expresses`, hint: 'pass the Slime EnvoyPlugins with the input, or write a meshwarden plugin with routes[] by hand' });
       continue;
     }
+    const port = enables?.port ?? read.port;
+    const key = `${read.listenerType}/${port ?? '*'}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { listenerType: read.listenerType, port, plugins: [], patches: [] }));
     const raw = p.get('rawPatch');
     if (raw !== undefined) {
       const patch = rawPatched(filterInsertPatch(read, p, notes), raw, p.at('rawPatch'), notes);
@@ -105,8 +123,15 @@ export function migratePluginManager(obj: K8sObject): Out {
     }
     const plugin = pluginOf(read, p, notes);
     if (!plugin) continue;
+    if (enables) {
+      if (plugin.wasm) {
+        notes.push({ kind: 'dropped', path: p.path, message: 'a Wasm plugin enabled per route: Istio WasmPlugins have no route scope', hint: 'scope it in the module configuration' });
+        continue;
+      }
+      plugin.routes = enables.scopes;
+      for (const k of enables.consumed) facts.merged.add(k);
+    }
     if (plugin.wasm && g.plugins.some((x) => !x.wasm)) {
-      g.wasmMoved = true;
       notes.push({ kind: 'approximate', path: p.path, message: `Wasm plugin "${read.name}" comes after a Lua or native filter in Slime's list; Istio runs WasmPlugins before the filters meshwarden inserts, so it moves ahead of them`, hint: 'check that the order does not matter to these filters' });
     }
     g.plugins.push(plugin);
@@ -142,6 +167,68 @@ export function migratePluginManager(obj: K8sObject): Out {
     objects.push(ep as unknown as K8sObject);
   }
   return { objects, notes };
+}
+
+/**
+ * The routes where Slime EnvoyPlugins (same namespace and labels, a plugin of the same name
+ * and listener type) give a disabled PluginManager filter per-route config, as route
+ * scopes with that config; the port their virtual hosts name when the plugin has none.
+ * Undefined when none does, or one does it in a way routes[] cannot say.
+ */
+function routeEnables(
+  pm: K8sObject,
+  read: ReadPlugin,
+  p: Message,
+  labels: Record<string, string>,
+  facts: PluginFacts,
+  notes: Note[],
+): { scopes: RouteScope[]; port?: number; consumed: string[] } | undefined {
+  const same = (a: Record<string, string>, b: Record<string, string>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+  const filterType = messageType(p.string('type_url'));
+  const known = filterType === luaType ? 'envoy.extensions.filters.http.lua.v3.LuaPerRoute' : perRouteType(filterType);
+  const scopes: RouteScope[] = [];
+  const consumed: string[] = [];
+  const ports = new Set<number>();
+  const refuse = (why: string) => {
+    notes.push({ kind: 'info', path: p.at('disable_on_filter_level'), message: `per-route config of "${read.name}" not merged into routes[]: ${why}` });
+    return undefined;
+  };
+  for (const ep of facts.envoyPlugins) {
+    if ((ep.metadata.namespace ?? 'default') !== (pm.metadata.namespace ?? 'default')) continue;
+    const spec = new Message(isMap(ep['spec']) ? ep['spec'] : {}, ['spec']);
+    if (!same(spec.message('workload_selector')?.stringMap('labels') ?? {}, labels)) continue;
+    const plugins = spec.messages('plugins');
+    for (const [j, q] of plugins.entries()) {
+      if (q.string('name') !== read.name || !q.bool('enable') || q.enumOf('listenerType', listenerTypes) !== read.listenerType) continue;
+      if (spec.messages('listener').length > 0) return refuse(`EnvoyPlugin ${ep.metadata.name} also targets listeners (route configurations)`);
+      const inline = q.message('inline');
+      if (q.key('rawPatch') !== undefined || q.key('wasm') !== undefined || q.key('rider') !== undefined || inline?.bool('directPatch') || directPatching.has(read.name)) {
+        return refuse(`EnvoyPlugin ${ep.metadata.name} patches more than the filter's per-route config`);
+      }
+      const settings = inline?.get('settings');
+      const type = messageType(q.string('type_url'));
+      if (type === '') return refuse(`EnvoyPlugin ${ep.metadata.name} gives no type_url`);
+      const config = isMap(settings) ? settings : {};
+      const scopeConfig = type === known ? config : { '@type': `${typePrefix}${type}`, ...config };
+      const where = [...spec.strings('host').map((h) => ({ vhost: h, route: undefined as string | undefined })), ...spec.strings('route').map((r) => {
+        const cut = r.indexOf('/');
+        return cut >= 0 ? { vhost: r.slice(0, cut), route: r.slice(cut + 1) } : { vhost: '', route: r };
+      })];
+      for (const w of where) {
+        const hp = /^(.+):(\d+)$/.exec(w.vhost);
+        if (w.vhost.startsWith('inbound|') || (w.vhost !== '' && !hp)) return refuse(`virtual host "${w.vhost}" is not <host>:<port>`);
+        if (hp) ports.add(Number(hp[2]));
+        scopes.push({ ...(hp ? { host: hp[1]! } : {}), ...(w.route ? { route: w.route } : {}), ...(Object.keys(scopeConfig).length > 0 ? { config: scopeConfig } : {}) });
+      }
+      consumed.push(mergedKey(ep, j));
+    }
+  }
+  if (consumed.length === 0) return undefined;
+  if (ports.size > 1) return refuse(`its virtual hosts name several ports (${[...ports].join(', ')}); one EnvoyPlugin has one set of ports`);
+  const port = [...ports][0];
+  if (port !== undefined && read.port !== undefined && read.listenerType !== 'Gateway' && port !== read.port) return refuse(`its virtual hosts are on port ${port}, the filter on port ${read.port}`);
+  notes.push({ kind: 'info', path: p.at('disable_on_filter_level'), message: `disabled at listener level and enabled per route by ${consumed.length} Slime EnvoyPlugin plugin(s): converted to routes[] (any per-route config enables a disabled filter)` });
+  return { scopes, ...(port !== undefined ? { port } : {}), consumed };
 }
 
 /** A PluginManager plugin as a meshwarden plugin: Lua, native (inline TypedStruct) or Wasm. */
@@ -290,9 +377,7 @@ interface RouteTarget {
   path: Array<string | number>;
 }
 
-const directPatching = new Set(['envoy.filters.http.ratelimit', 'envoy.filters.http.cors', 'envoy.ratelimit']);
-
-export function migrateEnvoyPlugin(obj: K8sObject): Out {
+export function migrateEnvoyPlugin(obj: K8sObject, facts: PluginFacts): Out {
   const notes: Note[] = [];
   const spec = new Message(isMap(obj['spec']) ? obj['spec'] : {}, ['spec']);
   notes.push(...spec.unknown(['route', 'host', 'service', 'plugins', 'gateway', 'user', 'isGroupSetting', 'listener', 'workload_selector', 'priority']));
@@ -321,7 +406,11 @@ export function migrateEnvoyPlugin(obj: K8sObject): Out {
 
   const patches: JsonMap[] = [];
   const types = new Set<ListenerType>();
-  const plugins = spec.messages('plugins').flatMap((p) => {
+  const plugins = spec.messages('plugins').flatMap((p, j) => {
+    if (facts.merged.has(mergedKey(obj, j))) {
+      notes.push({ kind: 'info', path: p.path, message: `merged into the routes[] of the plugin "${p.string('name')}" converted from its PluginManager` });
+      return [];
+    }
     const read = readPlugin(p, notes);
     if (read && (p.key('wasm') !== undefined || p.key('rider') !== undefined)) {
       notes.push({ kind: 'dropped', path: p.path, message: 'per-route config of a Wasm or Rider plugin (an ECDS filter named <namespace>.<name>)', hint: 'set per-route behaviour in the module configuration (WasmPlugin has no per-route config)' });
