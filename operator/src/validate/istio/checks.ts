@@ -57,7 +57,26 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** canonical() of a filter_chain_match, once per object: the checks run after patching, and the baseline's objects never change. */
+const matchKeys = new WeakMap<JsonObject, string>();
+function matchKey(m: unknown): string {
+  if (!isObject(m)) return canonical(m ?? {});
+  let k = matchKeys.get(m);
+  if (k === undefined) matchKeys.set(m, (k = canonical(m)));
+  return k;
+}
+
+const routeLevel = ['ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE'] as const;
+
+/**
+ * Checks the patched config. Findings are blamed on the patch that inserted or last changed an
+ * object (provenance, touched): objects of the baseline snapshot no patch reached (a listener
+ * no patch copied, every route config when no route patch exists) cannot be blamed, so their
+ * per-object checks are skipped; they still count for names and addresses.
+ */
 export function runStructuralChecks(s: SimState, config: XdsConfig): void {
+  const routesPatched = routeLevel.some((a) => (s.patches.get(a)?.length ?? 0) > 0);
+  const fromSnapshot = (lis: JsonObject): boolean => !s.owned.has(lis) && !s.shallow.has(lis) && !s.provenance.has(lis);
   const blame = (...objsToTry: Array<object | undefined>): PatchWrapper | undefined => {
     for (const o of objsToTry) if (o) {
       const p = s.provenance.get(o);
@@ -96,10 +115,12 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
       } else if (!other) addrs.set(key, lis);
     }
 
+    // Its chains, HCMs and inline routes: nothing to blame, and no route check needs what they serve.
+    if (!routesPatched && fromSnapshot(lis)) continue;
     const chains = objs(lis['filter_chains']);
     const seenMatch = new Map<string, JsonObject>();
     for (const fc of chains) {
-      const key = canonical(fc['filter_chain_match'] ?? {});
+      const key = matchKey(fc['filter_chain_match']);
       const prev = seenMatch.get(key);
       if (prev) {
         emit(blame(fc, prev, lis), (p) => MW409.finding(p.path, `listener ${lname}: filter chains ${JSON.stringify(str(prev['name']))} and ${JSON.stringify(str(fc['name']))} have the same filter_chain_match ${key}`, 'Give the added chain a distinct filter_chain_match (destination_port, server_names, transport_protocol, application_protocols), or MERGE into the existing chain.'));
@@ -205,8 +226,11 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
     }
   };
 
-  for (const { rc, filters, where } of inlineRoutes) checkRoutes(rc, filters, `${where}, route_config ${str(rc['name'])}`);
-  for (const rc of config.routes) checkRoutes(rc, rdsUsers.get(str(rc['name'])), `route config ${str(rc['name'])}`);
+  // Without a route patch every route config is the baseline's: nothing to blame.
+  if (routesPatched) {
+    for (const { rc, filters, where } of inlineRoutes) checkRoutes(rc, filters, `${where}, route_config ${str(rc['name'])}`);
+    for (const rc of config.routes) checkRoutes(rc, rdsUsers.get(str(rc['name'])), `route config ${str(rc['name'])}`);
+  }
 
   // ---- clusters
   const cnames = new Map<string, JsonObject>();
