@@ -104,6 +104,55 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     assert.ok(!cr.rules.some((r: { resources: string[] }) => r.resources.includes('validatingwebhookconfigurations')), 'no caBundle patch permission with cert-manager');
   });
 
+  test('effective: syncz flags, istiod CA and token volumes only when enabled; no new RBAC; egress to istiod', () => {
+    type Volume = { name: string; configMap?: unknown; projected?: unknown };
+    const pick = (objs: ReturnType<typeof render>) => {
+      const pod = find(objs, 'Deployment').spec.template.spec;
+      const c = pod.containers[0];
+      return {
+        args: (c.args as string[]).filter((a) => a.startsWith('--istiod')),
+        mounts: c.volumeMounts.filter((m: { name: string }) => m.name.startsWith('istiod')),
+        volumes: (pod.volumes as Volume[]).filter((v) => v.name.startsWith('istiod')),
+        clusterRole: find(objs, 'ClusterRole').rules,
+        role: find(objs, 'Role', 'mw-meshwarden').rules,
+      };
+    };
+    const off = pick(render());
+    assert.deepEqual([off.args, off.mounts, off.volumes], [[], [], []], 'disabled by default: no flag, no volume');
+
+    const objs = render({ files: [allFeaturesValues] });
+    const on = pick(objs);
+    assert.deepEqual(on.args, [
+      '--istiod-discovery',
+      '--istiod-address=istiod-canary.istio-system.svc:15012',
+      '--istiod-ca-file=/var/run/meshwarden/istiod-ca/root-cert.pem',
+      '--istiod-token-file=/var/run/meshwarden/istiod-token/istio-token',
+    ]);
+    assert.deepEqual(on.mounts, [
+      { name: 'istiod-ca', mountPath: '/var/run/meshwarden/istiod-ca', readOnly: true },
+      { name: 'istiod-token', mountPath: '/var/run/meshwarden/istiod-token', readOnly: true },
+    ]);
+    assert.deepEqual(on.volumes, [
+      { name: 'istiod-ca', configMap: { name: 'istio-ca-root-cert', items: [{ key: 'root-cert.pem', path: 'root-cert.pem' }] } },
+      { name: 'istiod-token', projected: { sources: [{ serviceAccountToken: { audience: 'istio-ca', expirationSeconds: 7200, path: 'istio-token' } }] } },
+    ]);
+    // Discovery reads the Pod informer the operator already has; the CA is a volume, not an API read.
+    const sameValuesOff = pick(render({ files: [allFeaturesValues], values: { effective: { enabled: false } } }));
+    assert.deepEqual([sameValuesOff.args, sameValuesOff.volumes], [[], []]);
+    assert.deepEqual(on.clusterRole, sameValuesOff.clusterRole, 'no permission added for the Effective condition');
+    assert.deepEqual(on.role, sameValuesOff.role);
+    const egress = find(objs, 'NetworkPolicy').spec.egress.at(-1);
+    assert.deepEqual(egress, {
+      ports: [{ port: 15012, protocol: 'TCP' }],
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } }, podSelector: { matchLabels: { app: 'istiod' } } }],
+    });
+    assert.ok(!find(render({ files: [allFeaturesValues], values: { effective: { enabled: false } } }), 'NetworkPolicy').spec.egress.some((e: { ports: Array<{ port: number }> }) => e.ports.some((p) => p.port === 15012)));
+
+    // Plaintext (istiod with ENABLE_DEBUG_ENDPOINT_AUTH=false): addresses only, no token, no CA.
+    const plain = pick(render({ values: { effective: { enabled: true, discovery: false, addresses: ['istiod.istio-system.svc:15010'], tls: { enabled: false } } } }));
+    assert.deepEqual([plain.args, plain.volumes, plain.mounts], [['--istiod-address=istiod.istio-system.svc:15010'], [], []]);
+  });
+
   test('switches: crds.enabled, crds.keep, webhook.enabled, webhook.validateIstio, one replica', () => {
     assert.ok(!render({ values: { crds: { enabled: false } } }).some((o) => o.kind === 'CustomResourceDefinition'));
     assert.ok(render({ values: { crds: { keep: false } } }).filter((o) => o.kind === 'CustomResourceDefinition').every((o) => o.metadata.annotations === undefined));
@@ -129,6 +178,10 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
       [{ controller: { istioVersions: ['1.27'] } }, /at '\/controller\/istioVersions\/0': value must be one of '1.28', '1.29', '1.30', '1.31'/],
       [{ certManager: { issuerRef: { kind: 'ClusterIssuer' } } }, /at '\/certManager\/issuerRef'/],
       [{ crds: { keep: 'yes' } }, /at '\/crds\/keep': got string, want boolean/],
+      [{ effective: { addresses: ['istiod.istio-system.svc'] } }, /at '\/effective\/addresses\/0': 'istiod.istio-system.svc' does not match pattern/],
+      [{ effective: { enabled: true, discovery: false } }, /at '\/effective': 'anyOf' failed/],
+      [{ effective: { tls: { tokenExpirationSeconds: 60 } } }, /at '\/effective\/tls\/tokenExpirationSeconds': minimum: got 60, want 600/],
+      [{ effective: { tls: { ca: 'x' } } }, /additional properties 'ca' not allowed/],
     ];
     for (const [values, want] of cases) {
       assert.throws(() => renderText({ values }), want, JSON.stringify(values));
