@@ -14,12 +14,14 @@
  *   - strict: `additionalProperties: false` on every object with properties below the root
  *     (kubectl's rule, as the script does), except where the schema says
  *     x-kubernetes-preserve-unknown-fields (the apiserver keeps unknown fields there; the
- *     script ignores that marker, which would reject valid EnvoyFilter patch values);
+ *     script ignores the marker, which would refuse unknown fields in Istio's `status` blocks);
  *   - int-or-string as oneOf string/integer, `nullable: true` as a "null" type.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { load, loadAll } from 'js-yaml';
 import { REPO_ROOT } from '../e2e/harness/controlplane.js';
 
@@ -88,7 +90,9 @@ export function kubeconformSchemas(istioMinor: string): { dir: string; kinds: st
   if (!existsSync(istioCrds)) throw new Error(`${istioCrds} missing: run scripts/fetch-istio-crds.sh ${istioMinor}`);
   const dir = join(REPO_ROOT, '.tools', 'kubeconform-schemas', `${swagger.version}-istio-${istioMinor}`);
   const ours = readdirSync(join(REPO_ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).map((f) => join(REPO_ROOT, 'crds', f));
-  const stamp = JSON.stringify({ swagger: swagger.path, crds: [...ours, istioCrds].map((f) => [f, readFileSync(f, 'utf8').length]) });
+  // Inputs and this converter: a change to either writes the schemas again.
+  const hash = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
+  const stamp = JSON.stringify({ swagger: swagger.path, files: [...ours, istioCrds, fileURLToPath(import.meta.url)].map((f) => [f, hash(f)]) });
   const done = join(dir, '.done');
   if (existsSync(done) && readFileSync(done, 'utf8') === stamp) return JSON.parse(readFileSync(join(dir, '.kinds'), 'utf8')) as { dir: string; kinds: string[]; kubernetes: string };
 

@@ -46,7 +46,7 @@ run() {
   shift 2
   step "$name (at most ${limit}s; load average $(cut -d' ' -f1-3 /proc/loadavg))"
   rm -f "$OUT/$name.json"
-  timeout --kill-after=30 "$limit" "$@" --json "$OUT/$name.json" 2>&1 | grep -v '^\[controlplane\]' | tee "$OUT/$name.log"
+  timeout --kill-after=30 "$limit" "$@" --json "$OUT/$name.json" 2>&1 | grep --line-buffered -v '^\[controlplane\]' | tee "$OUT/$name.log"
   local rc=${PIPESTATUS[0]}
   if [[ $rc != 0 || ! -s "$OUT/$name.json" ]]; then
     echo "!! $name failed (exit $rc); log: $OUT/$name.log" >&2
