@@ -284,3 +284,12 @@ test('without the Slime EnvoyPlugin that enables it, a disabled filter is droppe
   assert.deepEqual(notesOf(r, 'dropped'), ['13:5 spec.plugin[0].disable_on_filter_level']);
   assert.match(r.notes.find((n) => n.kind === 'dropped')!.hint!, /pass the Slime EnvoyPlugins with the input/);
 });
+
+test("a PluginManager's Lua and native filters behave as Slime's generated EnvoyFilter", () => {
+  const r = run('pluginmanager.yaml');
+  const slime = loadYaml(readFileSync(join(dir, 'pluginmanager.slime-output.yaml'), 'utf8'), 'slime.yaml').objects[0]!.value as K8sObject;
+  const inbound = r.outputs.find((o) => o.object.metadata.name === 'api-filters-inbound-8080')!.object;
+  const rendered = evaluate(inbound, contextFromInputs([])).rendered;
+  assert.deepEqual(rendered.map((o) => o.kind).sort(), ['EnvoyFilter', 'WasmPlugin']);
+  assert.deepEqual(compare(slime, rendered, '1.31.0').differences, []);
+});
