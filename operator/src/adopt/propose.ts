@@ -26,7 +26,7 @@ function isObj(v: unknown): v is JsonObject {
 }
 
 /** Who the EnvoyFilter applies to: its workloadSelector, or a Gateway API Gateway it targets. */
-export function targetOf(ef: K8sObject, context: Context, notes: Note[]): Target | undefined {
+function targetOf(ef: K8sObject, context: Context, notes: Note[]): Target | undefined {
   const spec = (ef['spec'] ?? {}) as { workloadSelector?: { labels?: Record<string, string> }; targetRefs?: Array<{ kind?: string; group?: string; name?: string; namespace?: string }> };
   const refs = spec.targetRefs ?? [];
   let labels = spec.workloadSelector?.labels ?? {};
