@@ -582,6 +582,28 @@ export function httpFilterNames(d: ConfigDump, listener: string): string[] {
   );
 }
 
+/**
+ * Creates the proxy's Pod with its IP in status (there is no kubelet), as istiod finds a proxy's
+ * Services through its Pod. istiod 1.31 can do without (it falls back to the node metadata), 1.30
+ * cannot: its proxies get no inbound listeners or gateway servers without a Pod.
+ */
+export async function registerPod(cp: ControlPlane, p: ProxyIdentity, containerPorts: number[]): Promise<void> {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: p.name, namespace: p.namespace, labels: p.labels },
+    spec: { containers: [{ name: p.kind === 'router' ? 'istio-proxy' : 'app', image: 'example.invalid/app:1', ports: containerPorts.map((containerPort) => ({ containerPort })) }] },
+  };
+  const run = async (args: string[], input?: string): Promise<void> => {
+    const r = await cp.kubectl(args, input === undefined ? {} : { input });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  };
+  await run(['apply', '-f', '-'], JSON.stringify(pod));
+  const ip = proxyIp(p);
+  const status = { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] } };
+  await run(['patch', 'pod', p.name, '-n', p.namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+}
+
 /** A Service, as YAML. `targetPort` numeric (istiod resolves metadata-only proxies without POD_PORTS). */
 export function serviceYaml(ns: string, name: string, selector: Record<string, string>, ports: Array<{ name: string; port: number; targetPort: number }>, clusterIP?: string): string {
   return `apiVersion: v1

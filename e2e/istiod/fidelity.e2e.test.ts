@@ -24,7 +24,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import { freePort, REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import {
-  installIstio, ISTIOD_MINOR_LIST, ISTIOD_MINORS, istiodSkipReason, meshWidePlaintext, startEnvoyProxy, startIstiod,
+  installIstio, ISTIOD_MINOR_LIST, ISTIOD_MINORS, istiodSkipReason, meshWidePlaintext, registerPod, startEnvoyProxy, startIstiod,
   type ConfigDump, type EnvoyProxy, type Istiod, type IstiodMinor, type SyncStatus,
 } from '../harness/istiod.js';
 import { record, type Recording } from './recorder.js';
@@ -165,6 +165,8 @@ for (const minor of ISTIOD_MINOR_LIST) {
       cp = await startControlPlane({ apiServerArgs: ['--service-cluster-ip-range=10.96.0.0/12'], controllerManager: false });
       await installIstio(cp, minor);
       await kubectl(cp, ['apply', '-f', '-'], scenarioYaml());
+      await registerPod(cp, SIDECAR, [inbound.targetPort]);
+      await registerPod(cp, ROUTER, [server.targetPort]);
       istiod = await startIstiod(cp, { minor, upstreamEnvoy: false, mesh: { proxyListenPort: 15001, proxyInboundListenPort: 15006, enablePrometheusMerge: true } });
       const envoy = ISTIO_TO_ENVOY[minor]!;
       recs = { sidecar: await record(istiod, SIDECAR, envoy), gateway: await record(istiod, ROUTER, envoy) };
@@ -243,6 +245,8 @@ for (const minor of ISTIOD_MINOR_LIST) {
       await installIstio(cp, minor);
       gwPort = await freePort();
       await kubectl(cp, ['apply', '-f', '-'], [meshWidePlaintext, scenarioYaml(gwPort)].join('---\n'));
+      await registerPod(cp, SIDECAR, [inbound.targetPort]);
+      await registerPod(cp, ROUTER, [gwPort]);
       istiod = await startIstiod(cp, { minor });
       proxies = { sidecar: await startEnvoyProxy(istiod, SIDECAR), gateway: await startEnvoyProxy(istiod, ROUTER) };
       for (const p of Object.values(proxies)) await settled(p, 30_000);

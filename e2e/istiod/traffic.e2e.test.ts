@@ -12,7 +12,7 @@ import { startBackend, request } from '../envoy/harness.js';
 import { eventually, startEnv, startOperator, type Env, type Operator, waitCondition } from '../operator/helpers.js';
 import { freePort } from '../harness/controlplane.js';
 import {
-  dumpListenerErrors, httpFilterNames, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, meshWidePlaintext, serviceYaml,
+  dumpListenerErrors, httpFilterNames, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, meshWidePlaintext, registerPod, serviceYaml,
   startEnvoyProxy, startIstiod, type EnvoyProxy, type Istiod, type IstiodMinor, type SyncStatus,
 } from '../harness/istiod.js';
 
@@ -89,6 +89,7 @@ spec:
           token_bucket: {max_tokens: 1, fill_interval: 1s}
 `;
 
+const GATEWAY = { kind: 'router', name: 'gw-0', namespace: 'istio-system', labels: { istio: 'ingressgateway' } } as const;
 const listenerStatus = (s: SyncStatus | undefined) => s?.resources?.[LISTENER_TYPE];
 
 for (const minor of ISTIOD_MINOR_LIST) {
@@ -107,10 +108,11 @@ for (const minor of ISTIOD_MINOR_LIST) {
       backend = await startBackend();
       gwPort = await freePort();
       await env.apply(routingYaml(backend.port, gwPort));
+      await registerPod(env.cp, GATEWAY, [gwPort]);
       istiod = await startIstiod(env.cp, { minor, log: (m) => console.error(`[istiod] ${m}`) });
       console.error(`[istiod] ${minor} started in ${istiod.startMs} ms`);
       op = await startOperator(env, ['--leader-elect=false', '--istio-version', minor]);
-      gw = await startEnvoyProxy(istiod, { kind: 'router', name: 'gw-0', namespace: 'istio-system', labels: { istio: 'ingressgateway' } });
+      gw = await startEnvoyProxy(istiod, GATEWAY);
     });
 
     after(async () => {

@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { startControlPlane, type ControlPlane } from '../../e2e/harness/controlplane.js';
-import { installIstio, ISTIOD_MINOR_LIST, ISTIOD_MINORS, startIstiod, type IstiodMinor } from '../../e2e/harness/istiod.js';
+import { installIstio, ISTIOD_MINOR_LIST, ISTIOD_MINORS, registerPod, startIstiod, type IstiodMinor } from '../../e2e/harness/istiod.js';
 import { record } from '../../e2e/istiod/recorder.js';
 import { inbound, ROUTER, scenarioYaml, server, SIDECAR, TCP_SCENARIO, TCP_SIDECAR, tcpPort } from '../../e2e/istiod/scenario.js';
 import { BASELINES_DIR, baselineFromConfigDump, instantiateBaseline, type BaselineTemplate } from '../src/validate/istio/baseline.js';
@@ -43,6 +43,8 @@ async function capture(minor: IstiodMinor): Promise<{ sidecar: BaselineTemplate;
   try {
     await installIstio(cp, minor);
     await apply(cp, scenarioYaml());
+    await registerPod(cp, SIDECAR, [inbound.targetPort]);
+    await registerPod(cp, ROUTER, [server.targetPort]);
     const istiod = await startIstiod(cp, {
       minor,
       upstreamEnvoy: false,
@@ -58,6 +60,7 @@ async function capture(minor: IstiodMinor): Promise<{ sidecar: BaselineTemplate;
       side.close();
       gw.close();
       await apply(cp, TCP_SCENARIO);
+      await registerPod(cp, TCP_SIDECAR, [tcpPort.targetPort]);
       const tcp = await record(istiod, TCP_SIDECAR, envoy);
       tcp.close();
       const sideCaptured = stableOrder(baselineFromConfigDump(side.dump, istioVersion, 'sidecar'));
