@@ -1,7 +1,6 @@
 /**
- * The CLI contract of `migrate` and `adopt`: YAML on stdout, located explanations on
- * stderr, exit codes 0 (done), 1 (something dropped or different, or nothing to do), 2
- * (usage, I/O, YAML).
+ * The CLI contract of `migrate`: YAML on stdout, located explanations on stderr, exit codes
+ * 0 (done), 1 (something dropped, an invalid output, or nothing to do), 2 (usage, I/O, YAML).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,34 +69,6 @@ test('migrate: usage, unreadable input, YAML errors exit 2; no Slime object exit
   const help = await runCli(['migrate', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^Usage: meshwarden migrate /);
-});
-
-test('adopt: equivalent proposals on stdout and "equivalent" on stderr, exit 0', async () => {
-  const run = await runCli(['adopt', join(adoptDir, 'lua.yaml'), join(adoptDir, 'local-ratelimit-port.yaml')], '', adoptDir);
-  assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(docs(run.stdout).map((d) => `${d.kind}/${d.metadata.name}`), ['EnvoyPlugin/httpbin-lua', 'SmartLimiter/reviews-limit']);
-  assert.match(run.stderr, /^lua\.yaml:2:1: EnvoyFilter default\/httpbin-lua: matches "Lua filter before the router"; proposed EnvoyPlugin default\/httpbin-lua: equivalent$/m);
-});
-
-test('adopt: a differing proposal is listed, not printed, exit 1; --allow-differences prints it and exits 0', async () => {
-  const run = await runCli(['adopt', join(adoptDir, 'local-ratelimit-first.yaml')], '', adoptDir);
-  assert.equal(run.code, 1);
-  assert.equal(run.stdout, '');
-  assert.match(run.stderr, /not proposed SmartLimiter bookinfo\/ratings-local-ratelimit: differs from the original:\n  - sidecar listener /);
-  assert.match(run.stderr, /^local-ratelimit-first\.yaml:21:7: approximate spec\.configPatches\[0\]\.patch\.operation: /m);
-  const allowed = await runCli(['adopt', '--allow-differences', join(adoptDir, 'local-ratelimit-first.yaml')], '', adoptDir);
-  assert.equal(allowed.code, 0);
-  assert.deepEqual(docs(allowed.stdout).map((d) => d.kind), ['SmartLimiter']);
-});
-
-test('adopt: an EnvoyFilter of no known pattern says why at file:line:col and exits 1; usage exits 2', async () => {
-  const run = await runCli(['adopt', join(adoptDir, 'unadoptable.yaml')], '', adoptDir);
-  assert.equal(run.code, 1);
-  assert.equal(run.stdout, '');
-  assert.match(run.stderr, /^unadoptable\.yaml:68:7: dropped spec\.configPatches\[0\]\.match\.context: context ANY \(the default\)/m);
-  assert.equal((await runCli(['adopt'])).code, 2);
-  assert.equal((await runCli(['adopt', '--istio-version', '1.20', '-'], '')).code, 2);
-  assert.equal((await runCli(['adopt', '-'], 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\n')).code, 1);
 });
 
 test('the installed binary runs migrate and adopt with their exit codes', () => {
