@@ -19,12 +19,13 @@ import { compare } from './compare.js';
 import { formatCidr, parseCidr } from '../render/cidr.js';
 
 const version = '1.31.0';
+const versions = ['1.28.0', '1.29.0', '1.30.0', '1.31.0'];
 const fixtures = join(packageRoot, 'operator', 'test', 'fixtures', 'adopt');
 
 function run(file: string): Adoption[] {
   const loaded = loadYaml(readFileSync(file, 'utf8'), file);
   assert.deepEqual(loaded.errors, []);
-  return adopt(loaded.objects, version);
+  return adopt(loaded.objects, versions);
 }
 
 const only = (file: string) => {
@@ -115,7 +116,7 @@ test('descriptors inside the filter config (Envoy 1.32+): one limit per descript
   const diff = compare(original, evaluate(changed, contextFromInputs([])).rendered, version).differences;
   assert.ok(diff.some((d) => /"exact":"acme"/.test(d) && /"exact":"other"/.test(d)), diff.join('\n'));
 
-  const finite = adopt(loadYaml(readFileSync(file, 'utf8').replace('token_bucket: {max_tokens: 4294967295, tokens_per_fill: 4294967295, fill_interval: 1s}', 'token_bucket: {max_tokens: 1000, tokens_per_fill: 1000, fill_interval: 1s}'), 'f.yaml').objects, version)[0]!;
+  const finite = adopt(loadYaml(readFileSync(file, 'utf8').replace('token_bucket: {max_tokens: 4294967295, tokens_per_fill: 4294967295, fill_interval: 1s}', 'token_bucket: {max_tokens: 1000, tokens_per_fill: 1000, fill_interval: 1s}'), 'f.yaml').objects, versions)[0]!;
   assert.equal(finite.proposal, undefined);
   assert.match(finite.notes[0]!.message, /a default bucket that limits the requests no descriptor selects/);
 });
@@ -140,7 +141,7 @@ test('descriptors under a limiting default bucket, context ANY and no selector a
 test('the comparison fails on a different rate, port or placement', () => {
   const loaded = loadYaml(readFileSync(join(fixtures, 'local-ratelimit-port.yaml'), 'utf8'), 'f.yaml');
   const original = loaded.objects[0]!.value as K8sObject;
-  const proposal = adopt(loaded.objects, version)[0]!.proposal!;
+  const proposal = adopt(loaded.objects, versions)[0]!.proposal!;
   const renderWith = (mutate: (spec: { limits: Array<Record<string, unknown>> }) => void) => {
     const copy = structuredClone(proposal);
     mutate(copy['spec'] as { limits: Array<Record<string, unknown>> });
@@ -177,7 +178,7 @@ function loadExample(name: string) {
 for (const name of examples) {
   test(`round trip of example ${name}: ${adoptable.has(name) ? 'adopted back, equivalent' : 'not adopted, with a reason'}`, () => {
     const { cr, rendered } = loadExample(name);
-    const efs = adopt(rendered, version);
+    const efs = adopt(rendered, versions);
     assert.ok(efs.length >= 1, 'the example renders an EnvoyFilter');
     for (const a of efs) {
       if (!adoptable.has(name)) {

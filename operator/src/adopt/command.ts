@@ -14,12 +14,13 @@ import { toKubectlYaml } from '../migrate/common.js';
 import { formatNotes, objectLabel } from '../migrate/notes.js';
 import { adopt } from './index.js';
 
-export const adoptUsage = `adopt [--allow-differences] [--istio-version V] FILE...|-
+export const adoptUsage = `adopt [--allow-differences] [--istio-version V]... FILE...|-
         For each EnvoyFilter in the input that matches a known pattern (HTTP local rate
         limit with token buckets, per host or route; Lua; native HTTP filters before the
         router), print the equivalent SmartLimiter or EnvoyPlugin as YAML. Each proposal
-        is rendered and compared with the original on the Istio-generated config (default
-        Istio ${supportedIstioVersions.at(-1)}): stderr says "equivalent" or lists the differences, and
+        is rendered and compared with the original on the Istio-generated config of each
+        --istio-version (default: every supported one, ${supportedIstioVersions.join(', ')}): stderr says
+        "equivalent" or lists the differences, and
         why an EnvoyFilter was not adopted. Differing proposals are printed only with
         --allow-differences.`;
 
@@ -33,7 +34,7 @@ export async function adoptCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: {
       'allow-differences': { type: 'boolean', default: false },
-      'istio-version': { type: 'string' },
+      'istio-version': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -42,15 +43,17 @@ export async function adoptCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) return usageError('no input: give files, directories or - for standard input');
-  const version = values['istio-version'] ?? supportedIstioVersions.at(-1)!;
-  if (!supportedIstioVersions.some((s) => version === s || version.startsWith(`${s}.`))) return usageError(`--istio-version must be one of ${supportedIstioVersions.join(', ')}, not "${version}"`);
+  const versions = values['istio-version'] ?? [...supportedIstioVersions];
+  for (const v of versions) {
+    if (!supportedIstioVersions.some((s) => v === s || v.startsWith(`${s}.`))) return usageError(`--istio-version must be one of ${supportedIstioVersions.join(', ')}, not "${v}"`);
+  }
 
   const inputs = await readInputs(positionals, io.readStdin, io.cwd);
   if (inputs.errors.length > 0) {
     io.stderr(inputs.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n') + '\n');
     return 2;
   }
-  const adoptions = adopt(inputs.objects, /^\d+\.\d+$/.test(version) ? `${version}.0` : version);
+  const adoptions = adopt(inputs.objects, versions.map((v) => (/^\d+\.\d+$/.test(v) ? `${v}.0` : v)));
   if (adoptions.length === 0) {
     io.stderr('meshwarden adopt: no EnvoyFilter (networking.istio.io) in the input\n');
     return 1;

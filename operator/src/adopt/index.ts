@@ -36,8 +36,12 @@ function patternOf(p: K8sObject): string {
   return luaCount === plugins.length ? 'Lua filter before the router' : luaCount === 0 ? 'native filters before the router' : 'Lua and native filters before the router';
 }
 
-export function adopt(inputs: LoadedObject[], istioVersion: string): Adoption[] {
-  const ctx = contextFromInputs(inputs, { istioVersions: [istioVersion] });
+/**
+ * Adopts every EnvoyFilter of the input. Each proposal is validated for, and compared on the
+ * generated config of, every Istio version given (full versions, e.g. 1.31.0).
+ */
+export function adopt(inputs: LoadedObject[], istioVersions: string[]): Adoption[] {
+  const ctx = contextFromInputs(inputs, { istioVersions });
   const out: Adoption[] = [];
   for (const input of inputs) {
     if (!isEnvoyFilter(input.value)) continue;
@@ -57,11 +61,21 @@ export function adopt(inputs: LoadedObject[], istioVersion: string): Adoption[] 
       } else {
         result.proposal = proposal;
         result.pattern = patternOf(proposal);
-        result.differences = compare(ef, verdict.rendered, istioVersion).differences;
+        result.differences = differencesAcross(ef, verdict.rendered, istioVersions);
       }
     }
     result.notes = locateNotes(input, notes);
     out.push(result);
   }
   return out;
+}
+
+/** Differences on each version's baseline; one seen on only some versions says which. */
+function differencesAcross(ef: K8sObject, rendered: K8sObject[], versions: string[]): string[] {
+  const per = versions.map((v) => compare(ef, rendered, v).differences);
+  const all = [...new Set(per.flat())];
+  return all.map((d) => {
+    const on = versions.filter((_, i) => per[i]!.includes(d));
+    return on.length === versions.length ? d : `Istio ${on.map((v) => v.split('.').slice(0, 2).join('.')).join(', ')} only: ${d}`;
+  });
 }
