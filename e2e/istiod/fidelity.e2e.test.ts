@@ -29,7 +29,7 @@ import {
 } from '../harness/istiod.js';
 import { record, type Recording } from './recorder.js';
 import { inbound, ROUTER, scenarioYaml, server, SIDECAR } from './scenario.js';
-import { baselineFromConfigDump, patchedConfigs, type EnvoyFilterObject } from '../../operator/src/validate/istio/index.js';
+import { baselineFromConfigDump, loadBaseline, patchedConfigs, type EnvoyFilterObject } from '../../operator/src/validate/istio/index.js';
 import { evaluate } from '../../operator/src/evaluate.js';
 import { emptyContext } from '../../operator/src/render/context.js';
 import type { K8sObject } from '../../operator/src/k8s-object.js';
@@ -178,15 +178,14 @@ for (const minor of ISTIOD_MINOR_LIST) {
       await cp?.stop();
     });
 
-    /** The simulator's config for `ef` on `kind` (no ef: the baseline itself). */
+    /** The simulator's config for `ef` on `kind`, with the scenario's ports; no `ef`: the baseline itself. */
     const simulate = (ef: EnvoyFilterObject | undefined, kind: Kind) => {
-      const subject = ef ?? ({ metadata: { name: 'none', namespace: 'default' }, spec: { configPatches: [{ applyTo: 'CLUSTER', match: { context: kind === 'gateway' ? 'GATEWAY' : 'SIDECAR_INBOUND' }, patch: { operation: 'MERGE', value: {} } }] } } as unknown as EnvoyFilterObject);
+      const ports = { inbound: [inbound], gatewayServers: [server] };
+      if (!ef) return loadBaseline(version, kind, ports);
       const who = kind === 'gateway' ? ROUTER : SIDECAR;
-      const c = patchedConfigs(subject, {
-        istioVersion: version, istioVersions: [version], inbound: [inbound], gatewayServers: [server], routeFacts: 'strict',
-        proxyLabels: who.labels, proxyNamespace: who.namespace, ...(ef ? {} : { skip: new Set([0]) }),
-      }).find((x) => x.kind === kind);
-      if (!c) throw new Error(`no ${kind} config`);
+      const c = patchedConfigs(ef, { istioVersion: version, istioVersions: [version], ...ports, routeFacts: 'strict', proxyLabels: who.labels, proxyNamespace: who.namespace })
+        .find((x) => x.kind === kind);
+      if (!c) throw new Error(`no ${kind} config for ${ef.metadata.name}`);
       return c.config;
     };
 
