@@ -10,7 +10,7 @@ import type { Io } from '../cli/main.js';
 import { readInputs } from '../cli/inputs.js';
 import { formatText } from '../cli/report.js';
 import { supportedIstioVersions } from '../validate/index.js';
-import { toKubectlYaml } from '../migrate/common.js';
+import { toYaml } from '../yaml/emit.js';
 import { formatNotes, objectLabel } from '../migrate/notes.js';
 import { adopt } from './index.js';
 
@@ -75,7 +75,7 @@ export async function adoptCommand(args: string[], io: Io): Promise<number> {
           ? `${head}: matches "${a.pattern}"; proposed ${target}: equivalent`
           : `${head}: matches "${a.pattern}"; ${values['allow-differences'] ? 'proposed' : 'not proposed'} ${target}: differs from the original:\n${a.differences.map((d) => `  - ${d}`).join('\n')}`,
       );
-      if (equivalent || values['allow-differences']) printed.push(toKubectlYaml(a.proposal));
+      if (equivalent || values['allow-differences']) printed.push(toYaml(a.proposal));
       else failed = true;
     }
     if (a.notes.length > 0) report.push(formatNotes(a.notes));

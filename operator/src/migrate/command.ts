@@ -10,7 +10,7 @@ import type { Io } from '../cli/main.js';
 import { readInputs } from '../cli/inputs.js';
 import { formatText } from '../cli/report.js';
 import { supportedIstioVersions } from '../validate/index.js';
-import { toKubectlYaml } from './common.js';
+import { toYaml } from '../yaml/emit.js';
 import { migrate } from './index.js';
 import { formatNotes } from './notes.js';
 
@@ -64,7 +64,7 @@ export async function migrateCommand(args: string[], io: Io): Promise<number> {
     io.stderr('meshwarden migrate: no Slime object (apiVersion microservice.slime.io/*) in the input\n');
     return 1;
   }
-  if (result.outputs.length > 0) io.stdout(result.outputs.map((o) => toKubectlYaml(o.object)).join('---\n'));
+  if (result.outputs.length > 0) io.stdout(result.outputs.map((o) => toYaml(o.object)).join('---\n'));
   const count = (k: string) => result.notes.filter((n) => n.kind === k).length;
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   const report = [

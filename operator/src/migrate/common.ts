@@ -1,6 +1,5 @@
 /** What every Slime conversion shares: options, the facts of the input, output metadata. */
 import type { RateLimitService } from '../api/types.gen.js';
-import { stringify } from 'yaml';
 import type { K8sObject, ObjectMeta } from '../k8s-object.js';
 
 export const migratedFromAnnotation = 'meshwarden.io/migrated-from';
@@ -39,11 +38,3 @@ export function migratedMetadata(source: K8sObject, name: string, detail = ''): 
   };
 }
 
-/**
- * YAML that kubectl reads back as written: kubectl parses YAML 1.1, where an unquoted
- * `yes` or `n` is a boolean, so strings like those are quoted (a header value "yes" must
- * stay a string).
- */
-export function toKubectlYaml(value: unknown): string {
-  return stringify(value, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
-}
