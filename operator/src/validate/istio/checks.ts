@@ -7,7 +7,8 @@ import { HCM_NAME, HCM_TYPE, ROUTER_NAME, ROUTER_TYPE } from './names.js';
 import { isObject, isTypedStruct } from './merge.js';
 import { MW401, MW402, MW403, MW404, MW405, MW406, MW407, MW408, MW409, MW410, MW411, MW412, MW418, MW422 } from './rules.js';
 import type { JsonObject, XdsConfig } from './types.js';
-import type { Finding } from '../rule.js';
+import { joinPath, type Finding } from '../rule.js';
+import { checkListenerCodecs, codecOrQuicPath } from '../semantic/index.js';
 
 const TERMINAL_NETWORK = new Set([
   'envoy.filters.network.tcp_proxy',
@@ -117,6 +118,12 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
 
     // Its chains, HCMs and inline routes: nothing to blame, and no route check needs what they serve.
     if (!routesPatched && fromSnapshot(lis)) continue;
+    // MW350/MW351 (Envoy's HCM codec vs listener check), on the merged HCM: blamed on the patch that
+    // added the listener, else on the last one writing codec_type or quic_options.
+    for (const f of fromSnapshot(lis) ? [] : checkListenerCodecs(lis)) {
+      const by = s.provenance.get(lis) ?? [...s.all].reverse().find((p) => p.applied && codecOrQuicPath(p.value) !== undefined) ?? blame(lis);
+      emit(by, (p) => ({ ...f, path: joinPath(`${p.path}.patch.value`, codecOrQuicPath(p.value) ?? ''), message: `listener ${lname}, ${f.path}: ${f.message}` }));
+    }
     const chains = objs(lis['filter_chains']);
     const seenMatch = new Map<string, JsonObject>();
     for (const fc of chains) {

@@ -21,6 +21,24 @@ const pathAction = { request_headers: { header_name: ':path', descriptor_key: 'p
 const rlsV3 = { grpc_service: { envoy_grpc: { cluster_name: 'backend' } }, transport_api_version: 'V3' };
 export const grl = (extra: Record<string, unknown> = {}) => ({ '@type': RL, domain: 'mw', timeout: '0.05s', rate_limit_service: rlsV3, ...extra });
 
+export const LISTENER = 'envoy.config.listener.v3.Listener';
+const HCM = T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager');
+const hcm = (extra: Record<string, unknown> = {}) => ({
+  '@type': HCM, stat_prefix: 'mw', route_config: { name: 'r' },
+  http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': T('envoy.extensions.filters.http.router.v3.Router') } }],
+  ...extra,
+});
+/**
+ * A listener with one HCM: TCP, or QUIC (UDP with quic_options). A QUIC listener also needs a QUIC
+ * transport socket with a certificate, which the oracle test adds (oracle.testkit.ts withQuicTls).
+ */
+const listener = (hcmConfig: Record<string, unknown>, quic: boolean) => ({
+  '@type': T(LISTENER), name: 'l',
+  address: { socket_address: { address: '127.0.0.1', port_value: 10443, ...(quic ? { protocol: 'UDP' } : {}) } },
+  ...(quic ? { udp_listener_config: { quic_options: {} } } : {}),
+  filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcmConfig }] }],
+});
+
 export interface Fixture extends RuleFixture {
   /** Type name of the config the fixtures are. */
   type: string;
@@ -101,5 +119,17 @@ export const fixtures: Fixture[] = [
     good: { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' } },
     bad: { '@type': LUA, inline_code: 'function envoy_on_request(h) end', default_source_code: { inline_string: 'function envoy_on_request(h) end' } },
     path: 'inline_code', envoy: 'reject', envoyText: 'Only one of `inline_code` or `default_source_code` can be set',
+  },
+  {
+    rule: 'MW350', type: LISTENER, good: listener(hcm({ codec_type: 'AUTO' }), false), bad: listener(hcm({ codec_type: 'HTTP3' }), false),
+    path: 'filter_chains[0].filters[0].typed_config.codec_type', envoy: 'reject', envoyText: 'HTTP/3 codec configured on non-QUIC listener.',
+  },
+  {
+    rule: 'MW351', type: LISTENER, good: listener(hcm({ codec_type: 'HTTP3' }), true), bad: listener(hcm(), true),
+    path: 'filter_chains[0].filters[0].typed_config', envoy: 'reject', envoyText: 'Non-HTTP/3 codec configured on QUIC listener.',
+  },
+  {
+    rule: 'MW351', type: LISTENER, good: listener(hcm({ codecType: 3 }), true), bad: listener(hcm({ codecType: 'HTTP2' }), true),
+    path: 'filter_chains[0].filters[0].typed_config.codecType', envoy: 'reject', envoyText: 'Non-HTTP/3 codec configured on QUIC listener.',
   },
 ];

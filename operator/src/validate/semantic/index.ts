@@ -8,6 +8,7 @@ import { joinPath, type Finding } from '../rule.js';
 import { arr, atType, field, get, isObj, str, typeNameOf, type Seg } from './json.js';
 import { path as fmt } from './json.js';
 import { checkLocalRateLimit } from './local-ratelimit.js';
+import { checkListenerCodecs, LISTENER } from './hcm.js';
 import { checkLua, checkLuaPerRoute } from './lua.js';
 import { checkRateLimitList } from './rate-limit-actions.js';
 import { checkGlobalRateLimit, checkGlobalRateLimitPerRoute, checkRouteRateLimit } from './ratelimit.js';
@@ -16,6 +17,7 @@ import type { EnvoyMinor, SemanticOptions } from './types.js';
 
 export * as semanticRules from './rules.js';
 export { checkLuaPerRoute } from './lua.js';
+export { checkListenerCodecs, codecOrQuicPath } from './hcm.js';
 export { checkEnvoyFilterSemantics, type EnvoyFilterSemanticsOptions } from './envoyfilter.js';
 export type { EnvoyMinor, SemanticOptions } from './types.js';
 export { actionEntry, generatedShapes, shapeMatches } from './rate-limit-actions.js';
@@ -81,6 +83,10 @@ export function checkEnvoySemantics(typeName: string, config: unknown, opts: Sem
     return inner && v ? prefixed(v.key, checkEnvoySemantics(inner, v.value, opts)) : [];
   }
   if (name === FILTER_CONFIG) return checkFilterConfig(config, opts);
+  // A whole listener: its HCMs' codecs against its kind. Not in semanticTypes, so the walker
+  // still descends into listeners inside patch values; the patch layer checks every patched
+  // listener instead, where a MERGE has met the listener it lands in.
+  if (name === LISTENER) return checkListenerCodecs(config);
   const c = checkers[name];
   return c ? c(config, opts) : [];
 }

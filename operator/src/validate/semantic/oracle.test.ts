@@ -8,12 +8,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkEnvoySemantics } from './index.js';
-import { fixtures, type Fixture } from './fixtures.js';
-import { bootstrap, envoyValidate, haveEnvoy } from './oracle.testkit.js';
+import { fixtures, LISTENER, type Fixture } from './fixtures.js';
+import { bootstrap, envoyValidate, haveEnvoy, withQuicTls } from './oracle.testkit.js';
 import { seededRandom } from '../../../test/seeded-random.js';
+import { generateCertificates } from '../../webhook/certs.js';
 
 const skip = haveEnvoy ? false : 'no .tools/bin/envoy-1.36.2 (run scripts/fetch-envoy.sh)';
-const input = (fx: Fixture, cfg: Record<string, unknown>) => (fx.perRoute ? { perRoute: cfg } : { filter: cfg });
+// A QUIC listener needs a certificate before Envoy looks at its HCM (MW351 fixtures).
+const tls = haveEnvoy ? await generateCertificates({ dnsNames: ['quic.example'] }) : undefined;
+const input = (fx: Fixture, cfg: Record<string, unknown>) =>
+  fx.type === LISTENER ? { listener: withQuicTls(cfg, tls!.cert, tls!.key) } : fx.perRoute ? { perRoute: cfg } : { filter: cfg };
 
 for (const version of ['1.36', '1.39'] as const) {
   test(`MW3xx verdicts agree with Envoy ${version} --mode validate`, { skip }, () => {

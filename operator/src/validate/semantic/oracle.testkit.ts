@@ -30,6 +30,27 @@ export interface OracleInput {
   perRoute?: Record<string, unknown>;
   /** Route-level rate_limits (envoy.config.route.v3.RateLimit list) on the route action. */
   routeRateLimits?: unknown[];
+  /** A whole listener (`@type` allowed) instead of the HCM above. */
+  listener?: Record<string, unknown>;
+}
+
+/**
+ * `listener` with a QUIC transport socket (TLS with `cert`/`key`, ALPN h3) on every filter chain
+ * of a QUIC listener that has none: Envoy refuses a QUIC listener without one, or without a
+ * certificate, before it looks at the HCM.
+ */
+export function withQuicTls(listener: Record<string, unknown>, cert: string, key: string): Record<string, unknown> {
+  const udp = listener['udp_listener_config'] as { quic_options?: unknown } | undefined;
+  if (udp?.quic_options === undefined) return listener;
+  const socket = {
+    name: 'envoy.transport_sockets.quic',
+    typed_config: {
+      '@type': T('envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport'),
+      downstream_tls_context: { common_tls_context: { tls_certificates: [{ certificate_chain: { inline_string: cert }, private_key: { inline_string: key } }], alpn_protocols: ['h3'] } },
+    },
+  };
+  const chains = (listener['filter_chains'] as Array<Record<string, unknown>> | undefined) ?? [];
+  return { ...listener, filter_chains: chains.map((c) => ('transport_socket' in c ? c : { ...c, transport_socket: socket })) };
 }
 
 export function bootstrap(input: OracleInput): unknown {
@@ -53,10 +74,11 @@ export function bootstrap(input: OracleInput): unknown {
   httpFilters.push({ name: 'envoy.filters.http.router', typed_config: { '@type': T('envoy.extensions.filters.http.router.v3.Router') } });
   const route: Record<string, unknown> = { match: { prefix: '/' }, route: { cluster: 'backend', ...(input.routeRateLimits ? { rate_limits: input.routeRateLimits } : {}) } };
   if (input.perRoute) route['typed_per_filter_config'] = { [name]: input.perRoute };
+  const { '@type': _type, ...wholeListener } = input.listener ?? {};
   return {
     node: { id: 'oracle', cluster: 'oracle' },
     static_resources: {
-      listeners: [
+      listeners: input.listener ? [wholeListener] : [
         {
           name: 'http',
           address: addr(10080),

@@ -149,3 +149,18 @@ export const MW340 = defineRule({
   title: 'FilterConfig wrapper with neither config nor disabled: true: "Empty route/virtual host per filter configuration", NACK [tested]',
   source: `${ENVOY}source/common/router/per_filter_config.cc`,
 });
+
+// ------------------------------------------------------------ HTTP connection manager (MW350-MW359)
+
+const HCM_CONFIG = `${ENVOY}source/extensions/filters/network/http_connection_manager/config.cc`;
+
+export const MW350 = defineRule({
+  code: 'MW350', layer: 'semantic', severity: 'error',
+  title: 'HTTP connection manager with codec_type HTTP3 on a listener without udp_listener_config.quic_options (e.g. MERGEd into a TCP listener\'s HCM): "HTTP/3 codec configured on non-QUIC listener.", LDS NACK [tested]',
+  source: HCM_CONFIG,
+});
+export const MW351 = defineRule({
+  code: 'MW351', layer: 'semantic', severity: 'error',
+  title: 'HTTP connection manager with a codec other than HTTP3 (AUTO, the default, included) on a QUIC listener: "Non-HTTP/3 codec configured on QUIC listener.", LDS NACK [tested]',
+  source: HCM_CONFIG,
+});

@@ -238,3 +238,58 @@ test('semantic version classes: versions of one class give the same findings on 
     }
   }
 });
+
+test('MW350/MW351 on the patched listener: a MERGE of codec_type into the HCM, a QUIC listener ADDed with another codec; blamed on the patch that wrote it', async () => {
+  const { evaluate } = await import('../../evaluate.js');
+  const { emptyContext } = await import('../../render/context.js');
+  const HCM_T = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+  const ef = (configPatches: unknown[]) => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'h3', namespace: 'shop' }, spec: { workloadSelector: { labels: { app: 'api' } }, configPatches } });
+  const mergeCodec = (codec: string) => ({
+    applyTo: 'NETWORK_FILTER',
+    match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+    patch: { operation: 'MERGE', value: { typed_config: { '@type': HCM_T, codec_type: codec } } },
+  });
+  const lrlPatch = {
+    applyTo: 'HTTP_FILTER',
+    match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+    patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.local_ratelimit', typed_config: lrl() } },
+  };
+  const found = (o: unknown, rule: string) => evaluate(o as never, emptyContext).diagnostics.filter((d) => d.rule === rule);
+
+  // The value alone is a partial HCM: only the merged one, on its TCP listener, is wrong.
+  const bad = found(ef([mergeCodec('HTTP3'), lrlPatch]), 'MW350');
+  assert.ok(bad.length > 0);
+  assert.ok(bad.every((d) => d.path === 'spec.configPatches[0].patch.value.typed_config.codec_type' && d.severity === 'error'), JSON.stringify(bad));
+  assert.match(bad[0]!.message, /^listener virtualInbound, filter_chains\[\d+\]\.filters\[\d+\]\.typed_config\.codec_type: .*HTTP\/3 codec configured on non-QUIC listener\./);
+  assert.deepEqual(found(ef([mergeCodec('HTTP2'), lrlPatch]), 'MW350'), []);
+  assert.deepEqual(checkEnvoyFilterSemantics(ef([mergeCodec('HTTP3')]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW350'), [], 'the static pass does not guess the listener');
+
+  // A QUIC listener added whole: AUTO (unset) codec is MW351 on the listener's patch.
+  const quic = (codec: Record<string, unknown>) => ({
+    applyTo: 'LISTENER',
+    match: { context: 'SIDECAR_INBOUND' },
+    patch: {
+      operation: 'ADD',
+      value: {
+        name: 'quic-8443',
+        address: { socket_address: { address: '0.0.0.0', port_value: 8443, protocol: 'UDP' } },
+        udp_listener_config: { quic_options: {} },
+        filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_T, stat_prefix: 'q', route_config: { name: 'q' }, http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }], ...codec } }] }],
+      },
+    },
+  });
+  const q = found(ef([quic({})]), 'MW351');
+  assert.deepEqual(q.map((d) => d.path), ['spec.configPatches[0].patch.value.udp_listener_config.quic_options']);
+  assert.match(q[0]!.message, /^listener quic-8443, filter_chains\[0\]\.filters\[0\]\.typed_config: codec_type AUTO \(unset\) on a QUIC listener/);
+  assert.deepEqual(found(ef([quic({ codec_type: 'HTTP3' })]), 'MW351'), []);
+});
+
+test('MW350/MW351 read enum numbers and camelCase; the default filter chain counts; other network filters do not', () => {
+  const L = 'envoy.config.listener.v3.Listener';
+  const h = (extra: Record<string, unknown>) => ({ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', ...extra } });
+  assert.deepEqual(codes(check(L, { default_filter_chain: { filters: [h({ codecType: 3 })] } })), ['MW350']);
+  assert.equal(check(L, { defaultFilterChain: { filters: [h({ codecType: 3 })] } })[0]!.path, 'defaultFilterChain.filters[0].typed_config.codecType');
+  assert.deepEqual(codes(check(L, { udpListenerConfig: { quicOptions: {} }, filterChains: [{ filters: [h({ codec_type: 1 })] }] })), ['MW351']);
+  assert.deepEqual(codes(check(L, { udp_listener_config: {}, filter_chains: [{ filters: [h({ codec_type: 'HTTP3' })] }] })), ['MW350'], 'UDP without quic_options is not QUIC');
+  assert.deepEqual(check(L, { filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', codec_type: 'HTTP3' } }] }] }), []);
+});
