@@ -43,16 +43,21 @@ export function isIstioValidatedKind(obj: { apiVersion?: string; kind?: string }
 
 const minorOf = (v: string) => v.split('.').slice(0, 2).join('.');
 
-/** Objects that can reach the same proxies as `obj`: those of its namespace and of the root namespace. */
-function sameProxies<T extends { metadata: { namespace?: string } }>(all: readonly T[], obj: { metadata: { namespace?: string } }): T[] {
+/**
+ * The other objects of a kind that can reach the same proxies as `obj`: those of its namespace
+ * and of the root namespace, without a previous copy of `obj` (same namespace and name), which
+ * it replaces. One pass: this runs for every object validated, over every object of the input.
+ */
+function neighboursOf<T extends { metadata: { name?: string; namespace?: string } }>(all: readonly T[], obj: { metadata: { name?: string; namespace?: string } }): T[] {
   const here = obj.metadata.namespace ?? 'default';
-  return all.filter((o) => [here, rootNamespace].includes(o.metadata.namespace ?? 'default'));
-}
-
-/** The other objects of a kind: a previous copy of `obj` (same namespace and name) is replaced, not kept. */
-function others<T extends { metadata: { name?: string; namespace?: string } }>(all: readonly T[], obj: { metadata: { name?: string; namespace?: string } }): T[] {
-  const ns = (o: { metadata: { namespace?: string } }) => o.metadata.namespace ?? 'default';
-  return all.filter((o) => !(o.metadata.name === obj.metadata.name && ns(o) === ns(obj)));
+  const out: T[] = [];
+  for (const o of all) {
+    const ns = o.metadata.namespace ?? 'default';
+    if (ns !== here && ns !== rootNamespace) continue;
+    if (ns === here && o.metadata.name === obj.metadata.name) continue;
+    out.push(o);
+  }
+  return out;
 }
 
 export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Finding[] {
@@ -144,7 +149,7 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
   findings.push(...mergeVersions(perVersion));
 
   // The patches applied to the baselines istiod generates, with the other EnvoyFilters.
-  const neighbours = sameProxies(others(ctx.envoyFilters as unknown as EnvoyFilterObject[], ef), ef);
+  const neighbours = neighboursOf(ctx.envoyFilters as unknown as EnvoyFilterObject[], ef);
   findings.push(
     ...checkEnvoyFilterPatches(ef, {
       istioVersions: ctx.istioVersions.map((v) => (v.split('.').length === 2 ? `${v}.0` : v)),
@@ -178,7 +183,7 @@ function luaSources(typeName: string, config: Record<string, unknown>): Array<[s
 function validateWasmPlugin(wp: K8sObject, ctx: ValidationContext): Finding[] {
   const spec = (wp.spec ?? {}) as WasmPluginSpec;
   const findings = checkWasmPlugin(spec).map((f) => ({ ...f, path: joinPath('spec', f.path) }));
-  const sharing = sameProxies(others(ctx.wasmPlugins, wp), wp);
+  const sharing = neighboursOf(ctx.wasmPlugins, wp);
   const all = [...sharing, wp];
   const self = all.length - 1;
   const refs = all.map((o) => ({ name: o.metadata.name ?? '', namespace: o.metadata.namespace ?? 'default', spec: (o.spec ?? {}) as WasmPluginSpec }));
