@@ -6,12 +6,24 @@ import type { ObjectMeta } from '../k8s-object.js';
  * Rate limits for the requests a workload receives or sends: per pod, averaged across ready replicas, or global through a rate limit service.
  */
 export interface SmartLimiter {
+  /**
+   * meshwarden.io/v1alpha1.
+   */
   apiVersion: 'meshwarden.io/v1alpha1';
+  /**
+   * SmartLimiter.
+   */
   kind: 'SmartLimiter';
+  /**
+   * Standard Kubernetes object metadata.
+   */
   metadata: ObjectMeta;
   spec: SmartLimiterSpec;
   status?: SmartLimiterStatus;
 }
+/**
+ * The workloads to limit and their limits. The operator renders it into one EnvoyFilter (plus, for global limits, entries in the rate limit service's ConfigMap).
+ */
 export interface SmartLimiterSpec {
   target: Target;
   subset?: Labels;
@@ -21,6 +33,8 @@ export interface SmartLimiterSpec {
   priority?: number;
   rateLimitService?: RateLimitService;
   /**
+   * The limits. Each is its own rate limit HTTP filter, in list order before the router: a request counts against every limit it matches, and the first enforcing limit out of tokens answers it.
+   *
    * @minItems 1
    * @maxItems 64
    */
@@ -48,7 +62,7 @@ export interface Target {
   };
 }
 /**
- * Kubernetes labels (key: value).
+ * Pods carrying all of these labels.
  */
 export interface Labels {
   [k: string]: string;
@@ -82,18 +96,21 @@ export interface RateLimitService {
    */
   configMap?: {
     /**
-     * A DNS label (RFC 1123): lower case alphanumerics and '-', at most 63 characters.
+     * Name of the ConfigMap; this resource's descriptors go under the data key `<domain>.yaml`.
      */
     name: string;
     /**
-     * A DNS label (RFC 1123): lower case alphanumerics and '-', at most 63 characters.
+     * Namespace of the ConfigMap.
      */
     namespace?: string;
   };
 }
+/**
+ * One rate limit: which requests (match), counted how (distinctBy, strategy) and how many (rate, burst).
+ */
 export interface Limit {
   /**
-   * A DNS label (RFC 1123): lower case alphanumerics and '-', at most 63 characters.
+   * Unique in the list; names the Envoy filter instance and its stats.
    */
   name: string;
   /**
@@ -137,20 +154,35 @@ export interface RequestMatch {
    * The request path without its query string. Exactly one of exact, prefix or regex (RE2, whole path).
    */
   path?: {
+    /**
+     * The whole path, case-sensitive, e.g. /api/v1/orders; a query string is ignored.
+     */
     exact?: string;
+    /**
+     * A plain string prefix of the path, case-sensitive and not segment-aware: /api also matches /apis and /api-docs.
+     */
     prefix?: string;
+    /**
+     * An RE2 regular expression matched against the whole path (as if anchored at both ends), case-sensitive, the query string excluded: /users/[0-9]+ matches /users/42 but not /users/42/orders.
+     */
     regex?: string;
   };
   /**
+   * HTTP methods (the :method pseudo-header, upper case); the request matches if its method is any of them.
+   *
    * @minItems 1
    * @maxItems 9
    */
   methods?: ('GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'CONNECT' | 'OPTIONS' | 'TRACE' | 'PATCH')[];
   /**
+   * Request header conditions, all of which must hold. Header names are case-insensitive; a header sent several times is matched as its values joined with commas.
+   *
    * @maxItems 16
    */
   headers?: StringMatch[];
   /**
+   * Query parameter conditions, all of which must hold. Names are case-sensitive; the first value of a repeated parameter is matched, after percent-decoding.
+   *
    * @maxItems 16
    */
   query?: StringMatch[];
@@ -166,14 +198,32 @@ export interface RequestMatch {
  * Matches a request header or query parameter by name. Exactly one of exact, prefix, suffix, regex (RE2, whole value) or present.
  */
 export interface StringMatch {
+  /**
+   * Header name (case-insensitive) or query parameter name (case-sensitive).
+   */
   name: string;
+  /**
+   * The whole value, case-sensitive ("" matches an empty value).
+   */
   exact?: string;
+  /**
+   * The value starts with this, case-sensitive.
+   */
   prefix?: string;
+  /**
+   * The value ends with this, case-sensitive.
+   */
   suffix?: string;
+  /**
+   * An RE2 regular expression matched against the whole value (as if anchored at both ends): use .*beta.* for a value containing beta.
+   */
   regex?: string;
+  /**
+   * The header or parameter is there, whatever its value (even empty).
+   */
   present?: true;
   /**
-   * Match requests where the condition is false.
+   * Match requests where the condition is false. With present: requests without the header or parameter. Otherwise a request without the header never matches (Envoy's header matcher), while a request without the query parameter does.
    */
   invert?: boolean;
 }
@@ -181,18 +231,33 @@ export interface StringMatch {
  * One bucket per distinct value of a request header, query parameter or client address. Exactly one of header, query or sourceIP.
  */
 export interface DistinctBy {
+  /**
+   * One bucket per value of this request header (the name is case-insensitive; the first value if sent several times). Requests without the header share one extra bucket.
+   */
   header?: string;
+  /**
+   * One bucket per value of this query parameter (the name is case-sensitive). Requests without the parameter share one extra bucket.
+   */
   query?: string;
+  /**
+   * One bucket per client address, as Envoy determines it: on sidecar inbound the X-Forwarded-For address, which any caller can set (meshwarden warns); at a gateway the peer, or the X-Forwarded-For hop it trusts (numTrustedProxies).
+   */
   sourceIP?: true;
   /**
    * Local strategies: how many distinct values keep their own bucket on each pod. The least recently seen are forgotten and come back with a full bucket, so size it above the number of active values. Default 10000.
    */
   maxValues?: number;
 }
+/**
+ * How many requests a window lets through: a token bucket of `requests` tokens refilled every `per` (perPod and average), or a fixed window of the rate limit service (global).
+ */
 export interface Rate {
+  /**
+   * Requests allowed per window: on each pod (perPod), shared by the ready pods (average) or in total (global).
+   */
   requests: number;
   /**
-   * A duration of one unit: ms, s, m, h or d, at least 50ms (Envoy's smallest token bucket fill interval).
+   * The window: a duration of one unit, at least 50ms; global limits accept only 1s, 1m, 1h or 1d.
    */
   per: string;
 }
@@ -241,45 +306,111 @@ export interface Response {
     | 508
     | 510
     | 511;
+  /**
+   * Replaces the body of rate-limited answers. Set through the HTTP connection manager's local_reply_config, so it applies to every local reply with the same status on the same port: limits there must agree on one body per status.
+   */
   body?: string;
+  /**
+   * Headers added to rate-limited answers (lower-case names; an existing header of the same name is overwritten), e.g. retry-after: "60".
+   */
   headers?: {
     [k: string]: string;
   };
 }
+/**
+ * Written by the operator.
+ */
 export interface SmartLimiterStatus {
+  /**
+   * The metadata.generation of the spec this status describes.
+   */
   observedGeneration?: number;
+  /**
+   * Accepted, Programmed, Ready and, when the operator asks istiod, Effective (see troubleshooting.md for the reasons).
+   */
   conditions?: Condition[];
+  /**
+   * The objects generated from this resource: its EnvoyFilter and, for global limits, the rate limit ConfigMap.
+   */
   generated?: GeneratedRef[];
+  /**
+   * What each limit means per pod right now, after averaging over the ready replicas.
+   */
   effective?: EffectiveLimit[];
 }
 /**
  * A Kubernetes API condition (metav1.Condition).
  */
 export interface Condition {
+  /**
+   * Accepted, Programmed, Ready or Effective.
+   */
   type: string;
+  /**
+   * Whether the condition holds.
+   */
   status: 'True' | 'False' | 'Unknown';
+  /**
+   * The metadata.generation the condition was computed for.
+   */
   observedGeneration?: number;
+  /**
+   * When status last changed.
+   */
   lastTransitionTime: string;
+  /**
+   * A CamelCase reason for the status (troubleshooting.md lists them).
+   */
   reason: string;
+  /**
+   * What happened, for a person: the failing field, the finding or Envoy's error.
+   */
   message: string;
 }
 /**
  * An object the operator generated from this resource.
  */
 export interface GeneratedRef {
+  /**
+   * e.g. networking.istio.io/v1alpha3.
+   */
   apiVersion?: string;
+  /**
+   * EnvoyFilter, WasmPlugin or ConfigMap.
+   */
   kind: string;
+  /**
+   * Its namespace.
+   */
   namespace?: string;
+  /**
+   * Its name.
+   */
   name: string;
 }
 /**
  * What one limit means on each pod right now.
  */
 export interface EffectiveLimit {
+  /**
+   * The limit's name in spec.limits.
+   */
   limit: string;
+  /**
+   * The limit's strategy: perPod, average or global.
+   */
   strategy?: string;
+  /**
+   * average only: the ready pods the rate is shared by (0 when none is ready; each pod is then given the whole rate).
+   */
   replicas?: number;
+  /**
+   * perPod and average: the tokens each pod's bucket gets every `per` (burst aside). Absent for global limits.
+   */
   perPodRequests?: number;
+  /**
+   * The window of perPodRequests; for average limits whose share is below one request per window, a longer window holding one request.
+   */
   per?: string;
 }
 
@@ -287,12 +418,24 @@ export interface EffectiveLimit {
  * Lua, Wasm and native Envoy HTTP filters for a workload, placed in list order before the router, plus validated raw EnvoyFilter patches.
  */
 export interface EnvoyPlugin {
+  /**
+   * meshwarden.io/v1alpha1.
+   */
   apiVersion: 'meshwarden.io/v1alpha1';
+  /**
+   * EnvoyPlugin.
+   */
   kind: 'EnvoyPlugin';
+  /**
+   * Standard Kubernetes object metadata.
+   */
   metadata: ObjectMeta;
   spec: EnvoyPluginSpec;
   status?: CommonStatus;
 }
+/**
+ * The workloads and the filters or patches to give them. The operator renders one EnvoyFilter (Lua, native, patches) and one Istio WasmPlugin per Wasm plugin.
+ */
 export interface EnvoyPluginSpec {
   target: Target;
   subset?: Labels;
@@ -304,6 +447,8 @@ export interface EnvoyPluginSpec {
    * Service ports (service target), container ports (workloadSelector target), destination ports (outbound) or Gateway server ports, e.g. 80 (gateway target). Omit for every HTTP port.
    *
    * @maxItems 32
+   *
+   * Items: A TCP port number.
    */
   ports?: number[];
   /**
@@ -327,25 +472,34 @@ export interface EnvoyPluginSpec {
  * The workloads the generated configuration applies to. Exactly one of service, workloadSelector or gateway.
  */
 /**
- * Kubernetes labels (key: value).
+ * Pods carrying all of these labels.
  */
 /**
- * Kubernetes labels (key: value).
+ * Labels of the gateway pods, e.g. {istio: ingressgateway}: pods carrying all of them.
  */
 /**
  * Extra pod labels ANDed with the target's selector.
+ */
+/**
+ * One HTTP filter: exactly one of lua, native or wasm.
  */
 export interface Plugin {
   /**
    * Unique in the list; names the filter (meshwarden.<namespace>.<resource>.<name>).
    */
   name: string;
+  /**
+   * An envoy.filters.http.lua filter running `code`.
+   */
   lua?: {
     /**
      * Lua (LuaJIT) source defining envoy_on_request and/or envoy_on_response. Its top level runs when Envoy loads the config.
      */
     code: string;
   };
+  /**
+   * Any HTTP filter compiled into the proxy, by its config message type and config.
+   */
   native?: {
     /**
      * Full name of the filter's config message, e.g. envoy.extensions.filters.http.cors.v3.Cors.
@@ -373,25 +527,57 @@ export interface Wasm {
    * oci://, https://, http:// or file:// URL of the module.
    */
   url: string;
+  /**
+   * SHA-256 of the module (or OCI image) the proxy verifies after fetching it; a module that does not match is not loaded (failStrategy applies).
+   */
   sha256?: string;
+  /**
+   * When the module is fetched again: IfNotPresent (cached) or Always. Unset: Istio's default, IfNotPresent except for OCI images tagged latest.
+   */
   imagePullPolicy?: 'IfNotPresent' | 'Always';
+  /**
+   * Name of a docker pull Secret in this namespace, used to pull an OCI image.
+   */
   imagePullSecret?: string;
+  /**
+   * The plugin name in Envoy's configuration (formerly root_id): a module containing several plugins uses it to select one.
+   */
   pluginName?: string;
+  /**
+   * Where Istio inserts the filter among its own: AUTHN (before authentication), AUTHZ (before authorization), STATS (before stats), UNSPECIFIED_PHASE or unset (at the end, just before the router).
+   */
   phase?: 'AUTHN' | 'AUTHZ' | 'STATS' | 'UNSPECIFIED_PHASE';
   /**
    * What the proxy does when the module cannot be fetched or loaded: FAIL_CLOSE (default: requests fail), FAIL_OPEN (the plugin is skipped) or FAIL_RELOAD (retry).
    */
   failStrategy?: 'FAIL_CLOSE' | 'FAIL_OPEN' | 'FAIL_RELOAD';
+  /**
+   * The plugin's configuration, handed to it as a JSON string when it is configured.
+   */
   pluginConfig?: {};
   /**
+   * Environment variables of the plugin's VM.
+   *
    * @maxItems 32
    */
   env?: {
+    /**
+     * Variable name.
+     */
     name: string;
+    /**
+     * Its value (INLINE only).
+     */
     value?: string;
+    /**
+     * INLINE (default): `value`. HOST: the value of the proxy container's variable of the same name; `value` is ignored.
+     */
     valueFrom?: 'INLINE' | 'HOST';
   }[];
 }
+/**
+ * Where a scoped plugin runs: a virtual host, a route, or one route of one host; the filter is disabled everywhere else.
+ */
 export interface RouteScope {
   /**
    * Host name of the virtual host (outbound and gateway); Istio names it <host>:<port> for each of spec.ports. Omit for every virtual host.
@@ -406,9 +592,21 @@ export interface RouteScope {
    */
   config?: {};
 }
+/**
+ * Written by the operator.
+ */
 export interface CommonStatus {
+  /**
+   * The metadata.generation of the spec this status describes.
+   */
   observedGeneration?: number;
+  /**
+   * Accepted, Programmed, Ready and, when the operator asks istiod, Effective (see troubleshooting.md for the reasons).
+   */
   conditions?: Condition[];
+  /**
+   * The objects generated from this resource: its EnvoyFilter and WasmPlugins.
+   */
   generated?: GeneratedRef[];
 }
 /**
