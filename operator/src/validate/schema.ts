@@ -52,6 +52,34 @@ interface CelRule {
 /** Compiles one CEL rule into a program over `{ self }` (default: cel-js's standard environment). */
 export type CelCompiler = (rule: string) => (ctx: { self: unknown }) => unknown;
 
+/** A CEL rule whose inputs had the wrong type: skipped, as the API server does. */
+const skipped = Symbol('skipped');
+
+/** CEL results by object and rule text, while {@link withSharedCel} runs. */
+let sharedCel: WeakMap<object, Map<string, unknown>> | undefined;
+
+function celResults(data: object): Map<string, unknown> | undefined {
+  if (!sharedCel) return undefined;
+  let m = sharedCel.get(data);
+  if (!m) sharedCel.set(data, (m = new Map()));
+  return m;
+}
+
+/**
+ * Runs `fn` — validations of one unchanging object against several versions of a CRD schema
+ * (Istio minors) — evaluating each CEL rule once per sub-object: the same rule text on the same
+ * data gives the same result, whichever schema version holds it.
+ */
+export function withSharedCel<T>(fn: () => T): T {
+  const outer = sharedCel;
+  sharedCel = new WeakMap();
+  try {
+    return fn();
+  } finally {
+    sharedCel = outer;
+  }
+}
+
 /**
  * Registers the Kubernetes structural-schema keywords on `ajv`: `x-kubernetes-*` annotations as
  * no-ops and `x-kubernetes-validations` as CEL rules run by `compileCel`. Shared by MW1xx
@@ -98,14 +126,19 @@ export function addKubernetesKeywords(ajv: Ajv, compileCel: CelCompiler = parseC
       const programs = rules.map((r) => ({ ...r, program: compileCel(r.rule) }));
       const validate = (data: unknown): boolean => {
         const errors: Partial<ErrorObject>[] = [];
+        const memo = typeof data === 'object' && data !== null ? celResults(data) : undefined;
         for (const r of programs) {
-          let ok: unknown;
-          try {
-            ok = r.program({ self: data });
-          } catch {
-            // The API server skips a rule whose inputs have the wrong type; the type error is reported elsewhere.
-            continue;
+          let ok = memo?.get(r.rule);
+          if (ok === undefined) {
+            try {
+              ok = r.program({ self: data });
+            } catch {
+              // The API server skips a rule whose inputs have the wrong type; the type error is reported elsewhere.
+              ok = skipped;
+            }
+            memo?.set(r.rule, ok);
           }
+          if (ok === skipped) continue;
           if (ok !== true) {
             errors.push({
               keyword: 'x-kubernetes-validations',

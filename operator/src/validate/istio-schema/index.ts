@@ -5,7 +5,7 @@
  * Other kinds give no findings.
  */
 import type { Finding } from '../rule.js';
-import { schemaErrorsToFindings } from '../schema.js';
+import { schemaErrorsToFindings, withSharedCel } from '../schema.js';
 import { istioCrdFile, istioValidators, ISTIO_KINDS, type IstioKind } from './crds.js';
 import { MW110, MW111, MW112, MW113, MW119 } from './rules.js';
 import { checkEnvoyFilterWebhook, checkWasmPluginWebhook } from './webhook.js';
@@ -154,7 +154,8 @@ export function checkIstioObject(obj: unknown, opts: IstioObjectOptions = {}): F
   const kind = istioKindOf(obj);
   if (!kind) return [];
   const minors = [...new Set((opts.istioVersions ?? DEFAULT_ISTIO_MINORS).map(minorOf))];
-  const out = schemaFindings(obj, kind, minors);
+  // The minors' schemas differ in places; their CEL rules mostly do not.
+  const out = withSharedCel(() => schemaFindings(obj, kind, minors));
   const scope = { rootNamespace: opts.rootNamespace ?? 'istio-system', minors };
   const o = obj as Record<string, unknown>;
   out.push(...(kind === 'EnvoyFilter' ? checkEnvoyFilterWebhook(o, scope) : checkWasmPluginWebhook(o, scope)));
