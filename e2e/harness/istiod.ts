@@ -293,7 +293,10 @@ export async function startIstiod(cp: ControlPlane, o: IstiodOptions): Promise<I
   const deadline = Date.now() + (o.readyTimeoutMs ?? 120_000);
   let last = '';
   for (;;) {
-    if (code !== undefined) throw new Error(`istiod exited (${code}) before /ready; log ${logPath}:\n${tailFile(logPath)}`);
+    if (code !== undefined) {
+      await stop();
+      throw new Error(`istiod exited (${code}) before /ready; log ${logPath}:\n${tailFile(logPath)}`);
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`istiod not ready after ${o.readyTimeoutMs ?? 120_000} ms (last: ${last}); log ${logPath}:\n${tailFile(logPath)}`);
