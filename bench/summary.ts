@@ -44,13 +44,14 @@ if (wh) {
   }
   if (wh.rates.length > 1) {
     const low = wh.rates.reduce((a: J, b: J) => (b.rate < a.rate ? b : a));
-    for (let v = 1; v < top.results.length; v++) {
-      const a = low.results[v];
-      const b = top.results[v];
+    for (const { label } of low.results.slice(1)) {
+      const at = (p: J): J => p.results.find((x: J) => x.label === label);
+      const a = at(low);
+      const b = at(top);
       scale.push([
         `webhook (${b.label.replace('webhook, ', '')})`,
         wh.rates.map((p: J) => `${p.rate}/s`).join(', '),
-        wh.rates.map((p: J) => `p99 ${ms(p.results[v].p99)}`).join(', ') + '; CPU/request ' + wh.rates.map((p: J) => `${n2(p.results[v].cpuPerRequest)}`).join(', ') + ' ms',
+        wh.rates.map((p: J) => `p99 ${ms(at(p).p99)}`).join(', ') + '; CPU/request ' + wh.rates.map((p: J) => `${n2(at(p).cpuPerRequest)}`).join(', ') + ' ms',
         `CPU per request ${n2(b.cpuPerRequest / a.cpuPerRequest)}×; p99 ${n1(b.p99 / a.p99)}× for ${top.rate / low.rate}× the rate`,
         b.cpuPerRequest <= a.cpuPerRequest * 1.1 ? 'linear or better (CPU)' : 'worse than linear (CPU)',
       ]);

@@ -84,10 +84,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function load(label: string, server: Server, caPem: string, body: string, rate: number, seconds: number, check: (status: number, text: string) => boolean): Promise<RunResult> {
+/** Request `i`'s body: see `reviews()`. */
+type Bodies = (i: number) => string;
+
+async function load(label: string, server: Server, caPem: string, bodies: Bodies, rate: number, seconds: number, check: (status: number, text: string) => boolean): Promise<RunResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca: caPem });
-  const send = (): Promise<{ status: number; text: string }> =>
+  const send = (i: number): Promise<{ status: number; text: string }> =>
     new Promise((resolve, reject) => {
+      const body = bodies(i);
       const req = https.request(
         { host: '127.0.0.1', port: server.port, method: 'POST', path: '/validate', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
         (res) => {
@@ -102,7 +106,7 @@ async function load(label: string, server: Server, caPem: string, body: string, 
       req.end(body);
     });
   // Warm-up: open connections, JIT both sides.
-  await Promise.all(Array.from({ length: 200 }, () => send().catch(() => undefined)));
+  await Promise.all(Array.from({ length: 200 }, (_, i) => send(-1 - i).catch(() => undefined)));
 
   const cpu0 = await server.cpuMs();
   const total = Math.round(rate * seconds);
@@ -121,7 +125,7 @@ async function load(label: string, server: Server, caPem: string, body: string, 
     while (i < total && t0 + i * interval <= now) {
       const sent = performance.now();
       pending.push(
-        send().then(
+        send(i).then(
           (r) => {
             latencies.push(performance.now() - sent);
             if (check(r.status, r.text)) ok++;
@@ -196,7 +200,13 @@ async function main(): Promise<void> {
   const { ensureServingCertificate } = await import('../operator/src/webhook/certs.js');
   const certDir = await mkdtemp(join(tmpdir(), 'mw-webhook-bench-'));
   const { ca } = await ensureServingCertificate(certDir);
-  const body = JSON.stringify(fx.admissionReview(fx.goodEnvoyFilter(patches), { uid: 'bench' }));
+  // Every request admits a different object (its name numbered), so each is evaluated: the webhook
+  // reuses the verdict of an object it has already judged (VerdictCache, ADR 0097), which the
+  // "same object" run measures on its own.
+  const template = JSON.stringify(fx.admissionReview(fx.goodEnvoyFilter(patches, 'ratelimit-@N@'), { uid: 'bench' }));
+  const distinct: Bodies = (i) => template.replaceAll('@N@', String(i));
+  const same: Bodies = () => distinct(0);
+  const body = distinct(0);
   const os = await import('node:os');
   console.log(`webhook admission latency: ${patches}-patch EnvoyFilter (${(body.length / 1024).toFixed(1)} KiB AdmissionReview), ${rates.join(', ')} req/s for ${seconds} s per run, HTTPS keep-alive on 127.0.0.1, open loop`);
   console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -206,12 +216,13 @@ async function main(): Promise<void> {
     const loadavgBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
     const results: RunResult[] = [];
     const base = await startServer({ kind: 'baseline', certDir, istioVersions: [] });
-    results.push(await load('baseline: empty HTTPS handler', base, ca!, body, rate, seconds, (s) => s === 200));
+    results.push(await load('baseline: empty HTTPS handler', base, ca!, distinct, rate, seconds, (s) => s === 200));
     await base.stop();
     for (const versions of versionSets) {
       const srv = await startServer({ kind: 'webhook', certDir, istioVersions: versions });
       const check = (s: number, text: string): boolean => s === 200 && text.includes('"allowed":true') && text.includes('"uid":"bench"');
-      results.push(await load(`webhook, Istio ${versions.join(',')}`, srv, ca!, body, rate, seconds, check));
+      results.push(await load(`webhook, Istio ${versions.join(',')}`, srv, ca!, distinct, rate, seconds, check));
+      if (rate === Math.max(...rates)) results.push(await load(`webhook, Istio ${versions.join(',')}, same object (verdict cache)`, srv, ca!, same, rate, seconds, check));
       await srv.stop();
     }
     perRate.push({ rate, loadavgBefore, results });
@@ -235,9 +246,9 @@ async function main(): Promise<void> {
   await rm(certDir, { recursive: true, force: true });
   if (perRate.length > 1) {
     console.log('\ngrowth with the rate (p99 and server CPU per request; per-request CPU flat = linear total cost):');
-    for (let v = 0; v <= versionSets.length; v++) {
-      const row = perRate.map((p) => p.results[v]!);
-      console.log(`  ${row[0]!.label.padEnd(38)} ${row.map((r, k) => `${perRate[k]!.rate}/s: p99 ${fmt(r.p99)}, CPU ${fmt(r.cpuPerRequest ?? NaN)}/req`).join('; ')}`);
+    for (const { label } of perRate[0]!.results) {
+      const row = perRate.map((p) => p.results.find((r) => r.label === label)!);
+      console.log(`  ${label.padEnd(38)} ${row.map((r, k) => `${perRate[k]!.rate}/s: p99 ${fmt(r.p99)}, CPU ${fmt(r.cpuPerRequest ?? NaN)}/req`).join('; ')}`);
     }
   }
   console.log(`load average after the runs: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (other processes share them: compare ratios, not absolutes)`);
