@@ -10,8 +10,16 @@ export type Obj = Record<string, unknown>;
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** camelCase spellings of the field names the rules ask for (a fixed set: they are written in the code). */
+const camels = new Map<string, string>();
+
 export function camel(snake: string): string {
-  return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  let c = camels.get(snake);
+  if (c === undefined) {
+    c = snake.replace(/_([a-z0-9])/g, (_, x: string) => x.toUpperCase());
+    if (camels.size < 4096) camels.set(snake, c);
+  }
+  return c;
 }
 
 /** The value of field `snake` (or its camelCase spelling) and the key it was found under. */
