@@ -4,9 +4,10 @@
  * the configuration built with its objects.
  *
  *   - a good SmartLimiter → Effective=True once the gateway ACKed;
- *   - an EnvoyPlugin our validator passes but Envoy NACKs (an HCM merged to codec_type HTTP3 on a
- *     TCP listener: Envoy checks it in code, not in the proto rules; the operator's verdict does
- *     not run Envoy) → Effective=False with Envoy's error text, while the SmartLimiter stays True;
+ *   - an EnvoyPlugin our validator passes but Envoy NACKs (a second websocket upgrade config merged
+ *     into the HCM, which already has one: Envoy checks duplicates in code, not in the proto rules;
+ *     the operator's verdict does not run Envoy) → Effective=False with Envoy's error text, while
+ *     the SmartLimiter stays True;
  *   - the EnvoyPlugin fixed → Effective=True again;
  *   - the operator restarted, finding istiod through its pods (--istiod-discovery) → the same
  *     verdicts, no status rewritten.
@@ -231,10 +232,10 @@ for (const minor of ISTIOD_MINOR_LIST) {
 
     test('an EnvoyPlugin the validator passes and Envoy NACKs: Effective=False with Envoy\'s error; the SmartLimiter stays True', async () => {
       const t0 = Date.now();
-      await env.apply(plugin('          codec_type: HTTP3\n'));
+      await env.apply(plugin('          upgrade_configs: [{upgrade_type: websocket}]\n'));
       await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Accepted', 'True', undefined, 60_000);
       const c = (await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Effective', 'False', 'Rejected', 60_000)) as Cond;
-      assert.match(c.message, /^proxy gw-0\.istio-system rejected the LDS update istiod pushed after this resource's objects were written \(2 of 2 proxies rejected it: gw-0\.istio-system, gw-1\.istio-system\): .*HTTP\/3 codec configured on non-QUIC listener/);
+      assert.match(c.message, /^proxy gw-0\.istio-system rejected the LDS update istiod pushed after this resource's objects were written \(2 of 2 proxies rejected it: gw-0\.istio-system, gw-1\.istio-system\): .*multiple upgrade configs with the same name: 'websocket'/);
       const at = loggedAt(op, 'EnvoyPlugin/istio-system/hcm', 'False', t0);
       console.error(`[effective] ${minor}: EnvoyPlugin applied → Effective=False decided in ${at ? at - t0 : '?'} ms; message: ${c.message}`);
       // The gateway still runs the SmartLimiter's filter (its last good listener): that resource stays True.
