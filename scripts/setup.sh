@@ -10,7 +10,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 bash scripts/setup-validator.sh
 
-step "Envoy binaries (1.36.2 for Istio 1.28, 1.39.3 for Istio 1.31)"
+step "Envoy binaries (1.36.2 for Istio 1.28, 1.38.3 for 1.30, 1.39.3 for 1.31)"
 bash scripts/fetch-envoy.sh
 
 step "envoyproxy/ratelimit and Redis, for global-limit traffic tests"
@@ -22,4 +22,7 @@ if [[ ${MESHWARDEN_SKIP_CONTROLPLANE:-0} != 1 ]]; then
 
   step "helm, for the chart tests (first build: ~3 minutes)"
   bash scripts/build-helm.sh
+
+  step "istiod and istioctl 1.30/1.31, for the istiod e2e tests and the lint benchmark (first build: 10-25 minutes)"
+  bash scripts/build-istiod.sh
 fi
