@@ -52,6 +52,7 @@ export async function webhookExtraServer(ctx: ServeContext): Promise<ExtraServer
   const server = createWebhookServer({
     ...webhookOptionsFromFlags(flags.webhookValues, process.env),
     context: ctx.evaluationContext,
+    factsVersion: ctx.factsVersion,
     ...(flags.istioVersions.length > 0 ? { istioVersions: flags.istioVersions } : {}),
     registry: ctx.metrics.registry,
     logger: ctx.log.child({ component: 'webhook' }),
