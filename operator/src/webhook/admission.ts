@@ -186,7 +186,7 @@ function describe(v: unknown): string {
  * request with code 500 (the failure policy protects only against an unreachable webhook,
  * and an object the validator cannot judge must not reach a proxy unjudged).
  */
-export function admit(body: unknown, ctx: EvaluationContext, opts: AdmissionOptions = {}): AdmissionOutcome {
+export function admit(body: unknown, ctx: EvaluationContext | (() => EvaluationContext), opts: AdmissionOptions = {}): AdmissionOutcome {
   const parsed = parseAdmissionRequest(body);
   if ('error' in parsed) return { status: 400, error: parsed.error };
   const { request } = parsed;
@@ -234,7 +234,8 @@ export function admit(body: unknown, ctx: EvaluationContext, opts: AdmissionOpti
   let diagnostics = cacheKey !== undefined ? opts.verdicts?.cache.get(cacheKey) : undefined;
   try {
     if (diagnostics === undefined) {
-      diagnostics = evaluate(withNs, ctx).diagnostics;
+      // The facts are gathered only for an evaluation (`ctx` may be a function: a cache hit needs none).
+      diagnostics = evaluate(withNs, typeof ctx === 'function' ? ctx() : ctx).diagnostics;
       if (cacheKey !== undefined) opts.verdicts?.cache.set(cacheKey, diagnostics);
     }
   } catch (e) {

@@ -143,7 +143,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     }
     const t0 = performance.now();
     const opts = optionsNow(); // the facts' version before the facts: a change in between only costs a miss
-    const outcome = admit(parsed, contextOf(), opts);
+    const outcome = admit(parsed, contextOf, opts);
     const ms = performance.now() - t0;
     if (outcome.status === 400) {
       error(res, 400, `not an AdmissionReview v1: ${outcome.error}`);
