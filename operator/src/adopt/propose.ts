@@ -382,7 +382,8 @@ function routeScopes(f: FilterInsert, routes: RouteConfig[], notes: Note[]): Arr
   const out: Array<{ port?: number; scope?: RouteScope }> = [];
   for (const r of routes) {
     // A FilterConfig enables the disabled filter (with the config it holds); any other per-route config enables it too.
-    if (r.type === filterConfigType && Object.keys(r.config).some((k) => k !== 'config')) {
+    // is_optional belongs to the enable marker (an optional FilterConfig inside; the renderer writes it).
+    if (r.type === filterConfigType && Object.keys(r.config).some((k) => k !== 'config' && !(k === 'is_optional' && isEnableMarker(r.config)))) {
       notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: `a FilterConfig of the disabled filter "${f.name}" with more than config (disabled, is_optional)`, hint: 'keep this EnvoyFilter' });
       return undefined;
     }
@@ -404,6 +405,11 @@ function routeScopes(f: FilterInsert, routes: RouteConfig[], notes: Note[]): Arr
     }
   }
   return out;
+}
+
+/** FilterConfig{config: {"@type": FilterConfig}, is_optional: true}: enabled with the listener-level config. */
+function isEnableMarker(fc: Record<string, unknown>): boolean {
+  return fc['is_optional'] === true && typedConfig(fc['config'])?.type === filterConfigType;
 }
 
 /** Lua when the config is one inline chunk, native otherwise. */

@@ -74,20 +74,20 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
       ? fillTemplate('lua-filter', { code: plugin.lua.code })
       : { '@type': `type.googleapis.com/${plugin.native!.type}`, ...(plugin.native!.config ?? {}) };
     // A filter limited to some routes (or to some gateway server ports) is listed disabled
-    // and enabled by a FilterConfig on those routes; `config: {}` enables it with its
-    // listener-level config (docs/envoy-semantics.md §8).
+    // and enabled by a FilterConfig on those routes, with the route's config or, without one,
+    // with its listener-level config (see routeFilterEnable).
     const enabledBy: Array<{ scope: PatchScope; where: RouteScope; config: unknown; path: string }> = [];
     for (const scope of routeScopes ?? filterScopes) {
       plugin.routes?.forEach((route, r) => {
-        enabledBy.push({ scope, where: route, config: routeConfig(plugin, route, `${path}.routes[${r}].config`, findings) ?? {}, path: `${path}.routes[${r}]` });
+        enabledBy.push({ scope, where: route, config: routeConfig(plugin, route, `${path}.routes[${r}].config`, findings), path: `${path}.routes[${r}]` });
       });
-      if (!plugin.routes && routeScopes) enabledBy.push({ scope, where: {}, config: {}, path });
+      if (!plugin.routes && routeScopes) enabledBy.push({ scope, where: {}, config: undefined, path });
     }
     const filter: Record<string, unknown> = { name: filterName, typed_config: typedConfig };
     if (enabledBy.length > 0) filter.disabled = true;
     for (const scope of filterScopes) patches.push(origins.note(insertBeforeRouter(scope, filter) as object, path));
     for (const { scope, where, config, path: wherePath } of enabledBy) {
-      patches.push(origins.note(perFilterConfigPatch(scope, where, filterName, fillTemplate('route-filter-enable', { config })) as object, wherePath));
+      patches.push(origins.note(perFilterConfigPatch(scope, where, filterName, routeFilterEnable(config)) as object, wherePath));
     }
   });
   (ep.spec.patches ?? []).forEach((p, j) => patches.push(origins.note(p, `spec.patches[${j}]`)));
@@ -149,6 +149,21 @@ function checkOrder(plugins: Plugin[]): Finding[] {
     lastPhase = Math.max(lastPhase, phase);
   });
   return findings;
+}
+
+const FILTER_CONFIG_URL = 'type.googleapis.com/envoy.config.route.v3.FilterConfig';
+
+/**
+ * The FilterConfig enabling a disabled filter. Without per-route config it holds an optional
+ * FilterConfig: istiod refuses the empty Any `config: {}` ("Any JSON doesn't have '@type'") and
+ * drops the whole patch; Envoy finds no HTTP filter for the inner type and, as it is optional,
+ * enables the filter with its listener-level config (docs/envoy-semantics.md §8). A real
+ * per-route config is not optional, so a wrong type is a NACK rather than silently ignored.
+ */
+export function routeFilterEnable(config: unknown): unknown {
+  return config === undefined
+    ? fillTemplate('route-filter-enable', { config: { '@type': FILTER_CONFIG_URL }, isOptional: true })
+    : fillTemplate('route-filter-enable', { config, isOptional: undefined });
 }
 
 function routeConfig(plugin: Plugin, route: RouteScope, path: string, findings: Finding[]): unknown {

@@ -435,20 +435,28 @@ test('checkTypedConfig: an @type in the body must agree; unknown type names are 
   assert.match(unknown[0]!.hint ?? '', /envoy\.extensions\.filters\.http\.lua\.v3\.Lua/);
 });
 
-test('filters need a typed_config (no lookup by name); FilterConfig may hold an empty Any', () => {
+test('filters need a typed_config (no lookup by name); an empty Any in a FilterConfig is Envoy-only (istiod drops the patch)', () => {
   const nameOnly = checkPatchValue('HTTP_FILTER', { name: 'envoy.filters.http.cors' }, '1.39', { operation: 'INSERT_BEFORE' });
   assert.deepEqual(codes(nameOnly), ['MW202']);
   assert.match(nameOnly[0]!.message, /has no typed_config/);
   assert.deepEqual(checkPatchValue('HTTP_FILTER', { name: 'envoy.filters.http.cors' }, '1.39', { operation: 'MERGE' }), []);
-  assert.deepEqual(
-    checkPatchValue(
-      'VIRTUAL_HOST',
-      { typed_per_filter_config: { 'my.filter': { '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig', config: {} } } },
-      '1.39',
-      { operation: 'MERGE' },
-    ),
-    [],
-  );
+  const FC = 'type.googleapis.com/envoy.config.route.v3.FilterConfig';
+  // istiod: "Any JSON doesn't have '@type'" → the whole VIRTUAL_HOST patch is dropped.
+  const empty = checkPatchValue('VIRTUAL_HOST', { typed_per_filter_config: { 'my.filter': { '@type': FC, config: {} } } }, '1.39', { operation: 'MERGE' });
+  assert.deepEqual(codes(empty), ['MW202']);
+  assert.equal(empty[0]!.severity, 'error');
+  assert.equal(empty[0]!.path, 'typed_per_filter_config["my.filter"].config');
+  assert.match(empty[0]!.message, /istiod .* drops the whole patch/);
+  assert.match(empty[0]!.hint ?? '', /envoy\.config\.route\.v3\.FilterConfig.*is_optional: true/);
+  // The form istiod and Envoy both accept (docs/envoy-semantics.md §8).
+  const marker = { '@type': FC, config: { '@type': FC }, is_optional: true };
+  assert.deepEqual(checkPatchValue('VIRTUAL_HOST', { typed_per_filter_config: { 'my.filter': marker } }, '1.39', { operation: 'MERGE' }), []);
+  // Without is_optional Envoy looks for an HTTP filter claiming the FilterConfig type and NACKs.
+  const strict = checkPatchValue('VIRTUAL_HOST', { typed_per_filter_config: { 'my.filter': { ...marker, is_optional: false } } }, '1.39', { operation: 'MERGE' });
+  assert.deepEqual(codes(strict), ['MW203']);
+  // Envoy's own loader (static bootstrap) takes the empty Any.
+  assert.deepEqual(checkTypedConfig(FC, { config: {} }, '1.39', { dialect: 'envoy' }), []);
+  assert.deepEqual(codes(checkTypedConfig(FC, { config: {} }, '1.39')), ['MW202']);
   const emptyTyped = checkPatchValue('HTTP_FILTER', { name: 'x', typed_config: {} }, '1.39');
   assert.deepEqual(codes(emptyTyped), ['MW202']);
 });

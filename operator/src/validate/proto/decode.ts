@@ -150,8 +150,21 @@ const WRAPPERS: Record<string, Scalar> = {
 };
 export const TYPED_STRUCT_TYPES: readonly string[] = ['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStruct'];
 
-/** `config: {}` in a FilterConfig enables a filter the HCM lists as `disabled` (route-based filter chains). */
+/**
+ * `config: {}` in a FilterConfig enables a filter the HCM lists as `disabled` (route-based filter
+ * chains) — for Envoy's own loader only: istiod cannot decode an Any without "@type" (see `any`).
+ */
 const EMPTY_ANY_OK = new Set(['envoy.config.route.v3.FilterConfig.config']);
+
+/**
+ * FilterConfig{config: {"@type": FilterConfig}, is_optional: true} enables a disabled filter with
+ * its listener-level config in a form istiod can decode: no HTTP filter claims the inner type, so
+ * Envoy skips it as optional (router/per_filter_config.cc). Without is_optional Envoy rejects it.
+ */
+const ENABLE_MARKER_CATEGORIES: readonly ExtensionCategory[] = ['envoy.filters.http', 'envoy.route.filter_config'];
+function isEnableMarkerHolder(json: unknown): boolean {
+  return isObject(json) && (json['is_optional'] === true || json['isOptional'] === true);
+}
 
 /** String fields whose values are type URLs of this API. */
 const TYPE_URL_FIELDS = new Set(['envoy.config.core.v3.ExtensionConfigSource.type_urls']);
@@ -606,7 +619,7 @@ class Decoder {
         );
       }
       this.segs.push(key);
-      const cats = fi.name === 'typed_config' && topCategories ? topCategories : fi.categories;
+      const cats = fi.name === 'typed_config' && topCategories ? topCategories : fi.emptyAnyOk && isEnableMarkerHolder(json) ? ENABLE_MARKER_CATEGORIES : fi.categories;
       const decoded = this.field(fi, v, pgvOn && ti.pgv, cats);
       this.segs.pop();
       if (values && keys) {
@@ -973,9 +986,16 @@ class Decoder {
     if (!isObject(v)) return this.wrongType('an object with "@type" (google.protobuf.Any)', v);
     const url = v['@type'];
     if (url === undefined) {
-      // `{}` is an empty Any; FilterConfig uses it to enable a filter disabled in the HCM.
-      if (emptyOk && Object.keys(v).length === 0) return '';
-      this.report(unknownType, 'typed config without "@type"', 'add "@type": "type.googleapis.com/<full proto message name>"');
+      // `{}` is an empty Any; Envoy's loader lets a FilterConfig use it to enable a filter disabled
+      // in the HCM. istiod's jsonpb refuses any Any without "@type" ("Any JSON doesn't have
+      // '@type'"): its validating webhook rejects the EnvoyFilter, and without the webhook istiod
+      // logs the error and drops the whole patch (pilot/pkg/model/envoyfilter.go).
+      if (emptyOk && Object.keys(v).length === 0) {
+        if (this.envoyDialect) return '';
+        this.report(unknownType, 'empty Any (config: {}): istiod cannot decode an Any without "@type" and drops the whole patch, so the filter stays disabled', 'to enable the filter with its listener-level config write config: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig"} with is_optional: true (docs/envoy-semantics.md §8), or give a real per-route config');
+        return INVALID;
+      }
+      this.report(unknownType, `typed config without "@type"${this.envoyDialect ? '' : ': istiod cannot decode it and drops the whole patch'}`, 'add "@type": "type.googleapis.com/<full proto message name>"');
       return INVALID;
     }
     const type = this.resolveTypeUrl(url, '@type', cats);

@@ -96,10 +96,13 @@ function checkFilterConfig(cfg: unknown, opts: SemanticOptions): Finding[] {
   const inner = field(cfg, 'config');
   const disabled = get(cfg, 'disabled') === true || get(cfg, 'disabled') === 'true';
   if (!inner && !disabled && !opts.partial) {
-    return [MW340.finding('', 'Empty route/virtual host per filter configuration: a FilterConfig needs config (an empty {} enables the filter with its listener-level config) or disabled: true', 'Set config: {} to enable the filter on this route, or a real per-route config.')];
+    return [MW340.finding('', 'Empty route/virtual host per filter configuration: a FilterConfig needs config or disabled: true', 'To enable the filter with its listener-level config set config: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig"} and is_optional: true (istiod drops config: {}; docs/envoy-semantics.md §8), or give a real per-route config.')];
   }
   if (!inner || disabled) return [];
   const t = atType(inner.value);
+  // A FilterConfig inside a FilterConfig is the enable marker: Envoy never decodes it (no HTTP
+  // filter claims the type; optional → skipped, otherwise a NACK the proto layer reports, MW203).
+  if (t === FILTER_CONFIG) return [];
   return t ? prefixed(inner.key, checkEnvoySemantics(t, inner.value, { perRoute: true, envoyVersion: opts.envoyVersion })) : [];
 }
 

@@ -34,7 +34,7 @@ for (const version of ['1.36', '1.39'] as const) {
   });
 }
 
-test('MW331/MW340 agree with Envoy: unknown LuaPerRoute name is accepted (silent no-op), empty FilterConfig is rejected', { skip }, () => {
+test('MW331/MW340 agree with Envoy: unknown LuaPerRoute name is accepted (silent no-op), empty FilterConfig is rejected, the optional FilterConfig marker enables', { skip }, () => {
   const LUA = 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua';
   const LUAPR = 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.LuaPerRoute';
   const filter = { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, source_codes: { a: { inline_string: 'function envoy_on_request(h) end' } } };
@@ -44,6 +44,10 @@ test('MW331/MW340 agree with Envoy: unknown LuaPerRoute name is accepted (silent
     const empty = envoyValidate(version, bootstrap({ perRoute: { '@type': FC } }));
     assert.ok(!empty.ok && empty.out.includes('Empty route/virtual host per filter configuration'), empty.out);
     assert.ok(envoyValidate(version, bootstrap({ perRoute: { '@type': FC, config: {} } })).ok);
+    // The enable marker istiod can also decode (docs/envoy-semantics.md §8): accepted only as optional.
+    assert.ok(envoyValidate(version, bootstrap({ perRoute: { '@type': FC, config: { '@type': FC }, is_optional: true } })).ok);
+    const strict = envoyValidate(version, bootstrap({ perRoute: { '@type': FC, config: { '@type': FC } } }));
+    assert.ok(!strict.ok && strict.out.includes("Didn't find a registered implementation"), strict.out);
     assert.ok(checkEnvoySemantics(FC, { '@type': FC }, { perRoute: true, envoyVersion: version }).some((f) => f.rule === 'MW340' && f.severity === 'error'));
   }
 });

@@ -97,6 +97,8 @@ test('MW340: FilterConfig wrapper without config nor disabled; its config is che
   assert.deepEqual(codes(check(FC, { '@type': `type.googleapis.com/${FC}` }, true)), ['MW340']);
   assert.deepEqual(check(FC, { disabled: true }, true), []);
   assert.deepEqual(check(FC, { config: {} }, true), []);
+  // The enable marker istiod can decode: the inner FilterConfig is not checked as a wrapper.
+  assert.deepEqual(check(FC, { config: { '@type': `type.googleapis.com/${FC}` }, is_optional: true }, true), []);
   const fs = check(FC, { config: { '@type': LRL, stat_prefix: 'x', filter_enabled: { default_value: { numerator: 100 } }, filter_enforced: { default_value: { numerator: 100 } } } }, true);
   assert.deepEqual(fs.map((f) => [f.rule, f.path]), [['MW303', 'config']]);
 });
