@@ -112,6 +112,12 @@ export interface Istiod {
   /** The mesh's virtualOutbound / virtualInbound ports (free ports, bound by sidecars). */
   proxyListenPort: number;
   proxyInboundListenPort: number;
+  /**
+   * What pilot-agent sends as PROXY_CONFIG: the mesh's defaultConfig (from /debug/mesh) with this
+   * istiod as discoveryAddress. istiod prefers it to its own default (ProxyConfigOrDefault), so
+   * sending less would change the generated tracing, proxy headers and gateway topology.
+   */
+  proxyConfig: Record<string, unknown>;
   /** Milliseconds from spawn to /ready = 200. */
   startMs: number;
   logPath: string;
@@ -313,8 +319,15 @@ export async function startIstiod(cp: ControlPlane, o: IstiodOptions): Promise<I
   const startMs = Date.now() - t0;
   log(`istiod ${o.minor} ready in ${startMs} ms: xDS 127.0.0.1:${xdsPort}, debug 127.0.0.1:${httpPort}; log ${logPath}`);
   const debug = (path: string) => httpGet(httpPort, path);
+  const mesh = await debug('/debug/mesh');
+  if (mesh.status !== 200) {
+    await stop();
+    throw new Error(`/debug/mesh: ${mesh.status} ${mesh.body.slice(0, 200)}`);
+  }
+  const defaultConfig = ((JSON.parse(mesh.body) as { defaultConfig?: Record<string, unknown> }).defaultConfig ?? {});
   return {
     minor: o.minor,
+    proxyConfig: { ...defaultConfig, discoveryAddress: `127.0.0.1:${xdsPort}` },
     xdsAddress: `127.0.0.1:${xdsPort}`,
     xdsPort,
     httpAddress: `127.0.0.1:${httpPort}`,
@@ -372,11 +385,16 @@ export function nodeId(p: ProxyIdentity): string {
 /** What istiod calls the proxy (`pod.namespace`): syncz's `proxy`, config_dump's `proxyID`. */
 export const proxyId = (p: ProxyIdentity): string => `${p.name}.${p.namespace}`;
 
-/** Node metadata as pilot-agent sends it (the subset istiod reads for these tests). */
-export function nodeMetadata(p: ProxyIdentity, minor: IstiodMinor): Record<string, unknown> {
+/**
+ * Node metadata as pilot-agent sends it (the subset istiod reads for these tests). PROXY_CONFIG
+ * is always sent by pilot-agent; istiod's /debug/syncz leaves out connections without it
+ * (statusgen.go isProxy), so the proxies' ACK/NACK state is only visible with it.
+ */
+export function nodeMetadata(p: ProxyIdentity, istiod: Pick<Istiod, 'minor' | 'proxyConfig'>): Record<string, unknown> {
   const app = p.labels['app'] ?? p.labels['istio'] ?? p.name;
   return {
-    ISTIO_VERSION: p.istioVersion ?? ISTIOD_MINORS[minor].istioVersion,
+    ISTIO_VERSION: p.istioVersion ?? ISTIOD_MINORS[istiod.minor].istioVersion,
+    PROXY_CONFIG: istiod.proxyConfig,
     INSTANCE_IPS: proxyIp(p),
     NAMESPACE: p.namespace,
     NAME: p.name,
@@ -391,11 +409,11 @@ export function nodeMetadata(p: ProxyIdentity, minor: IstiodMinor): Record<strin
 }
 
 /** A bootstrap modelled on pilot-agent's (tools/packaging/common/envoy_bootstrap.json): ADS over delta gRPC. */
-export function proxyBootstrap(istiod: Pick<Istiod, 'xdsPort' | 'minor'>, p: ProxyIdentity): Record<string, unknown> {
+export function proxyBootstrap(istiod: Pick<Istiod, 'xdsPort' | 'proxyConfig' | 'minor'>, p: ProxyIdentity): Record<string, unknown> {
   const app = p.labels['app'] ?? p.labels['istio'] ?? p.name;
   const ads = { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' };
   return {
-    node: { id: nodeId(p), cluster: `${app}.${p.namespace}`, metadata: nodeMetadata(p, istiod.minor) },
+    node: { id: nodeId(p), cluster: `${app}.${p.namespace}`, metadata: nodeMetadata(p, istiod) },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
     layered_runtime: { layers: [{ name: 'global config', static_layer: {} }, { name: 'admin', admin_layer: {} }] },
     bootstrap_extensions: [

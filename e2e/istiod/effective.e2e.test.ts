@@ -22,14 +22,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../harness/controlplane.js';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
-  envoyBinary, httpFilterNames, httpGet, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, listenerNames, meshWidePlaintext, proxyBootstrap, serviceYaml,
-  startIstiod, type ConfigDump, type Istiod, type ProxyIdentity,
+  httpFilterNames, httpGet, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, listenerNames, meshWidePlaintext, serviceYaml,
+  startEnvoyProxy, startIstiod, type EnvoyProxy, type Istiod,
 } from '../harness/istiod.js';
 import { eventually, startEnv, startOperator, waitCondition, type Env, type Operator } from '../operator/helpers.js';
 
@@ -122,42 +117,6 @@ spec:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
 ${hcmFields}`;
 
-interface Gateway {
-  configDump(): Promise<ConfigDump>;
-  stop(): Promise<void>;
-}
-
-/**
- * The wheel's Envoy as a gateway or sidecar, from the harness's bootstrap plus the PROXY_CONFIG metadata
- * pilot-agent always sends: istiod's syncz leaves out connections without it (statusgen.go
- * isProxy), and the harness's proxies do not send it (yet).
- */
-async function startGateway(istiod: Istiod, id: ProxyIdentity, logDir: string): Promise<Gateway> {
-  const dir = await mkdtemp(join(tmpdir(), 'meshwarden-effective-gw-'));
-  const bootstrap = proxyBootstrap(istiod, id) as { node: { metadata: Record<string, unknown> } };
-  bootstrap.node.metadata.PROXY_CONFIG = { discoveryAddress: istiod.xdsAddress };
-  await writeFile(join(dir, 'envoy.json'), JSON.stringify(bootstrap));
-  const adminFile = join(dir, 'admin');
-  const logPath = join(logDir, `envoy-effective-${id.name}.log`);
-  const { openSync, closeSync } = await import('node:fs');
-  const fd = openSync(logPath, 'a');
-  const child = spawn(envoyBinary(istiod.minor), ['-c', join(dir, 'envoy.json'), '--disable-hot-restart', '--admin-address-path', adminFile, '--log-level', 'warning', '--concurrency', '1'], { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const port = await eventually('gateway admin address', 30_000, async () => {
-    if (child.exitCode !== null) throw new Error(`envoy exited: ${readFileSync(logPath, 'utf8').slice(-1500)}`);
-    return existsSync(adminFile) ? Number(/:(\d+)\s*$/.exec(readFileSync(adminFile, 'utf8'))?.[1] ?? 0) || undefined : undefined;
-  }, 50);
-  return {
-    configDump: async () => JSON.parse((await httpGet(port, '/config_dump')).body) as ConfigDump,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 interface Cond {
   status: string;
   reason: string;
@@ -183,7 +142,7 @@ for (const minor of ISTIOD_MINOR_LIST) {
   describe(`Effective condition, istiod ${minor} + Envoy gateways and a sidecar`, { skip: istiodSkipReason(minor), timeout: 600_000 }, () => {
     let env: Env;
     let istiods: Istiod[] = [];
-    let gws: Gateway[] = [];
+    let gws: EnvoyProxy[] = [];
     let op: Operator;
     let gwPort: number;
 
@@ -197,7 +156,7 @@ for (const minor of ISTIOD_MINOR_LIST) {
         await env.kubectl(['patch', 'pod', g.name, '-n', 'istio-system', '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus)]);
         const istiod = await startIstiod(env.cp, { minor, env: { ENABLE_DEBUG_ENDPOINT_AUTH: 'false', REVISION: g.revision }, log: (m) => console.error(`[istiod] ${m}`) });
         istiods.push(istiod);
-        const gw = await startGateway(istiod, { kind: 'router', name: g.name, namespace: 'istio-system', labels: { istio: 'ingressgateway' } }, env.cp.logDir);
+        const gw = await startEnvoyProxy(istiod, { kind: 'router', name: g.name, namespace: 'istio-system', labels: { istio: 'ingressgateway' } });
         gws.push(gw);
         let seen: string[] = [];
         await eventually(`${g.name}: listener 0.0.0.0_${gwPort}`, 30_000, async () => {
@@ -286,7 +245,7 @@ spec:
   containers: [{name: app, image: app, ports: [{containerPort: 8080}]}]
 `);
       await env.kubectl(['patch', 'pod', 'reviews-0', '-n', 'shop', '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus)]);
-      const sidecar = await startGateway(istiods[0]!, { kind: 'sidecar', name: 'reviews-0', namespace: 'shop', labels: { app: 'reviews' } }, env.cp.logDir);
+      const sidecar = await startEnvoyProxy(istiods[0]!, { kind: 'sidecar', name: 'reviews-0', namespace: 'shop', labels: { app: 'reviews' } });
       try {
         await eventually('the sidecar\'s inbound listener', 30_000, async () => listenerNames(await sidecar.configDump()).includes('virtualInbound'));
         await env.apply(`apiVersion: meshwarden.io/v1alpha1

@@ -78,7 +78,7 @@ export async function record(istiod: Istiod, identity: ProxyIdentity, envoy: Env
   const node = {
     id: nodeId(identity),
     cluster: `${identity.labels['app'] ?? identity.labels['istio'] ?? identity.name}.${identity.namespace}`,
-    metadata: toStruct(nodeMetadata(identity, istiod.minor)),
+    metadata: toStruct(nodeMetadata(identity, istiod)),
   };
   const client = new grpc.Client(istiod.xdsAddress, grpc.credentials.createInsecure());
   const call = client.makeBidiStreamRequest(
