@@ -180,7 +180,8 @@ for (const minor of ISTIOD_MINOR_LIST) {
 
     /** The simulator's config for `ef` on `kind`, with the scenario's ports; no `ef`: the baseline itself. */
     const simulate = (ef: EnvoyFilterObject | undefined, kind: Kind) => {
-      const ports = { inbound: [inbound], gatewayServers: [server] };
+      // The scenario's Services are facts here: its outbound HTTP ports are the captured ones (80, 9080).
+      const ports = { inbound: [inbound], gatewayServers: [server], outboundHttpPorts: [80, 9080] };
       if (!ef) return loadBaseline(version, kind, ports);
       const who = kind === 'gateway' ? ROUTER : SIDECAR;
       const c = patchedConfigs(ef, { istioVersion: version, istioVersions: [version], ...ports, routeFacts: 'strict', proxyLabels: who.labels, proxyNamespace: who.namespace })

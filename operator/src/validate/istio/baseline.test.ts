@@ -77,6 +77,24 @@ describe('instantiateBaseline', () => {
     assert.ok(clusters.includes('inbound|3000||') && clusters.includes('inbound|9100||'));
   });
 
+  it('outbound HTTP ports the baseline lacks get istiod\'s listener and RDS config (catch-all vhost only), on every minor', () => {
+    for (const minor of BASELINE_MINORS) {
+      const plain = loadBaseline(`${minor}.0`, 'sidecar');
+      const c = loadBaseline(`${minor}.0`, 'sidecar', { outboundHttpPorts: [8080, 9080] });
+      assert.equal(c.listeners.length, plain.listeners.length + 1, `${minor}: 9080 exists already, 8080 is added`);
+      const l = c.listeners.find((x) => x['name'] === '0.0.0.0_8080');
+      assert.ok(l, `${minor}: no 0.0.0.0_8080`);
+      assert.equal((l['address'] as { socket_address: JsonObject }).socket_address['port_value'], 8080);
+      const hcm = ((l['filter_chains'] as JsonObject[])[0]!['filters'] as JsonObject[]).find((f) => f['name'] === HCM_NAME)!['typed_config'] as JsonObject;
+      assert.equal((hcm['rds'] as JsonObject)['route_config_name'], '8080');
+      assert.match(String(hcm['stat_prefix']), /^outbound_0\.0\.0\.0_8080/);
+      assert.equal(names(hcm).at(-1), ROUTER_NAME);
+      const rc = c.routes.find((r) => r['name'] === '8080')!;
+      assert.deepEqual((rc['virtual_hosts'] as JsonObject[]).map((v) => v['domains']), [['*']], `${minor}: only the catch-all vhost`);
+      assert.deepEqual(loadBaseline(`${minor}.0`, 'sidecar', { outboundHttpPorts: [9080] }), plain);
+    }
+  });
+
   it('gateway servers sharing a container port share one listener and route config', () => {
     const c = instantiateBaseline(loadBaselineTemplate('1.31.0', 'gateway'), {
       gatewayServers: [

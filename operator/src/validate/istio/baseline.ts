@@ -49,7 +49,19 @@ export interface BaselineParams {
   inbound?: InboundPort[];
   policies?: PolicyFilters;
   gatewayServers?: GatewayServer[];
+  /**
+   * The outbound HTTP port of the hand-built templates (1.28, 1.29: the mesh's `reviews` Service
+   * port; default 9080). Captured templates keep what istiod sent (ports 80 and 9080); there, as
+   * everywhere, a port of `outboundHttpPorts` without an outbound HTTP listener gets one.
+   */
   outboundHttpPort?: number;
+  /**
+   * More Service ports the sidecar calls over HTTP (derived from the patches when the caller does
+   * not know the mesh's Services): each gets the listener `0.0.0.0_<port>` and the RDS config
+   * `<port>` istiod generates for them, copied from an existing outbound HTTP port with only the
+   * catch-all vhost (the vhosts of the Services on that port come from the route facts).
+   */
+  outboundHttpPorts?: number[];
   tcpPort?: number;
   namespace?: string;
 }
@@ -58,6 +70,7 @@ export const DEFAULT_PARAMS: Required<Omit<BaselineParams, 'policies'>> & Pick<B
   inbound: [{ servicePort: 9080, targetPort: 8080, serviceHost: 'productpage.default.svc.cluster.local' }],
   gatewayServers: [{ servicePort: 80, targetPort: 8080, host: 'bookinfo.example.com' }],
   outboundHttpPort: 9080,
+  outboundHttpPorts: [],
   tcpPort: 53,
   namespace: 'default',
 };
@@ -141,9 +154,11 @@ export function instantiateBaseline(t: BaselineTemplate, params: BaselineParams 
     }
     const listeners = expandArray(t.listeners, vars) as JsonObject[];
     if (p.policies) addPolicyFilters(listeners, t.proxyKind, p.policies);
+    const routes = expandArray(t.routes, vars) as JsonObject[];
+    if (t.proxyKind === 'sidecar') for (const port of p.outboundHttpPorts) addOutboundHttpPort(listeners, routes, port);
     return {
       listeners,
-      routes: expandArray(t.routes, vars) as JsonObject[],
+      routes,
       clusters: expandArray(t.clusters, vars) as JsonObject[],
       meta,
     };
@@ -153,6 +168,46 @@ export function instantiateBaseline(t: BaselineTemplate, params: BaselineParams 
 }
 
 const T = (s: string) => `type.googleapis.com/${s}`;
+
+/** The RDS name of an outbound HTTP listener `0.0.0.0_<port>` (istiod names it after the port), if it is one. */
+function outboundRds(l: JsonObject): string | undefined {
+  if (!/^0\.0\.0\.0_\d+$/.test(String(l['name']))) return undefined;
+  for (const fc of Array.isArray(l['filter_chains']) ? l['filter_chains'] : []) {
+    for (const f of isObject(fc) && Array.isArray(fc['filters']) ? fc['filters'] : []) {
+      const tc = isObject(f) ? f['typed_config'] : undefined;
+      const rds = isObject(tc) ? tc['rds'] : undefined;
+      if (isObject(rds) && typeof rds['route_config_name'] === 'string') return rds['route_config_name'];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Adds the outbound HTTP listener and RDS config istiod generates for a Service port the sidecar
+ * calls, when the baseline has none: a copy of an existing outbound HTTP port's, renamed, whose
+ * route configuration keeps only the catch-all vhost. Listeners stay in istiod's port order.
+ */
+function addOutboundHttpPort(listeners: JsonObject[], routes: JsonObject[], port: number): void {
+  const name = `0.0.0.0_${port}`;
+  if (listeners.some((l) => l['name'] === name)) return;
+  const source = listeners.find((l) => outboundRds(l) !== undefined);
+  const sourceRoute = source && routes.find((r) => r['name'] === outboundRds(source));
+  if (!source || !sourceRoute) return;
+  const listener = JSON.parse(JSON.stringify(source).split(`${String(source['name'])}`).join(name)) as JsonObject;
+  (listener['address'] as { socket_address: JsonObject }).socket_address['port_value'] = port;
+  for (const fc of listener['filter_chains'] as JsonObject[]) {
+    for (const f of fc['filters'] as JsonObject[]) {
+      const rds = (f['typed_config'] as JsonObject | undefined)?.['rds'];
+      if (isObject(rds)) rds['route_config_name'] = String(port);
+    }
+  }
+  const portOf = (l: JsonObject) => (/^0\.0\.0\.0_(\d+)$/.exec(String(l['name'])) ? Number(String(l['name']).slice(8)) : undefined);
+  const at = listeners.findIndex((l) => (portOf(l) ?? Infinity) > port);
+  listeners.splice(at < 0 ? listeners.length : at, 0, listener);
+  if (routes.some((r) => r['name'] === String(port))) return;
+  const vhosts = (sourceRoute['virtual_hosts'] as JsonObject[] | undefined) ?? [];
+  routes.push({ ...structuredClone(sourceRoute), name: String(port), virtual_hosts: structuredClone(vhosts.filter((v) => (v['domains'] as string[] | undefined)?.includes('*'))) });
+}
 
 function policyFilters(pf: PolicyFilters): JsonObject[] {
   const out: JsonObject[] = [];

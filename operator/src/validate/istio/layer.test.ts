@@ -43,6 +43,18 @@ describe('checkEnvoyFilterPatches', () => {
     assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
     assert.match(fs[0]!.hint!, /TCP port/);
   });
+  it('outbound HTTP ports named by the patches exist (the mesh\'s Services are unknown); known ports are used as given', () => {
+    // The shape of an outbound SmartLimiter on port 80 (and 8080): filter on the port's HCM, bucket on the vhost.
+    for (const port of [80, 8080]) {
+      const ef = envoyFilter('a', [
+        httpFilterPatch('SIDECAR_OUTBOUND', 'INSERT_BEFORE', lua(), { port, subFilter: ROUTER }),
+        { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { portNumber: port, vhost: { name: `ratings.bookinfo.svc.cluster.local:${port}` } } }, patch: { operation: 'MERGE', value: { typed_per_filter_config: {} } } },
+      ]);
+      assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0', '1.29.0', '1.30.0', '1.31.0'] }), [], `port ${port}`);
+      const known = checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], outboundHttpPorts: [9080] });
+      assert.deepEqual(known.map((f) => f.rule), ['MW413'], `port ${port} with the mesh's ports known`);
+    }
+  });
   it('assumes VirtualService vhosts and named routes unless routeFacts is strict', () => {
     const ef = envoyFilter('a', [{ applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'ratings.bookinfo.svc.cluster.local:9080', route: { name: 'v2' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }]);
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }), []);

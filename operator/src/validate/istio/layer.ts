@@ -19,6 +19,8 @@ export interface PatchLayerOptions {
   /** Service port → container targetPort of the selected workload; derived from the patches if absent. */
   inbound?: InboundPort[];
   gatewayServers?: GatewayServer[];
+  /** Service ports the sidecar calls over HTTP (outbound listeners); derived from the patches if absent. */
+  outboundHttpPorts?: number[];
   /** Policies on the workload that add HTTP filters (rbac, jwt_authn, ext_authz) istiod would generate. */
   policies?: PolicyFilters;
   /** Labels of the target pods; the EnvoyFilter's workloadSelector labels if absent. */
@@ -58,6 +60,26 @@ function derivedInbound(ef: EnvoyFilterObject): InboundPort[] | undefined {
   }
   if (ports.size === 0) return undefined;
   return [...ports].map(([targetPort, servicePort]) => ({ targetPort, servicePort }));
+}
+
+/**
+ * Outbound HTTP ports the patches name (listener, route configuration, or a `<host>:<port>` vhost):
+ * a sidecar has an outbound listener for every Service port of the mesh, which the baseline cannot
+ * know, so a port a patch names is taken to be one (MW413 would otherwise flag every port but the
+ * baseline's own).
+ */
+const HTTP_APPLY_TO = new Set(['HTTP_FILTER', 'HTTP_ROUTE', 'VIRTUAL_HOST', 'ROUTE_CONFIGURATION']);
+function derivedOutbound(ef: EnvoyFilterObject): number[] | undefined {
+  const ports = new Set<number>();
+  for (const p of ef.spec?.configPatches ?? []) {
+    if (p?.match?.context !== 'SIDECAR_OUTBOUND') continue;
+    const hcm = p.match.listener?.filterChain?.filter?.name === 'envoy.filters.network.http_connection_manager';
+    if (!HTTP_APPLY_TO.has(p.applyTo ?? '') && !hcm) continue; // a TCP port is no HTTP listener
+    const rc = p.match.routeConfiguration;
+    const vh = /:(\d+)$/.exec(rc?.vhost?.name ?? '');
+    for (const port of [p.match.listener?.portNumber, rc?.portNumber, vh ? Number(vh[1]) : undefined]) if (port) ports.add(port);
+  }
+  return ports.size > 0 ? [...ports].sort((a, b) => a - b) : undefined;
 }
 
 function derivedGateway(ef: EnvoyFilterObject): GatewayServer[] | undefined {
@@ -226,7 +248,9 @@ function proxySetup(ef: EnvoyFilterObject, opts: PatchLayerOptions) {
 function baselineFor(ef: EnvoyFilterObject, opts: PatchLayerOptions, minor: string, kind: ProxyKind): XdsConfig {
   const baseline = cachedBaseline(minor, kind, {
     ...(opts.policies ? { policies: opts.policies } : {}),
-    ...(kind === 'sidecar' ? { inbound: opts.inbound ?? derivedInbound(ef) } : { gatewayServers: opts.gatewayServers ?? derivedGateway(ef) }),
+    ...(kind === 'sidecar'
+      ? { inbound: opts.inbound ?? derivedInbound(ef), outboundHttpPorts: opts.outboundHttpPorts ?? derivedOutbound(ef) }
+      : { gatewayServers: opts.gatewayServers ?? derivedGateway(ef) }),
   });
   return (opts.routeFacts ?? 'assume') === 'assume' ? withAssumedRoutes(baseline, ef, kind) : baseline;
 }
