@@ -242,7 +242,7 @@ function toFinding(e: ErrorObject, { unknownField, missingField, invalidValue, c
       return celRule.finding(path, e.message ?? 'rule failed', `rule: ${rule}`);
     }
     default:
-      return invalidValue.finding(formatPath(at), e.message ?? 'invalid value', norwayHint(e) ?? described ?? hintFor(e));
+      return invalidValue.finding(formatPath(at), e.message ?? 'invalid value', norwayHint(e) ?? hintFor(e) ?? described ?? 'see the field reference in docs/reference.md');
   }
 }
 
@@ -252,8 +252,8 @@ function norwayHint(e: ErrorObject): string | undefined {
   return 'kubectl reads YAML 1.1, where unquoted y, n, yes, no, on and off are booleans: quote the value';
 }
 
-/** How to fix a range, size or type error when the schema does not describe the field. */
-function hintFor(e: ErrorObject): string {
+/** How to fix a range, size, type or format error: a concrete fix says more than the field's description. */
+function hintFor(e: ErrorObject): string | undefined {
   const p = e.params as { limit?: number; type?: string; format?: string };
   switch (e.keyword) {
     case 'minimum':
@@ -279,7 +279,7 @@ function hintFor(e: ErrorObject): string {
     case 'format':
       return `write a valid ${p.format}`;
     default:
-      return 'see the field reference in docs/reference.md';
+      return undefined;
   }
 }
 
