@@ -82,23 +82,49 @@ function client(env: Env): Client {
         r.end(payload);
       }),
     watch: (path, onEvent) => {
-      // Its own connection: a watch holds it for its whole life.
-      const r = https.request({ host: server.hostname, port: server.port, path, agent: new https.Agent(tls) }, (res) => {
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          buf += c;
-          let i: number;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i);
-            buf = buf.slice(i + 1);
-            if (line.trim()) onEvent(JSON.parse(line) as { type: string; object: K8s });
-          }
+      // Its own connection: a watch holds it for its whole life. The API server may end a watch
+      // (or the connection may drop) at any time: resume from the last resourceVersion seen, as
+      // an informer does, or a convergence would never be noticed.
+      let closed = false;
+      let lastRv: string | undefined;
+      let r: ReturnType<typeof https.request> | undefined;
+      const open = (): void => {
+        if (closed) return;
+        const p = lastRv === undefined ? path : path.replace(/resourceVersion=[^&]*/, `resourceVersion=${lastRv}`);
+        r = https.request({ host: server.hostname, port: server.port, path: p, agent: new https.Agent(tls) }, (res) => {
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            buf += c;
+            let i: number;
+            while ((i = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, i);
+              buf = buf.slice(i + 1);
+              if (!line.trim()) continue;
+              const ev = JSON.parse(line) as { type: string; object: K8s };
+              if (ev.type === 'ERROR') {
+                console.error(`watch ${path.split('?')[0]}: ${line.slice(0, 300)}`);
+                continue;
+              }
+              lastRv = ev.object.metadata.resourceVersion ?? lastRv;
+              onEvent(ev);
+            }
+          });
+          res.on('end', () => {
+            if (!closed) console.error(`watch ${path.split('?')[0]} ended by the server; resuming at resourceVersion ${lastRv}`);
+            setTimeout(open, 100);
+          });
         });
-      });
-      r.on('error', () => {});
-      r.end();
-      return { close: () => r.destroy() };
+        r.on('error', () => setTimeout(open, 100));
+        r.end();
+      };
+      open();
+      return {
+        close: () => {
+          closed = true;
+          r?.destroy();
+        },
+      };
     },
   };
 }
