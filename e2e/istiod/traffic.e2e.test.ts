@@ -12,13 +12,18 @@ import { startBackend, request } from '../envoy/harness.js';
 import { eventually, startEnv, startOperator, type Env, type Operator, waitCondition } from '../operator/helpers.js';
 import { freePort } from '../harness/controlplane.js';
 import {
-  dumpListenerErrors, httpFilterNames, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, meshWidePlaintext, registerPod, serviceYaml,
+  dumpListenerErrors, dumpRoutes, httpFilterNames, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, meshWidePlaintext, registerPod, serviceYaml,
   startEnvoyProxy, startIstiod, type EnvoyProxy, type Istiod, type IstiodMinor, type SyncStatus,
 } from '../harness/istiod.js';
 
 const LISTENER_TYPE = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 
-/** The gateway's routing: Gateway :80 for shop.example.com → ServiceEntry → the Node backend on loopback. */
+/**
+ * The gateway's routing: Gateway :80 for shop.example.com and deals.example.com → one VirtualService
+ * for both → ServiceEntry → the Node backend on loopback. istiod merges the two hosts' vhosts into
+ * one named after the first, deals.example.com:80 (route collapse, ADR 0077): the SmartLimiter on
+ * shop.example.com only works because it matches the vhost by domain (and then covers both hosts).
+ */
 function routingYaml(backendPort: number, gwPort: number): string {
   return [
     meshWidePlaintext,
@@ -30,7 +35,7 @@ spec:
   selector: {istio: ingressgateway}
   servers:
   - port: {number: 80, name: http, protocol: HTTP}
-    hosts: [shop.example.com]
+    hosts: [shop.example.com, deals.example.com]
 `,
     `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -46,7 +51,7 @@ spec:
 kind: VirtualService
 metadata: {name: shop, namespace: istio-system}
 spec:
-  hosts: [shop.example.com]
+  hosts: [shop.example.com, deals.example.com]
   gateways: [istio-system/gw]
   http:
   - name: all
@@ -162,6 +167,11 @@ for (const minor of ISTIOD_MINOR_LIST) {
         return c.includes(429) ? c : undefined;
       });
       assert.ok(codes.filter((c) => c === 200).length <= 3, `at most 3 × 200 in ${codes.join(',')}`);
+      // One vhost serves both hosts, named after deals.example.com: the limit found it by its domain,
+      // and so applies to the whole vhost, deals.example.com included, with the same bucket (ADR 0077).
+      const vhosts = dumpRoutes(await gw.configDump()).flatMap((rc) => ((rc['virtual_hosts'] as Array<{ name: string; domains: string[] }> | undefined) ?? []));
+      assert.deepEqual(vhosts.map((v) => [v.name, [...v.domains].sort()]), [['deals.example.com:80', ['deals.example.com', 'shop.example.com']]]);
+      assert.equal((await request(gwPort, '/', { headers: { host: 'deals.example.com' } })).status, 429, 'the other host of the merged vhost shares the bucket');
       const stats = await gw.stats('meshwarden.istio-system.shop.shop-host');
       assert.ok(Object.entries(stats).some(([k, v]) => k.endsWith('http_local_rate_limit.rate_limited') && v > 0), JSON.stringify(stats));
     });

@@ -39,6 +39,8 @@ export interface RouteConfig {
   /** match.routeConfiguration.portNumber. */
   port?: number;
   vhost?: string;
+  /** match.routeConfiguration.vhost.domainName (how gateway vhosts are matched, see render/patches.ts). */
+  domain?: string;
   route?: string;
   filter: string;
   type: string;
@@ -59,6 +61,7 @@ export interface RouteRateLimits {
   context: Context;
   port?: number;
   vhost?: string;
+  domain?: string;
   route?: string;
   rateLimits: unknown[];
 }
@@ -187,7 +190,7 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
   const bad = onlyKeys(rc, ['portNumber', 'vhost'], [...path, 'match', 'routeConfiguration'], 'the route configuration match');
   if (bad) return bad;
   const vhost = isObj(rc['vhost']) ? rc['vhost'] : {};
-  const badVh = onlyKeys(vhost, ['name', 'route'], [...path, 'match', 'routeConfiguration', 'vhost'], 'the virtual host match');
+  const badVh = onlyKeys(vhost, ['name', 'domainName', 'route'], [...path, 'match', 'routeConfiguration', 'vhost'], 'the virtual host match');
   if (badVh) return badVh;
   const route = isObj(vhost['route']) ? vhost['route'] : {};
   const badRoute = onlyKeys(route, ['name', 'action'], [...path, 'match', 'routeConfiguration', 'vhost', 'route'], 'the route match');
@@ -201,6 +204,7 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
     context,
     ...(typeof rc['portNumber'] === 'number' ? { port: rc['portNumber'] } : {}),
     ...(typeof vhost['name'] === 'string' ? { vhost: vhost['name'] } : {}),
+    ...(typeof vhost['domainName'] === 'string' ? { domain: vhost['domainName'] } : {}),
     ...(typeof route['name'] === 'string' ? { route: route['name'] } : {}),
   };
   // The route's rate_limits (route.rate_limits on a route, rate_limits on a virtual host).

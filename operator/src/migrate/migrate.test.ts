@@ -232,7 +232,8 @@ test("a Slime EnvoyPlugin becomes the per-route patches Slime generates; a virtu
       patches: [
         {
           applyTo: 'HTTP_ROUTE',
-          match: { context: 'GATEWAY', routeConfiguration: { vhost: { name: 'shop.example.com:80', route: { name: 'api' } } } },
+          // Slime's vhost name shop.example.com:80 as domain and port (istiod merges a VirtualService's gateway vhosts).
+          match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { domainName: 'shop.example.com', route: { name: 'api' } } } },
           patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'envoy.filters.http.lua': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.LuaPerRoute', disabled: true } } } },
         },
       ],

@@ -8,8 +8,9 @@
  *
  * A Slime EnvoyPlugin only sets per-route config (typed_per_filter_config or a direct field
  * patch) for filters someone else inserted. meshwarden attaches per-route config to the
- * plugin that inserts the filter, so a Slime EnvoyPlugin becomes the exact patches Slime
- * generates, in the validated `patches` escape hatch.
+ * plugin that inserts the filter, so a Slime EnvoyPlugin becomes the patches Slime generates
+ * (a gateway vhost matched by domain and port rather than by name, see routePatch), in the
+ * validated `patches` escape hatch.
  */
 import type { EnvoyPlugin, Plugin, RouteScope, Target } from '../api/types.gen.js';
 import { perRouteType } from '../render/per-route-types.js';
@@ -436,7 +437,7 @@ export function migrateEnvoyPlugin(obj: K8sObject, facts: PluginFacts): Out {
   notes.push({
     kind: 'approximate',
     path: spec.at('plugins'),
-    message: 'per-route config of filters that another resource inserts: kept as the exact patches Slime generates, under spec.patches',
+    message: 'per-route config of filters that another resource inserts: kept as the patches Slime generates (on a gateway the vhost matched by domain and port), under spec.patches',
     hint: 'once the filters are migrated (from their PluginManager), move each config into that plugin\'s routes[] and delete these patches',
   });
   const gatewayOnly = types.size === 1 && types.has('Gateway');
@@ -469,7 +470,13 @@ function routeConfigurationNames(l: Message): string[] {
 function routePatch(t: RouteTarget, context: string, p: ReadPlugin): JsonMap {
   const rc: JsonMap = {};
   if (t.routeConfiguration) rc['name'] = t.routeConfiguration;
-  if (t.vhost) rc['vhost'] = { name: t.vhost };
+  // On a gateway istiod names a VirtualService's merged vhost after its first host, so the vhost
+  // is matched by its domain and the port by number, as meshwarden's renderer does (render/patches.ts).
+  const gatewayHost = context === 'GATEWAY' && t.vhost ? /^(.+):(\d+)$/.exec(t.vhost) : null;
+  if (gatewayHost) {
+    rc['portNumber'] = Number(gatewayHost[2]);
+    rc['vhost'] = { domainName: gatewayHost[1]! };
+  } else if (t.vhost) rc['vhost'] = { name: t.vhost };
   if (t.route) rc['vhost'] = { ...(isMap(rc['vhost']) ? rc['vhost'] : {}), route: { name: t.route } };
   const inline = p.msg.message('inline');
   const s = inline?.get('settings');

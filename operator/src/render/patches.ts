@@ -40,10 +40,19 @@ export function insertBeforeRouter(scope: PatchScope, filter: unknown): object {
   return fillTemplate('insert-before-router', { context: scope.context, port: scope.port, filter }) as object;
 }
 
-/** Istio names outbound and gateway virtual hosts `<host>:<port>`. */
-function virtualHostName(scope: PatchScope, host: string | undefined): string | undefined {
-  if (host === undefined || scope.context === 'SIDECAR_INBOUND') return undefined;
-  return scope.port === undefined ? host : `${host}:${scope.port}`;
+/**
+ * How a patch finds the virtual host of `host`. Outbound, istiod names it `<host>:<port>`, one
+ * per Service port. On a gateway the name is not the host's: istiod merges the vhosts of the
+ * hosts of one VirtualService (identical routes, PILOT_ENABLE_ROUTE_COLLAPSE_OPTIMIZATION, on by
+ * default) into one named after the alphabetically first host, with every host as a domain
+ * (gateway.go collapseDuplicateRoutes). So gateway vhosts are matched by `domainName`, which
+ * istiod compares with the vhost's domains (rc_patch.go virtualHostMatch; Istio ≥ 1.26).
+ * Inbound vhosts are one per port (`inbound|http|<port>`): no host to match.
+ */
+function virtualHostMatch(scope: PatchScope, host: string | undefined): Record<string, string> {
+  if (host === undefined || scope.context === 'SIDECAR_INBOUND') return {};
+  if (scope.context === 'GATEWAY') return { domainName: host };
+  return { name: scope.port === undefined ? host : `${host}:${scope.port}` };
 }
 
 /** Per-filter config for `filterName` on a host and/or route of the scope (every vhost when both are omitted). */
@@ -53,9 +62,7 @@ export function perFilterConfigPatch(
   filterName: string,
   config: unknown,
 ): object {
-  const name = virtualHostName(scope, where.host);
-  const vhost: Record<string, unknown> = {};
-  if (name !== undefined) vhost.name = name;
+  const vhost: Record<string, unknown> = virtualHostMatch(scope, where.host);
   if (where.route !== undefined) vhost.route = { name: where.route };
   return fillTemplate('per-route-config', {
     applyTo: where.route !== undefined ? 'HTTP_ROUTE' : 'VIRTUAL_HOST',

@@ -20,6 +20,7 @@ import {
   MW421,
   MW423,
   MW424,
+  MW425,
 } from './rules.js';
 import { attaches, orderFilters, proxyMatches } from './select.js';
 import type {
@@ -955,6 +956,13 @@ function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], order: numb
       }
       if (s.proxy.kind === 'sidecar' && (cp.match?.routeConfiguration?.portName || cp.match?.routeConfiguration?.gateway)) {
         f(MW423, `${path}.match.routeConfiguration`, 'routeConfiguration.portName and .gateway are only read for gateways; on sidecars they are ignored and the patch applies more widely', 'Match sidecar routes by portNumber, name and vhost.');
+      }
+      const vhostName = cp.match?.routeConfiguration?.vhost?.name;
+      if (s.proxy.kind === 'gateway' && (applyTo === 'VIRTUAL_HOST' || applyTo === 'HTTP_ROUTE') && vhostName && s.features.vhostDomainName) {
+        const host = vhostName.replace(/:\d+$/, '');
+        f(MW425, `${path}.match.routeConfiguration.vhost.name`,
+          `on a gateway istiod merges the vhosts of one VirtualService's hosts (same routes) into one named after the alphabetically first host, with every host as a domain: ${JSON.stringify(vhostName)} exists only while ${host} is the first of its VirtualService's hosts, otherwise the patch silently matches nothing`,
+          `Match routeConfiguration.vhost.domainName: ${host} instead (istiod compares it with the vhost's domains).`);
       }
       if (applyTo === 'HTTP_FILTER' && origOp === 'INSERT_BEFORE' && !lm?.filterChain?.filter?.subFilter?.name) {
         f(MW424, `${path}.match`, 'INSERT_BEFORE without subFilter inserts the filter first in every matched HCM, ahead of istio.metadata_exchange (peer metadata is then missing for it)', 'Anchor on a filter: match.listener.filterChain.filter.subFilter.name: envoy.filters.http.router (or the filter you want to precede).');

@@ -59,8 +59,13 @@ describe('checkEnvoyFilterPatches', () => {
     const ef = envoyFilter('a', [{ applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'ratings.bookinfo.svc.cluster.local:9080', route: { name: 'v2' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }]);
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }), []);
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], routeFacts: 'strict' }).map((f) => f.rule), ['MW413']);
-    const gw = envoyFilter('g', [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { name: 'bookinfo.example.com:80', route: { name: 'login' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }], { labels: { istio: 'ingressgateway' } });
-    assert.deepEqual(checkEnvoyFilterPatches(gw, { istioVersions: ['1.31.0'] }), []);
+    // On a gateway a vhost matched by name is fragile (MW425); by domainName it is assumed like a named one.
+    const gwRoute = (vhost: Record<string, string>) => envoyFilter('g', [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { ...vhost, route: { name: 'login' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }], { labels: { istio: 'ingressgateway' } });
+    assert.deepEqual(checkEnvoyFilterPatches(gwRoute({ name: 'bookinfo.example.com:80' }), { istioVersions: ['1.31.0'] }).map((f) => f.rule), ['MW425']);
+    for (const domainName of ['bookinfo.example.com', 'shop.example.com']) {
+      assert.deepEqual(checkEnvoyFilterPatches(gwRoute({ domainName }), { istioVersions: ['1.28.0', '1.31.0'] }), [], domainName);
+    }
+    assert.deepEqual(checkEnvoyFilterPatches(gwRoute({ domainName: 'shop.example.com' }), { istioVersions: ['1.31.0'], routeFacts: 'strict' }).map((f) => f.rule), ['MW413']);
   });
 });
 

@@ -145,7 +145,7 @@ let nextBaselineId = 0;
 
 /** Adds the vhosts/routes the EnvoyFilter's route matches name (see `routeFacts`). Returns `b` if nothing is added. */
 function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind): XdsConfig {
-  const wanted: Array<{ ctx: string; port?: number; vhost?: string; route?: string }> = [];
+  const wanted: Wanted[] = [];
   for (const p of ef.spec?.configPatches ?? []) {
     const m = p?.match?.routeConfiguration;
     if (p.applyTo !== 'HTTP_ROUTE' && p.applyTo !== 'VIRTUAL_HOST') continue;
@@ -153,11 +153,12 @@ function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind)
     if (kind === 'gateway' ? ctx !== 'GATEWAY' && ctx !== 'ANY' : ctx === 'GATEWAY') continue;
     // A route named without its vhost is assumed in every vhost of the port, except inbound,
     // where istiod generates one route, `default`, and nothing else exists to assume.
-    if (!m?.vhost?.name && !(m?.vhost?.route?.name && ctx !== 'SIDECAR_INBOUND')) continue;
+    if (!m?.vhost?.name && !m?.vhost?.domainName && !(m?.vhost?.route?.name && ctx !== 'SIDECAR_INBOUND')) continue;
     wanted.push({
       ctx,
       ...(m.portNumber ? { port: m.portNumber } : {}),
       ...(m.vhost?.name ? { vhost: m.vhost.name } : {}),
+      ...(m.vhost?.domainName ? { domain: m.vhost.domainName } : {}),
       ...(m.vhost?.route?.name ? { route: m.vhost.route.name } : {}),
     });
   }
@@ -173,7 +174,16 @@ function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind)
   return out;
 }
 
-function assumeRoutes(b: XdsConfig, wanted: Array<{ ctx: string; port?: number; vhost?: string; route?: string }>, kind: ProxyKind): XdsConfig {
+/** A vhost (by name and/or one of its domains) and/or route a route match names. */
+interface Wanted {
+  ctx: string;
+  port?: number;
+  vhost?: string;
+  domain?: string;
+  route?: string;
+}
+
+function assumeRoutes(b: XdsConfig, wanted: Wanted[], kind: ProxyKind): XdsConfig {
   const out = structuredClone(b);
   const routeConfigs: JsonObject[] = [...out.routes];
   for (const l of out.listeners) {
@@ -191,19 +201,21 @@ function assumeRoutes(b: XdsConfig, wanted: Array<{ ctx: string; port?: number; 
   };
   for (const w of wanted) {
     const vhosts = routeConfigs.flatMap((rc) => ((rc['virtual_hosts'] as JsonObject[]) ?? []).map((vh) => ({ rc, vh })));
-    if (w.vhost === undefined) {
+    if (w.vhost === undefined && w.domain === undefined) {
       // Route only: every non-catch-all vhost of the port's route configuration.
       const rc = kind === 'gateway' ? gatewayRouteConfig(w.port) : out.routes.find((r) => r['name'] === String(w.port));
       const inPort = vhosts.filter((x) => (w.port === undefined || x.rc === rc) && !(x.vh['domains'] as string[] | undefined)?.includes('*'));
       if (w.route && !catchAllNames.has(w.route)) for (const { vh } of inPort) assumeRoute(vh, w.route);
       continue;
     }
-    let hits = vhosts.filter((x) => x.vh['name'] === w.vhost);
+    // istiod matches the name and the domain, each when given (rc_patch.go virtualHostMatch).
+    let hits = vhosts.filter((x) => (w.vhost === undefined || x.vh['name'] === w.vhost) && (w.domain === undefined || ((x.vh['domains'] as string[] | undefined) ?? []).includes(w.domain)));
     if (hits.length === 0) {
-      if (w.vhost.startsWith('inbound|')) continue; // inbound vhosts come from Service ports, which are facts
-      const hp = /^(.*):(\d+)$/.exec(w.vhost);
+      if (w.vhost?.startsWith('inbound|')) continue; // inbound vhosts come from Service ports, which are facts
+      const hp = /^(.*):(\d+)$/.exec(w.vhost ?? '');
       const port = w.port ?? (hp ? Number(hp[2]) : undefined);
-      const host = hp ? hp[1]! : w.vhost;
+      const host = w.domain ?? (hp ? hp[1]! : w.vhost!);
+      const name = w.vhost ?? (port !== undefined ? `${host}:${port}` : host);
       let rc = kind === 'gateway' ? gatewayRouteConfig(port) : out.routes.find((r) => r['name'] === String(port));
       if (!rc && kind === 'sidecar' && port) {
         rc = { name: String(port), validate_clusters: false, ignore_port_in_host_matching: true, virtual_hosts: [] };
@@ -211,7 +223,7 @@ function assumeRoutes(b: XdsConfig, wanted: Array<{ ctx: string; port?: number; 
         routeConfigs.push(rc);
       }
       if (!rc) continue;
-      const vh: JsonObject = { name: w.vhost, domains: [host], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: `outbound|${port ?? 80}||${host}`, timeout: '0s' } }] };
+      const vh: JsonObject = { name, domains: [host], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: `outbound|${port ?? 80}||${host}`, timeout: '0s' } }] };
       const list = (rc['virtual_hosts'] as JsonObject[]) ?? (rc['virtual_hosts'] = []);
       const catchAll = list.findIndex((v) => (v['domains'] as string[] | undefined)?.includes('*'));
       list.splice(catchAll < 0 ? list.length : catchAll, 0, vh);

@@ -153,6 +153,13 @@ const cases: Case[] = [
     good: [{ applyTo: 'VIRTUAL_HOST', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { name: 'bookinfo.example.com:80' } } }, patch: { operation: 'MERGE', value: { include_attempt_count_in_response: true } } }],
     path: 'spec.configPatches[0]',
   },
+  {
+    rule: 'MW425',
+    kind: 'gateway',
+    bad: [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { name: 'bookinfo.example.com:80', route: { name: 'default' } } } }, patch: { operation: 'MERGE', value: { decorator: { operation: 'x' } } } }],
+    good: [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { domainName: 'bookinfo.example.com', route: { name: 'default' } } } }, patch: { operation: 'MERGE', value: { decorator: { operation: 'x' } } } }],
+    path: 'spec.configPatches[0].match.routeConfiguration.vhost.name',
+  },
 ];
 
 for (const version of ['1.28.0', '1.31.0']) {

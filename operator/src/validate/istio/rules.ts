@@ -144,6 +144,12 @@ export const MW423 = defineRule({
   source: `${LP} (listenerMatch, filterChainMatch), ${RC} (routeConfigurationMatch); ${IST}pkg/config/validation/envoyfilter/envoyfilter.go`,
   failureModes: [28, 30],
 });
+export const MW425 = defineRule({
+  code: 'MW425', layer: 'patch', severity: 'warning',
+  title: 'Gateway VIRTUAL_HOST/HTTP_ROUTE matched by vhost.name: istiod merges the vhosts of a VirtualService\'s hosts into one named after the alphabetically first host, so the name depends on the other hosts (match domainName instead)',
+  source: `${IST}pilot/pkg/networking/core/gateway.go (collapseDuplicateRoutes, PILOT_ENABLE_ROUTE_COLLAPSE_OPTIMIZATION); ${RC} (virtualHostMatch: domainName)`,
+  failureModes: [30],
+});
 export const MW424 = defineRule({
   code: 'MW424', layer: 'patch', severity: 'warning',
   title: 'HTTP_FILTER INSERT_BEFORE without subFilter: inserted first, before istio.metadata_exchange',
