@@ -134,8 +134,14 @@ function mergeValue(s: SimState, lp: PatchWrapper, dst: JsonObject): void {
   protoMerge(dst, lp.value, { replaceList: lp.op === 'MERGE_AND_REPLACE_LIST' && s.features.mergeAndReplaceList });
 }
 
+/**
+ * The object a patch inserts: its own copy as deep as later patches can write into it. An HTTP
+ * filter is only ever written at its top level (name, typed_config: merges build new configs),
+ * a network filter along the path HTTP filter patches take (filterPath); anything else can be
+ * merged into at any depth. The rest is shared with the patch value, which nothing writes.
+ */
 function cloneValue(s: SimState, lp: PatchWrapper): JsonObject {
-  const v = clone(lp.value);
+  const v = lp.applyTo === 'HTTP_FILTER' ? { ...lp.value } : lp.applyTo === 'NETWORK_FILTER' ? filterPath(lp.value) : clone(lp.value);
   s.provenance.set(v, lp);
   return v;
 }

@@ -31,6 +31,8 @@ const byHand: ConfigPatch[][] = [
   [httpFilterPatch('SIDECAR_OUTBOUND', 'INSERT_FIRST', lua())],
   [httpFilterPatch('SIDECAR_INBOUND', 'REMOVE', undefined, { subFilter: ROUTER })],
   [httpFilterPatch('GATEWAY', 'INSERT_BEFORE', lua(), { subFilter: ROUTER })],
+  // Inserted into every inbound HCM, then merged into: each insertion is its own object.
+  [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_FIRST', lua('mw.lua')), httpFilterPatch('SIDECAR_INBOUND', 'MERGE', { typed_config: { '@type': T('envoy.extensions.filters.http.lua.v3.Lua'), default_source_code: { inline_string: '-- merged' } } }, { port: 8080, subFilter: 'mw.lua' })],
   [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', { name: 'renamed-router', typed_config: { '@type': T('envoy.extensions.filters.http.router.v3.Router'), suppress_envoy_headers: true } }, { port: 8080, subFilter: ROUTER })],
   [{ applyTo: 'NETWORK_FILTER', match: { context: 'SIDECAR_OUTBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.tcp_proxy' } } } }, patch: { operation: 'MERGE', value: { name: 'renamed-tcp', typed_config: { '@type': T('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'), stat_prefix: 'renamed' } } } } as ConfigPatch],
   [{ applyTo: 'NETWORK_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } }, patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.network.rbac', typed_config: { '@type': T('envoy.extensions.filters.network.rbac.v3.RBAC'), stat_prefix: 'x' } } } } as ConfigPatch],
