@@ -154,6 +154,10 @@ for (const version of ['1.28.0', '1.31.0']) {
       const strict = structuredClone(p);
       ((strict.patch!.value!['typed_per_filter_config'] as JsonObject)['envoy.filters.http.ratelimit'] as JsonObject)['is_optional'] = false;
       assert.deepEqual(rulesOf(run(version, [envoyFilter('a', [strict])])), ['MW412']);
+      // The enable marker is optional because Envoy requires it, not because the filter may be missing.
+      const marker = structuredClone(p);
+      ((marker.patch!.value!['typed_per_filter_config'] as JsonObject)['envoy.filters.http.ratelimit'] as JsonObject)['config'] = { '@type': T('envoy.config.route.v3.FilterConfig') };
+      assert.deepEqual(rulesOf(run(version, [envoyFilter('a', [marker])])), ['MW412']);
     });
 
     it('ignores malformed objects instead of throwing', () => {

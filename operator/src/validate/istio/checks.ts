@@ -223,7 +223,10 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
     const tpfc = holder['typed_per_filter_config'];
     if (!isObject(tpfc)) return;
     for (const [name, cfg] of Object.entries(tpfc)) {
-      const optional = isObject(cfg) && cfg['@type'] === FILTER_CONFIG_TYPE && cfg['is_optional'] === true;
+      // is_optional reads as "this filter may be absent"; but on the enable marker (an optional
+      // FilterConfig inside, docs/envoy-semantics.md §8) it is required by Envoy and says nothing
+      // of the HCM: a marker for a filter the HCM lacks enables nothing.
+      const optional = isObject(cfg) && cfg['@type'] === FILTER_CONFIG_TYPE && cfg['is_optional'] === true && !(isObject(cfg['config']) && cfg['config']['@type'] === FILTER_CONFIG_TYPE);
       if (served && !served.has(name) && !optional) {
         emit(blame(holder, vh, rc), (p) => MW412.finding(`${p.path}.patch.value`, `${where}: typed_per_filter_config ${JSON.stringify(name)} is never used: the HCM serving this route has no HTTP filter of that name`, 'Insert the HTTP filter into the HCM that serves this route (same context: inbound routes are served by the inbound HCM of the targetPort, outbound RDS by the outbound listener of that port), or fix the key.'));
       }
