@@ -122,7 +122,7 @@ export interface Limit {
    */
   port?: number;
   /**
-   * Outbound: the destination host (required). Gateway: one host of a Gateway server. Istio names the virtual host <host>:<port>, so port is required with it.
+   * Outbound: the destination host (required). Gateway: one host of a Gateway server, with port required; the virtual host serving it is matched by domain, and the hosts of one VirtualService share that virtual host (and so this limit's bucket).
    */
   host?: string;
   /**
@@ -580,7 +580,7 @@ export interface Wasm {
  */
 export interface RouteScope {
   /**
-   * Host name of the virtual host (outbound and gateway); Istio names it <host>:<port> for each of spec.ports. Omit for every virtual host.
+   * A host the virtual host serves (outbound and gateway), for each of spec.ports; on a gateway the virtual host is matched by domain, and the hosts of one VirtualService share it (and this plugin). Omit for every virtual host.
    */
   host?: string;
   /**
