@@ -923,7 +923,15 @@ function anchorName(cp: ConfigPatch): Array<[string, string]> {
 }
 
 /** `convertToEnvoyFilterWrapper` plus the op-level findings that need no baseline. */
-function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], order: number[]): void {
+function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], order: number[], shared?: SharedApplication): void {
+  const normalized = (v: JsonObject): JsonObject => {
+    let n = shared?.normalized.get(v);
+    if (!n) {
+      n = normalizeKeys(v) as JsonObject;
+      shared?.normalized.set(v, n);
+    }
+    return n;
+  };
   for (const fi of order) {
     const ef = efs[fi]!;
     const cps: unknown = ef.spec?.configPatches;
@@ -940,7 +948,7 @@ function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], order: numb
       const w: PatchWrapper = {
         filterIndex: fi, patchIndex: pi, path, applyTo, op: origOp,
         match: cp.match ?? { context: 'ANY' }, context: cp.match?.context ?? 'ANY',
-        value: isObject(cp.patch.value) ? (normalizeKeys(cp.patch.value) as JsonObject) : {},
+        value: isObject(cp.patch.value) ? normalized(cp.patch.value) : {},
         applied: false, reachedParent: false,
       };
       if (!proxyMatches(cp, s.proxy, s.features)) return;
@@ -1096,7 +1104,16 @@ function copyBaseline(b: XdsConfig, targeted: ReadonlySet<string>): XdsConfig {
  * then runs the MW4xx structural checks. Pure: the inputs are not modified (and `baseline` must not be
  * modified by the caller afterwards: its serialisation is cached).
  */
-export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly EnvoyFilterObject[], proxy: ProxyInfo): ApplyResult {
+/**
+ * What several applications of the same, unchanging EnvoyFilters (one per Istio minor and proxy
+ * kind) can share: each patch value with its keys normalized. Nothing writes into a patch value
+ * (inserted objects are copies as deep as anything writes, see cloneValue).
+ */
+export interface SharedApplication {
+  normalized: WeakMap<object, JsonObject>;
+}
+
+export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly EnvoyFilterObject[], proxy: ProxyInfo, shared?: SharedApplication): ApplyResult {
   const features = featuresFor(parseIstioVersion(proxy.istioVersion));
   const root = proxy.rootNamespace ?? 'istio-system';
   const attached: number[] = [];
@@ -1113,7 +1130,7 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
     owned: new WeakSet(),
     shallow: new WeakSet(),
   };
-  wrapPatches(s, envoyFilters, order);
+  wrapPatches(s, envoyFilters, order, shared);
   const config = copyBaseline(baseline, new Set(s.all.map((w) => w.applyTo)));
 
   if (s.all.length > 0) {

@@ -59,9 +59,12 @@ for (const kind of ['sidecar', 'gateway'] as ProxyKind[]) {
       assert.deepEqual(got.config, alone.config, `${ef.metadata.name}: config`);
       assert.deepEqual(got.findings, alone.findings, `${ef.metadata.name}: findings`);
     }
-    // All of them together, twice: the second run sees the same baseline as the first.
+    // All of them together, twice: the second run sees the same baseline as the first, and
+    // patch values shared between applications (SharedApplication) come out of both unchanged.
     const first = applyEnvoyFilters(shared, efs, proxy);
-    assert.deepEqual(applyEnvoyFilters(shared, efs, proxy).config, first.config);
+    const memo = { normalized: new WeakMap() };
+    assert.deepEqual(applyEnvoyFilters(shared, efs, proxy, memo).config, first.config);
+    assert.deepEqual(applyEnvoyFilters(shared, efs, proxy, memo).config, first.config);
     assert.deepEqual(shared, pristine, 'the baseline itself is unchanged');
   });
 }

@@ -4,7 +4,7 @@
  * EnvoyFilters already in the cluster, and returns the findings that belong to it.
  */
 import type { Finding } from '../rule.js';
-import { applyEnvoyFilters } from './apply.js';
+import { applyEnvoyFilters, type SharedApplication } from './apply.js';
 import { loadBaseline, type GatewayServer, type InboundPort, type PolicyFilters } from './baseline.js';
 import { GATEWAY_NAME_LABEL } from './select.js';
 import type { BaselineParams } from './baseline.js';
@@ -302,6 +302,7 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   const usesProxyVersion = all.some((o) => (o.spec?.configPatches ?? []).some((p) => p?.match?.proxy?.proxyVersion !== undefined));
   const versionSensitive = all.some(observesVersionFeatures);
   const results = new Map<string, PatchFinding[]>();
+  const shared: SharedApplication = { normalized: new WeakMap() };
   for (const [minor, version] of minors) {
     for (const kind of kinds) {
       const b = baselineFor(ef, opts, minor, kind);
@@ -309,7 +310,7 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
       const same = `${kind}|${contentSignature(b)}|${features}|${usesProxyVersion ? version : ''}`;
       let findings = results.get(same);
       if (findings === undefined) {
-        findings = applyEnvoyFilters(b, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root }).findings;
+        findings = applyEnvoyFilters(b, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root }, shared).findings;
         results.set(same, findings);
       }
       for (const { filterIndex, finding } of findings) {
