@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Diagnostic } from '../diagnostics.js';
-import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, unknownConditions } from './status.js';
+import { computeConditions, setConditions, statusEqual, transitionEvent, transitions } from './status.js';
 
 const diag = (rule: string, severity: Diagnostic['severity'] = 'error'): Diagnostic => ({
   rule,
@@ -39,9 +39,8 @@ test('foreign objects and apply errors', () => {
 });
 
 test('lastTransitionTime only moves when the status changes; transitions become events', () => {
-  const first = setConditions(undefined, unknownConditions, 1, 't0');
-  assert.ok(first.every((c) => c.status === 'Unknown' && c.lastTransitionTime === 't0' && c.observedGeneration === 1));
-  assert.deepEqual(transitions(undefined, first), [], 'Unknown is not an event');
+  const first = setConditions(undefined, computeConditions({ diagnostics: [diag('MW602')], conflicts: [] }), 1, 't0');
+  assert.ok(first.every((c) => c.status === 'False' && c.lastTransitionTime === 't0' && c.observedGeneration === 1));
   const ok = setConditions(first, computeConditions({ diagnostics: [], conflicts: [] }), 1, 't1');
   assert.ok(ok.every((c) => c.lastTransitionTime === 't1'));
   assert.equal(transitions(first, ok).length, 3);
@@ -58,9 +57,8 @@ test('statusEqual ignores key order', () => {
 });
 
 test('one Event per reconcile names every transition', () => {
-  const first = setConditions(undefined, unknownConditions, 1, 't0');
-  const ok = setConditions(first, computeConditions({ diagnostics: [], conflicts: [] }), 1, 't1');
-  assert.deepEqual(transitionEvent(transitions(first, ok)), { type: 'Normal', reason: 'Applied', note: 'Accepted=True, Programmed=True, Ready=True: the generated configuration is applied' });
+  const ok = setConditions(undefined, computeConditions({ diagnostics: [], conflicts: [] }), 1, 't1');
+  assert.deepEqual(transitionEvent(transitions(undefined, ok)), { type: 'Normal', reason: 'Applied', note: 'Accepted=True, Programmed=True, Ready=True: the generated configuration is applied' });
   const bad = setConditions(ok, computeConditions({ diagnostics: [diag('MW602')], conflicts: [] }), 2, 't2');
   const e = transitionEvent(transitions(ok, bad))!;
   assert.equal(e.type, 'Warning');

@@ -14,7 +14,6 @@ export const conditionTypes = ['Accepted', 'Programmed', 'Ready'] as const;
 export type ConditionType = (typeof conditionTypes)[number] | 'Effective';
 
 export const reasons = {
-  reconciling: 'Reconciling',
   accepted: 'Accepted',
   applied: 'Applied',
   invalidSpec: 'InvalidSpec',
@@ -99,13 +98,6 @@ export function computeConditions(o: Outcome): ConditionInput[] {
     { type: 'Ready', status: 'True', reason: reasons.applied, message: 'the generated configuration is applied' },
   ];
 }
-
-export const unknownConditions: ConditionInput[] = conditionTypes.map((type) => ({
-  type,
-  status: 'Unknown',
-  reason: reasons.reconciling,
-  message: 'the controller is reconciling this resource',
-}));
 
 /** Merges new condition values into the existing list, keeping lastTransitionTime when the status did not change. */
 export function setConditions(existing: readonly Condition[] | undefined, next: readonly ConditionInput[], generation: number | undefined, now: string): Condition[] {
