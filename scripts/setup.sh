@@ -23,6 +23,9 @@ if [[ ${MESHWARDEN_SKIP_CONTROLPLANE:-0} != 1 ]]; then
   step "helm, for the chart tests (first build: ~3 minutes)"
   bash scripts/build-helm.sh
 
+  step "kubeconform, for the benchmark's schema-only baseline and its test"
+  bash scripts/build-kubeconform.sh
+
   step "istiod and istioctl 1.30/1.31, for the istiod e2e tests and the lint benchmark (first build: 10-25 minutes)"
   bash scripts/build-istiod.sh
 fi

@@ -11,7 +11,7 @@ echo "==> typecheck"
 npx tsc -p tsconfig.json --noEmit
 
 echo "==> unit tests"
-mapfile -t tests < <(find operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t tests < <(find operator bench -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 node --test --import tsx --test-reporter=spec "${tests[@]}"
 
 echo "==> e2e tests (real kube-apiserver, kube-controller-manager and Envoy; one at a time)"
