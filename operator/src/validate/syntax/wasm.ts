@@ -301,7 +301,7 @@ function refsOf(spec: WasmPluginSpec): string[] | undefined {
 }
 
 /** Could the two plugins select the same proxy? (Without cluster facts: labels compatible.) */
-function mayOverlap(a: WasmPluginRef, b: WasmPluginRef, root: string): boolean {
+export function mayOverlap(a: WasmPluginRef, b: WasmPluginRef, root: string): boolean {
   if (a.namespace !== b.namespace && a.namespace !== root && b.namespace !== root) return false;
   const ra = refsOf(a.spec);
   const rb = refsOf(b.spec);
@@ -317,6 +317,111 @@ function mayOverlap(a: WasmPluginRef, b: WasmPluginRef, root: string): boolean {
 
 const priorityOf = (spec: WasmPluginSpec): number => (typeof spec.priority === 'number' ? spec.priority : 0);
 
+/** Equal (===) label values give equal keys; unequal ones may too (objects), which `mayOverlap` then sorts out. */
+const valuesKey = (labels: Record<string, unknown>, keys: string[]): string =>
+  JSON.stringify(keys.map((k) => {
+    const v = labels[k];
+    return typeof v === 'object' && v !== null ? 'object' : `${typeof v}:${String(v)}`;
+  }));
+
+/**
+ * For each plugin, the ascending indexes of the plugins it clashes with: same phase, type and
+ * priority, and `mayOverlap`. Comparing every pair costs k² per call, and the validator calls
+ * this once per WasmPlugin with its namespace's plugins (k³ per namespace), so candidates come
+ * from indexes instead: plugins bucketed by phase/type/priority and namespace; within a
+ * namespace, targetRefs by ref and label selectors by their key set and the values on the keys
+ * they share with the asking plugin. The indexes only over-approximate (own keys, JSON-equal
+ * values); every candidate is confirmed with `mayOverlap`, so the result is the pairwise one.
+ * Root-namespace plugins reach every namespace and are compared with their whole bucket.
+ */
+export function wasmClashes(plugins: ReadonlyArray<WasmPluginRef>, root: string): Map<number, number[]> {
+  interface Space {
+    refs: Map<string, number[]>;
+    wide: number[];
+    byKeys: Map<string, { keys: string[]; members: number[]; on: Map<string, Map<string, number[]>> }>;
+  }
+  const buckets = new Map<string, { all: number[]; roots: number[]; spaces: Map<string, Space> }>();
+  const bucketKey: Array<string | undefined> = [];
+  const push = <K>(m: Map<K, number[]>, k: K, i: number) => (m.get(k) ?? m.set(k, []).get(k)!).push(i);
+  plugins.forEach((p, i) => {
+    const prio = priorityOf(p.spec);
+    if (Number.isNaN(prio)) return; // NaN !== NaN: such a plugin never ties
+    // String(), not JSON: JSON writes ±Infinity as null. String(-0) is "0", as -0 === 0.
+    const key = JSON.stringify([str(p.spec.phase) ?? 'UNSPECIFIED_PHASE', str(p.spec.type) === 'NETWORK' ? 'NETWORK' : 'HTTP', String(prio)]);
+    bucketKey[i] = key;
+    let b = buckets.get(key);
+    if (!b) buckets.set(key, (b = { all: [], roots: [], spaces: new Map() }));
+    b.all.push(i);
+    if (p.namespace === root) {
+      b.roots.push(i);
+      return;
+    }
+    let sp = b.spaces.get(p.namespace);
+    if (!sp) b.spaces.set(p.namespace, (sp = { refs: new Map(), wide: [], byKeys: new Map() }));
+    const refs = refsOf(p.spec);
+    if (refs) {
+      for (const r of new Set(refs)) push(sp.refs, r, i);
+      return;
+    }
+    const labels = labelsOf(p.spec);
+    if (!labels) {
+      sp.wide.push(i);
+      return;
+    }
+    const keys = Object.keys(labels).sort();
+    const id = JSON.stringify(keys);
+    let g = sp.byKeys.get(id);
+    if (!g) sp.byKeys.set(id, (g = { keys, members: [], on: new Map() }));
+    g.members.push(i);
+  });
+
+  /** Candidates for plugin i among the non-root plugins of its namespace (a superset of its partners there). */
+  const candidatesInNamespace = (i: number, sp: Space): Iterable<number> => {
+    const p = plugins[i]!;
+    const refs = refsOf(p.spec);
+    if (refs) return new Set(refs.flatMap((r) => sp.refs.get(r) ?? []));
+    const labels = labelsOf(p.spec);
+    const out: number[] = [];
+    for (const g of sp.byKeys.values()) {
+      if (!labels) {
+        out.push(...g.members);
+        continue;
+      }
+      const own = new Set(Object.keys(labels));
+      const shared = g.keys.filter((k) => own.has(k));
+      const sharedId = JSON.stringify(shared);
+      let byValues = g.on.get(sharedId);
+      if (!byValues) {
+        byValues = new Map();
+        for (const m of g.members) push(byValues, valuesKey(labelsOf(plugins[m]!.spec)!, shared), m);
+        g.on.set(sharedId, byValues);
+      }
+      out.push(...(byValues.get(valuesKey(labels, shared)) ?? []));
+    }
+    out.push(...sp.wide);
+    return out;
+  };
+
+  const clash = new Map<number, number[]>();
+  plugins.forEach((p, i) => {
+    const key = bucketKey[i];
+    if (key === undefined) return;
+    const b = buckets.get(key)!;
+    let candidates: Iterable<number>;
+    if (p.namespace === root) candidates = b.all;
+    else {
+      const sp = b.spaces.get(p.namespace)!;
+      candidates = [...candidatesInNamespace(i, sp), ...b.roots];
+    }
+    const partners: number[] = [];
+    // Earlier plugin first, as the pairwise loop asked: with labels named like Object.prototype
+    // members (`toString`), mayOverlap is not symmetric.
+    for (const j of new Set(candidates)) if (j !== i && mayOverlap(plugins[Math.min(i, j)]!, plugins[Math.max(i, j)]!, root)) partners.push(j);
+    if (partners.length > 0) clash.set(i, partners.sort((x, y) => x - y));
+  });
+  return clash;
+}
+
 /**
  * Finds WasmPlugins that can apply to the same proxy in the same phase (and type) with equal
  * priority (unset = 0): Istio then orders them by name/namespace, so renaming one reorders
@@ -328,22 +433,7 @@ export function checkWasmOrdering(
 ): Array<{ index: number; finding: Finding }> {
   const root = opts.rootNamespace ?? 'istio-system';
   const out: Array<{ index: number; finding: Finding }> = [];
-  const clash = new Map<number, string[]>();
-  for (let i = 0; i < plugins.length; i++) {
-    for (let j = i + 1; j < plugins.length; j++) {
-      const a = plugins[i]!;
-      const b = plugins[j]!;
-      const phaseA = str(a.spec.phase) ?? 'UNSPECIFIED_PHASE';
-      const phaseB = str(b.spec.phase) ?? 'UNSPECIFIED_PHASE';
-      const typeA = str(a.spec.type) === 'NETWORK' ? 'NETWORK' : 'HTTP';
-      const typeB = str(b.spec.type) === 'NETWORK' ? 'NETWORK' : 'HTTP';
-      if (phaseA !== phaseB || typeA !== typeB) continue;
-      if (priorityOf(a.spec) !== priorityOf(b.spec)) continue;
-      if (!mayOverlap(a, b, root)) continue;
-      (clash.get(i) ?? clash.set(i, []).get(i)!).push(`${b.namespace}/${b.name}`);
-      (clash.get(j) ?? clash.set(j, []).get(j)!).push(`${a.namespace}/${a.name}`);
-    }
-  }
+  const clash = new Map([...wasmClashes(plugins, root)].map(([i, js]) => [i, js.map((j) => `${plugins[j]!.namespace}/${plugins[j]!.name}`)] as const));
   for (const [index, others] of [...clash.entries()].sort((x, y) => x[0] - y[0])) {
     const p = plugins[index]!;
     const phase = str(p.spec.phase) ?? 'UNSPECIFIED_PHASE';
