@@ -49,3 +49,35 @@ test('MW611: anchoring on a filter a neighbour of the same priority adds warns; 
   assert.deepEqual(rules(checkEnvoyFilterCross(anchored, { pods: [], neighbours: [adder(-1)] })), []);
   assert.deepEqual(rules(checkEnvoyFilterCross(anchored, { pods: [], neighbours: [adder(0, { app: 'other' })] })), []);
 });
+
+test('MW609 with one Pods array shared by many EnvoyFilters (indexed by namespace) matches a scan per EnvoyFilter, also after it grew', () => {
+  const namespaces = ['shop', 'pay', 'ship', undefined];
+  const pods: Pod[] = Array.from({ length: 40 }, (_, i) => ({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: `p${i}`, ...(namespaces[i % 4] ? { namespace: namespaces[i % 4] } : {}), labels: { app: `app-${i % 7}` } },
+  }) as Pod);
+  const efIn = (namespace: string, app: string): K8sObject => {
+    const o = ef(`ef-${app}`, { port: 8080, labels: { app } });
+    return { ...o, metadata: { ...o.metadata, namespace } };
+  };
+  const scan = (e: K8sObject) => {
+    const here = pods.filter((p) => (p.metadata.namespace ?? 'default') === e.metadata.namespace);
+    return here.length > 0 && !here.some((p) => Object.entries((e.spec as { workloadSelector: { labels: Record<string, string> } }).workloadSelector.labels).every(([k, v]) => p.metadata.labels?.[k] === v)) ? ['MW609'] : [];
+  };
+  let warned = 0;
+  let quiet = 0;
+  for (const namespace of ['shop', 'pay', 'ship', 'default', 'empty']) {
+    for (let a = 0; a < 8; a++) {
+      const e = efIn(namespace, `app-${a}`);
+      const want = scan(e);
+      assert.deepEqual(rules(checkEnvoyFilterCross(e, { pods, neighbours: [] })), want, `${namespace} app-${a}`);
+      if (want.length > 0) warned++;
+      else quiet++;
+    }
+  }
+  assert.ok(warned >= 4 && quiet >= 4, `warned ${warned}, quiet ${quiet}: both outcomes must be exercised`);
+  // The CLI's fact gathering pushes to the array: a pod added later counts.
+  assert.deepEqual(rules(checkEnvoyFilterCross(efIn('late', 'app-1'), { pods, neighbours: [] })), []);
+  pods.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'late', namespace: 'late', labels: { app: 'app-2' } } });
+  assert.deepEqual(rules(checkEnvoyFilterCross(efIn('late', 'app-1'), { pods, neighbours: [] })), ['MW609']);
+});

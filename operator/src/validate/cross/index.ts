@@ -49,13 +49,30 @@ export interface CrossContext {
   rootNamespace?: string;
 }
 
+/**
+ * Pods by namespace, built once per Pods array (the evaluation context's) instead of a scan
+ * per EnvoyFilter, which made a namespace's check quadratic; rebuilt when the array grew (the
+ * CLI's fact gathering pushes to it).
+ */
+const podIndexes = new WeakMap<readonly Pod[], { length: number; byNamespace: Map<string, Pod[]> }>();
+
+function podsOfNamespace(pods: readonly Pod[], namespace: string): readonly Pod[] {
+  let index = podIndexes.get(pods);
+  if (!index || index.length !== pods.length) {
+    const byNamespace = new Map<string, Pod[]>();
+    for (const p of pods) (byNamespace.get(ns(p)) ?? byNamespace.set(ns(p), []).get(ns(p))!).push(p);
+    podIndexes.set(pods, (index = { length: pods.length, byNamespace }));
+  }
+  return index.byNamespace.get(namespace) ?? [];
+}
+
 export function checkEnvoyFilterCross(ef: K8sObject, ctx: CrossContext): Finding[] {
   const findings: Finding[] = [];
   const root = ctx.rootNamespace ?? 'istio-system';
   const selector = selectorOf(ef);
 
   // Only judge selectors where the workloads of the namespace are known.
-  const podsHere = ctx.pods.filter((p) => ns(p) === ns(ef));
+  const podsHere = podsOfNamespace(ctx.pods, ns(ef));
   if (selector && Object.keys(selector).length > 0 && ns(ef) !== root && podsHere.length > 0) {
     if (!podsHere.some((p) => matchesLabels(p.metadata.labels, selector))) {
       findings.push(
