@@ -79,8 +79,10 @@ export function proxyMatches(cp: ConfigPatch, proxy: ProxyInfo, features: IstioF
   return true;
 }
 
+/** A loop, not Object.entries().every(): it runs for every EnvoyFilter against every proxy simulated. */
 function subsetOf(sel: Record<string, string>, labels: Record<string, string>): boolean {
-  return Object.entries(sel).every(([k, v]) => labels[k] === v);
+  for (const k of Object.keys(sel)) if (labels[k] !== sel[k]) return false;
+  return true;
 }
 
 /** `WorkloadPolicyMatcher.ShouldAttachPolicy` for a sidecar or gateway (not waypoints). */
