@@ -381,13 +381,13 @@ export function wasmClashes(plugins: ReadonlyArray<WasmPluginRef>, root: string)
     const refs = refsOf(p.spec);
     if (refs) return new Set(refs.flatMap((r) => sp.refs.get(r) ?? []));
     const labels = labelsOf(p.spec);
+    const own = new Set(labels ? Object.keys(labels) : []);
     const out: number[] = [];
     for (const g of sp.byKeys.values()) {
       if (!labels) {
         out.push(...g.members);
         continue;
       }
-      const own = new Set(Object.keys(labels));
       const shared = g.keys.filter((k) => own.has(k));
       const sharedId = JSON.stringify(shared);
       let byValues = g.on.get(sharedId);
