@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mayOverlap, wasmClashes, type WasmPluginRef } from './wasm.js';
+import { seededRandom as rng } from '../../../test/seeded-random.js';
 
 /** The pairwise search, as checkWasmOrdering did it before the indexes. */
 function naiveClashes(plugins: ReadonlyArray<WasmPluginRef>, root: string): Map<number, number[]> {
@@ -26,18 +27,6 @@ function naiveClashes(plugins: ReadonlyArray<WasmPluginRef>, root: string): Map<
     }
   }
   return clash;
-}
-
-/** mulberry32: a seeded generator, so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NAMESPACES = ['team-a', 'team-b', 'istio-system', 'root'];
