@@ -6,6 +6,7 @@
 import type { Target } from '../api/types.gen.js';
 import { defineRule, type Finding } from '../validate/rule.js';
 import { isHttpPort, podsSelectedBy, type RenderContext, type Service, type ServicePort } from './context.js';
+import { indexedPerArray } from '../util/array-index.js';
 
 export const targetNotFound = defineRule({
   code: 'MW601',
@@ -42,28 +43,21 @@ export interface ResolvedTarget {
   service?: { name: string; ports: ServicePort[] };
 }
 
-/**
- * Services by namespace and name, first one of a key winning as `Array.find` would: every
- * SmartLimiter and EnvoyPlugin resolves its target, so a scan of the Services each time made
- * linting a namespace quadratic. Built once per Services array (the evaluation context's);
- * rebuilt when the array grew, as the CLI's fact gathering pushes to it.
- */
-const serviceIndexes = new WeakMap<readonly Service[], { length: number; byNamespace: Map<string, Map<unknown, Service>> }>();
+/** Services by namespace and name, the first one of a key winning as `Array.find` would. */
+const servicesByName = indexedPerArray((services: readonly Service[]) => {
+  const byNamespace = new Map<string, Map<unknown, Service>>();
+  for (const s of services) {
+    const ns = s.metadata.namespace ?? 'default';
+    let names = byNamespace.get(ns);
+    if (!names) byNamespace.set(ns, (names = new Map()));
+    if (!names.has(s.metadata.name)) names.set(s.metadata.name, s);
+  }
+  return byNamespace;
+});
 
 function findService(services: readonly Service[], namespace: string, name: string): Service | undefined {
-  let index = serviceIndexes.get(services);
-  if (!index || index.length !== services.length) {
-    const byNamespace = new Map<string, Map<unknown, Service>>();
-    for (const s of services) {
-      const ns = s.metadata.namespace ?? 'default';
-      let names = byNamespace.get(ns);
-      if (!names) byNamespace.set(ns, (names = new Map()));
-      if (!names.has(s.metadata.name)) names.set(s.metadata.name, s);
-    }
-    serviceIndexes.set(services, (index = { length: services.length, byNamespace }));
-  }
   // A miss is an error finding, so rare: scan then, in case an element was replaced in place.
-  return index.byNamespace.get(namespace)?.get(name) ?? services.find((s) => s.metadata.name === name && (s.metadata.namespace ?? 'default') === namespace);
+  return servicesByName(services).get(namespace)?.get(name) ?? services.find((s) => s.metadata.name === name && (s.metadata.namespace ?? 'default') === namespace);
 }
 
 export function resolveTarget(

@@ -5,6 +5,7 @@
 import type { K8sObject } from '../../k8s-object.js';
 import { matchesLabels, type Pod } from '../../render/context.js';
 import { defineRule, type Finding } from '../rule.js';
+import { indexedPerArray } from '../../util/array-index.js';
 
 export const selectsNoPod = defineRule({
   code: 'MW609',
@@ -49,21 +50,15 @@ export interface CrossContext {
   rootNamespace?: string;
 }
 
-/**
- * Pods by namespace, built once per Pods array (the evaluation context's) instead of a scan
- * per EnvoyFilter, which made a namespace's check quadratic; rebuilt when the array grew (the
- * CLI's fact gathering pushes to it).
- */
-const podIndexes = new WeakMap<readonly Pod[], { length: number; byNamespace: Map<string, Pod[]> }>();
+/** Pods by namespace. */
+const podsByNamespace = indexedPerArray((pods: readonly Pod[]) => {
+  const byNamespace = new Map<string, Pod[]>();
+  for (const p of pods) (byNamespace.get(ns(p)) ?? byNamespace.set(ns(p), []).get(ns(p))!).push(p);
+  return byNamespace;
+});
 
 function podsOfNamespace(pods: readonly Pod[], namespace: string): readonly Pod[] {
-  let index = podIndexes.get(pods);
-  if (!index || index.length !== pods.length) {
-    const byNamespace = new Map<string, Pod[]>();
-    for (const p of pods) (byNamespace.get(ns(p)) ?? byNamespace.set(ns(p), []).get(ns(p))!).push(p);
-    podIndexes.set(pods, (index = { length: pods.length, byNamespace }));
-  }
-  return index.byNamespace.get(namespace) ?? [];
+  return podsByNamespace(pods).get(namespace) ?? [];
 }
 
 export function checkEnvoyFilterCross(ef: K8sObject, ctx: CrossContext): Finding[] {
