@@ -10,13 +10,10 @@
 import type { K8sObject } from '../k8s-object.js';
 import { normalizeKeys, patchedConfigs, type EnvoyFilterObject, type Json, type JsonObject, type XdsConfig } from '../validate/istio/index.js';
 import { filterConfigType, hcmNames, typedConfig } from './patterns.js';
+import { isObject } from '../validate/istio/merge.js';
 
 const localRateLimit = 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 const lua = 'envoy.extensions.filters.http.lua.v3.Lua';
-
-function isObj(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function configPatches(ef: K8sObject): JsonObject[] {
   const p = (ef['spec'] as { configPatches?: unknown } | undefined)?.configPatches;
@@ -27,14 +24,14 @@ function configPatches(ef: K8sObject): JsonObject[] {
 function insertedNames(patches: JsonObject[]): Set<string> {
   const names = new Set<string>();
   for (const p of patches) {
-    const v = isObj(p['patch']) ? p['patch']['value'] : undefined;
-    if (p['applyTo'] === 'HTTP_FILTER' && isObj(v) && typeof v['name'] === 'string') names.add(v['name']);
+    const v = isObject(p['patch']) ? p['patch']['value'] : undefined;
+    if (p['applyTo'] === 'HTTP_FILTER' && isObject(v) && typeof v['name'] === 'string') names.add(v['name']);
   }
   return names;
 }
 
 function percent(v: unknown): number {
-  const d = isObj(v) && isObj(v['default_value']) ? v['default_value'] : undefined;
+  const d = isObject(v) && isObject(v['default_value']) ? v['default_value'] : undefined;
   if (!d) return 0;
   const den = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 }[String(d['denominator'] ?? 'HUNDRED')] ?? 100;
   return (Number(d['numerator'] ?? 0) * 100) / den;
@@ -45,12 +42,12 @@ function ms(v: unknown): number | unknown {
     const m = /^(\d+)(?:\.(\d{1,9}))?s$/.exec(v);
     if (m) return Number(m[1]) * 1000 + Number(`0.${m[2] ?? '0'}`) * 1000;
   }
-  if (isObj(v) && ('seconds' in v || 'nanos' in v)) return Number(v['seconds'] ?? 0) * 1000 + Number(v['nanos'] ?? 0) / 1e6;
+  if (isObject(v) && ('seconds' in v || 'nanos' in v)) return Number(v['seconds'] ?? 0) * 1000 + Number(v['nanos'] ?? 0) / 1e6;
   return v;
 }
 
 function uint(v: unknown): unknown {
-  return isObj(v) && Object.keys(v).length === 1 && 'value' in v ? Number(v['value']) : v;
+  return isObject(v) && Object.keys(v).length === 1 && 'value' in v ? Number(v['value']) : v;
 }
 
 function bucket(tb: JsonObject): JsonObject {
@@ -72,14 +69,14 @@ function relabel(c: JsonObject): void {
   };
   const rls = Array.isArray(c['rate_limits']) ? c['rate_limits'] : [];
   c['rate_limits'] = rls.map((rl) => {
-    if (!isObj(rl) || !Array.isArray(rl['actions'])) return rl;
+    if (!isObject(rl) || !Array.isArray(rl['actions'])) return rl;
     return {
       ...rl,
       actions: rl['actions'].map((a) => {
-        if (!isObj(a)) return a;
+        if (!isObject(a)) return a;
         const out: JsonObject = {};
         for (const [kind, v] of Object.entries(a)) {
-          if (!isObj(v)) {
+          if (!isObject(v)) {
             out[kind] = v;
             continue;
           }
@@ -93,11 +90,11 @@ function relabel(c: JsonObject): void {
     };
   });
   c['descriptors'] = (c['descriptors'] as Json[]).map((d) => {
-    if (!isObj(d) || !Array.isArray(d['entries'])) return d;
+    if (!isObject(d) || !Array.isArray(d['entries'])) return d;
     return {
       ...d,
       entries: d['entries'].map((e) => {
-        if (!isObj(e)) return e;
+        if (!isObject(e)) return e;
         const key = keys.get(String(e['key'])) ?? String(e['key']);
         const value = String(e['value'] ?? '');
         return { key, value: values.get(value) ?? value };
@@ -115,13 +112,13 @@ function canonical(type: string, config: JsonObject): JsonObject {
   delete c['stat_prefix'];
   if (type === localRateLimit) {
     const tb = c['token_bucket'];
-    if (isObj(tb)) c['token_bucket'] = bucket(tb);
+    if (isObject(tb)) c['token_bucket'] = bucket(tb);
     c['filter_enabled'] = percent(c['filter_enabled']);
     c['filter_enforced'] = percent(c['filter_enforced']);
-    if (isObj(c['status']) && Number(c['status']['code']) === 429) delete c['status'];
+    if (isObject(c['status']) && Number(c['status']['code']) === 429) delete c['status'];
     // The headers go only on the limited answer, which Envoy generates: append and overwrite add them alike.
     const hs = c['response_headers_to_add'];
-    if (Array.isArray(hs)) c['response_headers_to_add'] = hs.map((h) => (isObj(h) && isObj(h['header']) ? { key: String(h['header']['key']).toLowerCase(), value: h['header']['value'] ?? '' } : h));
+    if (Array.isArray(hs)) c['response_headers_to_add'] = hs.map((h) => (isObject(h) && isObject(h['header']) ? { key: String(h['header']['key']).toLowerCase(), value: h['header']['value'] ?? '' } : h));
     if (!Array.isArray(c['descriptors']) || c['descriptors'].length === 0) {
       delete c['always_consume_default_token_bucket'];
       delete c['descriptors'];
@@ -130,9 +127,9 @@ function canonical(type: string, config: JsonObject): JsonObject {
       const tbc = c['token_bucket'] as JsonObject | undefined;
       // A default bucket that never empties: consuming it or not is the same.
       if (tbc && tbc['max_tokens'] === 4294967295 && tbc['tokens_per_fill'] === 4294967295) delete c['always_consume_default_token_bucket'];
-      const wildcard = c['descriptors'].some((d) => isObj(d) && Array.isArray(d['entries']) && d['entries'].some((e) => isObj(e) && (e['value'] ?? '') === ''));
+      const wildcard = c['descriptors'].some((d) => isObject(d) && Array.isArray(d['entries']) && d['entries'].some((e) => isObject(e) && (e['value'] ?? '') === ''));
       if (wildcard) c['max_dynamic_descriptors'] ??= 20;
-      c['descriptors'] = c['descriptors'].map((d) => (isObj(d) && isObj(d['token_bucket']) ? { ...d, token_bucket: bucket(d['token_bucket']) } : d));
+      c['descriptors'] = c['descriptors'].map((d) => (isObject(d) && isObject(d['token_bucket']) ? { ...d, token_bucket: bucket(d['token_bucket']) } : d));
     }
   }
   if (type === lua && typeof c['inline_code'] === 'string') {
@@ -152,7 +149,7 @@ function effective(filter: JsonObject, perRoute: unknown, routeRateLimits: unkno
 
 /** JSON with object keys sorted: field order is not meaning. */
 function stable(v: unknown): string {
-  return JSON.stringify(v, (_, x: unknown) => (isObj(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+  return JSON.stringify(v, (_, x: unknown) => (isObject(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 }
 
 /**
@@ -167,8 +164,8 @@ function independentLimits(c: JsonObject): JsonObject[] {
   if (!Array.isArray(descriptors) || !Array.isArray(rls) || tb?.['max_tokens'] !== 4294967295 || tb['tokens_per_fill'] !== 4294967295) return [c];
   const out: JsonObject[] = [];
   for (const d of descriptors) {
-    const entries = isObj(d) && Array.isArray(d['entries']) ? d['entries'] : [];
-    const from = rls.filter((rl) => isObj(rl) && Array.isArray(rl['actions']) && rl['actions'].length === entries.length && rl['actions'].every((a, j) => actionGenerates(a, entries[j])));
+    const entries = isObject(d) && Array.isArray(d['entries']) ? d['entries'] : [];
+    const from = rls.filter((rl) => isObject(rl) && Array.isArray(rl['actions']) && rl['actions'].length === entries.length && rl['actions'].every((a, j) => actionGenerates(a, entries[j])));
     if (from.length !== 1) return [c];
     const split: JsonObject = { ...c, ...sameCondition(from[0] as JsonObject, d as JsonObject) };
     relabel(split);
@@ -202,7 +199,7 @@ function sameCondition(rl: JsonObject, d: JsonObject): { rate_limits: Json[]; de
       entries.push({ key: 'masked_remote_address', value: `${value}/${v6 ? 128 : 32}` });
     } else {
       const headers = v['headers'];
-      actions.push(Array.isArray(headers) ? { [kind]: { ...v, headers: headers.map((h) => (isObj(h) ? { ...h, name: String(h['name']).toLowerCase() } : h)) } } : (a as Json));
+      actions.push(Array.isArray(headers) ? { [kind]: { ...v, headers: headers.map((h) => (isObject(h) ? { ...h, name: String(h['name']).toLowerCase() } : h)) } } : (a as Json));
       entries.push(e);
     }
   });
@@ -211,9 +208,9 @@ function sameCondition(rl: JsonObject, d: JsonObject): { rate_limits: Json[]; de
 
 /** Whether an action (labels already positional) can generate the descriptor entry. */
 function actionGenerates(a: unknown, e: unknown): boolean {
-  if (!isObj(a) || !isObj(e)) return false;
+  if (!isObject(a) || !isObject(e)) return false;
   const [kind, v] = Object.entries(a)[0] ?? [];
-  if (!isObj(v)) return false;
+  if (!isObject(v)) return false;
   const key = typeof v['descriptor_key'] === 'string' ? v['descriptor_key'] : ({ generic_key: 'generic_key', header_value_match: 'header_match', query_parameter_value_match: 'query_match', remote_address: 'remote_address', masked_remote_address: 'masked_remote_address' } as Record<string, string>)[kind!];
   if (e['key'] !== key) return false;
   return typeof v['descriptor_value'] === 'string' ? e['value'] === v['descriptor_value'] : true;
@@ -247,7 +244,7 @@ function effectiveConfig(filter: JsonObject, perRoute: unknown, routeRateLimits:
 
 function perFilter(o: JsonObject | undefined, name: string): unknown {
   const m = o?.['typed_per_filter_config'];
-  return isObj(m) ? m[name] : undefined;
+  return isObject(m) ? m[name] : undefined;
 }
 
 /** Route → the HTTP filter chain Envoy runs for it: istiod's filters by name, added ones by behaviour. */
@@ -257,11 +254,11 @@ function view(config: XdsConfig, added: Set<string>): Map<string, string[]> {
     const chains = Array.isArray(l['filter_chains']) ? (l['filter_chains'] as JsonObject[]) : [];
     chains.forEach((fc, ci) => {
       for (const f of Array.isArray(fc['filters']) ? (fc['filters'] as JsonObject[]) : []) {
-        if (!hcmNames.has(String(f['name'])) || !isObj(f['typed_config'])) continue;
+        if (!hcmNames.has(String(f['name'])) || !isObject(f['typed_config'])) continue;
         const hcm = f['typed_config'];
         const filters = Array.isArray(hcm['http_filters']) ? (hcm['http_filters'] as JsonObject[]) : [];
-        const rds = isObj(hcm['rds']) ? hcm['rds']['route_config_name'] : undefined;
-        const rc = isObj(hcm['route_config']) ? hcm['route_config'] : config.routes.find((r) => r['name'] === rds);
+        const rds = isObject(hcm['rds']) ? hcm['rds']['route_config_name'] : undefined;
+        const rc = isObject(hcm['route_config']) ? hcm['route_config'] : config.routes.find((r) => r['name'] === rds);
         const where = `listener ${String(l['name'])}${chains.length > 1 ? ` (filter chain ${String(fc['name'] ?? ci)})` : ''}`;
         const vhosts = Array.isArray(rc?.['virtual_hosts']) ? (rc!['virtual_hosts'] as JsonObject[]) : [];
         const routes = vhosts.flatMap((vh) => (Array.isArray(vh['routes']) ? (vh['routes'] as JsonObject[]) : []).map((r, ri) => ({ vh, r, ri })));
@@ -270,7 +267,7 @@ function view(config: XdsConfig, added: Set<string>): Map<string, string[]> {
           const chain = filters.flatMap((hf) => {
             const name = String(hf['name']);
             if (!added.has(name)) return [name];
-            const own = isObj(r['route']) ? r['route']['rate_limits'] : undefined;
+            const own = isObject(r['route']) ? r['route']['rate_limits'] : undefined;
             const routeRateLimits = Array.isArray(own) && own.length > 0 ? own : vh['rate_limits'];
             return effective(hf, perFilter(r, name) ?? perFilter(vh, name) ?? perFilter(rc, name), routeRateLimits).map((e) => `+ ${e}`);
           });

@@ -8,10 +8,7 @@
 import type { DistinctBy, RequestMatch, StringMatch } from '../api/types.gen.js';
 import type { JsonObject } from '../validate/istio/index.js';
 import { formatCidr, parseCidr } from '../render/cidr.js';
-
-function isObj(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isObject } from '../validate/istio/merge.js';
 
 /** What one descriptor selects. */
 export interface Selection {
@@ -32,18 +29,18 @@ type Cond =
   | { absentQuery: string };
 
 function stringMatch(name: string, m: unknown): StringMatch | undefined {
-  if (!isObj(m)) return undefined;
+  if (!isObject(m)) return undefined;
   const keys = Object.keys(m).filter((k) => k !== 'ignore_case');
   if (m['ignore_case'] === true || keys.length !== 1) return undefined;
   const k = keys[0]!;
-  if (k === 'safe_regex' && isObj(m[k]) && typeof m[k]['regex'] === 'string') return { name, regex: m[k]['regex'] };
+  if (k === 'safe_regex' && isObject(m[k]) && typeof m[k]['regex'] === 'string') return { name, regex: m[k]['regex'] };
   if (['exact', 'prefix', 'suffix'].includes(k) && typeof m[k] === 'string') return { name, [k]: m[k] } as unknown as StringMatch;
   return undefined;
 }
 
 /** A header or query matcher as a StringMatch (exact/prefix/suffix/regex/present, invert). */
 function matcher(h: unknown): StringMatch | undefined {
-  if (!isObj(h) || typeof h['name'] !== 'string') return undefined;
+  if (!isObject(h) || typeof h['name'] !== 'string') return undefined;
   const rest = Object.keys(h).filter((k) => k !== 'name' && k !== 'invert_match');
   if (rest.length !== 1) return undefined;
   const base = h['present_match'] === true ? { name: h['name'], present: true as const } : rest[0] === 'string_match' ? stringMatch(h['name'], h['string_match']) : undefined;
@@ -53,9 +50,9 @@ function matcher(h: unknown): StringMatch | undefined {
 
 /** The entry one rate limit action generates, with the condition it stands for. */
 function action(a: unknown): Generated | undefined {
-  if (!isObj(a) || Object.keys(a).length !== 1) return undefined;
+  if (!isObject(a) || Object.keys(a).length !== 1) return undefined;
   const [kind, v] = Object.entries(a)[0]!;
-  if (!isObj(v)) return undefined;
+  if (!isObject(v)) return undefined;
   switch (kind) {
     case 'generic_key':
       return typeof v['descriptor_value'] === 'string' ? { key: typeof v['descriptor_key'] === 'string' ? v['descriptor_key'] : 'generic_key', value: v['descriptor_value'] } : undefined;
@@ -114,7 +111,7 @@ export function readDescriptors(rateLimits: unknown, descriptors: unknown): Sele
   if (!Array.isArray(rateLimits) || !Array.isArray(descriptors) || descriptors.length === 0) return 'descriptors without the rate_limits that generate them (the route\'s rate_limits are not adopted)';
   const entries: Generated[][] = [];
   for (const rl of rateLimits) {
-    if (!isObj(rl) || !Array.isArray(rl['actions']) || Object.keys(rl).some((k) => k !== 'actions')) return 'a rate_limits entry with more than actions (stage, limit, apply_on_stream_done…)';
+    if (!isObject(rl) || !Array.isArray(rl['actions']) || Object.keys(rl).some((k) => k !== 'actions')) return 'a rate_limits entry with more than actions (stage, limit, apply_on_stream_done…)';
     const gen = rl['actions'].map(action);
     if (gen.some((g) => g === undefined)) return 'a rate limit action meshwarden does not write (only generic_key, header_value_match, query_parameter_value_match, request_headers, query_parameters, remote_address, masked_remote_address)';
     entries.push(gen as Generated[]);
@@ -122,8 +119,8 @@ export function readDescriptors(rateLimits: unknown, descriptors: unknown): Sele
   const used = new Set<number>();
   const selections: Variant[] = [];
   for (const d of descriptors) {
-    if (!isObj(d) || !Array.isArray(d['entries']) || !isObj(d['token_bucket']) || Object.keys(d).some((k) => k !== 'entries' && k !== 'token_bucket')) return 'a descriptor without entries and token_bucket';
-    const want = d['entries'].map((e) => (isObj(e) ? { key: String(e['key']), value: typeof e['value'] === 'string' ? e['value'] : '' } : { key: '', value: '' }));
+    if (!isObject(d) || !Array.isArray(d['entries']) || !isObject(d['token_bucket']) || Object.keys(d).some((k) => k !== 'entries' && k !== 'token_bucket')) return 'a descriptor without entries and token_bucket';
+    const want = d['entries'].map((e) => (isObject(e) ? { key: String(e['key']), value: typeof e['value'] === 'string' ? e['value'] : '' } : { key: '', value: '' }));
     const fits = entries.flatMap((gen, i) => (gen.length === want.length && gen.every((g, j) => generates(g, want[j]!)) ? [i] : []));
     if (fits.length !== 1) return fits.length === 0 ? 'a descriptor no rate_limits entry generates' : 'a descriptor several rate_limits entries generate';
     used.add(fits[0]!);

@@ -8,6 +8,7 @@
 import { normalizeKeys } from '../validate/istio/index.js';
 import type { Json, JsonObject } from '../validate/istio/index.js';
 import type { Note } from '../migrate/notes.js';
+import { isObject } from '../validate/istio/merge.js';
 
 export type Context = 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND' | 'GATEWAY';
 type Path = Array<string | number>;
@@ -73,10 +74,6 @@ export interface Parsed {
   bodies: ReplyBody[];
 }
 
-function isObj(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Fails with a note when `o` has keys outside `allowed`. */
 function onlyKeys(o: JsonObject, allowed: readonly string[], path: Path, what: string): Note | undefined {
   const extra = Object.keys(o).filter((k) => !allowed.includes(k));
@@ -86,12 +83,12 @@ function onlyKeys(o: JsonObject, allowed: readonly string[], path: Path, what: s
 
 /** `{'@type': T, ...}` or a TypedStruct → the message name and its fields (proto names). */
 export function typedConfig(v: unknown): { type: string; config: JsonObject } | undefined {
-  if (!isObj(v) || typeof v['@type'] !== 'string') return undefined;
+  if (!isObject(v) || typeof v['@type'] !== 'string') return undefined;
   const n = normalizeKeys(v as Json) as JsonObject;
   if (typedStructTypes.has(v['@type'])) {
     const url = n['type_url'];
     if (typeof url !== 'string') return undefined;
-    const value = isObj(n['value']) ? (normalizeKeys(n['value']) as JsonObject) : {};
+    const value = isObject(n['value']) ? (normalizeKeys(n['value']) as JsonObject) : {};
     return { type: url.slice(url.lastIndexOf('/') + 1), config: value };
   }
   const { '@type': t, ...rest } = n;
@@ -109,7 +106,7 @@ export function parsePatches(patches: unknown[], notes: Note[]): Parsed | undefi
   for (let i = 0; i < patches.length; i++) {
     const path: Path = ['spec', 'configPatches', i];
     const p = patches[i];
-    if (!isObj(p) || !isObj(p['match']) || !isObj(p['patch'])) return fail({ kind: 'dropped', path, message: 'a patch without match or patch', hint: 'fix the EnvoyFilter' });
+    if (!isObject(p) || !isObject(p['match']) || !isObject(p['patch'])) return fail({ kind: 'dropped', path, message: 'a patch without match or patch', hint: 'fix the EnvoyFilter' });
     const bad = onlyKeys(p, ['applyTo', 'match', 'patch'], path, 'the patch') ?? onlyKeys(p['match'], ['context', 'listener', 'routeConfiguration'], [...path, 'match'], 'the match')
       ?? onlyKeys(p['patch'], ['operation', 'value'], [...path, 'patch'], 'the patch');
     if (bad) return fail(bad);
@@ -147,26 +144,26 @@ export function parsePatches(patches: unknown[], notes: Note[]): Parsed | undefi
 }
 
 function parseInsert(context: Context, match: JsonObject, op: unknown, value: unknown, path: Path): FilterInsert | Note {
-  const listener = isObj(match['listener']) ? match['listener'] : {};
+  const listener = isObject(match['listener']) ? match['listener'] : {};
   const bad = onlyKeys(listener, ['portNumber', 'filterChain'], [...path, 'match', 'listener'], 'the listener match');
   if (bad) return bad;
-  const chain = isObj(listener['filterChain']) ? listener['filterChain'] : {};
+  const chain = isObject(listener['filterChain']) ? listener['filterChain'] : {};
   const badChain = onlyKeys(chain, ['filter'], [...path, 'match', 'listener', 'filterChain'], 'the filter chain match');
   if (badChain) return badChain;
-  const filter = isObj(chain['filter']) ? chain['filter'] : {};
+  const filter = isObject(chain['filter']) ? chain['filter'] : {};
   const badFilter = onlyKeys(filter, ['name', 'subFilter'], [...path, 'match', 'listener', 'filterChain', 'filter'], 'the filter match');
   if (badFilter) return badFilter;
   if (typeof filter['name'] === 'string' && !hcmNames.has(filter['name'])) {
     return { kind: 'dropped', path: [...path, 'match', 'listener', 'filterChain', 'filter', 'name'], message: `HTTP filters of ${filter['name']}: meshwarden plugins go into the HTTP connection manager`, hint: 'keep this EnvoyFilter' };
   }
-  const sub = isObj(filter['subFilter']) ? filter['subFilter']['name'] : undefined;
+  const sub = isObject(filter['subFilter']) ? filter['subFilter']['name'] : undefined;
   let placement: FilterInsert['placement'];
   if (op === 'INSERT_FIRST' || (op === 'INSERT_BEFORE' && sub === undefined)) placement = 'first';
   else if (op === 'INSERT_BEFORE' && typeof sub === 'string' && routerNames.has(sub)) placement = 'beforeRouter';
   else {
     return { kind: 'dropped', path: [...path, 'patch', 'operation'], message: `${String(op)}${sub ? ` relative to ${String(sub)}` : ''}: meshwarden inserts filters right before the router`, hint: 'insert before envoy.filters.http.router to adopt it, or keep this EnvoyFilter' };
   }
-  if (!isObj(value)) return { kind: 'dropped', path: [...path, 'patch'], message: 'no filter in patch.value', hint: 'fix the EnvoyFilter' };
+  if (!isObject(value)) return { kind: 'dropped', path: [...path, 'patch'], message: 'no filter in patch.value', hint: 'fix the EnvoyFilter' };
   const v = normalizeKeys(value as Json) as JsonObject;
   const badValue = onlyKeys(v, ['name', 'typed_config', 'disabled'], [...path, 'patch', 'value'], 'the filter');
   if (badValue) return badValue;
@@ -186,19 +183,19 @@ function parseInsert(context: Context, match: JsonObject, op: unknown, value: un
 }
 
 function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Context, match: JsonObject, value: unknown, path: Path): RouteConfig | RouteRateLimits | Note {
-  const rc = isObj(match['routeConfiguration']) ? match['routeConfiguration'] : {};
+  const rc = isObject(match['routeConfiguration']) ? match['routeConfiguration'] : {};
   const bad = onlyKeys(rc, ['portNumber', 'vhost'], [...path, 'match', 'routeConfiguration'], 'the route configuration match');
   if (bad) return bad;
-  const vhost = isObj(rc['vhost']) ? rc['vhost'] : {};
+  const vhost = isObject(rc['vhost']) ? rc['vhost'] : {};
   const badVh = onlyKeys(vhost, ['name', 'domainName', 'route'], [...path, 'match', 'routeConfiguration', 'vhost'], 'the virtual host match');
   if (badVh) return badVh;
-  const route = isObj(vhost['route']) ? vhost['route'] : {};
+  const route = isObject(vhost['route']) ? vhost['route'] : {};
   const badRoute = onlyKeys(route, ['name', 'action'], [...path, 'match', 'routeConfiguration', 'vhost', 'route'], 'the route match');
   if (badRoute) return badRoute;
   if (route['action'] !== undefined && route['action'] !== 'ANY') {
     return { kind: 'dropped', path: [...path, 'match', 'routeConfiguration', 'vhost', 'route', 'action'], message: `routes by action ${String(route['action'])}: meshwarden scopes by host and route name`, hint: 'keep this EnvoyFilter' };
   }
-  const v = isObj(value) ? (normalizeKeys(value as Json) as JsonObject) : {};
+  const v = isObject(value) ? (normalizeKeys(value as Json) as JsonObject) : {};
   const where = {
     path,
     context,
@@ -209,11 +206,11 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
   };
   // The route's rate_limits (route.rate_limits on a route, rate_limits on a virtual host).
   const holder = applyTo === 'HTTP_ROUTE' ? v['route'] : v;
-  if (Object.keys(v).length === 1 && isObj(holder) && Object.keys(holder).length === 1 && Array.isArray(holder['rate_limits'])) {
+  if (Object.keys(v).length === 1 && isObject(holder) && Object.keys(holder).length === 1 && Array.isArray(holder['rate_limits'])) {
     return { ...where, rateLimits: holder['rate_limits'] };
   }
   const tpfc = v['typed_per_filter_config'];
-  if (Object.keys(v).length !== 1 || !isObj(tpfc) || Object.keys(tpfc).length !== 1) {
+  if (Object.keys(v).length !== 1 || !isObject(tpfc) || Object.keys(tpfc).length !== 1) {
     return { kind: 'dropped', path: [...path, 'patch', 'value'], message: `${applyTo} MERGE of anything but one typed_per_filter_config entry or the route's rate_limits: no meshwarden field expresses it`, hint: 'keep this EnvoyFilter (meshwarden validates it as it is)' };
   }
   const filter = Object.keys(tpfc)[0]!;
@@ -231,21 +228,21 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
 /** The local_reply_config mapper meshwarden renders for a limit's response body (envoy-templates/local-reply-body.yaml). */
 function parseReplyBody(context: Context, match: JsonObject, value: unknown, path: Path): ReplyBody | Note {
   const refuse: Note = { kind: 'dropped', path: [...path, 'patch', 'value'], message: 'a NETWORK_FILTER MERGE other than one local reply body for a status code: no meshwarden field expresses it', hint: 'keep this EnvoyFilter (meshwarden validates it as it is)' };
-  const listener = isObj(match['listener']) ? match['listener'] : {};
-  const chain = isObj(listener['filterChain']) ? listener['filterChain'] : {};
-  const filter = isObj(chain['filter']) ? chain['filter'] : {};
+  const listener = isObject(match['listener']) ? match['listener'] : {};
+  const chain = isObject(listener['filterChain']) ? listener['filterChain'] : {};
+  const filter = isObject(chain['filter']) ? chain['filter'] : {};
   if (!hcmNames.has(String(filter['name'])) || Object.keys(filter).length !== 1 || Object.keys(chain).length !== 1) return refuse;
   if (Object.keys(listener).some((k) => k !== 'portNumber' && k !== 'filterChain')) return refuse;
-  const v = isObj(value) ? (normalizeKeys(value as Json) as JsonObject) : {};
+  const v = isObject(value) ? (normalizeKeys(value as Json) as JsonObject) : {};
   const tc = typedConfig(v['typed_config']);
   if (Object.keys(v).length !== 1 || !tc || Object.keys(tc.config).length !== 1) return refuse;
   const lrc = tc.config['local_reply_config'];
-  const mappers = isObj(lrc) && Object.keys(lrc).length === 1 ? lrc['mappers'] : undefined;
-  if (!Array.isArray(mappers) || mappers.length !== 1 || !isObj(mappers[0])) return refuse;
+  const mappers = isObject(lrc) && Object.keys(lrc).length === 1 ? lrc['mappers'] : undefined;
+  if (!Array.isArray(mappers) || mappers.length !== 1 || !isObject(mappers[0])) return refuse;
   const m = mappers[0];
-  const cmp = isObj(m['filter']) && isObj(m['filter']['status_code_filter']) ? m['filter']['status_code_filter']['comparison'] : undefined;
-  const body = isObj(m['body']) ? m['body']['inline_string'] : undefined;
-  const status = isObj(cmp) && isObj(cmp['value']) ? Number(cmp['value']['default_value']) : NaN;
-  if (Object.keys(m).length !== 2 || !isObj(cmp) || cmp['op'] !== 'EQ' || typeof body !== 'string' || !Number.isInteger(status)) return refuse;
+  const cmp = isObject(m['filter']) && isObject(m['filter']['status_code_filter']) ? m['filter']['status_code_filter']['comparison'] : undefined;
+  const body = isObject(m['body']) ? m['body']['inline_string'] : undefined;
+  const status = isObject(cmp) && isObject(cmp['value']) ? Number(cmp['value']['default_value']) : NaN;
+  if (Object.keys(m).length !== 2 || !isObject(cmp) || cmp['op'] !== 'EQ' || typeof body !== 'string' || !Number.isInteger(status)) return refuse;
   return { path, context, ...(typeof listener['portNumber'] === 'number' ? { port: listener['portNumber'] } : {}), status, body };
 }

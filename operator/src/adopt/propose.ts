@@ -14,16 +14,13 @@ import { sanitizeName } from '../migrate/common.js';
 import type { Note } from '../migrate/notes.js';
 import { readDescriptors } from './descriptors.js';
 import { filterConfigType, typedConfig, type Context, type FilterInsert, type Parsed, type RouteConfig } from './patterns.js';
+import { isObject } from '../validate/istio/merge.js';
 
 export const adoptedFromAnnotation = 'meshwarden.io/adopted-from';
 const localRateLimit = 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 const lua = 'envoy.extensions.filters.http.lua.v3.Lua';
 const wasm = 'envoy.extensions.filters.http.wasm.v3.Wasm';
 type Path = Array<string | number>;
-
-function isObj(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Who the EnvoyFilter applies to: its workloadSelector, or a Gateway API Gateway it targets. */
 function targetOf(ef: K8sObject, context: Context, notes: Note[]): Target | undefined {
@@ -86,7 +83,7 @@ function scopeOf(r: RouteConfig, notes: Note[]): { port?: number; host?: string;
 
 function percent(v: unknown): number | undefined {
   if (v === undefined) return 0;
-  const d = isObj(v) && isObj(v['default_value']) ? v['default_value'] : undefined;
+  const d = isObject(v) && isObject(v['default_value']) ? v['default_value'] : undefined;
   if (!d) return 0;
   const num = Number(d['numerator'] ?? 0);
   const den = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 }[String(d['denominator'] ?? 'HUNDRED')];
@@ -98,12 +95,12 @@ function durationMs(v: unknown): number | undefined {
     const m = /^(\d+)(?:\.(\d{1,9}))?s$/.exec(v);
     return m ? Number(m[1]) * 1000 + Number(`0.${m[2] ?? '0'}`) * 1000 : undefined;
   }
-  if (isObj(v)) return Number(v['seconds'] ?? 0) * 1000 + Number(v['nanos'] ?? 0) / 1e6;
+  if (isObject(v)) return Number(v['seconds'] ?? 0) * 1000 + Number(v['nanos'] ?? 0) / 1e6;
   return undefined;
 }
 
 function uint(v: unknown): number | undefined {
-  const n = isObj(v) ? Number(v['value']) : v === undefined ? undefined : Number(v);
+  const n = isObject(v) ? Number(v['value']) : v === undefined ? undefined : Number(v);
   return n !== undefined && Number.isInteger(n) ? n : undefined;
 }
 
@@ -120,7 +117,7 @@ type LimitBody = Pick<Limit, 'rate' | 'burst' | 'mode' | 'response' | 'match' | 
 
 /** A token bucket as rate and burst, or why not. */
 function rateOf(tb: unknown): Pick<Limit, 'rate' | 'burst'> | string {
-  if (!isObj(tb)) return 'no token bucket';
+  if (!isObject(tb)) return 'no token bucket';
   const max = uint(tb['max_tokens']);
   const fill = uint(tb['tokens_per_fill'] ?? 1);
   const ms = durationMs(tb['fill_interval']);
@@ -144,11 +141,11 @@ function limitsOf(config: JsonObject, path: Path, notes: Note[]): LimitBody[] | 
   if (config['local_rate_limit_per_downstream_connection'] === true) return drop('local_rate_limit_per_downstream_connection', 'a bucket per connection: meshwarden buckets are per pod');
   const enforced = percent(config['filter_enforced']);
   if (enforced !== 0 && enforced !== 100) return drop('filter_enforced', `enforced for ${String(enforced)}% of requests: meshwarden enforces all (enforce) or none (shadow)`);
-  const status = isObj(config['status']) ? Number(config['status']['code']) : undefined;
+  const status = isObject(config['status']) ? Number(config['status']['code']) : undefined;
   const headers: Record<string, string> = {};
   const list = config['response_headers_to_add'];
   for (const h of Array.isArray(list) ? list : []) {
-    const hv = isObj(h) && isObj(h['header']) ? h['header'] : undefined;
+    const hv = isObject(h) && isObject(h['header']) ? h['header'] : undefined;
     if (!hv || typeof hv['key'] !== 'string') return drop('response_headers_to_add', 'a response header without key');
     headers[hv['key'].toLowerCase()] = String(hv['value'] ?? '');
   }
@@ -160,7 +157,7 @@ function limitsOf(config: JsonObject, path: Path, notes: Note[]): LimitBody[] | 
     return typeof rate === 'string' ? drop('token_bucket', rate) : [{ ...rate, ...common }];
   }
   const tb = config['token_bucket'];
-  if (!isObj(tb) || uint(tb['max_tokens']) !== unlimited || uint(tb['tokens_per_fill'] ?? 1) !== unlimited) {
+  if (!isObject(tb) || uint(tb['max_tokens']) !== unlimited || uint(tb['tokens_per_fill'] ?? 1) !== unlimited) {
     return drop('token_bucket', 'with descriptors, a default bucket that limits the requests no descriptor selects: meshwarden lets those through (its default bucket never empties)');
   }
   const selections = readDescriptors(config['rate_limits'], config['descriptors']);
@@ -428,7 +425,7 @@ function pluginBody(f: FilterInsert): Pick<Plugin, 'lua' | 'native'> {
   if (f.type === lua && keys.length === 1) {
     const v = f.config[keys[0]!];
     if (keys[0] === 'inline_code' && typeof v === 'string') return { lua: { code: v } };
-    if (keys[0] === 'default_source_code' && isObj(v) && typeof v['inline_string'] === 'string' && Object.keys(v).length === 1) return { lua: { code: v['inline_string'] } };
+    if (keys[0] === 'default_source_code' && isObject(v) && typeof v['inline_string'] === 'string' && Object.keys(v).length === 1) return { lua: { code: v['inline_string'] } };
   }
   return { native: { type: f.type, ...(keys.length > 0 ? { config: f.config } : {}) } };
 }
