@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics.js';
 import { evaluate, type EvaluationContext } from '../evaluate.js';
+import { checkLimits, defaultLimits, type InputLimits } from '../input-limits.js';
 
 /** The kinds the webhook validates, by API group. Everything else is allowed untouched. */
 export const validatedKinds: ReadonlyArray<{ group: string; kind: string; resource: string }> = [
@@ -18,41 +19,9 @@ export const validatedKinds: ReadonlyArray<{ group: string; kind: string; resour
   { group: 'extensions.istio.io', kind: 'WasmPlugin', resource: 'wasmplugins' },
 ];
 
-/**
- * Bounds on what one request may make the (synchronous) validator do. The defaults keep the
- * measured worst case of a single evaluation under about a second on one core (see the
- * bench and the ADR) while admitting every object our CRD schemas admit in practice
- * (EnvoyPlugin `lua.code` may be 256 KiB).
- */
-export interface AdmissionLimits {
-  /** Serialized size of `request.object` (JSON bytes). */
-  maxObjectBytes: number;
-  /** Longest single string value (a Lua script, a regex, a Wasm config). */
-  maxStringBytes: number;
-  /** Sum of all string values of 1 KiB or more: scripts dominate evaluation time. */
-  maxScriptBytes: number;
-  /** Entries of an EnvoyFilter's `spec.configPatches` (each may carry a Lua script). */
-  maxPatches: number;
-  /** Entries of any other array. */
-  maxListItems: number;
-  /** Nesting depth of the object. */
-  maxDepth: number;
-  /**
-   * Lua scripts (typed configs of the Lua filter and EnvoyPlugin `lua` plugins). Each runs in
-   * the Lua emulator for up to 1M instructions (about 10–20 ms when it loops), however short.
-   */
-  maxLuaScripts: number;
-}
-
-export const defaultLimits: AdmissionLimits = {
-  maxObjectBytes: 512 * 1024,
-  maxStringBytes: 256 * 1024,
-  maxScriptBytes: 256 * 1024,
-  maxPatches: 64,
-  maxListItems: 1024,
-  maxDepth: 100,
-  maxLuaScripts: 16,
-};
+/** Bounds on what one request may make the validator do: the shared input limits (input-limits.ts), also applied by the CLI. */
+export type AdmissionLimits = InputLimits;
+export { defaultLimits, checkLimits };
 
 /**
  * Rules whose verdict depends on other objects existing right now (a Service, its ports,
@@ -316,64 +285,3 @@ function oneLine(s: string): string {
 function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
-
-interface Node {
-  v: unknown;
-  depth: number;
-  parent?: Node;
-  key?: string | number;
-}
-
-/** The path of a node, built only when a limit is hit (the walk itself must stay cheap). */
-function pathOf(n: Node): string {
-  const parts: Array<string | number> = [];
-  for (let c: Node | undefined = n; c?.key !== undefined; c = c.parent) parts.push(c.key);
-  return parts.reverse().reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc === '' ? k : `${acc}.${k}`), '');
-}
-
-const luaType = /\.lua\.v3\.Lua(PerRoute)?$/;
-
-/** Iterative walk (no recursion: a hostile object must not overflow the stack here). Returns why the object is too big. */
-export function checkLimits(object: unknown, limits: AdmissionLimits): string | undefined {
-  let bytes = 0;
-  let scriptBytes = 0;
-  let luaScripts = 0;
-  const stack: Node[] = [{ v: object, depth: 0 }];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const { v, depth } = node;
-    if (typeof v === 'string') {
-      bytes += v.length + 2;
-      if (v.length > limits.maxStringBytes) return `${pathOf(node) || 'a string'} has ${kib(v.length)}, more than ${kib(limits.maxStringBytes)}`;
-      if (v.length >= 1024) scriptBytes += v.length;
-      if (scriptBytes > limits.maxScriptBytes) return `long strings (scripts, configs) add up to more than ${kib(limits.maxScriptBytes)}`;
-    } else if (typeof v === 'object' && v !== null) {
-      if (depth >= limits.maxDepth) return `${pathOf(node)} is nested more than ${limits.maxDepth} levels deep`;
-      if (Array.isArray(v)) {
-        const isPatches = depth === 2 && node.key === 'configPatches' && node.parent?.key === 'spec';
-        const max = isPatches ? limits.maxPatches : limits.maxListItems;
-        if (v.length > max) return `${pathOf(node)} has ${v.length} entries, more than ${max}`;
-        bytes += 2 + v.length;
-        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, parent: node, key: i });
-      } else {
-        const o = v as Record<string, unknown>;
-        const type = o['@type'];
-        if ((typeof type === 'string' && luaType.test(type)) || (typeof o.lua === 'object' && o.lua !== null)) {
-          if (++luaScripts > limits.maxLuaScripts) return `it has more than ${limits.maxLuaScripts} Lua scripts`;
-        }
-        bytes += 2;
-        for (const k in o) {
-          if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
-          bytes += k.length + 4;
-          stack.push({ v: o[k], depth: depth + 1, parent: node, key: k });
-        }
-      }
-    } else {
-      bytes += 8;
-    }
-    if (bytes > limits.maxObjectBytes) return `the object is larger than ${kib(limits.maxObjectBytes)}`;
-  }
-  return undefined;
-}
-
-const kib = (n: number): string => (n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} bytes`);
