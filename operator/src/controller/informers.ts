@@ -3,7 +3,9 @@
  * resourceVersion; a 410 Gone clears it so the next round relists and diffs the cache)
  * made resilient: the client-node informer stops on any other error (apiserver down,
  * connection reset), so this wrapper restarts it with capped exponential backoff, counts
- * relists, and reports when the first list has filled the cache (`/readyz`).
+ * relists, and reports when the first list has filled the cache (`/readyz`). An informer may
+ * be scoped to a label selector and to a list of namespaces (one list+watch per namespace, so
+ * namespaced Roles suffice: ADR 0105).
  */
 import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -44,32 +46,62 @@ export interface Cache<T extends K8sObject> {
   list(namespace?: string): readonly T[];
 }
 
+/** What one informer lists and watches. */
+export interface InformerScope {
+  /**
+   * Only objects with these labels. The API server filters, which saves traffic and memory; it
+   * does not narrow access, since RBAC cannot restrict list or watch by label.
+   */
+  labelSelector?: string;
+  /**
+   * Only these namespaces, one list+watch each, so a Role in each of them is enough. Absent: all
+   * namespaces in one list+watch (a ClusterRole). Empty: nothing is watched (synced at once).
+   */
+  namespaces?: readonly string[];
+}
+
+/** One list+watch (all namespaces or one) with its own restart backoff. */
+interface Watch {
+  namespace: string | undefined;
+  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  synced: boolean;
+  restartDelayMs: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export class ResilientInformer<T extends K8sObject> implements Cache<T> {
-  readonly #informer;
+  readonly #watches: Watch[];
   readonly #adds: Handler<T>[] = [];
   readonly #updates: Handler<T>[] = [];
   readonly #deletes: Handler<T>[] = [];
   /** Last seen object per key, to hand update handlers the old version. */
-  #synced = false;
+  readonly #prior = new Map<string, T>();
   #stopped = false;
-  #restartDelayMs = 0;
-  #timer: NodeJS.Timeout | undefined;
   lists = 0;
   errors = 0;
   /** Events delivered (adds, updates, deletes): changes whenever what the cache holds changes. */
   changes = 0;
 
   constructor(
-    kc: KubeConfig,
-    kube: Kube,
+    private readonly kc: KubeConfig,
+    private readonly kube: Kube,
     readonly kind: string,
     readonly resource: Resource,
     private readonly log: Logger,
-    labelSelector?: string,
+    readonly scope: InformerScope = {},
   ) {
+    if (scope.namespaces && !resource.namespaced) throw new Error(`${kind} is not namespaced: it cannot be watched per namespace`);
+    const namespaces = scope.namespaces ? [...new Set(scope.namespaces)] : [undefined];
+    this.#watches = namespaces.map((ns) => this.#watch(ns));
+  }
+
+  #watch(namespace: string | undefined): Watch {
+    const { kind, resource, log } = this;
+    const { labelSelector } = this.scope;
+    const path = resourcePath(resource, namespace);
     const apiVersion = apiVersionOf(resource);
     const listFn = async (): Promise<KubernetesListObject<KubernetesObject>> => {
-      const list = await kube.request<KubernetesListObject<KubernetesObject>>('GET', resourcePath(resource), {
+      const list = await this.kube.request<KubernetesListObject<KubernetesObject>>('GET', path, {
         query: { labelSelector, resourceVersion: undefined },
         timeoutMs: 120_000,
       });
@@ -79,15 +111,16 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
         item.kind ??= kind;
       }
       this.lists++;
-      this.log.info({ kind, items: list.items.length, resourceVersion: list.metadata?.resourceVersion, lists: this.lists }, this.lists === 1 ? 'listed' : 'relisted');
-      this.#synced = true;
-      this.#restartDelayMs = 0;
+      log.info({ kind, ...(namespace !== undefined ? { namespace } : {}), items: list.items.length, resourceVersion: list.metadata?.resourceVersion, lists: this.lists }, w.synced ? 'relisted' : 'listed');
+      w.synced = true;
+      w.restartDelayMs = 0;
       return list;
     };
-    this.#informer = makeInformer<KubernetesObject>(kc, resourcePath(resource), listFn, labelSelector);
-    const prior = new Map<string, T>();
+    const informer = makeInformer<KubernetesObject>(this.kc, path, listFn, labelSelector);
+    const w: Watch = { namespace, informer, synced: false, restartDelayMs: 0, timer: undefined };
+    const prior = this.#prior;
     const key = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-    this.#informer.on('add', (o) => {
+    informer.on('add', (o) => {
       slim(o);
       this.changes++;
       const obj = o as T;
@@ -96,7 +129,7 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
       // The cache reports relisted objects as adds; pass the old version when known.
       for (const h of old ? this.#updates : this.#adds) h(obj, old);
     });
-    this.#informer.on('update', (o) => {
+    informer.on('update', (o) => {
       slim(o);
       this.changes++;
       const obj = o as T;
@@ -104,20 +137,21 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
       prior.set(key(o), obj);
       for (const h of this.#updates) h(obj, old);
     });
-    this.#informer.on('delete', (o) => {
+    informer.on('delete', (o) => {
       this.changes++;
       prior.delete(key(o));
       for (const h of this.#deletes) h(o as T);
     });
-    this.#informer.on('error', (err) => {
+    informer.on('error', (err) => {
       this.errors++;
       if (this.#stopped) return;
-      this.#restartDelayMs = Math.min(Math.max(this.#restartDelayMs * 2, 500), 30_000);
-      this.log.warn({ kind, err: (err as Error)?.message ?? String(err), retryInMs: this.#restartDelayMs }, 'watch failed; restarting');
-      this.#timer = setTimeout(() => {
-        if (!this.#stopped) void this.#informer.start();
-      }, this.#restartDelayMs);
+      w.restartDelayMs = Math.min(Math.max(w.restartDelayMs * 2, 500), 30_000);
+      log.warn({ kind, ...(namespace !== undefined ? { namespace } : {}), err: (err as Error)?.message ?? String(err), retryInMs: w.restartDelayMs }, 'watch failed; restarting');
+      w.timer = setTimeout(() => {
+        if (!this.#stopped) void informer.start();
+      }, w.restartDelayMs);
     });
+    return w;
   }
 
   onAdd(h: Handler<T>): void {
@@ -130,18 +164,24 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
     this.#deletes.push(h);
   }
 
+  /** Every list+watch has listed once. */
   get synced(): boolean {
-    return this.#synced;
+    return this.#watches.every((w) => w.synced);
+  }
+
+  /** The namespaces watched one by one; undefined: all namespaces. */
+  get namespaces(): readonly string[] | undefined {
+    return this.scope.namespaces ? this.#watches.map((w) => w.namespace!) : undefined;
   }
 
   async start(): Promise<void> {
     this.#stopped = false;
-    await this.#informer.start();
+    await Promise.all(this.#watches.map((w) => w.informer.start()));
   }
 
   /** Resolves once the first list succeeded (retrying through errors), or rejects on abort. */
   async waitForSync(signal?: AbortSignal): Promise<void> {
-    while (!this.#synced) {
+    while (!this.synced) {
       if (signal?.aborted) throw new Error('aborted');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -149,15 +189,21 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#informer.stop();
+    for (const w of this.#watches) if (w.timer) clearTimeout(w.timer);
+    await Promise.all(this.#watches.map((w) => w.informer.stop()));
+  }
+
+  /** The watch holding a namespace's objects: the one for all namespaces, or that namespace's own. */
+  #watchOf(namespace: string | undefined): Watch | undefined {
+    return this.scope.namespaces ? this.#watches.find((w) => w.namespace === namespace) : this.#watches[0];
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.#informer.get(name, namespace) as T | undefined;
+    return this.#watchOf(namespace)?.informer.get(name, namespace) as T | undefined;
   }
 
   list(namespace?: string): readonly T[] {
-    return this.#informer.list(namespace) as readonly T[];
+    if (namespace === undefined && this.scope.namespaces) return this.#watches.flatMap((w) => w.informer.list() as T[]);
+    return (this.#watchOf(namespace)?.informer.list(namespace) ?? []) as readonly T[];
   }
 }

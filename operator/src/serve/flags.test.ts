@@ -30,3 +30,13 @@ test('bind addresses', () => {
   assert.deepEqual(parseBindAddress('127.0.0.1:0'), { host: '127.0.0.1', port: 0 });
   assert.equal(parseBindAddress('0'), undefined);
 });
+
+test('rate limit ConfigMap namespaces: the listed ones plus the rate limit service host\'s, each once; none without either', () => {
+  assert.deepEqual(parseServeFlags([], {}).rateLimitConfigNamespaces, []);
+  assert.deepEqual(parseServeFlags(['--rate-limit-service', 'ratelimit.rls.svc.cluster.local:8081'], {}).rateLimitConfigNamespaces, ['rls']);
+  const f = parseServeFlags(['--rate-limit-config-namespace', 'shared', '--rate-limit-config-namespace=rls', '--rate-limit-service', 'ratelimit.rls:8081'], {});
+  assert.deepEqual(f.rateLimitConfigNamespaces, ['shared', 'rls']);
+  // A short host names no namespace (the renderer then uses the SmartLimiter's own): nothing derived.
+  assert.deepEqual(parseServeFlags(['--rate-limit-service', 'ratelimit:8081'], {}).rateLimitConfigNamespaces, []);
+  assert.throws(() => parseServeFlags(['--rate-limit-config-namespace', 'Not_A_Namespace'], {}), /--rate-limit-config-namespace must be a namespace name .*"Not_A_Namespace"/);
+});

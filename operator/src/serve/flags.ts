@@ -21,6 +21,11 @@ export interface ServeFlags {
   /** Every resource is reconciled again this often (controller-runtime SyncPeriod, default 10h); 0 = never. */
   syncPeriodMs: number;
   rateLimitService?: RateLimitService;
+  /**
+   * Where the operator watches its rate limit ConfigMaps (ADR 0105): the --rate-limit-config-namespace
+   * values plus the namespace of --rate-limit-service's host. Empty: no ConfigMap is watched.
+   */
+  rateLimitConfigNamespaces: string[];
   istioVersions: string[];
   logLevel: string;
   /** The admission webhook: on every replica beside the controller (default), off, or alone. */
@@ -37,7 +42,7 @@ export interface ServeFlags {
 export const serveUsage = `  serve [--kubeconfig PATH] [--leader-elect=true|false] [--leader-election-namespace NS]
         [--leader-election-id NAME] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]
         [--health-probe-bind-address :8081] [--metrics-bind-address :8080] [--concurrency 4] [--sync-period 10h]
-        [--rate-limit-service HOST:PORT] [--istio-version V]... [--identity ID] [--log-level info]
+        [--rate-limit-service HOST:PORT] [--rate-limit-config-namespace NS]... [--istio-version V]... [--identity ID] [--log-level info]
         [--webhook=true|false] [--webhook-only]
         [--istiod-address HOST:PORT]... [--istiod-discovery] [--istiod-token-file PATH] [--istiod-ca-file PATH]
 ${webhookFlagsUsage}
@@ -47,7 +52,9 @@ ${webhookFlagsUsage}
         from --kubeconfig or KUBECONFIG, else in-cluster. /healthz, /readyz and /metrics on the
         probe and metrics ports. With --istiod-address or --istiod-discovery (every pod labelled
         app=istiod in istio-system, its grpc-xds port, or tls-xds with --istiod-ca-file), the
-        condition Effective says whether the selected proxies accepted the configuration (syncz).`;
+        condition Effective says whether the selected proxies accepted the configuration (syncz).
+        Rate limit ConfigMaps are watched (for edits to repair) only in the namespaces given by
+        --rate-limit-config-namespace and the namespace of --rate-limit-service's host.`;
 
 export class FlagError extends Error {}
 
@@ -64,6 +71,8 @@ function parseRls(text: string): RateLimitService {
   if (!m) throw new FlagError(`--rate-limit-service must be HOST:PORT, not "${text}"`);
   return { host: m[1]!, port: Number(m[2]) };
 }
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 const booleans = ['leader-elect', 'webhook', 'webhook-only', 'istiod-discovery'];
 
@@ -91,6 +100,7 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
       concurrency: { type: 'string', default: '4' },
       'sync-period': { type: 'string', default: '10h' },
       'rate-limit-service': { type: 'string' },
+      'rate-limit-config-namespace': { type: 'string', multiple: true },
       'istio-version': { type: 'string', multiple: true },
       'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
       webhook: { type: 'boolean', default: true },
@@ -117,6 +127,10 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
     metricsBindAddress: values['metrics-bind-address'],
     concurrency,
     syncPeriodMs: parseDurationMs(values['sync-period'], 'sync-period'),
+    rateLimitConfigNamespaces: (values['rate-limit-config-namespace'] ?? []).map((ns) => {
+      if (!dnsLabel.test(ns)) throw new FlagError(`--rate-limit-config-namespace must be a namespace name (lowercase letters, digits, '-'), not "${ns}"`);
+      return ns;
+    }),
     istioVersions: values['istio-version'] ?? [],
     logLevel: values['log-level'],
     webhook: values['webhook-only'] ? 'only' : values.webhook ? 'on' : 'off',
@@ -135,6 +149,9 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (values['istiod-token-file'] !== undefined) flags.istiodTokenFile = values['istiod-token-file'];
   if (values['istiod-ca-file'] !== undefined) flags.istiodCaFile = values['istiod-ca-file'];
   if (values['rate-limit-service'] !== undefined) flags.rateLimitService = parseRls(values['rate-limit-service']);
+  // The namespace the renderer writes the service's ConfigMap to by default (its host's second label).
+  const rlsNamespace = flags.rateLimitService?.host.split('.')[1];
+  if (rlsNamespace && dnsLabel.test(rlsNamespace) && !flags.rateLimitConfigNamespaces.includes(rlsNamespace)) flags.rateLimitConfigNamespaces.push(rlsNamespace);
   return flags;
 }
 

@@ -21,7 +21,7 @@ import type { Pod, Service } from '../render/context.js';
 import { managedByLabel } from '../render/objects.js';
 import { Controller } from '../controller/controller.js';
 import { EventRecorder } from '../controller/events.js';
-import { ResilientInformer } from '../controller/informers.js';
+import { ResilientInformer, type InformerScope } from '../controller/informers.js';
 import { KubeClient, resources } from '../controller/kube.js';
 import { LeaderElector } from '../controller/leader.js';
 import { ControllerMetrics } from '../controller/metrics.js';
@@ -118,8 +118,8 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
     }
   }
 
-  const inf = <T extends K8sObject>(kind: keyof typeof resources, labelSelector?: string): ResilientInformer<T> =>
-    new ResilientInformer<T>(kc, kube, kind, resources[kind], log.child({ informer: kind }), labelSelector);
+  const inf = <T extends K8sObject>(kind: keyof typeof resources, scope?: InformerScope): ResilientInformer<T> =>
+    new ResilientInformer<T>(kc, kube, kind, resources[kind], log.child({ informer: kind }), scope);
   const informers = {
     SmartLimiter: inf<K8sObject>('SmartLimiter'),
     EnvoyPlugin: inf<K8sObject>('EnvoyPlugin'),
@@ -127,7 +127,8 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
     WasmPlugin: inf<K8sObject>('WasmPlugin'),
     Service: inf<Service>('Service'),
     Pod: inf<Pod>('Pod'),
-    ConfigMap: inf<K8sObject>('ConfigMap', `${managedByLabel}=meshwarden`),
+    // Only the rate limit ConfigMaps' namespaces, so namespaced Roles suffice (ADR 0105).
+    ConfigMap: inf<K8sObject>('ConfigMap', { labelSelector: `${managedByLabel}=meshwarden`, namespaces: flags.rateLimitConfigNamespaces }),
   };
   const all = Object.values(informers) as Array<ResilientInformer<K8sObject>>;
   readiness.set('informers', () => {
