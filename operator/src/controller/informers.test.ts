@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { slim } from './informers.js';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
+import { ResilientInformer, slim } from './informers.js';
+import { KubeClient, resources } from './kube.js';
 import { lastWriteMs } from './effective.js';
 import type { K8sObject } from '../k8s-object.js';
 
@@ -31,4 +36,96 @@ test('slim: managedFields keep who wrote when, not the field sets; the last-appl
   assert.equal(o.spec, spec);
   // What the Effective condition reads of managedFields survives.
   assert.equal(lastWriteMs([o as unknown as K8sObject]), Date.parse('2026-11-25T00:00:01Z'));
+});
+
+/**
+ * A loopback stand-in for the API server's list and watch (the real one is in e2e/chart, where
+ * the audit log shows the same requests): each list answers from `objects`, each watch stays
+ * open until the informer stops. `refuseFirst` namespaces answer their first list with 403.
+ */
+async function fakeApi(objects: Record<string, string[]>, refuseFirst: string[] = []): Promise<{ kc: KubeConfig; kube: KubeClient; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const open = new Set<ServerResponse>();
+  const refused = new Set<string>();
+  const server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const url = new URL(req.url ?? '/', 'http://x');
+    const ns = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps$/.exec(url.pathname)?.[1];
+    if (ns === undefined) return void res.writeHead(404).end();
+    if (url.searchParams.get('watch') === 'true') {
+      res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
+      open.add(res);
+      return;
+    }
+    if (refuseFirst.includes(ns) && !refused.has(ns)) {
+      refused.add(ns);
+      return void res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'forbidden' }));
+    }
+    const items = (objects[ns] ?? []).map((name) => ({ metadata: { name, namespace: ns, resourceVersion: '1' } }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return {
+    kc,
+    kube: new KubeClient(kc),
+    requests,
+    close: async () => {
+      for (const r of open) r.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+const silent = pino({ level: 'silent' });
+
+test('per-namespace scope: one list+watch in each namespace, never all namespaces; the cache is their union', async () => {
+  const api = await fakeApi({ rls: ['ratelimit-config'], shared: ['other-config'] }, ['shared']);
+  const inf = new ResilientInformer<K8sObject>(api.kc, api.kube, 'ConfigMap', resources.ConfigMap, silent, { labelSelector: 'app.kubernetes.io/managed-by=meshwarden', namespaces: ['rls', 'shared', 'rls'] });
+  const added: string[] = [];
+  inf.onAdd((o) => added.push(`${o.metadata.namespace}/${o.metadata.name}`));
+  try {
+    await inf.start();
+    // 'shared' was refused once: the informer is not synced until its retry (500 ms backoff) lists it.
+    await inf.waitForSync(AbortSignal.timeout(5_000));
+    assert.equal(inf.errors, 1);
+    assert.deepEqual(inf.namespaces, ['rls', 'shared']);
+    assert.deepEqual(added.sort(), ['rls/ratelimit-config', 'shared/other-config']);
+    assert.deepEqual(inf.list().map((o) => o.metadata.name).sort(), ['other-config', 'ratelimit-config']);
+    assert.deepEqual(inf.list('rls').map((o) => o.metadata.name), ['ratelimit-config']);
+    assert.deepEqual(inf.list('elsewhere'), []);
+    assert.equal(inf.get('other-config', 'shared')?.metadata.namespace, 'shared');
+    assert.equal(inf.get('other-config', 'rls'), undefined);
+    assert.equal(inf.get('ratelimit-config', 'rls')?.kind, 'ConfigMap', 'list items get their kind');
+  } finally {
+    await inf.stop();
+    await api.close();
+  }
+  const paths = api.requests.map((r) => new URL(r, 'http://x'));
+  assert.ok(paths.length >= 4, api.requests.join('\n'));
+  assert.deepEqual([...new Set(paths.map((u) => u.pathname))].sort(), ['/api/v1/namespaces/rls/configmaps', '/api/v1/namespaces/shared/configmaps']);
+  for (const u of paths) assert.equal(u.searchParams.get('labelSelector'), 'app.kubernetes.io/managed-by=meshwarden', u.href);
+});
+
+test('an empty namespace list watches nothing and is synced at once; a cluster-scoped kind cannot be watched per namespace', async () => {
+  const api = await fakeApi({});
+  try {
+    const inf = new ResilientInformer<K8sObject>(api.kc, api.kube, 'ConfigMap', resources.ConfigMap, silent, { namespaces: [] });
+    await inf.start();
+    assert.equal(inf.synced, true);
+    assert.deepEqual(inf.list(), []);
+    await inf.stop();
+    assert.deepEqual(api.requests, []);
+    assert.throws(() => new ResilientInformer(api.kc, api.kube, 'Thing', { group: 'x.io', version: 'v1', plural: 'things', namespaced: false }, silent, { namespaces: ['a'] }), /Thing is not namespaced/);
+  } finally {
+    await api.close();
+  }
 });
