@@ -51,6 +51,7 @@ async function fakeApi(objects: Record<string, string[]>, refuseFirst: string[] 
     requests.push(req.url ?? '');
     const url = new URL(req.url ?? '/', 'http://x');
     const ns = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps$/.exec(url.pathname)?.[1];
+    const byName = /^metadata\.name=(.+)$/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
     if (ns === undefined) return void res.writeHead(404).end();
     if (url.searchParams.get('watch') === 'true') {
       res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
@@ -61,7 +62,7 @@ async function fakeApi(objects: Record<string, string[]>, refuseFirst: string[] 
       refused.add(ns);
       return void res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'forbidden' }));
     }
-    const items = (objects[ns] ?? []).map((name) => ({ metadata: { name, namespace: ns, resourceVersion: '1' } }));
+    const items = (objects[ns] ?? []).filter((name) => byName === undefined || name === byName).map((name) => ({ metadata: { name, namespace: ns, resourceVersion: '1' } }));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -113,6 +114,32 @@ test('per-namespace scope: one list+watch in each namespace, never all namespace
   assert.ok(paths.length >= 4, api.requests.join('\n'));
   assert.deepEqual([...new Set(paths.map((u) => u.pathname))].sort(), ['/api/v1/namespaces/rls/configmaps', '/api/v1/namespaces/shared/configmaps']);
   for (const u of paths) assert.equal(u.searchParams.get('labelSelector'), 'app.kubernetes.io/managed-by=meshwarden', u.href);
+});
+
+test('per-name scope: one list+watch per namespace and name, by field selector (which RBAC resourceNames can authorize)', async () => {
+  const api = await fakeApi({ rls: ['ratelimit-config', 'canary', 'unrelated'], shared: ['ratelimit-config', 'unrelated'] });
+  const inf = new ResilientInformer<K8sObject>(api.kc, api.kube, 'ConfigMap', resources.ConfigMap, silent, { namespaces: ['rls', 'shared'], names: ['ratelimit-config', 'canary'] });
+  try {
+    await inf.start();
+    await inf.waitForSync(AbortSignal.timeout(5_000));
+    assert.deepEqual(inf.list().map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort(), ['rls/canary', 'rls/ratelimit-config', 'shared/ratelimit-config']);
+    assert.deepEqual(inf.list('shared').map((o) => o.metadata.name), ['ratelimit-config']);
+    assert.equal(inf.get('canary', 'rls')?.metadata.name, 'canary');
+    assert.equal(inf.get('unrelated', 'rls'), undefined);
+  } finally {
+    await inf.stop();
+    await api.close();
+  }
+  const watches = new Set(api.requests.map((r) => {
+    const u = new URL(r, 'http://x');
+    return `${u.pathname} ${u.searchParams.get('fieldSelector')}`;
+  }));
+  assert.deepEqual([...watches].sort(), [
+    '/api/v1/namespaces/rls/configmaps metadata.name=canary',
+    '/api/v1/namespaces/rls/configmaps metadata.name=ratelimit-config',
+    '/api/v1/namespaces/shared/configmaps metadata.name=canary',
+    '/api/v1/namespaces/shared/configmaps metadata.name=ratelimit-config',
+  ]);
 });
 
 test('an empty namespace list watches nothing and is synced at once; a cluster-scoped kind cannot be watched per namespace', async () => {

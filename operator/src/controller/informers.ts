@@ -4,10 +4,10 @@
  * made resilient: the client-node informer stops on any other error (apiserver down,
  * connection reset), so this wrapper restarts it with capped exponential backoff, counts
  * relists, and reports when the first list has filled the cache (`/readyz`). An informer may
- * be scoped to a label selector and to a list of namespaces (one list+watch per namespace, so
- * namespaced Roles suffice: ADR 0105).
+ * be scoped to a label selector, to namespaces and to object names (one list+watch per
+ * namespace and name, so namespaced Roles with resourceNames suffice: ADR 0105).
  */
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch as WatchClient, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { K8sObject } from '../k8s-object.js';
 import { apiVersionOf, resourcePath, type Kube, type Resource } from './kube.js';
@@ -58,12 +58,18 @@ export interface InformerScope {
    * namespaces in one list+watch (a ClusterRole). Empty: nothing is watched (synced at once).
    */
   namespaces?: readonly string[];
+  /**
+   * Only objects of these names, one list+watch each (field selector `metadata.name=NAME`), which
+   * the API server authorizes against a rule's resourceNames. Absent: every name.
+   */
+  names?: readonly string[];
 }
 
-/** One list+watch (all namespaces or one) with its own restart backoff. */
+/** One list+watch (all namespaces or one; every name or one) with its own restart backoff. */
 interface Watch {
   namespace: string | undefined;
-  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  name: string | undefined;
+  informer: ListWatch<KubernetesObject>;
   synced: boolean;
   restartDelayMs: number;
   timer: NodeJS.Timeout | undefined;
@@ -92,17 +98,20 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
   ) {
     if (scope.namespaces && !resource.namespaced) throw new Error(`${kind} is not namespaced: it cannot be watched per namespace`);
     const namespaces = scope.namespaces ? [...new Set(scope.namespaces)] : [undefined];
-    this.#watches = namespaces.map((ns) => this.#watch(ns));
+    const names = scope.names ? [...new Set(scope.names)] : [undefined];
+    this.#watches = namespaces.flatMap((ns) => names.map((name) => this.#watch(ns, name)));
   }
 
-  #watch(namespace: string | undefined): Watch {
+  #watch(namespace: string | undefined, name: string | undefined): Watch {
     const { kind, resource, log } = this;
     const { labelSelector } = this.scope;
+    const fieldSelector = name === undefined ? undefined : `metadata.name=${name}`;
     const path = resourcePath(resource, namespace);
+    const where = { ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}) };
     const apiVersion = apiVersionOf(resource);
     const listFn = async (): Promise<KubernetesListObject<KubernetesObject>> => {
       const list = await this.kube.request<KubernetesListObject<KubernetesObject>>('GET', path, {
-        query: { labelSelector, resourceVersion: undefined },
+        query: { labelSelector, fieldSelector, resourceVersion: undefined },
         timeoutMs: 120_000,
       });
       // List items carry no apiVersion/kind; the renderers and the validator need them.
@@ -111,13 +120,13 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
         item.kind ??= kind;
       }
       this.lists++;
-      log.info({ kind, ...(namespace !== undefined ? { namespace } : {}), items: list.items.length, resourceVersion: list.metadata?.resourceVersion, lists: this.lists }, w.synced ? 'relisted' : 'listed');
+      log.info({ kind, ...where, items: list.items.length, resourceVersion: list.metadata?.resourceVersion, lists: this.lists }, w.synced ? 'relisted' : 'listed');
       w.synced = true;
       w.restartDelayMs = 0;
       return list;
     };
-    const informer = makeInformer<KubernetesObject>(this.kc, path, listFn, labelSelector);
-    const w: Watch = { namespace, informer, synced: false, restartDelayMs: 0, timer: undefined };
+    const informer = new ListWatch<KubernetesObject>(path, new WatchClient(this.kc), listFn, false, labelSelector, fieldSelector);
+    const w: Watch = { namespace, name, informer, synced: false, restartDelayMs: 0, timer: undefined };
     const prior = this.#prior;
     const key = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
     informer.on('add', (o) => {
@@ -146,7 +155,7 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
       this.errors++;
       if (this.#stopped) return;
       w.restartDelayMs = Math.min(Math.max(w.restartDelayMs * 2, 500), 30_000);
-      log.warn({ kind, ...(namespace !== undefined ? { namespace } : {}), err: (err as Error)?.message ?? String(err), retryInMs: w.restartDelayMs }, 'watch failed; restarting');
+      log.warn({ kind, ...where, err: (err as Error)?.message ?? String(err), retryInMs: w.restartDelayMs }, 'watch failed; restarting');
       w.timer = setTimeout(() => {
         if (!this.#stopped) void informer.start();
       }, w.restartDelayMs);
@@ -193,17 +202,17 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
     await Promise.all(this.#watches.map((w) => w.informer.stop()));
   }
 
-  /** The watch holding a namespace's objects: the one for all namespaces, or that namespace's own. */
-  #watchOf(namespace: string | undefined): Watch | undefined {
-    return this.scope.namespaces ? this.#watches.find((w) => w.namespace === namespace) : this.#watches[0];
+  /** The watches that may hold a namespace's objects (every watch when no namespace is given). */
+  #watchesOf(namespace: string | undefined): Watch[] {
+    return namespace === undefined || !this.scope.namespaces ? this.#watches : this.#watches.filter((w) => w.namespace === namespace);
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.#watchOf(namespace)?.informer.get(name, namespace) as T | undefined;
+    const w = this.#watchesOf(namespace).find((x) => x.name === undefined || x.name === name);
+    return w?.informer.get(name, namespace) as T | undefined;
   }
 
   list(namespace?: string): readonly T[] {
-    if (namespace === undefined && this.scope.namespaces) return this.#watches.flatMap((w) => w.informer.list() as T[]);
-    return (this.#watchOf(namespace)?.informer.list(namespace) ?? []) as readonly T[];
+    return this.#watchesOf(namespace).flatMap((w) => w.informer.list(namespace) as T[]);
   }
 }

@@ -40,3 +40,9 @@ test('rate limit ConfigMap namespaces: the listed ones plus the rate limit servi
   assert.deepEqual(parseServeFlags(['--rate-limit-service', 'ratelimit:8081'], {}).rateLimitConfigNamespaces, []);
   assert.throws(() => parseServeFlags(['--rate-limit-config-namespace', 'Not_A_Namespace'], {}), /--rate-limit-config-namespace must be a namespace name .*"Not_A_Namespace"/);
 });
+
+test('rate limit ConfigMap names: the renderer\'s default unless given, each once', () => {
+  assert.deepEqual(parseServeFlags([], {}).rateLimitConfigNames, ['ratelimit-config']);
+  assert.deepEqual(parseServeFlags(['--rate-limit-config-name=a', '--rate-limit-config-name', 'b.canary', '--rate-limit-config-name=a'], {}).rateLimitConfigNames, ['a', 'b.canary']);
+  assert.throws(() => parseServeFlags(['--rate-limit-config-name', 'Bad/Name'], {}), /--rate-limit-config-name must be a ConfigMap name .*"Bad\/Name"/);
+});

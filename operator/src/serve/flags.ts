@@ -26,6 +26,8 @@ export interface ServeFlags {
    * values plus the namespace of --rate-limit-service's host. Empty: no ConfigMap is watched.
    */
   rateLimitConfigNamespaces: string[];
+  /** The rate limit ConfigMaps watched in each of those namespaces (--rate-limit-config-name, default ratelimit-config). */
+  rateLimitConfigNames: string[];
   istioVersions: string[];
   logLevel: string;
   /** The admission webhook: on every replica beside the controller (default), off, or alone. */
@@ -42,7 +44,8 @@ export interface ServeFlags {
 export const serveUsage = `  serve [--kubeconfig PATH] [--leader-elect=true|false] [--leader-election-namespace NS]
         [--leader-election-id NAME] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]
         [--health-probe-bind-address :8081] [--metrics-bind-address :8080] [--concurrency 4] [--sync-period 10h]
-        [--rate-limit-service HOST:PORT] [--rate-limit-config-namespace NS]... [--istio-version V]... [--identity ID] [--log-level info]
+        [--rate-limit-service HOST:PORT] [--rate-limit-config-namespace NS]...
+        [--rate-limit-config-name ratelimit-config]... [--istio-version V]... [--identity ID] [--log-level info]
         [--webhook=true|false] [--webhook-only]
         [--istiod-address HOST:PORT]... [--istiod-discovery] [--istiod-token-file PATH] [--istiod-ca-file PATH]
 ${webhookFlagsUsage}
@@ -53,8 +56,9 @@ ${webhookFlagsUsage}
         probe and metrics ports. With --istiod-address or --istiod-discovery (every pod labelled
         app=istiod in istio-system, its grpc-xds port, or tls-xds with --istiod-ca-file), the
         condition Effective says whether the selected proxies accepted the configuration (syncz).
-        Rate limit ConfigMaps are watched (for edits to repair) only in the namespaces given by
-        --rate-limit-config-namespace and the namespace of --rate-limit-service's host.`;
+        Rate limit ConfigMaps are watched (for edits to repair) only by the names given by
+        --rate-limit-config-name, in the namespaces given by --rate-limit-config-namespace and the
+        namespace of --rate-limit-service's host.`;
 
 export class FlagError extends Error {}
 
@@ -73,6 +77,7 @@ function parseRls(text: string): RateLimitService {
 }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const objectName = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 const booleans = ['leader-elect', 'webhook', 'webhook-only', 'istiod-discovery'];
 
@@ -101,6 +106,7 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
       'sync-period': { type: 'string', default: '10h' },
       'rate-limit-service': { type: 'string' },
       'rate-limit-config-namespace': { type: 'string', multiple: true },
+      'rate-limit-config-name': { type: 'string', multiple: true },
       'istio-version': { type: 'string', multiple: true },
       'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
       webhook: { type: 'boolean', default: true },
@@ -130,6 +136,11 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
     rateLimitConfigNamespaces: (values['rate-limit-config-namespace'] ?? []).map((ns) => {
       if (!dnsLabel.test(ns)) throw new FlagError(`--rate-limit-config-namespace must be a namespace name (lowercase letters, digits, '-'), not "${ns}"`);
       return ns;
+    }),
+    // The renderer's default name (spec.rateLimitService.configMap.name).
+    rateLimitConfigNames: [...new Set(values['rate-limit-config-name'] ?? ['ratelimit-config'])].map((name) => {
+      if (!objectName.test(name)) throw new FlagError(`--rate-limit-config-name must be a ConfigMap name (lowercase letters, digits, '-', '.'), not "${name}"`);
+      return name;
     }),
     istioVersions: values['istio-version'] ?? [],
     logLevel: values['log-level'],

@@ -18,7 +18,6 @@ import pino, { type Logger } from 'pino';
 import { evaluate, type EvaluationContext } from '../evaluate.js';
 import type { K8sObject } from '../k8s-object.js';
 import type { Pod, Service } from '../render/context.js';
-import { managedByLabel } from '../render/objects.js';
 import { Controller } from '../controller/controller.js';
 import { EventRecorder } from '../controller/events.js';
 import { ResilientInformer, type InformerScope } from '../controller/informers.js';
@@ -127,8 +126,8 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
     WasmPlugin: inf<K8sObject>('WasmPlugin'),
     Service: inf<Service>('Service'),
     Pod: inf<Pod>('Pod'),
-    // Only the rate limit ConfigMaps' namespaces, so namespaced Roles suffice (ADR 0105).
-    ConfigMap: inf<K8sObject>('ConfigMap', { labelSelector: `${managedByLabel}=meshwarden`, namespaces: flags.rateLimitConfigNamespaces }),
+    // Only the rate limit ConfigMaps, by namespace and name: Roles with resourceNames suffice (ADR 0105).
+    ConfigMap: inf<K8sObject>('ConfigMap', { namespaces: flags.rateLimitConfigNamespaces, names: flags.rateLimitConfigNames }),
   };
   const all = Object.values(informers) as Array<ResilientInformer<K8sObject>>;
   readiness.set('informers', () => {
@@ -222,7 +221,7 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
   const startWorkers = (): void => {
     metrics.leader.set({ name: flags.leaderElectionId }, 1);
     for (const c of controllers) c.start();
-    // Periodic full resync repairs what no watch reports (e.g. edits to a pre-existing, unlabelled rate-limit ConfigMap).
+    // Periodic full resync repairs what no watch reports (e.g. edits to a rate-limit ConfigMap outside the watched namespaces and names).
     if (flags.syncPeriodMs > 0) setInterval(() => controllers.forEach((c) => c.enqueueAll()), flags.syncPeriodMs).unref();
   };
   if (!flags.leaderElect) {
