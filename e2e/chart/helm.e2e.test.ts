@@ -10,8 +10,32 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/controlplane.js';
 import { allFeaturesValues, chartPath, ensureHelm, find, helm, parseStream, render, renderText } from './helm.js';
+import type { K8sObject } from '../../operator/src/k8s-object.js';
 
 const skip = ensureHelm();
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+
+/**
+ * Rules that reach ConfigMaps more widely than ADR 0105 allows: any ClusterRole rule on
+ * ConfigMaps (or on every resource of the core group), and any Role rule on them that is not
+ * restricted by name, except create (which RBAC cannot restrict by name).
+ */
+function configMapAccessViolations(objs: K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of objs) {
+    if (o.kind !== 'ClusterRole' && o.kind !== 'Role') continue;
+    const where = o.kind === 'Role' ? `Role ${o.metadata.namespace}/${o.metadata.name}` : `ClusterRole ${o.metadata.name}`;
+    for (const r of (o as unknown as { rules: Rule[] }).rules) {
+      const core = r.apiGroups.includes('') || r.apiGroups.includes('*');
+      const res = r.resources.find((x) => x === 'configmaps' || x === '*');
+      if (!core || !res) continue;
+      if (o.kind === 'ClusterRole') out.push(`${where}: ${r.verbs.join(',')} ${res}`);
+      else if (!r.resourceNames?.length && r.verbs.some((v) => v !== 'create')) out.push(`${where}: ${r.verbs.join(',')} ${res} without resourceNames`);
+    }
+  }
+  return out;
+}
 
 /** `meshwarden lint -o json -` on a rendered stream: exit code and findings. */
 function meshwardenLint(yaml: string): { code: number; findings: Array<{ rule: string; severity: string; message: string }>; stderr: string } {
@@ -165,6 +189,63 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     assert.ok(!render({ values: { replicaCount: 1 } }).some((o) => o.kind === 'PodDisruptionBudget'), 'minAvailable 1 of 1 would block drains');
   });
 
+  test('ConfigMaps: no cluster-wide rule; per rate limit namespace, get/list/watch/update by name, create; the operator watches the same namespaces and names', () => {
+    const cases: Array<{ name: string; values?: unknown; files?: string[]; namespaces: string[]; names: string[] }> = [
+      { name: 'default (no rate limit service)', namespaces: [], names: [] },
+      { name: 'every feature', files: [allFeaturesValues], namespaces: ['rls', 'rls-shared'], names: ['ratelimit-config', 'ratelimit-config-canary'] },
+      { name: 'namespaces without an address', values: { rateLimitService: { configMapNamespaces: ['team-rls'] } }, namespaces: ['team-rls'], names: ['ratelimit-config'] },
+    ];
+    for (const c of cases) {
+      const objs = render({ ...(c.values !== undefined ? { values: c.values } : {}), ...(c.files ? { files: c.files } : {}) });
+      assert.deepEqual(configMapAccessViolations(objs), [], c.name);
+      const roles = objs.filter((o) => o.kind === 'Role' && (o as unknown as { rules: Rule[] }).rules.some((r) => r.resources.includes('configmaps'))) as unknown as Array<{ metadata: { name: string; namespace: string }; rules: Rule[] }>;
+      assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), c.namespaces, `${c.name}: Roles on ConfigMaps`);
+      for (const r of roles) {
+        assert.deepEqual(r.rules.map((x) => [x.verbs, x.resourceNames ?? null]), [[['create'], null], [['get', 'list', 'watch', 'update'], c.names]], `${c.name}: ${r.metadata.namespace}`);
+      }
+      const args = find(objs, 'Deployment').spec.template.spec.containers[0].args as string[];
+      const flag = (f: string): string[] => args.filter((a) => a.startsWith(`--${f}=`)).map((a) => a.slice(f.length + 3)).sort();
+      assert.deepEqual([flag('rate-limit-config-namespace'), flag('rate-limit-config-name')], [c.namespaces, c.names], `${c.name}: what the operator watches is what the Roles grant`);
+    }
+  });
+
+  test('a ConfigMap rule wider than by-name in the rate limit namespaces fails the chart (the check can fail)', () => {
+    for (const files of [[], [allFeaturesValues]]) {
+      for (const values of [{}, { webhook: { enabled: false } }, { certManager: { enabled: true } }, { effective: { enabled: true } }]) {
+        assert.deepEqual(configMapAccessViolations(render({ files, values })), [], JSON.stringify({ files, values }));
+      }
+    }
+    // The rule this chart had until ADR 0105, and other wide forms, are each reported.
+    const role = (kind: string, rules: Rule[]): K8sObject => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'x', ...(kind === 'Role' ? { namespace: 'rls' } : {}) }, rules } as unknown as K8sObject);
+    assert.deepEqual(configMapAccessViolations([role('ClusterRole', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }])]), ['ClusterRole x: list,watch configmaps']);
+    assert.deepEqual(configMapAccessViolations([role('ClusterRole', [{ apiGroups: ['*'], resources: ['*'], verbs: ['get'] }])]), ['ClusterRole x: get *']);
+    assert.deepEqual(configMapAccessViolations([role('Role', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }])]), ['Role rls/x: list,watch configmaps without resourceNames']);
+    assert.deepEqual(configMapAccessViolations([role('Role', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'delete'] }])]), ['Role rls/x: create,delete configmaps without resourceNames']);
+  });
+
+  test('/metrics only on the metrics port: Services, ServiceMonitor and NetworkPolicy; the API server\'s rule opens the webhook port only', () => {
+    const objs = render({ files: [allFeaturesValues] });
+    const c = find(objs, 'Deployment').spec.template.spec.containers[0];
+    assert.deepEqual(c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]), [['webhook', 9443], ['metrics', 8080], ['probes', 8081]]);
+    assert.ok(c.args.includes('--metrics-bind-address=:8080') && c.args.includes('--webhook-port=9443'));
+    assert.deepEqual(find(objs, 'Service', 'mw-meshwarden-metrics').spec.ports, [{ name: 'http-metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+    assert.deepEqual(find(objs, 'Service', 'mw-meshwarden-webhook').spec.ports.map((p: { targetPort: string }) => p.targetPort), ['webhook']);
+    assert.deepEqual(find(objs, 'ServiceMonitor').spec.endpoints.map((e: { port: string; path: string }) => [e.port, e.path]), [['http-metrics', '/metrics']]);
+    const ingress = find(objs, 'NetworkPolicy').spec.ingress as Array<{ ports: Array<{ port: string }>; from?: unknown[] }>;
+    assert.deepEqual(ingress, [
+      { ports: [{ port: 'webhook', protocol: 'TCP' }], from: [{ ipBlock: { cidr: '10.0.0.0/28' } }] },
+      { ports: [{ port: 'probes', protocol: 'TCP' }] },
+      { ports: [{ port: 'metrics', protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+    ]);
+    // webhookFrom empty: the webhook rule admits any source, still on the webhook port alone.
+    const open = find(render({ values: { networkPolicy: { enabled: true } } }), 'NetworkPolicy').spec.ingress[0];
+    assert.deepEqual(open, { ports: [{ port: 'webhook', protocol: 'TCP' }] });
+    // One port for two listeners would put /metrics behind another port's rule: refused.
+    assert.throws(() => renderText({ values: { metrics: { port: 8081 } } }), /metrics\.port and probes\.port are both 8081: give \/metrics its own port/);
+    assert.throws(() => renderText({ values: { webhook: { port: 8080 } } }), /webhook\.port 8080 is also the metrics or probes port: the webhook port serves admission only/);
+    assert.doesNotThrow(() => renderText({ values: { webhook: { enabled: false, port: 8080 } } }), 'no webhook, no clash');
+  });
+
   test('values.schema.json refuses bad values, naming the field', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ replicas: 2 }, /additional properties 'replicas' not allowed/],
@@ -182,6 +263,7 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
       [{ effective: { enabled: true, discovery: false } }, /at '\/effective': 'anyOf' failed/],
       [{ effective: { tls: { tokenExpirationSeconds: 60 } } }, /at '\/effective\/tls\/tokenExpirationSeconds': minimum: got 60, want 600/],
       [{ effective: { tls: { ca: 'x' } } }, /additional properties 'ca' not allowed/],
+      [{ networkPolicy: { webhookFrom: '10.0.0.1/32' } }, /at '\/networkPolicy\/webhookFrom': got string, want array/],
     ];
     for (const [values, want] of cases) {
       assert.throws(() => renderText({ values }), want, JSON.stringify(values));
