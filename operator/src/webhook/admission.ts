@@ -151,13 +151,41 @@ function describe(v: unknown): string {
 }
 
 /**
- * Answers one AdmissionReview. Never throws: an exception inside the validator denies the
- * request with code 500 (the failure policy protects only against an unreachable webhook,
- * and an object the validator cannot judge must not reach a proxy unjudged).
+ * Answers one AdmissionReview, evaluating in the calling thread. Never throws: an exception
+ * inside the validator denies the request with code 500 (the failure policy protects only
+ * against an unreachable webhook, and an object the validator cannot judge must not reach a
+ * proxy unjudged). The webhook server does the same in two steps ({@link prepareAdmission},
+ * evaluation in a worker, `finish`), so that no evaluation runs on its event loop.
  */
 export function admit(body: unknown, ctx: EvaluationContext | (() => EvaluationContext), opts: AdmissionOptions = {}): AdmissionOutcome {
+  const step = prepareAdmission(body, opts);
+  if ('outcome' in step) return step.outcome;
+  try {
+    // The facts are gathered only for an evaluation (`ctx` may be a function: a cache hit needs none).
+    return step.finish({ diagnostics: evaluate(step.object, typeof ctx === 'function' ? ctx() : ctx).diagnostics });
+  } catch (e) {
+    return step.finish({ failed: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  }
+}
+
+/** How an evaluation ended, as `finish` takes it. */
+export type EvaluationResult =
+  | { diagnostics: readonly Diagnostic[] }
+  /** The validator threw: denied with code 500. */
+  | { failed: string }
+  /** Not judged (over its budget, the webhook overloaded): denied with this code, reason and sentence. */
+  | { refused: { code: number; reason: string; message: string } };
+
+/**
+ * The cheap, bounded part of an admission, without evaluating: the envelope, the kinds and
+ * operations that need no verdict, the size limits, the verdict cache. Either the answer, or the
+ * object to evaluate (namespace filled in) and `finish` to turn the evaluation into the answer.
+ */
+export type AdmissionStep = { outcome: AdmissionOutcome } | { object: Record<string, unknown>; finish(result: EvaluationResult): AdmissionOutcome };
+
+export function prepareAdmission(body: unknown, opts: AdmissionOptions = {}): AdmissionStep {
   const parsed = parseAdmissionRequest(body);
-  if ('error' in parsed) return { status: 400, error: parsed.error };
+  if ('error' in parsed) return { outcome: { status: 400, error: parsed.error } };
   const { request } = parsed;
   const answer = (response: Omit<AdmissionResponse, 'uid'>, kind?: string): AdmissionOutcome => ({
     status: 200,
@@ -168,63 +196,75 @@ export function admit(body: unknown, ctx: EvaluationContext | (() => EvaluationC
   });
 
   const target = validatedKinds.find((k) => k.group === request.kind.group && k.kind === request.kind.kind);
-  if (!target) return answer({ allowed: true });
-  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return answer({ allowed: true }, target.kind);
+  if (!target) return { outcome: answer({ allowed: true }) };
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return { outcome: answer({ allowed: true }, target.kind) };
 
   const object = request.object;
   if (typeof object !== 'object' || object === null || Array.isArray(object)) {
-    return { status: 400, error: `request.object must be an object for ${request.operation}` };
+    return { outcome: { status: 400, error: `request.object must be an object for ${request.operation}` } };
   }
   const meta = (object as { metadata?: unknown }).metadata;
   // An object on its way out (finalizers being removed) must stay deletable even if it no longer validates.
   if (request.operation === 'UPDATE' && typeof meta === 'object' && meta !== null && (meta as { deletionTimestamp?: unknown }).deletionTimestamp) {
-    return answer({ allowed: true }, target.kind);
+    return { outcome: answer({ allowed: true }, target.kind) };
   }
 
   const limits = { ...defaultLimits, ...opts.limits };
   const tooBig = checkLimits(object, limits);
   if (tooBig) {
-    return answer(
-      {
-        allowed: false,
-        status: {
-          code: 422,
-          reason: 'Invalid',
-          message: `${refText(object, request)}: too large for the admission webhook to validate: ${tooBig} (validate it with \`meshwarden lint\` and split it, or raise the webhook limit)`,
+    return {
+      outcome: answer(
+        {
+          allowed: false,
+          status: {
+            code: 422,
+            reason: 'Invalid',
+            message: `${refText(object, request)}: too large for the admission webhook to validate: ${tooBig} (validate it with \`meshwarden lint\` and split it, or raise the webhook limit)`,
+          },
         },
-      },
+        target.kind,
+      ),
+    };
+  }
+
+  const verdict = (diagnostics: readonly Diagnostic[]): AdmissionOutcome => {
+    const warnOnly = opts.warnOnlyRules ?? clusterFactRules;
+    const errors = diagnostics.filter((d) => d.severity === 'error' && !warnOnly.has(d.rule));
+    const warnings = diagnostics.filter((d) => d.severity === 'warning' || (d.severity === 'error' && warnOnly.has(d.rule)));
+    const warningTexts = formatWarnings(warnings);
+    const warn = warningTexts.length > 0 ? { warnings: warningTexts } : {};
+    if (errors.length === 0) return answer({ allowed: true, ...warn }, target.kind);
+    return answer(
+      { allowed: false, status: { code: 422, reason: 'Invalid', message: denialMessage(refText(object, request), errors, opts.maxListedErrors ?? 20) }, ...warn },
       target.kind,
     );
-  }
+  };
 
   // The API server always sets the namespace of a namespaced object; fill it in when a caller did not.
   const withNs = fillNamespace(object as Record<string, unknown>, request.namespace);
   const cacheKey = opts.verdicts ? VerdictCache.key(withNs, opts.verdicts.facts) : undefined;
-  let diagnostics = cacheKey !== undefined ? opts.verdicts?.cache.get(cacheKey) : undefined;
-  try {
-    if (diagnostics === undefined) {
-      // The facts are gathered only for an evaluation (`ctx` may be a function: a cache hit needs none).
-      diagnostics = evaluate(withNs, typeof ctx === 'function' ? ctx() : ctx).diagnostics;
-      if (cacheKey !== undefined) opts.verdicts?.cache.set(cacheKey, diagnostics);
-    }
-  } catch (e) {
-    const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return answer(
-      { allowed: false, status: { code: 500, reason: 'InternalError', message: `${refText(object, request)}: the validator failed on this object (${err.slice(0, 300)}); it was not admitted` } },
-      target.kind,
-    );
-  }
-
-  const warnOnly = opts.warnOnlyRules ?? clusterFactRules;
-  const errors = diagnostics.filter((d) => d.severity === 'error' && !warnOnly.has(d.rule));
-  const warnings = diagnostics.filter((d) => d.severity === 'warning' || (d.severity === 'error' && warnOnly.has(d.rule)));
-  const warningTexts = formatWarnings(warnings);
-  const warn = warningTexts.length > 0 ? { warnings: warningTexts } : {};
-  if (errors.length === 0) return answer({ allowed: true, ...warn }, target.kind);
-  return answer(
-    { allowed: false, status: { code: 422, reason: 'Invalid', message: denialMessage(refText(object, request), errors, opts.maxListedErrors ?? 20) }, ...warn },
-    target.kind,
-  );
+  const cached = cacheKey !== undefined ? opts.verdicts?.cache.get(cacheKey) : undefined;
+  if (cached !== undefined) return { outcome: verdict(cached) };
+  return {
+    object: withNs,
+    finish(result) {
+      if ('diagnostics' in result) {
+        if (cacheKey !== undefined) opts.verdicts?.cache.set(cacheKey, result.diagnostics);
+        return verdict(result.diagnostics);
+      }
+      if ('refused' in result) {
+        const { code, reason, message } = result.refused;
+        return answer({ allowed: false, status: { code, reason, message: `${refText(object, request)}: ${message}` } }, target.kind);
+      }
+      return answer(
+        {
+          allowed: false,
+          status: { code: 500, reason: 'InternalError', message: `${refText(object, request)}: the validator failed on this object (${result.failed.slice(0, 300)}); it was not admitted` },
+        },
+        target.kind,
+      );
+    },
+  };
 }
 
 function fillNamespace(object: Record<string, unknown>, namespace: string | undefined): Record<string, unknown> {

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile, readdir, rename } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createWebhookServer, type WebhookServer } from './server.js';
 import { generateCertificates, ensureServingCertificate } from './certs.js';
@@ -75,11 +76,12 @@ describe('webhook server', () => {
     assert.equal((await client.get('/healthz')).status, 200);
   });
 
-  test('/healthz, /readyz and /metrics with controller-runtime webhook series', async () => {
+  test('/healthz and /readyz; the controller-runtime webhook series are registered but not served on the webhook port', async () => {
     assert.equal((await client.get('/healthz')).body, 'ok\n');
     assert.equal((await client.get('/readyz')).status, 200);
-    const m = await client.get('/metrics');
-    assert.equal(m.status, 200);
+    // Unauthenticated on the port the API server calls: the operator's metrics port serves the registry instead.
+    assert.equal((await client.get('/metrics')).status, 404);
+    const m = { body: await wh.metrics.registry.metrics() };
     assert.match(m.body, /controller_runtime_webhook_requests_total\{code="200",webhook="\/validate"\} \d+/);
     assert.match(m.body, /controller_runtime_webhook_requests_total\{code="400",webhook="\/validate"\} \d+/);
     assert.match(m.body, /controller_runtime_webhook_latency_seconds_bucket\{le="0.005",webhook="\/validate"\}/);
@@ -176,5 +178,134 @@ describe('webhook server with given certificates', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * A server whose evaluations run in eval-worker.testkit.ts: `spin` never ends, everything else is
+ * judged at once. Each normal object has its own name: the verdict cache answers a repeated one
+ * without a worker.
+ */
+describe('webhook server with a hostile evaluation in flight', () => {
+  const testWorker = new URL(`./eval-worker.testkit${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const spin = () => ({ ...f.goodEnvoyFilter(1, 'spin'), metadata: { name: 'spin', namespace: 'shop' } });
+  let dir: string;
+  let wh: WebhookServer;
+  let client: ReturnType<typeof webhookClient>;
+  let port: number;
+  let caPem: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mw-webhook-hostile-'));
+    wh = createWebhookServer({
+      port: 0,
+      host: '127.0.0.1',
+      certDir: dir,
+      logger: silent,
+      istioVersions: ['1.31'],
+      maxConnections: 16,
+      handshakeTimeoutMs: 500,
+      evaluation: { size: 2, timeoutMs: 1_000, maxQueue: 1, queueTimeoutMs: 600, workerUrl: testWorker },
+    });
+    ({ port, caPem = '' } = await wh.start());
+    client = webhookClient(port, caPem, { maxSockets: 16 });
+  });
+  after(async () => {
+    client?.close();
+    await wh?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const timed = async <T>(p: Promise<T>): Promise<{ value: T; ms: number }> => {
+    const t0 = performance.now();
+    const value = await p;
+    return { value, ms: performance.now() - t0 };
+  };
+
+  test('probes and other admissions answer within 200 ms while one is being judged; the hostile one is denied naming the budget', async () => {
+    const t0 = performance.now();
+    const hostile = client.post('/validate', JSON.stringify(f.admissionReview(spin(), { uid: 'hostile' })));
+    await sleep(100);
+    for (let i = 0; i < 5; i++) {
+      for (const path of ['/healthz', '/readyz']) {
+        const r = await timed(client.get(path));
+        assert.equal(r.value.status, 200, path);
+        assert.ok(r.ms < 200, `${path} took ${Math.round(r.ms)} ms during a hostile evaluation`);
+      }
+      const normal = await timed(client.post('/validate', JSON.stringify(f.admissionReview(f.goodSmartLimiter(`normal-${i}`), { uid: `n${i}` }))));
+      assert.equal(JSON.parse(normal.value.body).response.allowed, true);
+      assert.ok(normal.ms < 200, `an admission took ${Math.round(normal.ms)} ms during a hostile evaluation`);
+      await sleep(100);
+    }
+    const denied = JSON.parse((await hostile).body).response;
+    const ms = performance.now() - t0;
+    assert.equal(denied.allowed, false);
+    assert.equal(denied.status.code, 422);
+    assert.match(denied.status.message, /^EnvoyFilter shop\/spin: evaluation exceeded its budget \(1 s of wall-clock time\) and was stopped; it was not admitted\. Simplify the Lua code/);
+    assert.ok(ms < 2_500, `hostile request answered after ${Math.round(ms)} ms (budget 1 s)`);
+    // Its worker was replaced: two of them judge again.
+    const after = JSON.parse((await client.post('/validate', JSON.stringify(f.admissionReview(f.goodSmartLimiter('after'), { uid: 'after' })))).body).response;
+    assert.equal(after.allowed, true);
+    assert.ok(wh.pool.stats().replaced >= 1);
+  });
+
+  test('every worker busy and the queue full: denied as overloaded at once, /healthz still answers', async () => {
+    // The worker replaced in the test before must be warm again.
+    for (let i = 0; i < 100 && wh.pool.stats().ready < 2; i++) await sleep(50);
+    assert.equal(wh.pool.stats().ready, 2);
+    const hostile = [1, 2].map((i) => client.post('/validate', JSON.stringify(f.admissionReview(spin(), { uid: `h${i}` }))));
+    await sleep(150);
+    const queued = client.post('/validate', JSON.stringify(f.admissionReview(f.goodSmartLimiter('queued'), { uid: 'queued' })));
+    await sleep(50);
+    const full = await timed(client.post('/validate', JSON.stringify(f.admissionReview(f.goodSmartLimiter('full'), { uid: 'full' }))));
+    const r = JSON.parse(full.value.body).response;
+    assert.equal(r.allowed, false);
+    assert.equal(r.status.code, 429);
+    assert.match(r.status.message, /webhook overloaded \(1 evaluations are already waiting\), retry/);
+    assert.ok(full.ms < 200);
+    assert.ok((await timed(client.get('/healthz'))).ms < 200);
+    assert.match(JSON.parse((await queued).body).response.status.message, /webhook overloaded \(no evaluation worker was free within 0\.6 s\), retry/);
+    for (const h of hostile) assert.match(JSON.parse((await h).body).response.status.message, /evaluation exceeded its budget/);
+  });
+
+  test('the TLS handshake has a short deadline, and connections are capped', async () => {
+    const net = await import('node:net');
+    // A client that connects and never says hello is dropped after handshakeTimeoutMs (Node's default is 120 s).
+    const t0 = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('close', () => resolve());
+      s.on('error', reject);
+      setTimeout(() => reject(new Error('idle handshake not dropped within 3 s')), 3_000).unref();
+    });
+    assert.ok(Date.now() - t0 < 2_500, `dropped after ${Date.now() - t0} ms`);
+    // 16 idle connections fill the cap; the 17th is closed by the listener at once.
+    client.close();
+    const idle = await Promise.all(Array.from({ length: 16 }, () => new Promise<import('node:net').Socket>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    })));
+    await sleep(50);
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('close', () => resolve(true));
+      s.on('error', () => resolve(true));
+      setTimeout(() => resolve(false), 400).unref();
+    });
+    for (const s of idle) s.destroy();
+    assert.equal(closed, true, 'a connection over maxConnections was kept');
+    await sleep(100);
+    client = webhookClient(port, caPem, { maxSockets: 16 });
+    assert.equal((await client.get('/healthz')).status, 200);
+  });
+
+  test('stop() returns promptly while a hostile request is being judged, which is answered "shutting down, retry"', async () => {
+    const hostile = client.post('/validate', JSON.stringify(f.admissionReview(spin(), { uid: 'at-stop' })));
+    await sleep(150);
+    const t0 = Date.now();
+    await wh.stop();
+    assert.ok(Date.now() - t0 < 1_000, `stop took ${Date.now() - t0} ms`);
+    const r = JSON.parse((await hostile).body).response;
+    assert.equal(r.allowed, false);
+    assert.match(r.status.message, /webhook shutting down, retry/);
   });
 });

@@ -1,15 +1,18 @@
 /**
  * The admission webhook's HTTPS shell: `POST /validate` (AdmissionReview v1), `GET /healthz`,
- * `GET /readyz`, `GET /metrics`. The decision is admission.ts (pure); this file reads bodies
- * with a size limit, bounds each request in time, loads and reloads the serving certificate,
- * and counts. It serves on every replica; nothing here needs the leader lease.
+ * `GET /readyz`. The decision is admission.ts (pure); the evaluation in it runs in a pool of
+ * worker threads with time and memory budgets (eval-pool.ts), never on this event loop. This
+ * file reads bodies with a size limit, bounds connections and each request in time, loads and
+ * reloads the serving certificate, and counts into `metrics.registry` (served by the operator's
+ * metrics port, not here: docs/adr/0101-webhook-evaluation-pool.md). It serves on every
+ * replica; nothing here needs the leader lease.
  *
  *   const wh = createWebhookServer({ certDir: '/tmp/k8s-webhook-server/serving-certs', context: () => facts() });
- *   const { port, caPem } = await wh.start();
+ *   const { port, caPem } = await wh.start(); // listening, certificate loaded, evaluation workers warm
  *   …
  *   await wh.stop();
  *
- * See docs/adr/0070-admission-webhook.md.
+ * See docs/adr/0070-admission-webhook.md and 0101-webhook-evaluation-pool.md.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import https from 'node:https';
@@ -20,7 +23,8 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EvaluationContext } from '../evaluate.js';
 import { supportedIstioVersions } from '../validate/index.js';
-import { admit, VerdictCache, type AdmissionLimits, type AdmissionOptions } from './admission.js';
+import { prepareAdmission, VerdictCache, type AdmissionLimits, type AdmissionOptions } from './admission.js';
+import { EvaluationPool, type EvaluationPoolOptions, type Facts } from './eval-pool.js';
 import { ensureServingCertificate, readServingCertificate } from './certs.js';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
 
@@ -55,27 +59,41 @@ export interface WebhookServerOptions {
   maxBodyBytes?: number;
   /**
    * Time allowed to receive one request, headers and body (default 5000 ms; keep it well under the
-   * configuration's timeoutSeconds, default 10 s); checked every second. Evaluation itself is
-   * synchronous and bounded by `limits`.
+   * configuration's timeoutSeconds, default 10 s); checked every second. Evaluation has its own
+   * budget (`evaluation.timeoutMs`).
    */
   requestTimeoutMs?: number;
+  /** Open connections at most (default 256); more are refused by the listener. */
+  maxConnections?: number;
+  /** Time allowed for a TLS handshake (default 5000 ms; Node's own is 120 s). */
+  handshakeTimeoutMs?: number;
+  /** The evaluation pool: workers, time and heap budgets, queue (eval-pool.ts defaults). */
+  evaluation?: Omit<EvaluationPoolOptions, 'istioVersions' | 'logger'>;
   /** Passed to admit(): which rules only warn at admission, how many errors a denial lists. */
   admission?: Omit<AdmissionOptions, 'limits'>;
   /** Extra readiness condition, e.g. informer caches synced (default: always). */
   isReady?: () => boolean;
-  /** Registry for the webhook series (default: a private one with Node's default metrics). */
+  /** Registry for the webhook series (default: a private one with Node's default metrics); not served on the webhook port. */
   registry?: Registry;
   logger?: Logger;
 }
 
 export interface WebhookServer {
-  /** Loads or generates the certificate, starts watching it, listens. `caPem` is the caBundle source when known. */
+  /**
+   * Loads or generates the certificate, starts watching it, listens (/healthz answers from here on),
+   * then warms up the evaluation workers; resolves when they are warm. `caPem` is the caBundle source when known.
+   */
   start(): Promise<{ port: number; caPem?: string }>;
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`, default 5000), closes the watcher. */
+  /**
+   * Stops accepting, terminates the evaluation workers (requests being judged are denied as
+   * "shutting down, retry"), lets in-flight responses finish (up to `graceMs`, default 5000), closes the watcher.
+   */
   stop(graceMs?: number): Promise<void>;
-  /** Listening with a certificate loaded, and `isReady()`. */
+  /** Listening with a certificate loaded, evaluation workers warm, and `isReady()`. */
   ready(): boolean;
   readonly metrics: WebhookMetrics;
+  /** The evaluation pool (its stats for tests and benches). */
+  readonly pool: EvaluationPool;
   /** Re-reads tls.crt/tls.key now (the directory watch calls it; exposed for tests). */
   reloadCertificate(): Promise<boolean>;
 }
@@ -94,10 +112,12 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   };
   const admissionOptions: AdmissionOptions = { ...options.admission, ...(options.limits ? { limits: options.limits } : {}) };
   const verdicts = new VerdictCache();
-  /** The admission options of one request: the verdict cache when the facts' version is known. */
-  const optionsNow = (): AdmissionOptions => {
-    const facts = options.context === undefined ? 'static' : options.factsVersion?.();
-    return facts === undefined ? admissionOptions : { ...admissionOptions, verdicts: { cache: verdicts, facts } };
+  const pool = new EvaluationPool({ ...options.evaluation, istioVersions: staticContext.istioVersions ?? [], logger: log });
+  /** The admission options of one request (the verdict cache when the facts' version is known) and its facts for the pool. */
+  const requestNow = (): { opts: AdmissionOptions; facts: Facts } => {
+    const version = options.context === undefined ? 'static' : options.factsVersion?.();
+    if (version === undefined) return { opts: admissionOptions, facts: { context: contextOf } };
+    return { opts: { ...admissionOptions, verdicts: { cache: verdicts, facts: version } }, facts: { version, context: contextOf } };
   };
 
   let server: https.Server | undefined;
@@ -142,8 +162,9 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       return 400;
     }
     const t0 = performance.now();
-    const opts = optionsNow(); // the facts' version before the facts: a change in between only costs a miss
-    const outcome = admit(parsed, contextOf, opts);
+    const { opts, facts } = requestNow(); // the facts' version before the facts: a change in between only costs a miss
+    const step = prepareAdmission(parsed, opts);
+    const outcome = 'outcome' in step ? step.outcome : step.finish(await pool.evaluate(step.object, facts));
     const ms = performance.now() - t0;
     if (outcome.status === 400) {
       error(res, 400, `not an AdmissionReview v1: ${outcome.error}`);
@@ -195,19 +216,13 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
         return send(res, 200, 'ok\n', 'text/plain');
       case '/readyz':
         return ready() ? send(res, 200, 'ok\n', 'text/plain') : send(res, 503, 'not ready\n', 'text/plain');
-      case '/metrics':
-        metrics.registry.metrics().then(
-          (text) => send(res, 200, text, metrics.registry.contentType),
-          (e: unknown) => error(res, 500, String(e)),
-        );
-        return;
       default:
         return error(res, 404, 'not found');
     }
   }
 
   function ready(): boolean {
-    return listening && loadedCert !== '' && (options.isReady?.() ?? true);
+    return listening && loadedCert !== '' && pool.ready() && (options.isReady?.() ?? true);
   }
 
   async function reloadCertificate(): Promise<boolean> {
@@ -230,7 +245,12 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     const sc = await ensureServingCertificate(options.certDir, { dnsNames: options.dnsNames ?? [] });
     if (sc.generated) log.info({ certDir: options.certDir }, 'generated a CA and serving certificate (ca.crt is the caBundle)');
     // connectionsCheckingInterval: enforce requestTimeout every second, not every 30 s (Node's default).
-    const srv = https.createServer({ cert: sc.cert, key: sc.key, minVersion: 'TLSv1.2', connectionsCheckingInterval: 1_000 }, handler);
+    const srv = https.createServer(
+      { cert: sc.cert, key: sc.key, minVersion: 'TLSv1.2', connectionsCheckingInterval: 1_000, handshakeTimeout: options.handshakeTimeoutMs ?? 5_000 },
+      handler,
+    );
+    // The API server keeps a few connections per replica; a flood of idle or half-open ones must not exhaust memory or descriptors.
+    srv.maxConnections = options.maxConnections ?? 256;
     loadedCert = sc.cert;
     srv.requestTimeout = requestTimeoutMs;
     srv.headersTimeout = Math.min(requestTimeoutMs, 60_000);
@@ -258,7 +278,14 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       log.warn({ err: e }, 'cannot watch the certificate directory; certificates will not be reloaded');
     }
     const port = (srv.address() as AddressInfo).port;
-    log.info({ port, certDir: options.certDir }, 'admission webhook serving');
+    log.info({ port, certDir: options.certDir }, 'admission webhook listening; warming up the evaluation workers');
+    try {
+      await pool.start();
+    } catch (e) {
+      await stop(0);
+      throw e;
+    }
+    log.info({ port, workers: pool.size }, 'admission webhook serving');
     return { port, ...(sc.ca !== undefined ? { caPem: sc.ca } : {}) };
   }
 
@@ -267,6 +294,8 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     if (!srv) return;
     server = undefined;
     listening = false;
+    // First: a request being judged gets its "shutting down" answer now, instead of holding the close up.
+    await pool.stop();
     clearTimeout(reloadTimer);
     watcher?.close();
     watcher = undefined;
@@ -277,7 +306,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     clearTimeout(timer);
   }
 
-  return { start, stop, ready, metrics, reloadCertificate };
+  return { start, stop, ready, metrics, pool, reloadCertificate };
 }
 
 /** Reads the whole body, or stops at `limit` bytes. */
