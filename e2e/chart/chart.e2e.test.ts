@@ -269,6 +269,11 @@ spec:
     await waitCondition(env, 'smartlimiter', APP, 'glob', 'Ready', 'True', 'Applied');
     const cm = await eventually('rls/ratelimit-config', 10_000, async () => getJson<{ data: Record<string, string> }>('configmap', 'rls', 'ratelimit-config'));
     assert.match(Object.values(cm.data).join('\n'), /shop\/glob\/g/);
+    // An edit that drops our entries is repaired at once: only the by-name watch in rls can report it
+    // (the full resync is 10 h away), so list+watch by resourceNames is enough for the informer.
+    const key = Object.keys(cm.data).find((k) => /shop\/glob\/g/.test(cm.data[k]!))!;
+    await kubectl(['patch', 'configmap', 'ratelimit-config', '-n', 'rls', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: `/data/${key.replace(/~/g, '~0').replace(/\//g, '~1')}` }])]);
+    await eventually('the edited ConfigMap repaired through the watch', 20_000, async () => /shop\/glob\/g/.test(Object.values((await getJson<{ data?: Record<string, string> }>('configmap', 'rls', 'ratelimit-config'))?.data ?? {}).join('\n')));
 
     // EnvoyPlugin: a WasmPlugin and a Lua EnvoyFilter, then both dropped from the spec → pruned (delete).
     const plugin = (plugins: string): string => `apiVersion: meshwarden.io/v1alpha1
@@ -379,7 +384,14 @@ ${plugins}`;
       [false, ['patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io/istio-validator-istio-system']],
       [false, ['delete', 'validatingwebhookconfigurations.admissionregistration.k8s.io/mw-meshwarden']],
       [false, ['create', 'mutatingwebhookconfigurations.admissionregistration.k8s.io']],
-      // ConfigMaps: written only in the rate limit service's namespace, only the named one.
+      // ConfigMaps: read, watched and written only in the rate limit service's namespace, only the
+      // named one (ADR 0105): no list or watch of every ConfigMap, anywhere.
+      [true, ['watch', 'configmap/ratelimit-config', '-n', 'rls']],
+      [false, ['list', 'configmaps', '--all-namespaces']],
+      [false, ['watch', 'configmaps', '--all-namespaces']],
+      [false, ['list', 'configmaps', '-n', 'rls']],
+      [false, ['watch', 'configmaps', '-n', APP]],
+      [false, ['list', 'configmaps', '-n', NS]],
       [false, ['get', 'configmap/kube-root-ca.crt', '-n', APP]],
       [false, ['update', 'configmap/ratelimit-config', '-n', APP]],
       [false, ['update', 'configmap/other', '-n', 'rls']],
