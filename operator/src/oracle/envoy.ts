@@ -1,8 +1,16 @@
-/** Runs a real Envoy binary in validate mode: it builds every listener, filter and cluster of a static config. */
+/**
+ * Runs a real Envoy binary in validate mode: it builds every listener, filter and cluster of
+ * a static config. Runs sandboxed (sandbox.ts) unless the caller opts out; callers screen
+ * the config first (screen.ts), the sandbox is the second line.
+ */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EnvoyTimeoutError, EnvoyUnavailableError } from './envoy-errors.js';
+import { maxOutputBytes, minimalEnv, sandboxConfigDir, sandboxedEnvoy } from './sandbox.js';
+
+export { EnvoyTimeoutError, EnvoyUnavailableError } from './envoy-errors.js';
 
 export interface EnvoyVerdict {
   ok: boolean;
@@ -10,26 +18,71 @@ export interface EnvoyVerdict {
   error?: string;
 }
 
-/** Thrown when the binary cannot be run at all (missing, not executable, killed, timed out). */
-export class EnvoyUnavailableError extends Error {}
+export interface EnvoyRunOptions {
+  /** Wall-clock deadline for one validation (default 30 s). */
+  timeoutMs?: number;
+  /** Run Envoy directly on the host: only for trusted input (`--unsandboxed-oracle`). */
+  unsandboxed?: boolean;
+}
 
-export function envoyValidate(envoy: string, bootstrap: unknown, timeoutMs = 30_000): EnvoyVerdict {
+const defaultTimeoutMs = 30_000;
+/** What is read back of Envoy's output: its verdict is one line. */
+const outputReadLimit = 64 * 1024;
+
+export function envoyValidate(envoy: string, bootstrap: unknown, opts: EnvoyRunOptions = {}): EnvoyVerdict {
+  const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs;
   const dir = mkdtempSync(join(tmpdir(), 'meshwarden-oracle-'));
   try {
-    const file = join(dir, 'bootstrap.json');
-    writeFileSync(file, JSON.stringify(bootstrap));
-    const run = spawnSync(envoy, ['--mode', 'validate', '-c', file, '--log-level', 'critical', '--disable-hot-restart'], {
-      encoding: 'utf8',
-      timeout: timeoutMs,
-    });
-    if (run.error) throw new EnvoyUnavailableError(`cannot run ${envoy}: ${run.error.message}`);
+    // A directory of its own, so the sandbox mounts the bootstrap and not the output file.
+    const configDir = join(dir, 'config');
+    mkdirSync(configDir);
+    writeFileSync(join(configDir, 'bootstrap.json'), JSON.stringify(bootstrap));
+    const envoyArgs = (configFile: string) => ['--mode', 'validate', '-c', configFile, '--log-level', 'critical', '--disable-hot-restart'];
+    const command = opts.unsandboxed
+      ? { file: envoy, args: envoyArgs(join(configDir, 'bootstrap.json')) }
+      : sandboxedEnvoy(envoy, configDir, envoyArgs(`${sandboxConfigDir}/bootstrap.json`));
+    // Stdout and stderr go to a regular file, as a sidecar's go to the container log: Node's
+    // 'pipe' stdio is a socketpair, where open('/dev/stdout') fails with ENXIO and Envoy
+    // wrongly rejects Istio's default access log path (issue 22).
+    const outFile = join(dir, 'output.txt');
+    const out = openSync(outFile, 'w+');
+    let run;
+    try {
+      run = spawnSync(command.file, command.args, { stdio: ['ignore', out, out], timeout: timeoutMs, killSignal: 'SIGKILL', env: minimalEnv() });
+    } finally {
+      closeSync(out);
+    }
+    const output = readHead(outFile);
+    if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+      throw new EnvoyTimeoutError(
+        `Envoy did not finish validating within ${timeoutMs / 1000} s and was stopped; the configuration was not judged ` +
+          '(a Lua top-level loop can hang Envoy at load: a proxy would hang the same way)',
+      );
+    }
+    if (run.error) throw new EnvoyUnavailableError(`cannot run ${command.file}: ${run.error.message}`);
     if (run.status === 0) return { ok: true };
-    if (run.status !== 1) throw new EnvoyUnavailableError(`${envoy} exited with ${run.status ?? run.signal}: ${(run.stderr || run.stdout).trim().slice(0, 500)}`);
-    return { ok: false, error: reason(`${run.stdout}\n${run.stderr}`) };
+    if (run.signal === 'SIGXFSZ') throw new EnvoyUnavailableError(`Envoy wrote more than ${maxOutputBytes} bytes of output while loading the configuration and was stopped; the configuration was not judged`);
+    if (run.status !== 1) {
+      throw new EnvoyUnavailableError(`${envoy} ended with ${run.status ?? run.signal} while validating (a crash, not a verdict): ${lastLines(output)}`);
+    }
+    return { ok: false, error: reason(output) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+function readHead(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(outputReadLimit);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const lastLines = (output: string) => output.trim().split('\n').slice(-3).join(' ').slice(0, 500);
 
 /** Envoy's own sentence, without the log prefix and the temporary file's name. */
 function reason(output: string): string {
