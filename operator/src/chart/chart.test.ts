@@ -31,3 +31,13 @@ test('a CRD text that Helm would read as a template is refused, not silently bro
   assert.throws(() => crdTemplate('x.yaml', text), /would be read as a Helm template/);
   assert.throws(() => crdTemplate('y.yaml', 'kind: X\n'), /expected "metadata:"/);
 });
+
+test('the ClusterRole grants nothing on ConfigMaps or on every resource (ADR 0105; the rendered RBAC is checked in e2e/chart)', () => {
+  const rbac = readFileSync(join(packageRoot, chartDir, 'templates', 'rbac.yaml'), 'utf8');
+  const start = rbac.indexOf('kind: ClusterRole\n');
+  assert.ok(start > 0, 'rbac.yaml has a ClusterRole');
+  const clusterRole = rbac.slice(start, rbac.indexOf('\n---', start));
+  const lines = clusterRole.split('\n').filter((l) => !/^\s*#/.test(l));
+  assert.ok(lines.some((l) => /resources: \[services, pods\]/.test(l)), 'the ClusterRole\'s rules were found');
+  assert.deepEqual(lines.filter((l) => /configmaps|\*/.test(l)), [], 'a ClusterRole rule on ConfigMaps lets the operator read every ConfigMap of the cluster');
+});
