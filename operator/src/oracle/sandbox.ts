@@ -74,6 +74,7 @@ function prepare(envoy: string): Prepared {
   let key: string;
   try {
     real = realpathSync(envoy);
+    accessSync(real, constants.X_OK);
     const st = statSync(real);
     key = `${real}:${st.size}:${st.mtimeMs}`;
   } catch (e) {
@@ -93,7 +94,7 @@ function prepare(envoy: string): Prepared {
   const run = spawnSync(probe.file, probe.args, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'], env: minimalEnv() });
   if (run.error || run.status !== 0 || !/version/i.test(run.stdout)) {
     const why = run.error?.message ?? (run.stderr || run.stdout).trim().split('\n')[0]?.slice(0, 300) ?? `exit ${run.status}`;
-    throw new SandboxUnavailableError(`bubblewrap cannot run Envoy in a sandbox on this host (${why}); ${sandboxFix}`);
+    throw new SandboxUnavailableError(`bubblewrap cannot run ${envoy} in a sandbox on this host (${why}); ${sandboxFix}`);
   }
   prepared.set(key, ready);
   return ready;

@@ -139,14 +139,14 @@ function screenLua(code: string, path: string, isLua: boolean, out: Hazard[]): v
     if (isLua) out.push({ kind: 'lua', path, detail: `does not parse, so what it would run cannot be checked (${(e as Error).message.slice(0, 120)})` });
     return;
   }
-  const found: string[] = [];
+  const found: Array<{ line: number; what: string }> = [];
   // Iterative walk: nesting depth is the attacker's choice.
   const stack: Array<{ node: LuaNode; parent?: LuaNode; key?: string }> = [{ node: ast }];
   while (stack.length > 0 && found.length < 5) {
     const { node, parent, key } = stack.pop()!;
     if (node.type === 'Identifier') {
       const why = hostReference(node, parent, key);
-      if (why) found.push(`${why} (line ${(node['loc'] as { start: { line: number } } | undefined)?.start.line ?? '?'})`);
+      if (why) found.push({ line: (node['loc'] as { start: { line: number } } | undefined)?.start.line ?? 0, what: why });
       continue;
     }
     for (const [k, v] of Object.entries(node)) {
@@ -155,7 +155,8 @@ function screenLua(code: string, path: string, isLua: boolean, out: Hazard[]): v
       else if (isNode(v)) stack.push({ node: v, parent: node, key: k });
     }
   }
-  if (found.length > 0) out.push({ kind: 'lua', path, detail: `reaches the host through ${found.join(', ')}` });
+  found.sort((a, b) => a.line - b.line);
+  if (found.length > 0) out.push({ kind: 'lua', path, detail: `reaches the host through ${found.map((f) => `${f.what} (line ${f.line})`).join(', ')}` });
 }
 
 /** Why a name in the chunk reaches the host, or undefined. */
