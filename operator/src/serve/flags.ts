@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { RateLimitService } from '../api/types.gen.js';
 import { defaultDurations } from '../controller/leader.js';
 import { webhookFlagOptions, webhookFlagsUsage } from '../webhook/flags.js';
+import { WebhookPoolFlagError, webhookPoolFlagOptions, webhookPoolFlagsUsage, webhookPoolFromFlags, type WebhookPoolFlags, type WebhookPoolValues } from './webhook-pool-flags.js';
 
 export interface ServeFlags {
   kubeconfig?: string;
@@ -34,6 +35,8 @@ export interface ServeFlags {
   webhook: 'on' | 'off' | 'only';
   /** The webhook's own flags, for webhookOptionsFromFlags. */
   webhookValues: { [K in keyof typeof webhookFlagOptions]?: string };
+  /** The webhook's evaluation pool and connection cap (webhook-pool-flags.ts). */
+  webhookPool: WebhookPoolFlags;
   /** istiod xDS addresses for the Effective condition (syncz); with istiodDiscovery, also every istiod pod. */
   istiodAddresses: string[];
   istiodDiscovery: boolean;
@@ -49,6 +52,7 @@ export const serveUsage = `  serve [--kubeconfig PATH] [--leader-elect=true|fals
         [--webhook=true|false] [--webhook-only]
         [--istiod-address HOST:PORT]... [--istiod-discovery] [--istiod-token-file PATH] [--istiod-ca-file PATH]
 ${webhookFlagsUsage}
+${webhookPoolFlagsUsage}
         Run the controller: reconcile SmartLimiters and EnvoyPlugins into EnvoyFilters,
         WasmPlugins and the rate limit service's ConfigMap (leader only), and the admission
         webhook (every replica; --webhook-only: the webhook alone, no controller). Kubeconfig
@@ -116,6 +120,7 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
       'istiod-token-file': { type: 'string' },
       'istiod-ca-file': { type: 'string' },
       ...webhookFlagOptions,
+      ...webhookPoolFlagOptions,
     },
   } as const);
   if (positionals.length > 0) throw new FlagError(`unexpected argument "${positionals[0]}"`);
@@ -150,6 +155,7 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
       return a;
     }),
     istiodDiscovery: values['istiod-discovery'],
+    webhookPool: webhookPoolFlags(values),
     webhookValues: Object.fromEntries(Object.keys(webhookFlagOptions).map((k) => [k, values[k as keyof typeof webhookFlagOptions]]).filter(([, v]) => v !== undefined)),
   };
   if (values['webhook-only'] && !values.webhook) throw new FlagError('--webhook-only and --webhook=false contradict each other');
@@ -167,6 +173,14 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
 }
 
 export { defaultDurations };
+
+function webhookPoolFlags(values: WebhookPoolValues): WebhookPoolFlags {
+  try {
+    return webhookPoolFromFlags(values);
+  } catch (e) {
+    throw e instanceof WebhookPoolFlagError ? new FlagError(e.message) : e;
+  }
+}
 
 /** `:8081` → all interfaces; `127.0.0.1:0` → a free port; `0` → disabled. */
 export function parseBindAddress(text: string): { host?: string; port: number } | undefined {

@@ -1,14 +1,17 @@
 /**
  * The admission webhook inside `meshwarden serve`: an extra server on every replica, fed
  * with the controller's informer caches; or alone (`--webhook-only`), with no cluster facts
- * and the configured Istio versions.
+ * and the configured Istio versions. In both, /readyz turns ready only once the evaluation
+ * workers are warm, and the webhook's metrics are served on --metrics-bind-address (plain
+ * HTTP, as the operator's), never on the webhook's own port.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { KubeClient } from '../controller/kube.js';
 import { caInjectionFromFlags, createWebhookServer, patchCaBundle, syncCertificateSecret, webhookOptionsFromFlags, type WebhookServer } from '../webhook/index.js';
-import type { ServeFlags } from './flags.js';
+import { parseBindAddress, type ServeFlags } from './flags.js';
+import { startProbeServer, type Listening } from './http.js';
 import { loadKubeConfig, type ExtraServer, type ServeContext } from './serve.js';
 
 /**
@@ -51,6 +54,7 @@ export async function webhookExtraServer(ctx: ServeContext): Promise<ExtraServer
   const flags = ctx.flags;
   const server = createWebhookServer({
     ...webhookOptionsFromFlags(flags.webhookValues, process.env),
+    ...flags.webhookPool,
     context: ctx.evaluationContext,
     factsVersion: ctx.factsVersion,
     ...(flags.istioVersions.length > 0 ? { istioVersions: flags.istioVersions } : {}),
@@ -69,15 +73,21 @@ export async function webhookExtraServer(ctx: ServeContext): Promise<ExtraServer
   };
 }
 
-/** `serve --webhook-only`: the webhook serves its own /healthz, /readyz and /metrics; runs until SIGTERM. */
+/**
+ * `serve --webhook-only`: the webhook serves its own /healthz and /readyz (ready once its
+ * evaluation workers are warm); /metrics on --metrics-bind-address; runs until SIGTERM.
+ */
 export async function serveWebhookOnly(flags: ServeFlags): Promise<number> {
   const log = pino({ level: flags.logLevel, base: { pid: process.pid } });
+  const registry = new Registry();
   const server = createWebhookServer({
     ...webhookOptionsFromFlags(flags.webhookValues, process.env),
+    ...flags.webhookPool,
     ...(flags.istioVersions.length > 0 ? { istioVersions: flags.istioVersions } : {}),
-    registry: new Registry(),
+    registry,
     logger: log.child({ component: 'webhook' }),
   });
+  const metricsServer = await startMetricsServer(flags, registry, log);
   const { port, stop } = await startWithCertificates(server, flags, () => loadKubeConfig(flags), log);
   log.info({ port }, 'admission webhook listening (webhook only)');
   await new Promise<void>((resolve) => {
@@ -86,5 +96,23 @@ export async function serveWebhookOnly(flags: ServeFlags): Promise<number> {
   log.info('shutting down');
   stop();
   await server.stop();
+  await metricsServer?.close();
   return 0;
+}
+
+/**
+ * The metrics port of `--webhook-only`. Metrics are not what the webhook is for: a port already
+ * taken is logged, not fatal (`--metrics-bind-address 0` turns it off).
+ */
+async function startMetricsServer(flags: ServeFlags, registry: Registry, log: Logger): Promise<Listening | undefined> {
+  const addr = parseBindAddress(flags.metricsBindAddress);
+  if (!addr) return undefined;
+  try {
+    const m = await startProbeServer({ ...addr, readiness: new Map(), probes: false, registry });
+    log.info({ port: m.port }, 'metrics server listening');
+    return m;
+  } catch (e) {
+    log.error({ err: (e as Error).message, address: flags.metricsBindAddress }, 'metrics server not started; the webhook serves without it');
+    return undefined;
+  }
 }
