@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/controlplane.js';
 import { allFeaturesValues, chartPath, ensureHelm, find, helm, parseStream, render, renderText } from './helm.js';
 import type { K8sObject } from '../../operator/src/k8s-object.js';
+import { EvaluationPool } from '../../operator/src/webhook/eval-pool.js';
 
 const skip = ensureHelm();
 
@@ -244,6 +245,23 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     assert.throws(() => renderText({ values: { metrics: { port: 8081 } } }), /metrics\.port and probes\.port are both 8081: give \/metrics its own port/);
     assert.throws(() => renderText({ values: { webhook: { port: 8080 } } }), /webhook\.port 8080 is also the metrics or probes port: the webhook port serves admission only/);
     assert.doesNotThrow(() => renderText({ values: { webhook: { enabled: false, port: 8080 } } }), 'no webhook, no clash');
+  });
+
+  test('the default memory limit holds the bounded budgets: main process, its Lua runner, caches, and every evaluation worker at its cap', () => {
+    // The terms of values.yaml's arithmetic; the pool's own defaults are read from the code, so
+    // raising its size or cap without the chart's limit fails here.
+    const pool = new EvaluationPool({ istioVersions: [] });
+    const mainMiB = 200 + (64 + 16 + 64) + 128; // warm validator + Lua runner worst case + assumed caches
+    const c = find(render(), 'Deployment').spec.template.spec.containers[0];
+    const mib = (q: string): number => {
+      const m = /^(\d+)(Mi|Gi)$/.exec(q);
+      assert.ok(m, `memory quantity ${q} in Mi or Gi`);
+      return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+    };
+    const need = mainMiB + pool.size * pool.rssMb;
+    assert.ok(mib(c.resources.limits.memory) >= need, `limits.memory ${c.resources.limits.memory} < ${need} MiB = ${mainMiB} + ${pool.size} × ${pool.rssMb}`);
+    assert.ok(mib(c.resources.limits.memory) - need >= 256, 'headroom for the 50 ms sampling of the workers\' cap');
+    assert.ok(mib(c.resources.requests.memory) >= 200 + pool.size * 200, `requests.memory ${c.resources.requests.memory} below an idle pod (main + ${pool.size} warm workers)`);
   });
 
   test('values.schema.json refuses bad values, naming the field', () => {
