@@ -210,3 +210,42 @@ describe('the screen: hostile EnvoyFilters are reported, not handed to Envoy', {
     assert.equal(existsSync(m), false);
   });
 });
+
+describe('the CLI: validate --envoy runs sandboxed; --unsandboxed-oracle is the explicit opt-out', { skip }, () => {
+  const input = join(scratch, 'access-log.yaml');
+  const hostLog = marker('cli-access-log');
+  const cli = async (args: string[], path?: string) => {
+    const { main } = await import('../../operator/src/cli/main.js');
+    const out = { stdout: '', stderr: '' };
+    const saved = process.env.PATH;
+    if (path !== undefined) process.env.PATH = path;
+    try {
+      const code = await main(['validate', '--envoy', ENVOY, '-o', 'json', ...args, input], { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), readStdin: async () => '' });
+      return { code, ...out };
+    } finally {
+      process.env.PATH = saved;
+    }
+  };
+
+  test('sandboxed by default: the file access log is judged with /dev/stdout (MW705), nothing written on the host', async () => {
+    const ef = envoyFilter(
+      { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM, access_log: [{ name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG, path: hostLog } }] } },
+      'NETWORK_FILTER',
+      'MERGE',
+    );
+    writeFileSync(input, JSON.stringify(ef));
+    const run = await cli([]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.deepEqual((JSON.parse(run.stdout) as Array<{ rule: string }>).map((d) => d.rule).filter((r) => r.startsWith('MW7')), ['MW705']);
+    assert.equal(existsSync(hostLog), false);
+  });
+
+  test('without bubblewrap: exit 2 and a message naming the fix, no stack trace; --unsandboxed-oracle runs Envoy anyway', async () => {
+    const refused = await cli([], scratch);
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /apt-get install bubblewrap.*--unsandboxed-oracle/);
+    assert.doesNotMatch(refused.stderr, /\n\s+at /);
+    const unsandboxed = await cli(['--unsandboxed-oracle'], scratch);
+    assert.equal(unsandboxed.code, 0, unsandboxed.stdout + unsandboxed.stderr);
+  });
+});

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { toYaml } from '../yaml/emit.js';
 import { atLeast, type Diagnostic } from '../diagnostics.js';
 import { evaluate, reportAtOrigin, type Verdict } from '../evaluate.js';
-import { oracleFindings } from '../oracle/oracle.js';
+import { oracleFindings, type OracleOptions } from '../oracle/oracle.js';
 import { envoyMinor } from '../oracle/envoy.js';
 import type { EnvoyFilterObject } from '../validate/istio/index.js';
 import { packageRoot } from '../util/package-root.js';
@@ -23,6 +23,9 @@ import { version } from '../version.js';
 import type { RateLimitService } from '../api/types.gen.js';
 import type { LoadedObject } from '../yaml/documents.js';
 import { parsePath } from '../diagnostics.js';
+
+/** How `validate` runs the oracle (--envoy, the Istio version it implies, --unsandboxed-oracle). */
+type OracleRun = Pick<OracleOptions, 'envoy' | 'istioVersion' | 'unsandboxed'>;
 
 export interface Io {
   stdout: (text: string) => void;
@@ -49,10 +52,12 @@ Commands:
         Validate manifests (files, directories, or - for stdin) against each Istio
         version (default: every supported one, 1.28 to 1.31) and report findings
         with file:line:col.
-  validate [--envoy PATH] [--istio-version V] [lint's options] PATH...|-
+  validate [--envoy PATH] [--unsandboxed-oracle] [--istio-version V] [lint's options] PATH...|-
         Everything lint does, then each EnvoyFilter (given or generated) applied to
         the Istio baseline and checked by a real Envoy binary (default
         .tools/bin/envoy); the Istio version follows the binary's Envoy version.
+        Envoy runs in a bubblewrap sandbox; --unsandboxed-oracle runs it on this host
+        (only for trusted input: docs/security.md).
   rules [-o text|json|markdown]
         List the validator's rules.
   serve [--kubeconfig PATH] [--leader-elect=false] [--rate-limit-service HOST:PORT] ...
@@ -114,7 +119,7 @@ async function inputsOf(positionals: string[], io: Io): Promise<LoadedObject[] |
 }
 
 /** Evaluates every object (and, with an oracle, judges its EnvoyFilters with Envoy) and attaches file:line:col. */
-function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1], oracle?: { envoy: string; istioVersion: string }) {
+function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1], oracle?: OracleRun) {
   const ctx = contextFromInputs(objects, extra);
   const { envoyFilters } = ctx;
   return objects.map((o) => {
@@ -130,7 +135,7 @@ function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFr
 }
 
 /** The oracle's findings for an EnvoyFilter, or for the EnvoyFilters a resource rendered (at their origin). */
-function judge(value: unknown, verdict: Verdict, envoyFilters: K8sObject[], oracle: { envoy: string; istioVersion: string }) {
+function judge(value: unknown, verdict: Verdict, envoyFilters: K8sObject[], oracle: OracleRun) {
   const opts = (self: K8sObject) => ({
     ...oracle,
     otherEnvoyFilters: envoyFilters.filter((o) => o !== self) as unknown as EnvoyFilterObject[],
@@ -192,7 +197,7 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
       output: { type: 'string', short: 'o', default: 'text' },
       'istio-version': { type: 'string', multiple: true },
       suppress: { type: 'string', multiple: true },
-      ...(command === 'validate' ? { envoy: { type: 'string' as const, default: join(packageRoot, '.tools', 'bin', 'envoy') } } : {}),
+      ...(command === 'validate' ? { envoy: { type: 'string' as const, default: join(packageRoot, '.tools', 'bin', 'envoy') }, 'unsandboxed-oracle': { type: 'boolean' as const } } : {}),
     },
   });
   const failOn = values['fail-on'];
@@ -210,7 +215,7 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   const objects = await inputsOf(positionals, io);
   if (!objects) return exitUsage;
 
-  const results = evaluateAll(objects, { istioVersions }, envoy !== undefined ? { envoy, istioVersion: istioVersions[0]! } : undefined);
+  const results = evaluateAll(objects, { istioVersions }, envoy !== undefined ? { envoy, istioVersion: istioVersions[0]!, unsandboxed: (values as { 'unsandboxed-oracle'?: boolean })['unsandboxed-oracle'] === true } : undefined);
   const linted: LintedObject[] = objects.map((o, i) => {
     const ref = refOf(isK8sObject(o.value) ? o.value : { kind: 'Unknown' });
     const diagnostics = results[i]!.diagnostics.filter((d) => !suppressed.some((s) => s(d)));
