@@ -93,8 +93,12 @@ function prepare(envoy: string): Prepared {
   const probe = build(ready, '/', ['--version']);
   const run = spawnSync(probe.file, probe.args, { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'], env: minimalEnv() });
   if (run.error || run.status !== 0 || !/version/i.test(run.stdout)) {
-    const why = run.error?.message ?? (run.stderr || run.stdout).trim().split('\n')[0]?.slice(0, 300) ?? `exit ${run.status}`;
-    throw new SandboxUnavailableError(`bubblewrap cannot run ${envoy} in a sandbox on this host (${why}); ${sandboxFix}`);
+    const why = run.error?.message ?? ((run.stderr || run.stdout).trim().split('\n')[0]?.slice(0, 300) || `exit ${run.status ?? run.signal}`);
+    // bwrap reports its own failures as `bwrap: …`; execvp failing means the binary, not the sandbox.
+    if (!run.error && /^bwrap: /.test(why) && !/^bwrap: execvp/.test(why)) {
+      throw new SandboxUnavailableError(`bubblewrap cannot create the oracle's sandbox on this host (${why}); ${sandboxFix}`);
+    }
+    throw new EnvoyUnavailableError(`${envoy} does not run as Envoy in the sandbox, which holds only the binary and the libraries ldd lists (${why})`);
   }
   prepared.set(key, ready);
   return ready;
