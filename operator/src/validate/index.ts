@@ -16,12 +16,13 @@ import { checkEnvoyFilterCross } from './cross/index.js';
 import { checkEnvoyFilterSemantics, DUPLICATED_BY_PATCH_LAYER as semanticDuplicates, semanticVersionClass } from './semantic/index.js';
 import { checkIstioObject, DUPLICATED_BY_PATCH_LAYER as webhookDuplicates, storedForm } from './istio-schema/index.js';
 import type { Pod } from '../render/context.js';
+import { defaultIstioMinors, type IstioMinor } from '../versions/table.js';
 
 /** Istio's default root namespace (mesh config rootNamespace). */
 const rootNamespace = 'istio-system';
 
-/** Istio minors meshwarden supports, and so validates against by default. */
-export const supportedIstioVersions = ['1.28', '1.29', '1.30', '1.31'] as const;
+/** Istio minors meshwarden validates against by default: the version table's default set. */
+export const supportedIstioVersions: readonly IstioMinor[] = defaultIstioMinors();
 
 export interface ValidationContext {
   /** Target Istio versions (`1.28` or `1.28.2`). */

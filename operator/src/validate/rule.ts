@@ -8,6 +8,7 @@
  * MW7xx the real Envoy as oracle (`meshwarden validate --envoy`).
  */
 import type { Diagnostic, Severity } from '../diagnostics.js';
+import type { EnvoyMinor } from '../versions/table.js';
 
 export type Layer = 'schema' | 'proto' | 'semantic' | 'patch' | 'syntax' | 'cross' | 'oracle';
 
@@ -77,7 +78,7 @@ export interface RuleFixture {
   severity?: 'error' | 'warning' | 'info';
   envoy?: 'reject' | 'accept';
   /** Envoy versions where `envoy` holds (default: both). */
-  versions?: Array<'1.36' | '1.39'>;
+  versions?: EnvoyMinor[];
   /** Substring of Envoy's error for `bad` (checked when envoy === 'reject'). */
   envoyText?: string;
 }

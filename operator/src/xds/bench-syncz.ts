@@ -1,7 +1,9 @@
 /**
  * What one syncz query costs as the number of proxies on an istiod grows (ADR 0085).
  *
- *   node --import tsx operator/src/xds/bench-syncz.ts [--minor 1.31] [--proxies 10,100,500] [--queries 20]
+ *   node --import tsx operator/src/xds/bench-syncz.ts [--minor M] [--proxies 10,100,500] [--queries 20]
+ *
+ * --minor: an Istio minor scripts/build-istiod.sh builds; default the newest of them (the version table's captured minors).
  *
  * Real kube-apiserver and istiod (the e2e harness); the proxies are minimal SotW ADS clients that
  * identify as sidecars (with PROXY_CONFIG, so syncz lists them), ask for CDS and LDS and ACK every
@@ -16,8 +18,9 @@ import { installIstio, startIstiod, type IstiodMinor } from '../../../e2e/harnes
 import { startEnv } from '../../../e2e/operator/helpers.js';
 import { DiscoveryRequest, DiscoveryResponse, toObjectOptions } from './messages.js';
 import { SynczClient } from './syncz.js';
+import { capturedIstioMinors } from '../versions/table.js';
 
-const { values } = parseArgs({ options: { minor: { type: 'string', default: '1.31' }, proxies: { type: 'string', default: '10,100,500' }, queries: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { minor: { type: 'string', default: capturedIstioMinors().at(-1)! }, proxies: { type: 'string', default: '10,100,500' }, queries: { type: 'string', default: '20' } } });
 const sizes = values.proxies.split(',').map(Number);
 const queries = Number(values.queries);
 const ads = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
@@ -31,7 +34,7 @@ function fakeProxy(client: grpc.Client, i: number, xds: string): Promise<grpc.Cl
   const call = client.makeBidiStreamRequest<Buffer, Buffer>(ads, (b) => b, (b) => b);
   const node = {
     id: `sidecar~127.0.0.1~fake-${i}.bench~bench.svc.cluster.local`,
-    metadata: { fields: Object.fromEntries(Object.entries({ ISTIO_VERSION: '1.31.0', NAMESPACE: 'bench', CLUSTER_ID: 'Kubernetes', PROXY_CONFIG: { discoveryAddress: xds } }).map(([k, v]) => [k, toValue(v)])) },
+    metadata: { fields: Object.fromEntries(Object.entries({ ISTIO_VERSION: `${values.minor}.0`, NAMESPACE: 'bench', CLUSTER_ID: 'Kubernetes', PROXY_CONFIG: { discoveryAddress: xds } }).map(([k, v]) => [k, toValue(v)])) },
   };
   const send = (o: Record<string, unknown>): boolean => call.write(Buffer.from(DiscoveryRequest.encode(DiscoveryRequest.fromObject(o)).finish()));
   return new Promise((resolve, reject) => {

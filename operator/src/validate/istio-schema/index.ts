@@ -10,6 +10,7 @@ import { istioCrdFile, istioValidators, ISTIO_KINDS, type IstioKind } from './cr
 import { MW110, MW111, MW112, MW113, MW119 } from './rules.js';
 import { checkEnvoyFilterWebhook, checkWasmPluginWebhook } from './webhook.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { defaultIstioMinors, type IstioMinor } from '../../versions/table.js';
 
 export * as istioSchemaRules from './rules.js';
 export { setIstioCrdDir, hasIstioCrds, istioCrdFile, extractSchemas, strictify, ISTIO_KINDS, type IstioKind } from './crds.js';
@@ -22,7 +23,7 @@ export { checkEnvoyFilterWebhook, checkWasmPluginWebhook } from './webhook.js';
 export const DUPLICATED_BY_PATCH_LAYER: Readonly<Record<string, string>> = { MW126: 'MW423', MW127: 'MW420', MW129: 'MW421' };
 
 /** The Istio minors MW11x checks by default (those the patch layer has baselines for). */
-export const DEFAULT_ISTIO_MINORS = ['1.28', '1.29', '1.30', '1.31'] as const;
+export const DEFAULT_ISTIO_MINORS: readonly IstioMinor[] = defaultIstioMinors();
 
 export interface IstioObjectOptions {
   /** Target Istio versions (`1.28`, `1.28.3`, ...); default DEFAULT_ISTIO_MINORS. */

@@ -2,6 +2,8 @@
  * Version-dependent istiod behaviour. Each flag names the release that changed it; see
  * envoy-templates/baselines/README.md for the source of each.
  */
+import { istioMinors, type IstioMinor } from '../../versions/table.js';
+
 export interface IstioVersion {
   major: number;
   minor: number;
@@ -48,9 +50,9 @@ export function featuresFor(v: IstioVersion): IstioFeatures {
   };
 }
 
-/** The Istio minors we ship baselines for. */
-export const BASELINE_MINORS = ['1.28', '1.29', '1.30', '1.31'] as const;
-export type BaselineMinor = (typeof BASELINE_MINORS)[number];
+/** The Istio minors we ship baselines for: every row of the version table. */
+export const BASELINE_MINORS: readonly IstioMinor[] = istioMinors();
+export type BaselineMinor = IstioMinor;
 
 export function baselineMinorFor(v: string): BaselineMinor | undefined {
   const p = parseIstioVersion(v);

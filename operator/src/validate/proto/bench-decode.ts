@@ -3,6 +3,7 @@
  * Prints the one-time load cost of a descriptor set and decodes/s of typical patch values on one core.
  */
 import { checkPatchValue, loadProtoSchema, type EnvoyVersion } from './index.js';
+import { envoyMinors } from '../../versions/table.js';
 
 const LRL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 const seconds = Number(process.argv[2] ?? 2);
@@ -49,11 +50,14 @@ function bench(label: string, applyTo: string, value: unknown, v: EnvoyVersion):
   console.log(`${label.padEnd(36)} ${Math.round(n / dt).toLocaleString('en-US').padStart(9)} decodes/s  (${((dt / n) * 1e6).toFixed(1)} µs each)`);
 }
 
-for (const v of ['1.36', '1.39'] as const) {
+// The oldest and the newest Envoy of the version table.
+const oldest = envoyMinors()[0]!;
+const newest = envoyMinors().at(-1)!;
+for (const v of [oldest, newest]) {
   const t = performance.now();
   loadProtoSchema(v);
   console.log(`load Envoy ${v} descriptor set: ${Math.round(performance.now() - t)} ms (once per process)`);
 }
-bench('LocalRateLimit HTTP_FILTER (valid)', 'HTTP_FILTER', localRateLimit, '1.39');
-bench('LocalRateLimit HTTP_FILTER (3 errors)', 'HTTP_FILTER', badLocalRateLimit, '1.39');
-bench('HTTP_ROUTE with per-route config', 'HTTP_ROUTE', route, '1.36');
+bench('LocalRateLimit HTTP_FILTER (valid)', 'HTTP_FILTER', localRateLimit, newest);
+bench('LocalRateLimit HTTP_FILTER (3 errors)', 'HTTP_FILTER', badLocalRateLimit, newest);
+bench('HTTP_ROUTE with per-route config', 'HTTP_ROUTE', route, oldest);

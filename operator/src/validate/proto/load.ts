@@ -18,21 +18,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import descriptorExt from 'protobufjs/ext/descriptor.js';
+import { envoyMinors, isEnvoyMinor, VERSION_TABLE, type EnvoyMinor } from '../../versions/table.js';
 
-/** Envoy minors we build descriptor sets for: Istio 1.28–1.31. */
-export const ENVOY_VERSIONS = ['1.36', '1.37', '1.38', '1.39'] as const;
-export type EnvoyVersion = (typeof ENVOY_VERSIONS)[number];
+/** Envoy minors we build descriptor sets for: every row of the version table. */
+export const ENVOY_VERSIONS: readonly EnvoyMinor[] = envoyMinors();
+export type EnvoyVersion = EnvoyMinor;
 
-/** Istio minor → Envoy minor of its istio-proxy. */
-export const ISTIO_TO_ENVOY: Readonly<Record<string, EnvoyVersion>> = {
-  '1.28': '1.36',
-  '1.29': '1.37',
-  '1.30': '1.38',
-  '1.31': '1.39',
-};
+/** Istio minor → Envoy minor of its istio-proxy (the version table's pairs). */
+export const ISTIO_TO_ENVOY: Readonly<Record<string, EnvoyVersion>> = Object.fromEntries(VERSION_TABLE.map((r) => [r.istio, r.envoy]));
 
 export function isEnvoyVersion(v: string): v is EnvoyVersion {
-  return (ENVOY_VERSIONS as readonly string[]).includes(v);
+  return isEnvoyMinor(v);
 }
 
 /** What scripts/build-protosets.sh records next to each set (`envoy-1.NN.json`). */

@@ -14,6 +14,8 @@ import { checkRateLimitList } from './rate-limit-actions.js';
 import { checkGlobalRateLimit, checkGlobalRateLimitPerRoute, checkRouteRateLimit } from './ratelimit.js';
 import { MW340 } from './rules.js';
 import type { EnvoyMinor, SemanticOptions } from './types.js';
+import { since } from '../../versions/table.js';
+import { ENVOY_BOUNDARIES } from '../../versions/boundaries.js';
 
 export * as semanticRules from './rules.js';
 export { checkLuaPerRoute } from './lua.js';
@@ -38,21 +40,16 @@ export const TYPED_STRUCTS = ['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStru
 export const DUPLICATED_BY_PATCH_LAYER: Readonly<Record<string, string>> = { MW303: 'MW418' };
 
 /**
- * The Envoy versions from which some rule of this layer judges differently (`max_tokens: 0`
- * and a global filter's `limit` become valid in 1.39). Versions between two boundaries get
- * the same findings, so callers may check once per class. Add a version here when a rule
- * starts to depend on it.
+ * The Envoy versions from which some rule of this layer judges differently: the named
+ * ENVOY_BOUNDARIES of the version table. Versions between two boundaries get the same
+ * findings, so callers may check once per class. A rule that starts to depend on a version
+ * names its boundary there.
  */
-export const SEMANTIC_VERSION_BOUNDARIES: readonly string[] = ['1.39'];
+export const SEMANTIC_VERSION_BOUNDARIES: readonly string[] = [...new Set(Object.values(ENVOY_BOUNDARIES))];
 
-/** The class of `envoyVersion` under SEMANTIC_VERSION_BOUNDARIES: equal classes, equal findings. */
+/** The class of `envoyVersion` under SEMANTIC_VERSION_BOUNDARIES (by the table's order): equal classes, equal findings. */
 export function semanticVersionClass(envoyVersion: string): number {
-  const at = (v: string) => v.split('.').map(Number) as [number, number];
-  const [maj, min] = at(envoyVersion);
-  return SEMANTIC_VERSION_BOUNDARIES.filter((b) => {
-    const [bm, bn] = at(b);
-    return maj > bm || (maj === bm && min >= bn);
-  }).length;
+  return SEMANTIC_VERSION_BOUNDARIES.filter((b) => since(envoyVersion, b)).length;
 }
 
 type Checker = (cfg: unknown, opts: SemanticOptions) => Finding[];

@@ -4,6 +4,8 @@ import { arr, durationSeconds, field, get, has, isObj, keyOf, path, runtimeFract
 import { checkRateLimitList, describeShape, generatedShapes, shapeMatches, type ConfiguredEntry } from './rate-limit-actions.js';
 import { MW301, MW302, MW303, MW304, MW305, MW306, MW307, MW309, MW310, MW311, MW312, MW313 } from './rules.js';
 import type { SemanticOptions } from './types.js';
+import { since } from '../../versions/table.js';
+import { ENVOY_BOUNDARIES } from '../../versions/boundaries.js';
 
 const MIN_FILL_SECONDS = 0.05;
 
@@ -27,8 +29,8 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
   if (tb && isObj(tb.value)) {
     const fi = field(tb.value, 'fill_interval');
     const s = fi ? durationSeconds(fi.value) : undefined;
-    // Envoy 1.39 accepts any interval for an always-empty bucket (max_tokens: 0, allowed from 1.39) [tested].
-    const skip = opts.envoyVersion === '1.39' && maxTokensZero(tb.value);
+    // Since emptyTokenBucket Envoy accepts any interval for an always-empty bucket (max_tokens: 0) [tested].
+    const skip = since(opts.envoyVersion, ENVOY_BOUNDARIES.emptyTokenBucket) && maxTokensZero(tb.value);
     if (fi && s !== undefined && s > 0 && s < MIN_FILL_SECONDS && !skip) {
       out.push(MW301.finding(at(tb.key, fi.key), 'local rate limit token bucket fill timer must be >= 50ms', 'Use fill_interval of at least 0.05s; scale max_tokens/tokens_per_fill to keep the rate.'));
     }
@@ -43,8 +45,8 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
     if (dtb && isObj(dtb.value)) {
       const fi = field(dtb.value, 'fill_interval');
       const s = fi ? durationSeconds(fi.value) : undefined;
-      // Envoy 1.39 skips the check for an always-empty bucket (max_tokens: 0, allowed from 1.39).
-      const skip = opts.envoyVersion === '1.39' && maxTokensZero(dtb.value);
+      // Since emptyTokenBucket Envoy skips the check for an always-empty bucket (max_tokens: 0).
+      const skip = since(opts.envoyVersion, ENVOY_BOUNDARIES.emptyTokenBucket) && maxTokensZero(dtb.value);
       if (fi && s !== undefined && s > 0 && s < MIN_FILL_SECONDS && !skip) {
         out.push(MW301.finding(at(dKey, i, dtb.key, fi.key), 'local rate limit descriptor token bucket fill timer must be >= 50ms', 'Use fill_interval of at least 0.05s.'));
       }

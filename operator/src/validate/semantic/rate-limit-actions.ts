@@ -6,6 +6,8 @@
 import type { Finding } from '../rule.js';
 import { arr, field, get, isObj, keyOf, path, str, truthy, type Seg } from './json.js';
 import { MW308, MW323 } from './rules.js';
+import { since } from '../../versions/table.js';
+import { ENVOY_BOUNDARIES } from '../../versions/boundaries.js';
 
 /** One entry an action contributes: a fixed value, any value (from the request), or unknown key. */
 export interface GenEntry {
@@ -88,9 +90,9 @@ export type RateLimitsWhere = 'local-filter' | 'global-filter' | 'global-per-rou
  * buckets rely on exactly that behaviour.
  */
 export function checkRateLimitList(list: unknown, at: readonly Seg[], where: RateLimitsWhere, envoyVersion?: string): Finding[] {
-  // The global filter accepts `limit` in its own rate_limits from 1.39 (tested: 1.36.2 rejects,
-  // 1.39.3 accepts; 1.37/1.38 untested, treated like 1.36). The local filter never does.
-  const limitOk = where !== 'local-filter' && envoyVersion === '1.39';
+  // The global filter accepts `limit` in its own rate_limits since globalFilterRateLimitLimit
+  // (1.37/1.38 untested, treated like 1.36). The local filter never does.
+  const limitOk = where !== 'local-filter' && envoyVersion !== undefined && since(envoyVersion, ENVOY_BOUNDARIES.globalFilterRateLimitLimit);
   const out: Finding[] = [];
   // Headers/query parameters that another entry matches with header_value_match /
   // query_parameter_value_match: the absent case is then handled there (e.g. an `absent` bucket).

@@ -1,4 +1,6 @@
-export type EnvoyMinor = '1.36' | '1.37' | '1.38' | '1.39';
+import type { EnvoyMinor } from '../../versions/table.js';
+
+export type { EnvoyMinor };
 
 export interface SemanticOptions {
   /** The config is a per-route config (typed_per_filter_config value), not an HTTP filter typed_config. */

@@ -1,0 +1,74 @@
+/**
+ * Every row of the version table has its artefacts. Committed ones (the descriptor-set Go
+ * module, the baselines, istiod's wrapper module for captured baselines) are always checked.
+ * Ones setup builds into the git-ignored .tools/ (descriptor sets, CRD schemas, Envoy binaries)
+ * are checked when present and skipped loudly otherwise; under CI=true a missing one fails,
+ * since CI runs setup first.
+ */
+import assert from 'node:assert/strict';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { packageRoot } from '../util/package-root.js';
+import { protosDir } from '../validate/proto/load.js';
+import { istioCrdFile } from '../validate/istio-schema/crds.js';
+import { VERSION_TABLE } from './table.js';
+
+const inRepo = (...p: string[]) => join(packageRoot, ...p);
+const ci = process.env['CI'] === 'true';
+
+/** A file setup builds: undefined when it may be checked, after skipping (or failing under CI) when it is missing. */
+function built(t: TestContext, file: string, how: string): string | undefined {
+  if (existsSync(file)) return file;
+  const message = `MISSING ${file.replace(packageRoot + '/', '')}: not built here (${how})`;
+  if (ci) assert.fail(`${message}; CI=true runs setup first, so it should be there`);
+  t.diagnostic(message);
+  t.skip(message);
+  return undefined;
+}
+
+for (const row of VERSION_TABLE) {
+  test(`Istio ${row.istio}: the descriptor-set module for Envoy ${row.envoy} is committed and pins go-control-plane/envoy ${row.goControlPlane}`, () => {
+    const dir = inRepo('operator', 'tools', 'protoset', `envoy-${row.envoy}`);
+    for (const f of ['go.mod', 'go.sum', 'imports.go', 'main.go']) assert.ok(existsSync(join(dir, f)), `${dir}/${f}`);
+    assert.match(readFileSync(join(dir, 'go.mod'), 'utf8'), new RegExp(`^\\s*github\\.com/envoyproxy/go-control-plane/envoy ${row.goControlPlane.replace(/\./g, '\\.')}$`, 'm'));
+  });
+
+  test(`Istio ${row.istio}: sidecar and gateway baselines, ${row.baseline}`, () => {
+    for (const proxyKind of ['sidecar', 'gateway']) {
+      const file = inRepo('envoy-templates', 'baselines', row.istio, `${proxyKind}.json`);
+      assert.ok(existsSync(file), file);
+      const b = JSON.parse(readFileSync(file, 'utf8')) as { istioVersion?: string; proxyKind?: string; captured?: { from?: string } };
+      assert.equal(b.proxyKind, proxyKind);
+      assert.ok(b.istioVersion === row.istio || b.istioVersion?.startsWith(`${row.istio}.`), `${file}: istioVersion ${b.istioVersion}`);
+      if (row.baseline === 'captured') assert.match(b.captured?.from ?? '', new RegExp(`build-istiod\\.sh ${row.istio.replace('.', '\\.')}\\b`), `${file} says where it was captured`);
+      else assert.equal(b.captured, undefined, `${file} is hand-built: no capture record`);
+    }
+    // A captured minor must stay re-capturable: scripts/build-istiod.sh builds it from its wrapper module.
+    const wrapper = inRepo('e2e', 'istiod', 'gomod', row.istio, 'go.mod');
+    assert.equal(existsSync(wrapper), row.baseline === 'captured', `${wrapper} exists exactly for captured minors`);
+  });
+
+  test(`Istio ${row.istio}: the Envoy ${row.envoy} descriptor set (built by scripts/build-protosets.sh)`, (t) => {
+    const pb = built(t, join(protosDir(), `envoy-${row.envoy}.pb`), `bash scripts/build-protosets.sh ${row.envoy}`);
+    if (!pb) return;
+    assert.ok(statSync(pb).size > 0, pb);
+    const meta = JSON.parse(readFileSync(join(protosDir(), `envoy-${row.envoy}.json`), 'utf8')) as { envoyVersion: string; goControlPlane: string };
+    assert.deepEqual({ envoyVersion: meta.envoyVersion, goControlPlane: meta.goControlPlane }, { envoyVersion: row.envoy, goControlPlane: row.goControlPlane });
+  });
+
+  test(`Istio ${row.istio}: Istio's CRD schemas (fetched by scripts/fetch-istio-crds.sh) from one of the table's sources`, (t) => {
+    const crds = built(t, istioCrdFile(row.istio), `bash scripts/fetch-istio-crds.sh ${row.istio}`);
+    if (!crds) return;
+    assert.match(readFileSync(crds, 'utf8').slice(0, 20_000), /kind: CustomResourceDefinition/);
+    const source = readFileSync(join(crds, '..', 'source.txt'), 'utf8').trim();
+    assert.ok((row.crdSources as readonly string[]).includes(source), `${row.istio}: ${source} is not among the table's CRD sources`);
+  });
+
+  if (row.wheelFetched) {
+    test(`Istio ${row.istio}: the upstream Envoy ${row.envoyWheel} binary (scripts/fetch-envoy.sh)`, (t) => {
+      const bin = built(t, inRepo('.tools', 'bin', `envoy-${row.envoyWheel}`), 'bash scripts/fetch-envoy.sh');
+      if (bin) accessSync(bin, constants.X_OK);
+    });
+  }
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { packageRoot } from '../util/package-root.js';
+import { supportedIstioVersions } from '../validate/index.js';
+import { DEFAULT_ISTIO_MINORS } from '../validate/istio-schema/index.js';
+import { BASELINE_MINORS } from '../validate/istio/versions.js';
+import { ENVOY_VERSIONS, ISTIO_TO_ENVOY } from '../validate/proto/load.js';
+import { SEMANTIC_VERSION_BOUNDARIES, semanticVersionClass } from '../validate/semantic/index.js';
+import { ENVOY_BOUNDARIES } from './boundaries.js';
+import { versionsEnv, VERSIONS_ENV_PATH } from './env.js';
+import { checkIstioVersion, endOfLifeWarning, nearestIstioMinor, selectIstioVersions, UnknownIstioVersionError } from './select.js';
+import {
+  compareVersions,
+  defaultIstioMinors,
+  envoyMinors,
+  envoyOf,
+  istioMinors,
+  istioOfEnvoy,
+  rowOf,
+  since,
+  supportStatus,
+  until,
+  VERSION_TABLE,
+} from './table.js';
+
+const day = (iso: string) => new Date(`${iso}T12:00:00Z`);
+
+test('the default set is unchanged by the table (1.28–1.31) until Istio 1.32 support lands', () => {
+  assert.deepEqual(defaultIstioMinors(), ['1.28', '1.29', '1.30', '1.31']);
+});
+
+test('every version list of the validator derives from the table', () => {
+  assert.deepEqual(supportedIstioVersions, defaultIstioMinors());
+  assert.deepEqual(DEFAULT_ISTIO_MINORS, defaultIstioMinors());
+  assert.deepEqual(BASELINE_MINORS, istioMinors());
+  assert.deepEqual(ENVOY_VERSIONS, envoyMinors());
+  assert.deepEqual(ISTIO_TO_ENVOY, Object.fromEntries(VERSION_TABLE.map((r) => [r.istio, r.envoy])));
+  assert.deepEqual(SEMANTIC_VERSION_BOUNDARIES, [...new Set(Object.values(ENVOY_BOUNDARIES))]);
+});
+
+test('rows are in release order, one Envoy minor per Istio minor, both strictly increasing', () => {
+  const num = (v: string) => v.split('.').map(Number) as [number, number];
+  for (let i = 1; i < VERSION_TABLE.length; i++) {
+    const [a, b] = [VERSION_TABLE[i - 1]!, VERSION_TABLE[i]!];
+    for (const k of ['istio', 'envoy'] as const) {
+      const [am, an] = num(a[k]);
+      const [bm, bn] = num(b[k]);
+      assert.ok(bm > am || (bm === am && bn > an), `${k} ${b[k]} after ${a[k]}`);
+    }
+    assert.ok(b.released > a.released, `${b.istio} released after ${a.istio}`);
+  }
+  for (const r of VERSION_TABLE) {
+    assert.match(r.envoyWheel, new RegExp(`^${r.envoy.replace('.', '\\.')}\\.\\d+$`), `${r.istio}: the wheel is an Envoy ${r.envoy} patch`);
+    assert.equal(r.goControlPlane, `v${r.envoy}.0`, `${r.istio}: descriptor set from the Envoy ${r.envoy} tag`);
+    assert.ok(r.crdSources.length > 0 && r.crdSources.every((s) => /^istio\.io\/(api|istio)@v[\w.-]+:[\w./-]+\.yaml$/.test(s)), `${r.istio}: CRD sources are module@version:path`);
+  }
+});
+
+test('envoyOf / istioOfEnvoy pair the rows, patch numbers accepted; unknown gives undefined', () => {
+  for (const r of VERSION_TABLE) {
+    assert.equal(envoyOf(r.istio), r.envoy);
+    assert.equal(envoyOf(`${r.istio}.3`), r.envoy);
+    assert.equal(istioOfEnvoy(`${r.envoy}.2`), r.istio);
+  }
+  assert.equal(envoyOf('1.3'), undefined);
+  assert.equal(envoyOf('latest'), undefined);
+  assert.equal(istioOfEnvoy('1.3'), undefined);
+});
+
+test('since/until compare by the table order, within Istio or within Envoy minors', () => {
+  const [first, second] = VERSION_TABLE;
+  const last = VERSION_TABLE.at(-1)!;
+  assert.equal(since(last.envoy, last.envoy), true);
+  assert.equal(since(first.envoy, last.envoy), false);
+  assert.equal(until(first.envoy, last.envoy), true);
+  assert.equal(since(last.istio, first.istio), true);
+  assert.equal(since(last.istio, first.istio, 'istio'), true);
+  assert.equal(since(`${second!.istio}.4`, second!.istio), true, 'a patch is at its minor');
+  assert.ok(compareVersions(first.istio, last.istio) < 0);
+  // Not a string or float order ('1.100' < '1.99' as strings, 1.4 > 1.39 as floats): the table
+  // decides, and refuses what it does not hold or what mixes kinds.
+  assert.throws(() => since('1.99', first.envoy), /not both/);
+  assert.throws(() => since(first.envoy, 'latest'), /not both/);
+  assert.throws(() => since(last.istio, first.envoy), /not both/);
+  assert.throws(() => since(first.istio, first.istio, 'envoy'), /not both envoy/);
+});
+
+test('semantic version classes follow the named boundaries: versions before a boundary share a class', () => {
+  for (const r of VERSION_TABLE) {
+    const reached = Object.values(ENVOY_BOUNDARIES).filter((b, i, all) => all.indexOf(b) === i && since(r.envoy, b)).length;
+    assert.equal(semanticVersionClass(r.envoy), reached, r.envoy);
+  }
+});
+
+test('support status: end of life from the stated date on; an expected date is still supported', () => {
+  const r128 = rowOf('1.28')!;
+  assert.equal(supportStatus(r128, day('2026-06-30')), 'supported');
+  assert.equal(supportStatus(r128, day('2026-07-01')), 'end-of-life');
+  assert.equal(supportStatus(rowOf('1.29')!, day('2026-12-06')), 'end-of-life');
+  assert.equal(supportStatus(rowOf('1.31')!, day('2026-12-06')), 'supported');
+  for (const r of VERSION_TABLE) {
+    if ('date' in r.endOfLife) assert.match(r.endOfLife.date, /^\d{4}-\d{2}-\d{2}$/);
+  }
+});
+
+test('unknown --istio-version: one error listing the supported minors and the nearest', () => {
+  const all = istioMinors().join(', ');
+  const newest = istioMinors().at(-1)!;
+  for (const [given, hint] of [
+    ['1.33', `nearest: ${newest}`],
+    ['1.3', 'nearest: 1.30'],
+    ['latest', `the newest is ${newest}`],
+    ['1.31.x', `nearest: ${newest}`],
+    ['', `the newest is ${newest}`],
+  ] as const) {
+    assert.throws(
+      () => checkIstioVersion(given),
+      (e: unknown) => e instanceof UnknownIstioVersionError && e.message.includes(`"${given}"`) && e.message.includes(all) && e.message.endsWith(hint),
+      given,
+    );
+  }
+  assert.equal(nearestIstioMinor('1.29.'), '1.29');
+  assert.equal(nearestIstioMinor('x'.repeat(10_000)), undefined, 'long input: bounded, no suggestion');
+  assert.equal(checkIstioVersion('1.31.2'), '1.31.2');
+  assert.throws(() => selectIstioVersions(['1.31', 'nope']), UnknownIstioVersionError);
+});
+
+test('end-of-life minors named explicitly warn, once per minor; the default set never warns', () => {
+  const today = day('2026-12-06');
+  assert.deepEqual(selectIstioVersions(undefined, today), { versions: [...defaultIstioMinors()], warnings: [] });
+  assert.deepEqual(selectIstioVersions([], today).warnings, []);
+  const named = selectIstioVersions(['1.28', '1.28.2', '1.31'], today);
+  assert.deepEqual(named.versions, ['1.28', '1.28.2', '1.31']);
+  assert.equal(named.warnings.length, 1);
+  assert.match(named.warnings[0]!, /^Istio 1\.28 reached end of life on 2026-07-01 \(https:\/\/istio\.io\//);
+  assert.equal(endOfLifeWarning('1.29', day('2026-10-11')), undefined, 'before its date: no warning');
+  assert.equal(endOfLifeWarning('1.31', today), undefined);
+});
+
+test(`${VERSIONS_ENV_PATH} is generated from the table (regenerate: node bin/meshwarden.js versions -o env > ${VERSIONS_ENV_PATH})`, () => {
+  assert.equal(readFileSync(join(packageRoot, VERSIONS_ENV_PATH), 'utf8'), versionsEnv());
+});
