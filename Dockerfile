@@ -16,7 +16,7 @@ ARG GO_VERSION=1.25
 # --- 1. Envoy API descriptor sets and Istio CRDs (what operator/src/validate reads at run time) ---
 FROM golang:${GO_VERSION}-bookworm AS validator-data
 WORKDIR /src
-COPY scripts/build-protosets.sh scripts/fetch-istio-crds.sh scripts/
+COPY scripts/build-protosets.sh scripts/fetch-istio-crds.sh scripts/versions.env scripts/
 COPY operator/tools/protoset/ operator/tools/protoset/
 RUN bash scripts/build-protosets.sh \
  && bash scripts/fetch-istio-crds.sh \

@@ -15,32 +15,33 @@
 # Idempotent and cached: a binary whose .version file matches its wrapper's go.mod and go.sum is kept.
 # FORCE=1 rebuilds. Cold: ~10 min per minor for both binaries on 2 busy cores; warm (cache hit): <1 s.
 #
-# usage: scripts/build-istiod.sh [1.30 1.31]   (default: both)
+# usage: scripts/build-istiod.sh [1.30 1.31]   (default: the minors whose baselines are captured,
+#        MW_CAPTURED_ISTIO_MINORS of scripts/versions.env)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/.tools/bin"
 log() { echo "[build-istiod] $(date -u +%H:%M:%S) $*"; }
 mkdir -p "$BIN"
+# shellcheck source=versions.env
+source "$ROOT/scripts/versions.env"
 
 # The version stamped into the binaries: the VERSION file of the pinned commit plus "-dev", as
 # Istio's Makefile does for untagged builds (Makefile.core.mk). istiod sends it nowhere that
 # matters to us; the proxies' ISTIO_VERSION metadata is what EnvoyFilter proxyVersion matches.
+# Only the minors with a wrapper module under e2e/istiod/gomod/ can be built.
 stamp() {
-  case "$1" in
-    1.30) echo "1.30-dev" ;;
-    1.31) echo "1.31-dev" ;;
-    *) return 1 ;;
-  esac
+  [[ -d "$ROOT/e2e/istiod/gomod/$1" ]] || return 1
+  echo "$1-dev"
 }
 
 WANT=("$@")
-[[ ${#WANT[@]} -gt 0 ]] || WANT=(1.30 1.31)
+[[ ${#WANT[@]} -gt 0 ]] || read -r -a WANT <<<"$MW_CAPTURED_ISTIO_MINORS"
 command -v go >/dev/null || { log "go not found"; exit 1; }
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
 for minor in "${WANT[@]}"; do
-  ver="$(stamp "$minor")" || { log "no wrapper module for Istio $minor (only 1.30 and 1.31 can be built: ADR 0081)"; exit 2; }
+  ver="$(stamp "$minor")" || { log "no wrapper module for Istio $minor (only $(ls "$ROOT/e2e/istiod/gomod" | tr '\n' ' ')can be built: ADR 0081)"; exit 2; }
   mod="$ROOT/e2e/istiod/gomod/$minor"
   [[ -f "$mod/go.mod" ]] || { log "missing $mod/go.mod"; exit 2; }
   # Cache key: the wrapper's go.mod + go.sum (the pin and every replace) and the stamp.

