@@ -10,6 +10,7 @@ import type { Io } from '../cli/main.js';
 import { readInputs } from '../cli/inputs.js';
 import { formatText } from '../cli/report.js';
 import { supportedIstioVersions } from '../validate/index.js';
+import { selectIstioVersions, UnknownIstioVersionError, type IstioVersionSelection } from '../versions/select.js';
 import { toYaml } from '../yaml/emit.js';
 import { formatNotes, objectLabel } from '../migrate/notes.js';
 import { adopt } from './index.js';
@@ -43,10 +44,15 @@ export async function adoptCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) return usageError('no input: give files, directories or - for standard input');
-  const versions = values['istio-version'] ?? [...supportedIstioVersions];
-  for (const v of versions) {
-    if (!supportedIstioVersions.some((s) => v === s || v.startsWith(`${s}.`))) return usageError(`--istio-version must be one of ${supportedIstioVersions.join(', ')}, not "${v}"`);
+  let selection: IstioVersionSelection;
+  try {
+    selection = selectIstioVersions(values['istio-version']);
+  } catch (e) {
+    if (e instanceof UnknownIstioVersionError) return usageError(e.message);
+    throw e;
   }
+  for (const w of selection.warnings) io.stderr(`meshwarden adopt: warning: ${w}\n`);
+  const { versions } = selection;
 
   const inputs = await readInputs(positionals, io.readStdin, io.cwd);
   if (inputs.errors.length > 0) {

@@ -18,7 +18,8 @@ import { readInputs } from './inputs.js';
 import { formatJson, formatText } from './report.js';
 import { formatGithub, formatJunit, formatSarif, type LintedObject } from './formats.js';
 import { isK8sObject, refOf, type K8sObject } from '../k8s-object.js';
-import { supportedIstioVersions } from '../validate/index.js';
+import { selectIstioVersions, UnknownIstioVersionError } from '../versions/select.js';
+import { defaultIstioMinors, istioOfEnvoy, VERSION_TABLE } from '../versions/table.js';
 import { version } from '../version.js';
 import type { RateLimitService } from '../api/types.gen.js';
 import type { LoadedObject } from '../yaml/documents.js';
@@ -50,7 +51,7 @@ Commands:
   lint [--istio-version V]... [--fail-on error|warning] [-o text|json|sarif|junit|github]
        [--suppress CODE[=NAMESPACE/NAME]]... PATH...|-
         Validate manifests (files, directories, or - for stdin) against each Istio
-        version (default: every supported one, 1.28 to 1.31) and report findings
+        version (default: every supported one, ${defaultIstioMinors().join(', ')}) and report findings
         with file:line:col.
   validate [--envoy PATH] [--unsandboxed-oracle] [--istio-version V] [lint's options] PATH...|-
         Everything lint does, then each EnvoyFilter (given or generated) applied to
@@ -204,13 +205,9 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   if (failOn !== 'error' && failOn !== 'warning') throw new UsageError(`--fail-on must be error or warning, not "${failOn}"`);
   const output = values.output as (typeof outputs)[number];
   if (!outputs.includes(output)) throw new UsageError(`-o must be one of ${outputs.join(', ')}, not "${output}"`);
-  for (const v of values['istio-version'] ?? []) {
-    if (!supportedIstioVersions.includes(v.split('.').slice(0, 2).join('.') as (typeof supportedIstioVersions)[number]) || !/^\d+\.\d+(\.\d+)?$/.test(v)) {
-      throw new UsageError(`--istio-version must be one of ${supportedIstioVersions.join(', ')} (optionally with a patch number), not "${v}"`);
-    }
-  }
+  const named = istioVersionsOf(values['istio-version'], io);
   const envoy = command === 'validate' ? String(values.envoy) : undefined;
-  const istioVersions = envoy !== undefined ? [oracleIstioVersion(envoy, values['istio-version'])] : (values['istio-version'] ?? [...supportedIstioVersions]);
+  const istioVersions = envoy !== undefined ? [oracleIstioVersion(envoy, values['istio-version'])] : named;
   const suppressed = (values.suppress ?? []).map(parseSuppression);
   const objects = await inputsOf(positionals, io);
   if (!objects) return exitUsage;
@@ -242,7 +239,18 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   return code;
 }
 
-/** The Istio minor the Envoy binary belongs to (Istio 1.N ships Envoy 1.N+8); a different --istio-version is refused. */
+/** --istio-version through the version table: an unknown one is a usage error, an end-of-life one named a warning. */
+function istioVersionsOf(given: string[] | undefined, io: Io): string[] {
+  try {
+    const { versions, warnings } = selectIstioVersions(given);
+    for (const w of warnings) io.stderr(`meshwarden: warning: ${w}\n`);
+    return versions;
+  } catch (e) {
+    throw e instanceof UnknownIstioVersionError ? new UsageError(e.message) : e;
+  }
+}
+
+/** The Istio minor the Envoy binary belongs to (the version table's pairs); a different --istio-version is refused. */
 function oracleIstioVersion(envoy: string, given: string[] | undefined): string {
   let minor: string | undefined;
   try {
@@ -251,9 +259,9 @@ function oracleIstioVersion(envoy: string, given: string[] | undefined): string 
     throw new UsageError(`${(e as Error).message}; give the binary with --envoy (npm run setup fetches Envoy into .tools/bin)`);
   }
   if (minor === undefined) throw new UsageError(`${envoy} does not print an Envoy version`);
-  const istio = `1.${Number(minor.split('.')[1]) - 8}`;
-  if (!supportedIstioVersions.includes(istio as (typeof supportedIstioVersions)[number])) {
-    throw new UsageError(`Envoy ${minor} belongs to Istio ${istio}; meshwarden supports ${supportedIstioVersions.join(', ')} (Envoy 1.36 to 1.39)`);
+  const istio = istioOfEnvoy(minor);
+  if (istio === undefined) {
+    throw new UsageError(`Envoy ${minor} is not the Envoy of an Istio minor meshwarden supports (${VERSION_TABLE.map((r) => `Istio ${r.istio}: Envoy ${r.envoy}`).join(', ')})`);
   }
   const mismatch = (given ?? []).find((v) => v.split('.').slice(0, 2).join('.') !== istio);
   if (mismatch) throw new UsageError(`--istio-version ${mismatch} does not match the Envoy binary (Envoy ${minor} is Istio ${istio})`);

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Io } from '../cli/main.js';
 import { readInputs } from '../cli/inputs.js';
 import { formatText } from '../cli/report.js';
-import { supportedIstioVersions } from '../validate/index.js';
+import { selectIstioVersions, UnknownIstioVersionError, type IstioVersionSelection } from '../versions/select.js';
 import { toYaml } from '../yaml/emit.js';
 import { migrate } from './index.js';
 import { formatNotes } from './notes.js';
@@ -49,10 +49,16 @@ export async function migrateCommand(args: string[], io: Io): Promise<number> {
     if (!m) return usageError(`--rate-limit-service must be HOST:PORT, e.g. ratelimit.rls.svc.cluster.local:8081, not "${values['rate-limit-service']}"`);
     rateLimitService = { host: m[1]!, port: Number(m[2]) };
   }
-  const istioVersions = values['istio-version'];
-  for (const v of istioVersions ?? []) {
-    if (!supportedIstioVersions.some((s) => v === s || v.startsWith(`${s}.`))) return usageError(`--istio-version must be one of ${supportedIstioVersions.join(', ')}, not "${v}"`);
+  let selection: IstioVersionSelection;
+  try {
+    selection = selectIstioVersions(values['istio-version']);
+  } catch (e) {
+    if (e instanceof UnknownIstioVersionError) return usageError(e.message);
+    throw e;
   }
+  for (const w of selection.warnings) io.stderr(`meshwarden migrate: warning: ${w}\n`);
+  // Unnamed, migrate's own default applies (the validator's default set).
+  const istioVersions = values['istio-version'] ? selection.versions : undefined;
 
   const inputs = await readInputs(positionals, io.readStdin, io.cwd);
   if (inputs.errors.length > 0) {

@@ -3,6 +3,7 @@ import { FlagError, parseServeFlags, serveUsage } from './flags.js';
 import { serve, type ServeHooks } from './serve.js';
 import { serveWebhookOnly, webhookExtraServer } from './webhook.js';
 import { WebhookFlagError, caInjectionFromFlags, webhookOptionsFromFlags } from '../webhook/index.js';
+import { selectIstioVersions } from '../versions/select.js';
 
 export { serveUsage };
 
@@ -13,6 +14,7 @@ export async function serveCommand(argv: string[], io: { stderr: (t: string) => 
   }
   try {
     const flags = parseServeFlags(argv);
+    for (const w of selectIstioVersions(flags.istioVersions).warnings) io.stderr(`meshwarden serve: warning: ${w}\n`);
     if (flags.webhook !== 'off') {
       // Flag errors before anything starts.
       webhookOptionsFromFlags(flags.webhookValues, process.env);

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { RateLimitService } from '../api/types.gen.js';
 import { defaultDurations } from '../controller/leader.js';
 import { webhookFlagOptions, webhookFlagsUsage } from '../webhook/flags.js';
+import { checkIstioVersion, UnknownIstioVersionError } from '../versions/select.js';
 import { WebhookPoolFlagError, webhookPoolFlagOptions, webhookPoolFlagsUsage, webhookPoolFromFlags, type WebhookPoolFlags, type WebhookPoolValues } from './webhook-pool-flags.js';
 
 export interface ServeFlags {
@@ -147,7 +148,7 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
       if (!objectName.test(name)) throw new FlagError(`--rate-limit-config-name must be a ConfigMap name (lowercase letters, digits, '-', '.'), not "${name}"`);
       return name;
     }),
-    istioVersions: values['istio-version'] ?? [],
+    istioVersions: (values['istio-version'] ?? []).map(istioVersionFlag),
     logLevel: values['log-level'],
     webhook: values['webhook-only'] ? 'only' : values.webhook ? 'on' : 'off',
     istiodAddresses: (values['istiod-address'] ?? []).map((a) => {
@@ -173,6 +174,15 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
 }
 
 export { defaultDurations };
+
+/** One --istio-version, judged by the version table (unknown: a flag error naming the supported minors). */
+function istioVersionFlag(v: string): string {
+  try {
+    return checkIstioVersion(v);
+  } catch (e) {
+    throw e instanceof UnknownIstioVersionError ? new FlagError(e.message) : e;
+  }
+}
 
 function webhookPoolFlags(values: WebhookPoolValues): WebhookPoolFlags {
   try {
