@@ -69,6 +69,9 @@ Commands:
   adopt [--allow-differences] FILE...|-
         Propose a SmartLimiter or EnvoyPlugin for each hand-written EnvoyFilter of a
         known pattern, checked against the original (\`adopt --help\`).
+  versions [-o text|json]
+        The supported Istio and Envoy versions, their support status and what each
+        check uses for them.
 
 Exit codes: 0 ok, 1 findings or invalid input, 2 usage, I/O or YAML errors.`;
 
@@ -91,6 +94,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await (await import('../migrate/command.js')).migrateCommand(rest, io);
       case 'adopt':
         return await (await import('../adopt/command.js')).adoptCommand(rest, io);
+      case 'versions':
+        return (await import('./versions-command.js')).versionsCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':
