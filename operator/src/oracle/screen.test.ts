@@ -80,6 +80,7 @@ test('file and environment DataSources, file config sources and file sinks are r
     c: { config_discovery: { config_source: { path_config_source: { path: '/etc/x' } } } },
     d: { rds: { config_source: { path: '/etc/routes.yaml' } } },
     e: { sink: { file_per_tap: { path_prefix: '/tmp/tap' } } },
+    f: { typed_config: { dynamic_module_config: { name: 'evil' }, filter_name: 'x' } },
   };
   const h = hazardsOf(cfg);
   assert.deepEqual(
@@ -90,6 +91,7 @@ test('file and environment DataSources, file config sources and file sinks are r
       ['file', 'c.config_discovery.config_source.path_config_source'],
       ['file', 'd.rds.config_source.path'],
       ['file', 'e.sink.file_per_tap'],
+      ['file', 'f.typed_config.dynamic_module_config'],
     ],
   );
   assert.ok(h.every(refuses));

@@ -11,8 +11,8 @@
  *   it references). Refused: the config is not handed to Envoy.
  * - `file` / `env`: DataSources read from the proxy's file system (`filename`) or
  *   environment (`environment_variable`), file-system config sources, tap file sinks, TLS key
- *   logs and file caches. Refused: the oracle cannot see the proxy's files, and the host's
- *   are not the proxy's.
+ *   logs, file caches and native dynamic modules. Refused: the oracle cannot see the
+ *   proxy's files, and the host's are not the proxy's.
  * - `accessLog`: a file access log to a path other than /dev/stdout or /dev/stderr. Rewritten
  *   to /dev/stdout (what Istio uses): the log format is still judged, no file is created.
  * - `depth`: nesting beyond what any Envoy config needs; refused unscreened.
@@ -57,6 +57,7 @@ const fileFields: Record<string, string> = {
   key_log: 'TLS keys logged to a file',
   storage_buffer_path: 'request bodies buffered to files',
   cache_path: 'responses cached in files',
+  dynamic_module_config: 'a native module loaded from the file system',
 };
 const configSourceFields = new Set(['path', 'path_config_source', 'api_config_source', 'ads', 'self', 'initial_fetch_timeout', 'resource_api_version', 'authorities']);
 const fileAccessLogType = /access_loggers\.file\.v3\.FileAccessLog$|accesslog\.v2\.FileAccessLog$/;
