@@ -142,3 +142,10 @@ test('end-of-life minors named explicitly warn, once per minor; the default set 
 test(`${VERSIONS_ENV_PATH} is generated from the table (regenerate: node bin/meshwarden.js versions -o env > ${VERSIONS_ENV_PATH})`, () => {
   assert.equal(readFileSync(join(packageRoot, VERSIONS_ENV_PATH), 'utf8'), versionsEnv());
 });
+
+test('the chart names the table\'s minors (values.schema.json enum of istioVersions, Chart.yaml annotation)', () => {
+  const chart = join(packageRoot, 'charts', 'meshwarden');
+  const schema = JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')) as { properties: { controller: { properties: { istioVersions: { items: { enum: string[] } } } } } };
+  assert.deepEqual(schema.properties.controller.properties.istioVersions.items.enum, [...istioMinors()]);
+  assert.match(readFileSync(join(chart, 'Chart.yaml'), 'utf8'), new RegExp(`meshwarden\\.io/istio-versions: "${istioMinors().join(', ').replace(/\./g, '\\.')}"`));
+});
