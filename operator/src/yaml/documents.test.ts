@@ -51,9 +51,60 @@ test('syntax errors carry the position of the error', () => {
   assert.ok(errors[0]!.line >= 3);
 });
 
-test('aliases are expanded with a bound (billion laughs is refused, not run)', () => {
-  const lol = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n');
-  assert.throws(() => loadYaml(lol, 'lol.yaml'), /alias/i);
+/** a: &a [x × 10], b: &b [*a × 10], …: each level multiplies the expanded size by ten. */
+function laughs(levels: number): string {
+  const name = (i: number) => String.fromCharCode(97 + i);
+  return ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: levels }, (_, i) => `${name(i + 1)}: &${name(i + 1)} [${Array(10).fill(`*${name(i)}`).join(', ')}]`)].join('\n');
+}
+
+test('alias expansion is bounded by the bytes it adds: billion laughs is refused at the alias that crosses the bound', () => {
+  const t = performance.now();
+  const { objects, errors } = loadYaml(laughs(8), 'lol.yaml');
+  assert.deepEqual(objects, []);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /aliases expand the document by more than 512 KiB/);
+  // Level f (the 6th line) is where 10^5 x's pass 512 KiB; the error points into that line.
+  assert.deepEqual([errors[0]!.file, errors[0]!.line], ['lol.yaml', 6]);
+  assert.ok(errors[0]!.column > 1);
+  assert.ok(performance.now() - t < 2000);
+});
+
+test('ordinary aliases are read whatever their number (kubectl accepts them)', () => {
+  const keys = Array.from({ length: 150 }, (_, i) => `  k${i}: *v`).join('\n');
+  const { objects, errors } = loadYaml(`v: &v {app: api, tier: web}\nrefs:\n${keys}\nm:\n  <<: *v\n  own: 1\n`, 'f.yaml');
+  assert.deepEqual(errors, []);
+  const value = objects[0]!.value as { refs: Record<string, unknown>; m: unknown };
+  assert.equal(Object.keys(value.refs).length, 150);
+  assert.deepEqual(value.refs.k149, { app: 'api', tier: 'web' });
+  assert.deepEqual(value.m, { app: 'api', tier: 'web', own: 1 });
+  // A bomb that stays under the bound expands (10^4 scalars).
+  assert.deepEqual(loadYaml(laughs(3), 'g.yaml').errors, []);
+});
+
+test('an alias inside the node it names is refused at the alias, not expanded', () => {
+  const { errors } = loadYaml('a: &a\n  b: [1, *a]\n', 'f.yaml');
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /alias \*a is inside the node it names/);
+  assert.deepEqual([errors[0]!.line, errors[0]!.column], [2, 10]);
+});
+
+test('nesting is bounded before the recursive parser runs: a positioned error naming the limit', () => {
+  const cases = {
+    flow: `a: ${'['.repeat(1000)}${']'.repeat(1000)}\n`,
+    block: Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}k:\n`).join('') + `${' '.repeat(1000)}x\n`,
+    compact: `${'- '.repeat(5000)}x\n`,
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    const { objects, errors } = loadYaml(text, 'deep.yaml');
+    assert.deepEqual(objects, [], name);
+    assert.equal(errors.length, 1, name);
+    assert.match(errors[0]!.message, /^nested too deeply: limit 512 levels/, name);
+    assert.ok(errors[0]!.line >= 1 && errors[0]!.column > 1, `${name} is positioned`);
+  }
+  // Within the bound the document is read (object limits apply later: input-limits.ts).
+  const within = loadYaml(`a: ${'['.repeat(500)}${']'.repeat(500)}\n`, 'ok.yaml');
+  assert.deepEqual(within.errors, []);
+  assert.equal(within.objects.length, 1);
 });
 
 test('values are read as kubectl reads them (YAML 1.1): unquoted y/n/yes/no/on/off are booleans', () => {

@@ -6,12 +6,14 @@
  * must be what the API server receives. Values come from js-yaml (YAML 1.2, an order of
  * magnitude faster) unless the text may hold such a scalar. The position-keeping parse of
  * `yaml` runs only for files where a position is asked for (a finding), for syntax errors
- * (its messages carry positions), for YAML 1.1 booleans and for streams with aliases (it
- * bounds their expansion, js-yaml does not).
+ * (its messages carry positions), for YAML 1.1 booleans and for streams with aliases (their
+ * expansion is bounded there, js-yaml does not bound it). Nesting and alias expansion are
+ * checked before the library's recursive parts run (bounds.ts).
  */
 import { loadAll } from 'js-yaml';
-import { LineCounter, parseAllDocuments, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { Composer, LineCounter, Parser, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../diagnostics.js';
+import { excessiveAliasing, tooDeep, type BoundBreach } from './bounds.js';
 
 export interface LoadedObject {
   /** The object as plain JSON. */
@@ -41,26 +43,22 @@ export interface LoadResult {
  * whole file at once.
  */
 class PositionIndex {
-  #whole: { docs: Document[]; lines: LineCounter } | undefined;
+  #whole: { docs: Document[]; lines: LineCounter; breach?: BoundBreach } | undefined;
   #split: Array<{ text: string; firstLine: number }> | undefined;
-  #parsed = new Map<number, { doc: Document; lines: LineCounter }>();
+  #parsed = new Map<number, { doc: Document | undefined; lines: LineCounter }>();
 
   constructor(
     private readonly text: string,
     private readonly file: string,
   ) {}
 
-  /** Every document, parsed whole: for syntax errors and alias-bearing streams. */
-  documents(): Document[] {
-    return this.whole().docs;
+  /** Every document, parsed whole: for syntax errors and alias-bearing streams; or why the stream is too deep to parse. */
+  documents(): { docs: Document[]; breach?: BoundBreach } {
+    return this.whole();
   }
 
-  private whole(): { docs: Document[]; lines: LineCounter } {
-    if (!this.#whole) {
-      const lines = new LineCounter();
-      const parsed = parseAllDocuments(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.1' });
-      this.#whole = { docs: Array.isArray(parsed) ? parsed : [parsed], lines };
-    }
+  private whole(): { docs: Document[]; lines: LineCounter; breach?: BoundBreach } {
+    this.#whole ??= compose(this.text, false);
     return this.#whole;
   }
 
@@ -79,12 +77,11 @@ class PositionIndex {
     }
     let entry = this.#parsed.get(index);
     if (!entry) {
-      const part = this.#split[index]!;
-      const lines = new LineCounter();
-      entry = { doc: parseDocument(part.text, { lineCounter: lines, prettyErrors: false, version: '1.1' }), lines };
+      const { docs, lines } = compose(this.#split[index]!.text, true);
+      entry = { doc: docs[0], lines };
       this.#parsed.set(index, entry);
     }
-    return this.at(entry.lines, offsetOf(entry.doc, path, preferKey), this.#split[index]!.firstLine);
+    return this.at(entry.lines, entry.doc ? offsetOf(entry.doc, path, preferKey) : 0, this.#split[index]!.firstLine);
   }
 
   errorAt(offset: number): SourcePosition {
@@ -95,6 +92,20 @@ class PositionIndex {
     const { line, col } = lines.linePos(offset);
     return { file: this.file, line: line + firstLine, column: col };
   }
+}
+
+/**
+ * The `yaml` library's parse (as its parseAllDocuments or, with `single`, parseDocument),
+ * composed only when the token tree is within the nesting bound: the composer recurses.
+ */
+function compose(text: string, single: boolean): { docs: Document[]; lines: LineCounter; breach?: BoundBreach } {
+  const lines = new LineCounter();
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const breach = tooDeep(tokens);
+  if (breach) return { docs: [], lines, breach };
+  const composer = new Composer({ uniqueKeys: true, version: '1.1' });
+  const docs = single ? [...composer.compose(tokens, true, text.length)].slice(0, 1) : [...composer.compose(tokens)];
+  return { docs, lines };
 }
 
 /**
@@ -146,10 +157,17 @@ export function loadYaml(text: string, file: string): LoadResult {
     }
   }
   if (values === undefined) {
-    const docs = index.documents();
-    const errors = docs.flatMap((d) => d.errors.map((e) => ({ ...index.errorAt(e.pos[0]), message: e.message.split('\n')[0] ?? e.message })));
+    const { docs, breach } = index.documents();
+    const error = (offset: number, message: string): YamlError => ({ ...index.errorAt(offset), message });
+    if (breach) return { objects: [], errors: [error(breach.offset, breach.message)] };
+    const errors = docs.flatMap((d) => d.errors.map((e) => error(e.pos[0], e.message.split('\n')[0] ?? e.message)));
     if (errors.length > 0) return { objects: [], errors };
-    values = docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+    for (const d of docs) {
+      const aliasing = excessiveAliasing(d);
+      if (aliasing) return { objects: [], errors: [error(aliasing.offset, aliasing.message)] };
+    }
+    // Expansion was bounded by size just above; the library's own bound counts aliases and refuses ordinary documents.
+    values = docs.map((d) => d.toJS({ maxAliasCount: -1 }) as unknown);
   } else {
     index.expect(values.length);
   }
