@@ -5,6 +5,17 @@
  * core (bench/webhook.bench.ts, docs/adr/0070-admission-webhook.md) while admitting every
  * object our CRD schemas admit in practice (EnvoyPlugin `lua.code` may be 256 KiB).
  */
+import { formatPath } from './diagnostics.js';
+import { defineRule, type Finding } from './validate/rule.js';
+
+export const tooLargeToValidate = defineRule({
+  code: 'MW105',
+  layer: 'schema',
+  severity: 'error',
+  title: 'The object exceeds an input limit of the validator (size, string length, list length, nesting, Lua scripts) and is not validated; the admission webhook refuses it too',
+  source: 'https://github.com/meshwarden/meshwarden/blob/main/docs/adr/0104-clean-failures-and-bounded-input.md',
+});
+
 export interface InputLimits {
   /** Serialized size of the object (JSON bytes). */
   maxObjectBytes: number;
@@ -62,7 +73,7 @@ interface Node {
 function pathOf(n: Node): string {
   const parts: Array<string | number> = [];
   for (let c: Node | undefined = n; c?.key !== undefined; c = c.parent) parts.push(c.key);
-  return parts.reverse().reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc === '' ? k : `${acc}.${k}`), '');
+  return formatPath(parts.reverse());
 }
 
 const luaType = /\.lua\.v3\.Lua(PerRoute)?$/;
@@ -120,6 +131,15 @@ export function findLimitBreach(object: unknown, limits: InputLimits): LimitBrea
     }
   }
   return undefined;
+}
+
+/** The breach as a finding at the offending field, naming the limit. */
+export function limitFinding(b: LimitBreach): Finding {
+  return tooLargeToValidate.finding(
+    b.path,
+    `${b.problem} (input limit ${b.limit} = ${b.limit.endsWith('Bytes') ? kib(b.max) : b.max}): too large to validate`,
+    'split the object into smaller ones or shorten the field; the admission webhook applies the same limits by default',
+  );
 }
 
 /** Why the object is too big to validate, as one sentence; undefined when it is within the limits. */

@@ -1,20 +1,23 @@
 /**
  * The `meshwarden` command line. Exit codes everywhere: 0 ok, 1 findings or invalid
- * input, 2 usage, I/O or YAML parse errors.
+ * input, 2 usage, I/O or YAML parse errors, an unavailable Envoy, or an internal error
+ * (reported in one line, never as a stack trace).
  */
 import { parseArgs } from 'node:util';
 import { toYaml } from '../yaml/emit.js';
 import { atLeast, type Diagnostic } from '../diagnostics.js';
 import { evaluate, reportAtOrigin, type Verdict } from '../evaluate.js';
 import { oracleFindings, type OracleOptions } from '../oracle/oracle.js';
-import { envoyMinor } from '../oracle/envoy.js';
+import { EnvoyUnavailableError, envoyMinor } from '../oracle/envoy.js';
 import type { EnvoyFilterObject } from '../validate/istio/index.js';
+import type { Finding } from '../validate/rule.js';
 import { packageRoot } from '../util/package-root.js';
 import { join } from 'node:path';
 import { allRules } from '../validate/rule.js';
 import { rulesMarkdown } from '../validate/catalogue.js';
 import { contextFromInputs } from './facts.js';
-import { readInputs } from './inputs.js';
+import { readInputs, type Inputs } from './inputs.js';
+import { at, InternalError, internalErrorText } from './internal-error.js';
 import { formatJson, formatText } from './report.js';
 import { formatGithub, formatJunit, formatSarif, type LintedObject } from './formats.js';
 import { isK8sObject, refOf, type K8sObject } from '../k8s-object.js';
@@ -38,6 +41,8 @@ export interface Io {
 export const exitOk = 0;
 export const exitFindings = 1;
 export const exitUsage = 2;
+/** Not a verdict on the input: meshwarden itself failed (or the Envoy it was told to run could not run). */
+export const exitInternal = 2;
 
 class UsageError extends Error {}
 
@@ -73,7 +78,8 @@ Commands:
         The supported Istio and Envoy versions, their support status and what each
         check uses for them.
 
-Exit codes: 0 ok, 1 findings or invalid input, 2 usage, I/O or YAML errors.`;
+Exit codes: 0 ok, 1 findings or invalid input, 2 usage, I/O or YAML errors, Envoy
+unavailable, or an internal error.`;
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -105,23 +111,31 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof UsageError || (e as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`meshwarden: ${(e as Error).message}\n\n${usage}\n`);
       return exitUsage;
     }
-    throw e;
+    if (e instanceof EnvoyUnavailableError) {
+      io.stderr(`meshwarden: Envoy could not judge the input: ${e.message}\n`);
+      return exitInternal;
+    }
+    io.stderr(internalErrorText(e) + '\n');
+    return exitInternal;
   }
 }
 
-/** Reads the inputs; YAML and I/O errors are printed and turn into exit code 2. */
-async function inputsOf(positionals: string[], io: Io): Promise<LoadedObject[] | undefined> {
+/**
+ * Reads the inputs; YAML and I/O errors are printed and turn into exit code 2. Objects over
+ * an input limit come back as findings (MW105), never evaluated.
+ */
+async function inputsOf(positionals: string[], io: Io): Promise<Inputs | undefined> {
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for standard input');
-  const inputs = await readInputs(positionals, io.readStdin, io.cwd);
+  const inputs = await readInputs(positionals, io.readStdin, io.cwd, { oversizedAsFindings: true });
   if (inputs.errors.length > 0) {
     io.stderr(inputs.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n') + '\n');
     return undefined;
   }
-  return inputs.objects;
+  return inputs;
 }
 
 /** Evaluates every object (and, with an oracle, judges its EnvoyFilters with Envoy) and attaches file:line:col. */
@@ -129,9 +143,16 @@ function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFr
   const ctx = contextFromInputs(objects, extra);
   const { envoyFilters } = ctx;
   return objects.map((o) => {
-    const verdict = evaluate(o.value, ctx);
     const ref = isK8sObject(o.value) ? refOf(o.value) : { kind: 'Unknown', name: '' };
-    const findings = oracle ? judge(o.value, verdict, envoyFilters, oracle) : [];
+    let verdict: Verdict;
+    let findings: Finding[];
+    try {
+      verdict = evaluate(o.value, ctx);
+      findings = oracle ? judge(o.value, verdict, envoyFilters, oracle) : [];
+    } catch (e) {
+      if (e instanceof EnvoyUnavailableError) throw e;
+      throw new InternalError(at(o.locate([]), ref), e);
+    }
     const diagnostics: Diagnostic[] = [...verdict.diagnostics, ...findings.map((f) => ({ ...f, object: ref }))].map((d) => ({
       ...d,
       source: o.locate(parsePath(d.path), d.rule === 'MW101'),
@@ -163,8 +184,8 @@ async function renderCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: { replicas: { type: 'string' }, 'rate-limit-service': { type: 'string' } },
   });
-  const objects = await inputsOf(positionals, io);
-  if (!objects) return exitUsage;
+  const inputs = await inputsOf(positionals, io);
+  if (!inputs) return exitUsage;
   const extra: Parameters<typeof contextFromInputs>[1] = {};
   if (values.replicas !== undefined) {
     const n = Number(values.replicas);
@@ -173,8 +194,8 @@ async function renderCommand(args: string[], io: Io): Promise<number> {
   }
   if (values['rate-limit-service'] !== undefined) extra.rateLimitService = parseRateLimitService(values['rate-limit-service']);
 
-  const results = evaluateAll(objects, extra);
-  const diagnostics = results.flatMap((r) => r.diagnostics);
+  const results = evaluateAll(inputs.objects, extra);
+  const diagnostics = [...inputs.oversized.map((o) => o.diagnostic), ...results.flatMap((r) => r.diagnostics)];
   if (diagnostics.length > 0) io.stderr(formatText(diagnostics) + '\n');
   if (diagnostics.some((d) => d.severity === 'error')) return exitFindings;
   const rendered = results.flatMap((r) => r.rendered);
@@ -214,13 +235,15 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   const envoy = command === 'validate' ? String(values.envoy) : undefined;
   const istioVersions = envoy !== undefined ? [oracleIstioVersion(envoy, values['istio-version'])] : named;
   const suppressed = (values.suppress ?? []).map(parseSuppression);
-  const objects = await inputsOf(positionals, io);
-  if (!objects) return exitUsage;
+  const inputs = await inputsOf(positionals, io);
+  if (!inputs) return exitUsage;
 
+  const { objects } = inputs;
   const results = evaluateAll(objects, { istioVersions }, envoy !== undefined ? { envoy, istioVersion: istioVersions[0]!, unsandboxed: (values as { 'unsandboxed-oracle'?: boolean })['unsandboxed-oracle'] === true } : undefined);
-  const linted: LintedObject[] = objects.map((o, i) => {
+  const judged = [...inputs.oversized.map((o) => ({ object: o.object, diagnostics: [o.diagnostic] })), ...objects.map((object, i) => ({ object, diagnostics: results[i]!.diagnostics }))];
+  const linted: LintedObject[] = judged.map(({ object: o, diagnostics: all }) => {
     const ref = refOf(isK8sObject(o.value) ? o.value : { kind: 'Unknown' });
-    const diagnostics = results[i]!.diagnostics.filter((d) => !suppressed.some((s) => s(d)));
+    const diagnostics = all.filter((d) => !suppressed.some((s) => s(d)));
     return { file: o.file, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), diagnostics };
   });
   const diagnostics = linted.flatMap((o) => o.diagnostics);
