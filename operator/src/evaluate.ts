@@ -10,8 +10,9 @@ import { isK8sObject, refOf, type K8sObject } from './k8s-object.js';
 import { render, type MeshwardenResource } from './render/index.js';
 import type { RenderContext } from './render/context.js';
 import type { Origins } from './render/result.js';
-import { defineRule, type Finding } from './validate/rule.js';
+import { allRules, defineRule, type Finding, type Layer } from './validate/rule.js';
 import { checkSchema, isMeshwardenKind } from './validate/schema.js';
+import { checkMeshwardenType, checkObjectMeta } from './validate/identity.js';
 import { isIstioValidatedKind, supportedIstioVersions, validateIstioObject, type ValidationContext } from './validate/index.js';
 
 export const notAnObject = defineRule({
@@ -57,20 +58,38 @@ export function evaluate(value: unknown, ctx: EvaluationContext): Verdict {
     wasmPlugins: ctx.wasmPlugins ?? [],
     pods: ctx.pods,
   };
-  if (isIstioValidatedKind(value)) return { ...empty, diagnostics: attach(validateIstioObject(value, vctx)) };
-  if (!isMeshwardenKind(value)) return empty;
+  // The API server refuses such metadata before any webhook or controller sees the object.
+  const metaFindings = checkObjectMeta(meta as Record<string, unknown>);
+  if (isIstioValidatedKind(value)) return { ...empty, diagnostics: attach([...metaFindings, ...validateIstioObject(value, vctx)]) };
+  if (!isMeshwardenKind(value)) return { ...empty, diagnostics: attach(checkMeshwardenType(value)) };
 
-  const schemaFindings = checkSchema(value);
+  const schemaFindings = [...metaFindings, ...checkSchema(value)];
   if (schemaFindings.some((f) => f.severity === 'error')) return { ...empty, diagnostics: attach(schemaFindings) };
 
   const result = render(value as unknown as MeshwardenResource, ctx);
   const generated = validateRendered(result.objects, result.origins, vctx);
+  const unresolved = result.unresolved ? validateRendered(result.unresolved, result.origins, vctx).filter(isClusterIndependent) : [];
   return {
-    diagnostics: attach([...schemaFindings, ...result.findings, ...generated]),
+    diagnostics: attach([...schemaFindings, ...result.findings, ...generated, ...unresolved]),
     rendered: result.objects,
     effective: result.effective,
     origins: result.origins,
   };
+}
+
+/**
+ * Layers whose verdict on what a resource rendered depends on the cluster: patches applied at
+ * the target's listener ports (MW4xx) and other objects (MW6xx). A render against a placeholder
+ * target (its Service missing) reports only the other layers' findings: those hold whatever the
+ * Service turns out to be, and the render against the real Service repeats them.
+ */
+const clusterDependentLayers: ReadonlySet<Layer> = new Set(['patch', 'cross']);
+let layerOfRule: Map<string, Layer> | undefined;
+
+function isClusterIndependent(f: Finding): boolean {
+  layerOfRule ??= new Map(allRules().map((r) => [r.code, r.layer]));
+  const layer = layerOfRule.get(f.rule);
+  return layer !== undefined && !clusterDependentLayers.has(layer);
 }
 
 /**

@@ -13,7 +13,7 @@ import { defineRule, type Finding } from '../validate/rule.js';
 import type { RenderContext } from './context.js';
 import { envoyFilter, generatedMetadata } from './objects.js';
 import { insertBeforeRouter, perFilterConfigPatch, proxyContext, type PatchScope } from './patches.js';
-import { Origins, type RenderResult } from './result.js';
+import { againstPlaceholder, Origins, type RenderResult } from './result.js';
 import { inboundPorts, resolveTarget, type ResolvedTarget } from './target.js';
 import { fillTemplate } from './templates.js';
 import { perRouteType } from './per-route-types.js';
@@ -50,8 +50,9 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
   const ns = ep.metadata.namespace ?? 'default';
   const name = ep.metadata.name ?? '';
   const findings: Finding[] = [];
-  const { resolved, findings: targetFindings } = resolveTarget(ep.spec.target, ep.spec.subset, ns, ctx, 'spec.target');
+  const { resolved: found, placeholder, findings: targetFindings } = resolveTarget(ep.spec.target, ep.spec.subset, ns, ctx, 'spec.target');
   findings.push(...targetFindings);
+  const resolved = found ?? placeholder;
   if (!resolved) return { objects: [], findings, effective: [], origins: new Origins() };
 
   const { filterScopes, routeScopes } = pluginScopes(ep, resolved, ns, ctx, findings);
@@ -95,7 +96,8 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
   if (patches.length > 0) {
     objects.unshift(envoyFilter(generatedMetadata(ep, pluginFilterObjectName(name)), resolved.selector, ep.spec.priority ?? defaultPluginPriority, patches));
   }
-  return { objects, findings, effective: [], origins };
+  const result = { objects, findings, effective: [], origins };
+  return found ? result : againstPlaceholder(result);
 }
 
 /**

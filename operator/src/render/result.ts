@@ -10,6 +10,16 @@ export interface RenderResult {
   effective: EffectiveLimit[];
   /** Which field of the resource produced each generated patch or object. */
   origins: Origins;
+  /**
+   * What the resource rendered against a placeholder, its target not resolving: validated for
+   * the findings that do not depend on the cluster, never applied (`objects` is then empty).
+   */
+  unresolved?: K8sObject[];
+}
+
+/** A render against a placeholder target (see target.ts): its objects become `unresolved`, its effective limits unknown. */
+export function againstPlaceholder(result: RenderResult): RenderResult {
+  return { objects: [], findings: result.findings, effective: [], origins: result.origins, unresolved: result.objects };
 }
 
 /**

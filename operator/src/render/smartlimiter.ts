@@ -20,7 +20,7 @@ import { durationMs, formatDuration, podBucket, protoDuration, rlsUnit, tokenBuc
 import { descriptorTree, formatRlsConfig, rlsConfigKey, type RlsLeaf } from './rls.js';
 import { inboundPorts, resolveTarget, type ResolvedTarget } from './target.js';
 import { fillTemplate } from './templates.js';
-import { Origins, type RenderResult } from './result.js';
+import { againstPlaceholder, Origins, type RenderResult } from './result.js';
 import { gatewayInstall, insertBeforeRouter, perFilterConfigPatch, proxyContext, type Install, type PatchScope } from './patches.js';
 
 export const noRateLimitService = defineRule({
@@ -67,8 +67,9 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
   const ns = sl.metadata.namespace ?? 'default';
   const name = sl.metadata.name ?? '';
   const findings: Finding[] = [];
-  const { resolved, findings: targetFindings } = resolveTarget(sl.spec.target, sl.spec.subset, ns, ctx, 'spec.target');
+  const { resolved: found, placeholder, findings: targetFindings } = resolveTarget(sl.spec.target, sl.spec.subset, ns, ctx, 'spec.target');
   findings.push(...targetFindings);
+  const resolved = found ?? placeholder;
   if (!resolved) return { objects: [], findings, effective: [], origins: new Origins() };
 
   const replicas = replicaCount(sl, resolved, ns, ctx, findings);
@@ -159,7 +160,8 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
     );
   }
   if (rls && rlsLeaves.length > 0) objects.push(origins.note(rlsConfigMap(sl, rls, rlsLeaves), 'spec.rateLimitService'));
-  return { objects, findings, effective, origins };
+  const result = { objects, findings, effective, origins };
+  return found ? result : againstPlaceholder(result);
 }
 
 function replicaCount(sl: SmartLimiter, resolved: ResolvedTarget, ns: string, ctx: RenderContext, findings: Finding[]): number {

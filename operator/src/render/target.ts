@@ -60,13 +60,22 @@ function findService(services: readonly Service[], namespace: string, name: stri
   return servicesByName(services).get(namespace)?.get(name) ?? services.find((s) => s.metadata.name === name && (s.metadata.namespace ?? 'default') === namespace);
 }
 
+/**
+ * Stands in for a Service target that does not resolve (yet): rendering against it lets the
+ * cluster-independent checks of the resource (regexes, Lua, rates, proto fields) run while the
+ * Service is missing. What it renders is validated, never applied (evaluate.ts, ADR 0104).
+ */
+function placeholderTarget(subset: Record<string, string> | undefined): ResolvedTarget {
+  return { kind: 'sidecar', selector: { 'meshwarden.io/placeholder': 'unresolved-service', ...subset } };
+}
+
 export function resolveTarget(
   target: Target,
   subset: Record<string, string> | undefined,
   namespace: string,
   ctx: RenderContext,
   path: string,
-): { resolved?: ResolvedTarget; findings: Finding[] } {
+): { resolved?: ResolvedTarget; placeholder?: ResolvedTarget; findings: Finding[] } {
   if (target.workloadSelector) {
     return { resolved: { kind: 'sidecar', selector: { ...target.workloadSelector.matchLabels, ...subset } }, findings: [] };
   }
@@ -77,6 +86,7 @@ export function resolveTarget(
   const svc = findService(ctx.services, namespace, name);
   if (!svc) {
     return {
+      placeholder: placeholderTarget(subset),
       findings: [
         targetNotFound.finding(
           `${path}.service`,
@@ -89,6 +99,7 @@ export function resolveTarget(
   const selector = svc.spec?.selector ?? {};
   if (Object.keys(selector).length === 0) {
     return {
+      placeholder: placeholderTarget(subset),
       findings: [
         targetNotFound.finding(`${path}.service`, `Service "${name}" has no selector, so it selects no pods`, 'target the pods with workloadSelector'),
       ],

@@ -177,8 +177,16 @@ function validatorFor(kind: string): ValidateFunction | undefined {
   return validators.get(kind);
 }
 
+export const meshwardenGroup = 'meshwarden.io';
+/** The versions the CRDs serve, newest first. */
+export const meshwardenVersions: readonly string[] = ['v1alpha1'];
+export const meshwardenKinds = ['SmartLimiter', 'EnvoyPlugin'] as const;
+
 export function isMeshwardenKind(obj: { apiVersion?: unknown; kind?: unknown }): boolean {
-  return obj.apiVersion === 'meshwarden.io/v1alpha1' && (obj.kind === 'SmartLimiter' || obj.kind === 'EnvoyPlugin');
+  return (
+    meshwardenVersions.some((v) => obj.apiVersion === `${meshwardenGroup}/${v}`) &&
+    (meshwardenKinds as readonly unknown[]).includes(obj.kind)
+  );
 }
 
 /** Validates a SmartLimiter or EnvoyPlugin against its schema; other kinds give no findings. */
