@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { ConfigPatch, EnvoyFilterObject, ProxyInfo } from './types.js';
 import type { IstioFeatures } from './versions.js';
+import { Lru } from '../syntax/lru.js';
 
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 
@@ -27,18 +28,29 @@ export const regexEngine: { name: 're2' | 'RegExp'; compile: RegexFactory } = ((
   }
 })();
 
-const regexCache = new Map<string, Matcher | null>();
+/**
+ * Compiled proxyVersion regexes (null: invalid). Bounded, or a stream of unique values grows it
+ * without end (14,000 took a webhook to 1.36 GB): real ones are few and short (`^1\.2[0-9].*`),
+ * so the cache keeps the most recent short ones and a long source is compiled for its use only.
+ */
+const regexCache = new Lru<Matcher | null>(128);
+const maxCachedSourceLength = 128;
+
 function compile(src: string): Matcher | null {
   let m = regexCache.get(src);
-  if (m === undefined) {
-    try {
-      m = regexEngine.compile(src);
-    } catch {
-      m = null;
-    }
-    regexCache.set(src, m);
+  if (m !== undefined) return m;
+  try {
+    m = regexEngine.compile(src);
+  } catch {
+    m = null;
   }
+  if (src.length <= maxCachedSourceLength) regexCache.set(src, m);
   return m;
+}
+
+/** How many compiled proxyVersion regexes are held (for the bound's test). */
+export function cachedProxyVersionRegexes(): number {
+  return regexCache.size;
 }
 
 /** istiod rewrites these common regexes to prefix matches (`wellKnownVersions`). */
