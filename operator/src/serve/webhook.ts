@@ -94,9 +94,11 @@ export async function serveWebhookOnly(flags: ServeFlags): Promise<number> {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
   });
   log.info('shutting down');
+  const t0 = Date.now();
   stop();
   await server.stop();
   await metricsServer?.close();
+  log.info({ ms: Date.now() - t0 }, 'shut down');
   return 0;
 }
 

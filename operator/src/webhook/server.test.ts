@@ -307,5 +307,6 @@ describe('webhook server with a hostile evaluation in flight', () => {
     const r = JSON.parse((await hostile).body).response;
     assert.equal(r.allowed, false);
     assert.match(r.status.message, /webhook shutting down, retry/);
+    assert.ok(Date.now() - t0 < 1_000, `stopped, with the keep-alive connection of the answered request closed, after ${Date.now() - t0} ms`);
   });
 });

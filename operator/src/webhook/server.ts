@@ -128,7 +128,9 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
 
   const send = (res: ServerResponse, code: number, body: string, type = json, close = false): void => {
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...(close ? { connection: 'close' } : {}) });
+    // While stopping, a keep-alive connection would hold stop() up until its grace period ends.
+    const closing = close || !listening;
+    res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...(closing ? { connection: 'close' } : {}) });
     res.end(body);
   };
   const error = (res: ServerResponse, code: number, message: string): void =>
