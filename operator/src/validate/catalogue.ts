@@ -1,6 +1,7 @@
 /** The rule catalogue as documentation: `meshwarden rules -o markdown` and docs/rules.md. */
 import '../evaluate.js'; // defines every rule of every layer
 import '../oracle/oracle.js';
+import '../input-limits.js'; // MW105: the input limits the shells apply before evaluate()
 import { allRules, type RuleDoc } from './rule.js';
 import { failureModeCount, uncoveredFailureModes } from './coverage.js';
 
