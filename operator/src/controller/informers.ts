@@ -178,11 +178,6 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
     return this.#watches.every((w) => w.synced);
   }
 
-  /** The namespaces watched one by one; undefined: all namespaces. */
-  get namespaces(): readonly string[] | undefined {
-    return this.scope.namespaces ? this.#watches.map((w) => w.namespace!) : undefined;
-  }
-
   async start(): Promise<void> {
     this.#stopped = false;
     await Promise.all(this.#watches.map((w) => w.informer.start()));
