@@ -85,6 +85,13 @@ describe('the sandbox: a Lua script that reaches Envoy cannot touch the host', {
     assert.equal(existsSync(m2), false, 'io.open wrote on the host');
   });
 
+  test('nothing inside the sandbox is writable: no file system to fill, not even /dev/shm', () => {
+    const places = ['/tmp/x', '/dev/shm/x', '/oracle/config/x', '/x'];
+    const lua = report(places.map((p) => `(io.open('${p}', 'w') and '${p}:writable' or '${p}:read-only')`).join(" .. ' ' .. "));
+    const verdict = envoyValidate(ENVOY, bootstrap({ lua }));
+    assert.match(verdict.error ?? '', new RegExp(`SEEN\\[${places.map((p) => `${p}:read-only`).join(' ')}\\]`));
+  });
+
   test('no network: the sandbox sees only its own loopback, none of the host interfaces', () => {
     const hostInterfaces = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter((n) => n && n !== 'lo');
     assert.ok(hostInterfaces.length > 0, 'the host has a non-loopback interface to hide');

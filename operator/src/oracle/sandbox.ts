@@ -115,7 +115,10 @@ function build(p: Prepared, configDir: string, envoyArgs: string[]): SandboxedCo
     '--ro-bind', configDir, sandboxConfigDir,
     '--dev', '/dev', // /dev/null, /dev/stdout → the output file opened by the caller
     '--proc', '/proc',
-    '--remount-ro', '/', // nothing is writable inside: Envoy's validate mode writes no files
+    // Nothing is writable inside (not even /dev/shm): Envoy's validate mode writes no files,
+    // and a write that got past the screen cannot fill memory-backed storage.
+    '--remount-ro', '/',
+    '--remount-ro', '/dev',
     '--chdir', '/',
     sandboxEnvoy,
     ...envoyArgs,
