@@ -117,6 +117,13 @@ describe('clean failures: typed errors with a message for the user', { skip }, (
     assert.ok(Date.now() - started < 10_000);
   });
 
+  test('output is capped: a Lua top level that prints without end cannot fill the disk', { skip: spawnSync('prlimit', ['--version']).status === 0 ? false : 'prlimit (util-linux) not installed' }, () => {
+    assert.throws(
+      () => envoyValidate(ENVOY, bootstrap({ lua: "for i = 1, 100000 do print(string.rep('x', 1000)) end" })),
+      (e: unknown) => e instanceof EnvoyUnavailableError && /wrote more than 4194304 bytes of output .* not judged/.test(e.message),
+    );
+  });
+
   test('a missing or non-executable binary: EnvoyUnavailableError naming the fix', () => {
     const notExecutable = join(scratch, 'envoy-not-executable');
     writeFileSync(notExecutable, '#!/bin/sh\n');

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvoyTimeoutError, EnvoyUnavailableError } from './envoy-errors.js';
 import { maxOutputBytes, minimalEnv, sandboxConfigDir, sandboxedEnvoy } from './sandbox.js';
@@ -61,9 +61,12 @@ export function envoyValidate(envoy: string, bootstrap: unknown, opts: EnvoyRunO
     }
     if (run.error) throw new EnvoyUnavailableError(`cannot run ${command.file}: ${run.error.message}`);
     if (run.status === 0) return { ok: true };
-    if (run.signal === 'SIGXFSZ') throw new EnvoyUnavailableError(`Envoy wrote more than ${maxOutputBytes} bytes of output while loading the configuration and was stopped; the configuration was not judged`);
+    const signal = run.signal ?? signalOf(run.status);
+    if (signal === 'SIGXFSZ') {
+      throw new EnvoyUnavailableError(`Envoy wrote more than ${maxOutputBytes} bytes of output while loading the configuration (a Lua top level that prints?) and was stopped; the configuration was not judged`);
+    }
     if (run.status !== 1) {
-      throw new EnvoyUnavailableError(`${envoy} ended with ${run.status ?? run.signal} while validating (a crash, not a verdict): ${lastLines(output)}`);
+      throw new EnvoyUnavailableError(`${envoy} ended with ${signal ?? run.status} while validating (a crash, not a verdict): ${lastLines(output)}`);
     }
     return { ok: false, error: reason(output) };
   } finally {
@@ -80,6 +83,12 @@ function readHead(file: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** bwrap reports a child killed by a signal as exit code 128 + the signal's number. */
+function signalOf(status: number | null): string | undefined {
+  if (status === null || status <= 128) return undefined;
+  return Object.entries(constants.signals).find(([, n]) => n === status - 128)?.[0];
 }
 
 const lastLines = (output: string) => output.trim().split('\n').slice(-3).join(' ').slice(0, 500);
