@@ -75,8 +75,10 @@ test('an internal error while judging an object names its position; standard inp
   const error = new InternalError(at({ file: 'a.yaml', line: 3, column: 1 }, { kind: 'SmartLimiter', namespace: 'shop', name: 'x' }), new RangeError('Maximum call stack size exceeded\n    at f (x.js:1:1)'));
   assert.match(internalErrorText(error), /^meshwarden: internal error at a\.yaml:3:1 \(SmartLimiter shop\/x\): RangeError: Maximum call stack size exceeded at f \(x\.js:1:1\); this is a bug/);
   assert.doesNotMatch(internalErrorText(error), /\n/);
-  const unreadable = await main(['lint', '-'], { stdout: () => {}, stderr: () => {}, readStdin: () => Promise.reject(new Error('EIO: i/o error, read')) });
+  let stderr = '';
+  const unreadable = await main(['lint', '-'], { stdout: () => {}, stderr: (t) => (stderr += t), readStdin: () => Promise.reject(new Error('EIO: i/o error, read')) });
   assert.equal(unreadable, 2);
+  assert.equal(stderr, '<stdin>: cannot read standard input: EIO: i/o error, read\n');
 });
 
 test('validate --envoy: an Envoy that cannot judge (crash, timeout, missing) is exit 2 with its reason, no stack trace', async () => {

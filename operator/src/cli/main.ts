@@ -132,7 +132,8 @@ async function inputsOf(positionals: string[], io: Io): Promise<Inputs | undefin
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for standard input');
   const inputs = await readInputs(positionals, io.readStdin, io.cwd, { oversizedAsFindings: true });
   if (inputs.errors.length > 0) {
-    io.stderr(inputs.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n') + '\n');
+    // A file that cannot be read has no position: `x.yaml: no such file or directory`, not `x.yaml:0:0`.
+    io.stderr(inputs.errors.map((e) => `${e.line > 0 ? `${e.file}:${e.line}:${e.column}` : e.file}: ${e.message}`).join('\n') + '\n');
     return undefined;
   }
   return inputs;
