@@ -28,6 +28,13 @@ declare module 'fengari' {
     lua_settop(L: LuaState, idx: number): void;
     lua_gettop(L: LuaState): number;
     lua_pop(L: LuaState, n: number): void;
+    lua_pushstring(L: LuaState, s: LuaString): void;
+    lua_pushinteger(L: LuaState, n: number): void;
+    lua_tointeger(L: LuaState, idx: number): number;
+    lua_tothread(L: LuaState, idx: number): LuaState | null;
+    lua_touserdata(L: LuaState, idx: number): unknown;
+    /** fengari-only: `f` turns a JavaScript exception thrown inside the VM into a Lua error value. */
+    lua_atnativeerror(L: LuaState, f: JsFunction | null): JsFunction | null;
     lua_dump(L: LuaState, writer: (L: LuaState, b: Uint8Array, size: number, ud: unknown) => number, data: unknown, strip: number): number;
   };
 
@@ -38,6 +45,8 @@ declare module 'fengari' {
     luaL_requiref(L: LuaState, name: LuaString, openf: JsFunction, glb: number): void;
     luaL_error(L: LuaState, fmt: LuaString): number;
     luaL_checkstring(L: LuaState, arg: number): LuaString;
+    luaL_checkinteger(L: LuaState, arg: number): number;
+    luaL_argerror(L: LuaState, arg: number, extramsg: LuaString): number;
     luaL_optstring(L: LuaState, arg: number, def: LuaString | null): LuaString | null;
   };
 
@@ -51,4 +60,33 @@ declare module 'fengari' {
     luaopen_debug: JsFunction;
     luaopen_os: JsFunction;
   };
+}
+
+/** fengari internals lua-sandbox.ts reaches into (the same module instances fengari uses). */
+declare module 'fengari/src/ldebug.js' {
+  import type { LuaState } from 'fengari';
+  const ldebug: {
+    /** Raises the value on top of the stack as a Lua error (calls the message handler). */
+    luaG_errormsg(L: LuaState): never;
+  };
+  export default ldebug;
+}
+
+declare module 'fengari/src/lobject.js' {
+  import type { LuaState, LuaString } from 'fengari';
+  const lobject: {
+    /** Pushes a formatted string without the API's stack-room check (as luaG_runerror does). */
+    luaO_pushfstring(L: LuaState, fmt: LuaString): LuaString;
+    pushsvalue2s(L: LuaState, ts: unknown): void;
+  };
+  export default lobject;
+}
+
+declare module 'fengari/src/lstring.js' {
+  import type { LuaState } from 'fengari';
+  const lstring: {
+    /** Wraps a byte array as a Lua string without copying it. */
+    luaS_bless(L: LuaState, bytes: Uint8Array): unknown;
+  };
+  export default lstring;
 }

@@ -79,19 +79,21 @@ function envoy_on_request(h) end`;
   assert.deepEqual(checkLua(code), []);
 });
 
-test('MW505: infinite loop at load time stops at the instruction budget, even through pcall', () => {
+test('MW506: infinite loop at load time is an error at the instruction budget, even through pcall', () => {
   const f = checkLua('while true do pcall(function() while true do end end) end\nfunction envoy_on_request(h) end', {
     instructionBudget: 100_000,
   });
-  assert.deepEqual(codes(f), ['MW505']);
+  assert.deepEqual(codes(f), ['MW506']);
+  assert.equal(f[0]!.severity, 'error');
   assert.match(f[0]!.message, /100,000 Lua instructions/);
 });
 
-test('sandbox: os.exit, os.execute, debug.sethook are stubs', () => {
-  const r = runTopLevel("os.exit(1); os.execute('true'); debug.sethook(); function envoy_on_request(h) end");
+test('sandbox: os.execute, debug.sethook are stubs; os.exit stops the run', () => {
+  const r = runTopLevel("os.execute('true'); debug.sethook(); function envoy_on_request(h) end");
   assert.equal(r.kind, 'ok');
   assert.deepEqual(r.handlers, ['envoy_on_request']);
-  assert.ok(r.approx.includes('os.exit'));
+  assert.ok(r.approx.includes('os.execute'));
+  assert.equal(runTopLevel('pcall(os.exit, 1) x = 1').kind, 'exit');
 });
 
 test('cache returns equal findings with the caller path', () => {

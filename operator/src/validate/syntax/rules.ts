@@ -50,8 +50,17 @@ export const LUA_LOAD_UNCERTAIN = defineRule({
   code: 'MW505',
   layer: 'syntax',
   severity: 'warning',
+  title: 'Lua top level could not be checked faithfully (Lua 5.3 emulator vs LuaJIT difference, or host access)',
+  source: `${ENVOY}source/extensions/filters/common/lua/lua.cc`,
+  failureModes: [24],
+});
+
+export const LUA_LOAD_BUDGET = defineRule({
+  code: 'MW506',
+  layer: 'syntax',
+  severity: 'error',
   title:
-    'Lua top level could not be checked faithfully (Lua 5.3 emulator vs LuaJIT difference, host access, or instruction budget)',
+    "Lua top level exceeds the validator's load-time budget (instructions, wall clock or memory): it would block or exhaust Envoy's config load",
   source: `${ENVOY}source/extensions/filters/common/lua/lua.cc`,
   failureModes: [24],
 });
