@@ -186,6 +186,13 @@ describe('the screen: hostile EnvoyFilters are reported, not handed to Envoy', {
     assert.equal(existsSync(m2), false);
   });
 
+  test('a Lua script that does not parse: judged by the sandboxed Envoy (MW701), refused without the sandbox (MW703)', () => {
+    const ef = luaFilter({ inline_string: 'function envoy_on_request(h) if then end' });
+    assert.deepEqual(judge(ef).map((f) => f.rule), ['MW701']);
+    const unsandboxed = oracleFindings(ef, { envoy: ENVOY, istioVersion: ISTIO, unsandboxed: true });
+    assert.deepEqual(unsandboxed.map((f) => [f.rule, f.path]), [['MW703', `${VALUE}.typed_config.default_source_code.inline_string`]]);
+  });
+
   test('a filename DataSource (/etc/passwd): MW704 at the field, the file content appears nowhere', () => {
     const findings = judge(luaFilter({ filename: '/etc/passwd' }));
     assert.deepEqual(findings.map((f) => [f.rule, f.path]), [['MW704', `${VALUE}.typed_config.default_source_code.filename`]]);

@@ -10,7 +10,7 @@ import { defineRule } from '../validate/rule.js';
 import { patchedConfigs, type EnvoyFilterObject } from '../validate/istio/index.js';
 import { staticBootstrap } from './bootstrap.js';
 import { envoyValidate, type EnvoyVerdict } from './envoy.js';
-import { refuses, screenConfig, sandboxAccessLogPath, type Hazard } from './screen.js';
+import { refusal, screenConfig, sandboxAccessLogPath, type Hazard } from './screen.js';
 
 export const envoyRejects = defineRule({
   code: 'MW701',
@@ -78,6 +78,12 @@ const notJudged = 'the oracle did not hand this EnvoyFilter to Envoy, so nothing
 
 function hazardFinding(h: Hazard): Finding {
   switch (h.kind) {
+    case 'unparsedLua':
+      return luaHostAccess.finding(
+        h.path,
+        `this Lua script ${h.detail}; without the sandbox (--unsandboxed-oracle) ${notJudged}`,
+        'run the oracle sandboxed to have Envoy judge it; lint reports the syntax error (MW501)',
+      );
     case 'lua':
       return luaHostAccess.finding(
         h.path,
@@ -112,12 +118,14 @@ function patchHazards(ef: EnvoyFilterObject): Hazard[] {
 const refName = (ef: EnvoyFilterObject) => `${ef.metadata?.namespace ?? 'default'}/${ef.metadata?.name ?? '?'}`;
 
 export function oracleFindings(ef: EnvoyFilterObject, opts: OracleOptions): Finding[] {
-  const own = patchHazards(ef);
+  const refusedHere = refusal(opts);
+  // What Envoy will not see is reported: refusals, and the access logs it sees rewritten.
+  const own = patchHazards(ef).filter((h) => refusedHere(h) || h.kind === 'accessLog');
   const findings: Finding[] = own.map(hazardFinding);
-  if (own.some(refuses)) return findings;
+  if (own.some(refusedHere)) return findings;
   // Another EnvoyFilter's hostile content must not reach Envoy through this one's baseline.
   const others = opts.otherEnvoyFilters ?? [];
-  const refused = others.filter((o) => patchHazards(o).some(refuses));
+  const refused = others.filter((o) => patchHazards(o).some(refusedHere));
   if (refused.length > 0) {
     findings.push(judgedWithout.finding('spec', `judged without ${refused.map(refName).join(', ')}, which the oracle does not hand to Envoy (see the findings on ${refused.length === 1 ? 'it' : 'them'})`));
   }
@@ -126,7 +134,7 @@ export function oracleFindings(ef: EnvoyFilterObject, opts: OracleOptions): Find
   /** Envoy's verdict, or the hazards the bootstrap still holds (a second screen: the baseline and every patch together). */
   const judge = (config: Parameters<typeof staticBootstrap>[0], kind: string): EnvoyVerdict | Hazard[] => {
     const screened = screenConfig(staticBootstrap(config, nodeId(kind)));
-    const left = screened.hazards.filter(refuses);
+    const left = screened.hazards.filter(refusedHere);
     return left.length > 0 ? left : envoyValidate(opts.envoy, screened.value, run);
   };
   const accepts = (skip: Set<number>, kind: string) => {

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { refuses, screenConfig, maxScreenDepth } from './screen.js';
+import { refusal, screenConfig, maxScreenDepth } from './screen.js';
+
+const refuses = refusal();
 
 const LUA = 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua';
 const lua = (code: string) => ({ name: 'envoy.filters.http.lua', typed_config: { '@type': LUA, default_source_code: { inline_string: code } } });
@@ -65,12 +67,17 @@ test('Lua is found in every place Envoy takes it: inline_code, source_codes, Lua
   for (const p of places) assert.equal(hazardsOf(p).filter((h) => h.kind === 'lua').length, 1, JSON.stringify(p));
 });
 
-test('a Lua script that does not parse is refused (what it runs cannot be checked); non-Lua text is not parsed as Lua', () => {
-  assert.match(luaRefused('if then')[0]!.detail, /does not parse/);
+const unparsed = (code: string) => hazardsOf(lua(code)).filter((h) => h.kind === 'unparsedLua');
+
+test('a Lua script that does not parse goes only to a sandboxed Envoy (what it runs cannot be checked); non-Lua text is not parsed as Lua', () => {
+  const [h] = unparsed('if then');
+  assert.match(h!.detail, /does not parse/);
+  assert.equal(refusal()(h!), false);
+  assert.equal(refusal({ unsandboxed: true })(h!), true);
   // A direct response body is not Lua: no finding, even though it does not parse.
   assert.deepEqual(hazardsOf({ direct_response: { status: 200, body: { inline_string: 'if then <html>' } } }), []);
   // 10,000 levels of nesting: refused, no stack overflow.
-  assert.equal(luaRefused('return ' + '('.repeat(10_000) + '1' + ')'.repeat(10_000)).length, 1);
+  assert.equal(unparsed('return ' + '('.repeat(10_000) + '1' + ')'.repeat(10_000)).length, 1);
 });
 
 test('file and environment DataSources, file config sources and file sinks are refused with their path', () => {

@@ -7,8 +7,9 @@
  *   any function of the script, so "anywhere" is the only sound static rule): `io`,
  *   `require` other than of LuaJIT's built-in libraries, `loadfile`, `dofile`, `load`,
  *   `loadstring`, `package`, `debug`, `module`, `_G`, `getfenv`, `setfenv`, and `os` other
- *   than `os.time/clock/date/difftime`; and a script that does not parse (we cannot tell what
- *   it references). Refused: the config is not handed to Envoy.
+ *   than `os.time/clock/date/difftime`. Refused: the config is not handed to Envoy.
+ * - `unparsedLua`: where Envoy expects Lua, a script luaparse cannot parse (we cannot tell
+ *   what it references). Handed only to a sandboxed Envoy, refused without the sandbox.
  * - `file` / `env`: DataSources read from the proxy's file system (`filename`) or
  *   environment (`environment_variable`), file-system config sources, tap file sinks, TLS key
  *   logs, file caches and native dynamic modules. Refused: the oracle cannot see the
@@ -23,7 +24,7 @@
 import luaparse from 'luaparse';
 import { joinPath } from '../validate/rule.js';
 
-export type HazardKind = 'lua' | 'file' | 'env' | 'accessLog' | 'depth';
+export type HazardKind = 'lua' | 'unparsedLua' | 'file' | 'env' | 'accessLog' | 'depth';
 
 export interface Hazard {
   kind: HazardKind;
@@ -83,8 +84,15 @@ export function screenConfig<T>(node: T, path = ''): Screened<T> {
   return { value, hazards };
 }
 
-/** Hazards that stop the config from being handed to Envoy at all. */
-export const refuses = (h: Hazard) => h.kind !== 'accessLog';
+/**
+ * Whether a hazard stops the config from being handed to Envoy. A script we cannot parse
+ * goes to a sandboxed Envoy (its verdict on a syntax error is the point of the oracle, and
+ * the sandbox holds whatever LuaJIT makes of it), never to an unsandboxed one.
+ */
+export const refusal =
+  (mode: { unsandboxed?: boolean } = {}) =>
+  (h: Hazard): boolean =>
+    h.kind === 'unparsedLua' ? mode.unsandboxed === true : h.kind !== 'accessLog';
 
 function walk(node: unknown, path: string, inLua: boolean, depth: number, out: Hazard[]): unknown {
   if (depth > maxScreenDepth) {
@@ -137,7 +145,7 @@ function screenLua(code: string, path: string, isLua: boolean, out: Hazard[]): v
   try {
     ast = luaparse.parse(code, { luaVersion: 'LuaJIT', locations: true, comments: false }) as unknown as LuaNode;
   } catch (e) {
-    if (isLua) out.push({ kind: 'lua', path, detail: `does not parse, so what it would run cannot be checked (${(e as Error).message.slice(0, 120)})` });
+    if (isLua) out.push({ kind: 'unparsedLua', path, detail: `does not parse, so what it would run cannot be checked (${(e as Error).message.slice(0, 120)})` });
     return;
   }
   const found: Array<{ line: number; what: string }> = [];
