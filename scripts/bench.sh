@@ -4,7 +4,7 @@
 # then the table of rows (bench/summary.ts). Installs what it needs first (all cached):
 # scripts/setup.sh (Envoy, control plane, descriptor sets), kubeconform, istioctl for Istio 1.31.
 #
-#   scripts/bench.sh [--quick] [--only lint,operator,webhook,envoy] [--out DIR]
+#   scripts/bench.sh [--quick] [--only lint,operator,webhook,webhook-hostile,envoy] [--out DIR]
 #
 # --quick: one scale step, short runs (a few minutes; for checking the benches, not for figures),
 # results in bench/results/quick/ (git-ignored). Exit status: non-zero when a benchmark failed
@@ -14,7 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 QUICK=0
-ONLY="lint,operator,webhook,envoy"
+ONLY="lint,operator,webhook,webhook-hostile,envoy"
 OUT=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -22,7 +22,7 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY="$2"; shift ;;
     --out) OUT="$2"; shift ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--only lint,operator,webhook,envoy] [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only lint,operator,webhook,webhook-hostile,envoy] [--out DIR]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -58,11 +58,13 @@ if [[ $QUICK == 1 ]]; then
   wants lint && run lint 600 npx tsx bench/lint.bench.ts --scales 1 --runs 1
   wants operator && run operator 600 node --import tsx bench/operator-scale.ts --counts 500 --changes 50
   wants webhook && run webhook 300 node --import tsx bench/webhook.bench.ts --rate 500 --seconds 3 --skip-worst
+  wants webhook-hostile && run webhook-hostile 300 node --import tsx bench/webhook-hostile.ts --rate 200 --seconds 3 --hostile-every 1
   wants envoy && run envoy 300 npx tsx bench/envoy.bench.ts 2 2 16
 else
   wants lint && run lint 1500 npx tsx bench/lint.bench.ts --scales 1,5,10 --runs 3
   wants operator && run operator 2400 node --import tsx bench/operator-scale.ts --counts 500,2500,5000 --changes 200
   wants webhook && run webhook 900 node --import tsx bench/webhook.bench.ts --rate 50 --rate 250 --rate 500 --seconds 10
+  wants webhook-hostile && run webhook-hostile 600 node --import tsx bench/webhook-hostile.ts --rate 200 --seconds 10 --hostile-every 1
   wants envoy && run envoy 900 npx tsx bench/envoy.bench.ts 9 5 16
 fi
 
