@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../harness/controlplane.js';
 import { allFeaturesValues, chartPath, ensureHelm, find, helm, parseStream, render, renderText } from './helm.js';
 import type { K8sObject } from '../../operator/src/k8s-object.js';
 import { EvaluationPool } from '../../operator/src/webhook/eval-pool.js';
+import { parseServeFlags } from '../../operator/src/serve/flags.js';
 
 const skip = ensureHelm();
 
@@ -247,21 +248,37 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     assert.doesNotThrow(() => renderText({ values: { webhook: { enabled: false, port: 8080 } } }), 'no webhook, no clash');
   });
 
-  test('the default memory limit holds the bounded budgets: main process, its Lua runner, caches, and every evaluation worker at its cap', () => {
-    // The terms of values.yaml's arithmetic; the pool's own defaults are read from the code, so
-    // raising its size or cap without the chart's limit fails here.
+  test('evaluation pool and connection cap: the chart\'s defaults are the code\'s, every rendered arg parses as a serve flag', () => {
     const pool = new EvaluationPool({ istioVersions: [] });
-    const mainMiB = 200 + (64 + 16 + 64) + 128; // warm validator + Lua runner worst case + assumed caches
+    const args = (objs: K8sObject[]): string[] => find(objs, 'Deployment').spec.template.spec.containers[0].args;
+    const defaults = args(render());
+    for (const a of [`--webhook-eval-workers=${pool.size}`, `--webhook-eval-timeout=${pool.timeoutMs / 1000}s`, `--webhook-eval-memory=${pool.rssMb}Mi`, `--webhook-eval-queue=${pool.maxQueue}`, '--webhook-max-connections=256']) {
+      assert.ok(defaults.includes(a), `missing ${a} in ${defaults.join(' ')}`);
+    }
+    const all = parseServeFlags(args(render({ files: [allFeaturesValues] })).slice(1), {});
+    assert.deepEqual(all.webhookPool, { evaluation: { size: 3, timeoutMs: 2000, rssMb: 512, heapMb: 341, maxQueue: 32 }, maxConnections: 512 });
+    assert.ok(!args(render({ values: { webhook: { enabled: false } } })).some((a) => a.startsWith('--webhook-eval') || a.startsWith('--webhook-max')), 'no webhook, no pool flags');
+  });
+
+  test('the memory limit holds the bounded budgets (main process + workers × cap) and the evaluation budget fits timeoutSeconds: the chart refuses otherwise', () => {
     const c = find(render(), 'Deployment').spec.template.spec.containers[0];
     const mib = (q: string): number => {
       const m = /^(\d+)(Mi|Gi)$/.exec(q);
       assert.ok(m, `memory quantity ${q} in Mi or Gi`);
       return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
     };
-    const need = mainMiB + pool.size * pool.rssMb;
-    assert.ok(mib(c.resources.limits.memory) >= need, `limits.memory ${c.resources.limits.memory} < ${need} MiB = ${mainMiB} + ${pool.size} × ${pool.rssMb}`);
-    assert.ok(mib(c.resources.limits.memory) - need >= 256, 'headroom for the 50 ms sampling of the workers\' cap');
-    assert.ok(mib(c.resources.requests.memory) >= 200 + pool.size * 200, `requests.memory ${c.resources.requests.memory} below an idle pod (main + ${pool.size} warm workers)`);
+    // values.yaml's arithmetic: 200 (warm validator) + 144 (its Lua runner, worst case) + 128 (caches) = 472.
+    const need = 472 + 2 * 384;
+    assert.ok(mib(c.resources.limits.memory) - need >= 256, `limits.memory ${c.resources.limits.memory}: ${need} MiB plus headroom for the 50 ms sampling of the workers' cap`);
+    assert.ok(mib(c.resources.requests.memory) >= 200 + 2 * 200, `requests.memory ${c.resources.requests.memory} below an idle pod (main + 2 warm workers)`);
+    assert.throws(() => renderText({ values: { resources: { limits: { memory: '1Gi' } } } }), /resources\.limits\.memory 1024Mi is below the bounded budgets: 472Mi \(main process: validator, Lua runner, caches\) \+ 2 workers × 384Mi = 1240Mi/);
+    assert.throws(() => renderText({ values: { webhook: { evaluation: { workers: 4, timeout: '4s', memory: '384Mi', queue: 64 } } } }), /\+ 4 workers × 384Mi = 2008Mi/);
+    assert.doesNotThrow(() => renderText({ values: { webhook: { evaluation: { workers: 4, timeout: '4s', memory: '384Mi', queue: 64 } }, resources: { limits: { memory: '2Gi' } } } }));
+    assert.doesNotThrow(() => renderText({ values: { webhook: { enabled: false }, resources: { limits: { memory: '512Mi' } } } }), 'no webhook, no workers');
+    assert.doesNotThrow(() => renderText({ values: { resources: { limits: { memory: '1G' } } } }), 'other units are not judged');
+    assert.throws(() => renderText({ values: { webhook: { timeoutSeconds: 6 } } }), /webhook\.evaluation\.timeout 4s \+ 2s of queue wait \+ 1s round trip exceeds webhook\.timeoutSeconds 6/);
+    assert.doesNotThrow(() => renderText({ values: { webhook: { timeoutSeconds: 7 } } }));
+    assert.doesNotThrow(() => renderText({ values: { webhook: { timeoutSeconds: 4, evaluation: { workers: 2, timeout: '500ms', memory: '384Mi', queue: 64 } } } }));
   });
 
   test('values.schema.json refuses bad values, naming the field', () => {
@@ -282,6 +299,10 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
       [{ effective: { tls: { tokenExpirationSeconds: 60 } } }, /at '\/effective\/tls\/tokenExpirationSeconds': minimum: got 60, want 600/],
       [{ effective: { tls: { ca: 'x' } } }, /additional properties 'ca' not allowed/],
       [{ networkPolicy: { webhookFrom: '10.0.0.1/32' } }, /at '\/networkPolicy\/webhookFrom': got string, want array/],
+      [{ webhook: { evaluation: { workers: 0, timeout: '4s', memory: '384Mi', queue: 64 } } }, /at '\/webhook\/evaluation\/workers': minimum: got 0, want 1/],
+      [{ webhook: { evaluation: { workers: 2, timeout: '4', memory: '384Mi', queue: 64 } } }, /at '\/webhook\/evaluation\/timeout'/],
+      [{ webhook: { evaluation: { workers: 2, timeout: '4s', memory: '384MB', queue: 64 } } }, /at '\/webhook\/evaluation\/memory'/],
+      [{ webhook: { maxConnections: 0 } }, /at '\/webhook\/maxConnections': minimum: got 0, want 1/],
     ];
     for (const [values, want] of cases) {
       assert.throws(() => renderText({ values }), want, JSON.stringify(values));

@@ -76,3 +76,15 @@ rateLimitService.address (its host's second label, as the operator derives it).
 {{- end }}
 {{- $out | uniq | toJson }}
 {{- end }}
+
+{{/* A duration such as 4s or 500ms, in milliseconds. */}}
+{{- define "meshwarden.durationMs" -}}
+{{- $d := toString . }}
+{{- if hasSuffix "ms" $d }}{{ trimSuffix "ms" $d | float64 }}{{ else if hasSuffix "s" $d }}{{ mulf (trimSuffix "s" $d | float64) 1000 }}{{ end }}
+{{- end }}
+
+{{/* A memory quantity in Mi or Gi, in MiB; empty for any other unit (then nothing is checked). */}}
+{{- define "meshwarden.mebibytes" -}}
+{{- $q := toString . }}
+{{- if regexMatch "^[0-9]+Gi$" $q }}{{ mul (trimSuffix "Gi" $q | int) 1024 }}{{ else if regexMatch "^[0-9]+Mi$" $q }}{{ trimSuffix "Mi" $q | int }}{{ end }}
+{{- end }}
