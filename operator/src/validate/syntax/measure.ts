@@ -1,9 +1,13 @@
 /**
  * Timing of the MW5xx checks: `node --import tsx operator/src/validate/syntax/measure.ts`.
- * Prints microseconds per call; numbers go into docs/adr/0040-lua-and-regex-checks.md.
+ * Prints microseconds per call; numbers go into docs/adr/0040-lua-and-regex-checks.md and
+ * docs/adr/0100-bounded-lua-evaluation.md (the worker round trip). CPU time is process-wide, so it
+ * includes the Lua worker thread.
  */
 import luaparse from 'luaparse';
 import { checkLua, clearLuaCache, runTopLevel } from './lua.js';
+import { luajitLevelViolation } from './lua-levels.js';
+import { runInThisThread } from './lua-sandbox.js';
 import { checkProxyVersion, checkRegex, clearRegexCache } from './regex.js';
 import { checkWasmPlugin } from './wasm.js';
 
@@ -47,8 +51,15 @@ function bench(name: string, n: number, f: (i: number) => void): number {
 }
 
 const main = (): void => {
+  const t0 = performance.now();
+  runTopLevel('local x = 1');
+  console.log(`${'first run (worker start + warm-up)'.padEnd(40)} wall ${((performance.now() - t0) * 1000).toFixed(0).padStart(8)} µs`);
   bench('luaparse only (LuaJIT, locations)', 2000, () => luaparse.parse(SCRIPT_20_LINES, { luaVersion: 'LuaJIT', locations: true }));
-  bench('fengari top-level run only', 300, () => runTopLevel(SCRIPT_20_LINES));
+  bench('LuaJIT level check only', 2000, () => luajitLevelViolation(SCRIPT_20_LINES));
+  const inThread = { instructionBudget: 1_000_000, memoryBudget: 64 * 1024 * 1024 };
+  bench('fengari run in this thread (no worker)', 300, () => runInThisThread(SCRIPT_20_LINES, inThread));
+  bench('fengari run in the worker (round trip)', 300, () => runTopLevel(SCRIPT_20_LINES));
+  bench('worker round trip of `local x = 1`', 1000, () => runTopLevel('local x = 1'));
   bench('checkLua uncached (parse + run)', 300, (i) => {
     clearLuaCache();
     checkLua(SCRIPT_20_LINES + `\n-- ${i}`);
