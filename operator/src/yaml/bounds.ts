@@ -8,7 +8,7 @@
  *   reads with, likewise accepts any number of aliases and refuses only "excessive aliasing"
  *   measured against the document's decoded size.
  */
-import { CST, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { Alias, CST, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { defaultLimits } from '../input-limits.js';
 
 /** Deepest nesting the reader accepts; objects are limited further (input-limits.ts `maxDepth`). */
@@ -48,12 +48,33 @@ function ownSize(node: Node): number {
   return 2;
 }
 
+type Resolve = Alias['resolve'];
+const libraryResolve: Resolve = Alias.prototype.resolve;
+
 /**
- * The first alias at which the bytes added by alias expansion in `doc` exceed `budget`, or an
- * alias inside the node it names (expanding it would never end). Sizes are computed once per
- * node, in document order, so the walk is linear in the document however it expands.
+ * Points `alias` straight at its anchor node for `toJS`. The library looks the anchor up by
+ * scanning every earlier anchor and alias, once per alias: quadratic (20,000 aliases, 12 s).
+ * The anchor precedes the alias in document order, so `toJS` has converted it by then; should
+ * it not have, the library's own lookup runs.
  */
-export function excessiveAliasing(doc: Document, budget = maxAliasExpansionBytes): BoundBreach | undefined {
+function pin(alias: Alias, target: Node): void {
+  alias.resolve = function (this: Alias, doc, ctx) {
+    const converted = (ctx as { anchors?: Map<unknown, unknown> } | undefined)?.anchors?.has(target) ?? true;
+    return converted ? (target as ReturnType<Resolve>) : libraryResolve.call(this, doc, ctx);
+  };
+}
+
+/**
+ * What makes a composed document unfit to convert, checked in one linear walk:
+ * - a duplicate key in a map (kubectl: "key already set in map"). The composer's own check
+ *   (`uniqueKeys`) compares each key with every earlier one: quadratic, 77 s for a map of
+ *   30,000 keys; here it is a set per map, and the composer runs with `uniqueKeys: false`;
+ * - the first alias at which the bytes added by alias expansion exceed `budget`, or an alias
+ *   inside the node it names (expanding it would never end). Sizes are computed once per node,
+ *   in document order, so the walk is linear however the document expands. Each alias is
+ *   pinned to its anchor node on the way (see pin), so `toJS` is linear too.
+ */
+export function composedDocumentProblem(doc: Document, budget = maxAliasExpansionBytes): BoundBreach | undefined {
   const root = doc.contents as Node | null;
   if (!root) return undefined;
   const sizes = new Map<Node, number>();
@@ -65,12 +86,19 @@ export function excessiveAliasing(doc: Document, budget = maxAliasExpansionBytes
     next: number;
     size: number;
   }
+  let duplicate: BoundBreach | undefined;
   const open = (node: Node): Frame => {
     if (node.anchor) anchors.set(node.anchor, node);
     const children: Node[] = [];
     if (isMap(node)) {
+      const keys = new Set<unknown>();
       for (const p of node.items) {
         if (!isPair(p)) continue;
+        // The composer's equality: scalars with the same resolved value (each `<<` is its own symbol).
+        if (isScalar(p.key)) {
+          if (keys.has(p.key.value)) duplicate ??= { offset: p.key.range?.[0] ?? 0, message: 'Map keys must be unique' };
+          keys.add(p.key.value);
+        }
         if (p.key) children.push(p.key as Node);
         if (p.value) children.push(p.value as Node);
       }
@@ -81,6 +109,7 @@ export function excessiveAliasing(doc: Document, budget = maxAliasExpansionBytes
   };
   const stack: Frame[] = [open(root)];
   while (stack.length > 0) {
+    if (duplicate) return duplicate;
     const top = stack[stack.length - 1]!;
     if (top.next < top.children.length) {
       const child = top.children[top.next++]!;
@@ -93,6 +122,7 @@ export function excessiveAliasing(doc: Document, budget = maxAliasExpansionBytes
       if (!target) continue; // the composer reports an alias without an anchor
       const size = sizes.get(target);
       if (size === undefined) return { offset, message: `alias *${child.source} is inside the node it names: expanding it never ends` };
+      pin(child, target);
       added += size;
       if (added > budget) {
         return { offset, message: `aliases expand the document by more than ${Math.round(budget / 1024)} KiB (the limit of what aliases may add; write the repeated parts out or split the document)` };
@@ -105,5 +135,5 @@ export function excessiveAliasing(doc: Document, budget = maxAliasExpansionBytes
     const parent = stack[stack.length - 1];
     if (parent) parent.size += top.size + 1;
   }
-  return undefined;
+  return duplicate;
 }

@@ -81,6 +81,35 @@ test('ordinary aliases are read whatever their number (kubectl accepts them)', (
   assert.deepEqual(loadYaml(laughs(3), 'g.yaml').errors, []);
 });
 
+/** Milliseconds loadYaml takes on `text`, the best of three (the machine may be busy). */
+function loadMs(text: string): number {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    assert.deepEqual(loadYaml(text, 'f.yaml').errors, []);
+    best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}
+
+test('reading stays linear in the number of keys and aliases (the library compares each key, and looks each alias up, against all earlier ones)', () => {
+  const merges = (n: number) => `v: &v {a: 1}\nm:\n${Array.from({ length: n }, (_, i) => `  k${i}: {<<: *v, b: ${i}}`).join('\n')}\n`;
+  const aliases = (n: number) => `v: &v x\na: [${Array(n).fill('*v').join(',')}]\n`;
+  for (const [name, make] of [['merge keys', merges], ['aliases', aliases]] as const) {
+    loadMs(make(500)); // warm up
+    const ratio = loadMs(make(16_000)) / loadMs(make(4_000));
+    // Four times the input: about 4 when linear, 16 when quadratic.
+    assert.ok(ratio < 8, `${name}: 4x the input took ${ratio.toFixed(1)}x the time`);
+  }
+});
+
+test('duplicate keys (at the key) and merges of a non-map (at their document) are input errors', () => {
+  const dup = loadYaml('a: 1\nb: &x 2\na: *x\n', 'f.yaml');
+  assert.deepEqual(dup.errors.map((e) => [e.line, e.column, e.message]), [[3, 1, 'Map keys must be unique']]);
+  const merge = loadYaml('a: 1\n---\na: &x 1\nm: {<<: *x}\n', 'f.yaml');
+  assert.deepEqual(merge.errors.map((e) => [e.line, e.message]), [[2, 'Merge sources must be maps or map aliases']]);
+});
+
 test('an alias inside the node it names is refused at the alias, not expanded', () => {
   const { errors } = loadYaml('a: &a\n  b: [1, *a]\n', 'f.yaml');
   assert.equal(errors.length, 1);

@@ -13,7 +13,7 @@
 import { loadAll } from 'js-yaml';
 import { Composer, LineCounter, Parser, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePosition } from '../diagnostics.js';
-import { excessiveAliasing, tooDeep, type BoundBreach } from './bounds.js';
+import { composedDocumentProblem, tooDeep, type BoundBreach } from './bounds.js';
 
 export interface LoadedObject {
   /** The object as plain JSON. */
@@ -103,7 +103,8 @@ function compose(text: string, single: boolean): { docs: Document[]; lines: Line
   const tokens = [...new Parser(lines.addNewLine).parse(text)];
   const breach = tooDeep(tokens);
   if (breach) return { docs: [], lines, breach };
-  const composer = new Composer({ uniqueKeys: true, version: '1.1' });
+  // Duplicate keys are found in linear time by composedDocumentProblem (bounds.ts), not by the composer.
+  const composer = new Composer({ uniqueKeys: false, version: '1.1' });
   const docs = single ? [...composer.compose(tokens, true, text.length)].slice(0, 1) : [...composer.compose(tokens)];
   return { docs, lines };
 }
@@ -163,11 +164,20 @@ export function loadYaml(text: string, file: string): LoadResult {
     const errors = docs.flatMap((d) => d.errors.map((e) => error(e.pos[0], e.message.split('\n')[0] ?? e.message)));
     if (errors.length > 0) return { objects: [], errors };
     for (const d of docs) {
-      const aliasing = excessiveAliasing(d);
-      if (aliasing) return { objects: [], errors: [error(aliasing.offset, aliasing.message)] };
+      const problem = composedDocumentProblem(d);
+      if (problem) return { objects: [], errors: [error(problem.offset, problem.message)] };
     }
-    // Expansion was bounded by size just above; the library's own bound counts aliases and refuses ordinary documents.
-    values = docs.map((d) => d.toJS({ maxAliasCount: -1 }) as unknown);
+    const converted: unknown[] = [];
+    for (const d of docs) {
+      try {
+        // Expansion was bounded by size just above; the library's own bound counts aliases and refuses ordinary documents.
+        converted.push(d.toJS({ maxAliasCount: -1 }));
+      } catch (e) {
+        // What only conversion finds (a merge key whose source is not a map) is an input error of that document.
+        return { objects: [], errors: [error(d.range?.[0] ?? 0, (e as Error).message)] };
+      }
+    }
+    values = converted;
   } else {
     index.expect(values.length);
   }
