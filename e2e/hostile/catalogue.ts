@@ -74,6 +74,19 @@ export function luaEnvoyFilter(name: string, code: string, luaSource: Record<str
   };
 }
 
+/** An EnvoyFilter of 16 Lua filters whose top levels loop, each script unique (the checker memoises verdicts by script). */
+export function manyLuaScripts(name: string): Record<string, unknown> {
+  const one = luaEnvoyFilter(name, '') as { spec: { configPatches: Array<Record<string, unknown>> } };
+  const template = JSON.stringify(one.spec.configPatches[0]);
+  one.spec.configPatches = Array.from({ length: 16 }, (_, i) => {
+    const patch = JSON.parse(template) as { patch: { value: { name: string; typed_config: { default_source_code: { inline_string: string } } } } };
+    patch.patch.value.name = `hostile.lua.${i}`;
+    patch.patch.value.typed_config.default_source_code.inline_string = `local tag = '${name}-${i}'\nwhile true do end` + handler;
+    return patch;
+  });
+  return one as unknown as Record<string, unknown>;
+}
+
 /** An EnvoyPlugin with one Lua plugin: the kind whose webhook fails closed. */
 export function luaPlugin(name: string, code: string): Record<string, unknown> {
   return {
@@ -165,6 +178,17 @@ const cases: HostileCase[] = [
     text: () => json(luaEnvoyFilter('concat', "local t, s = {}, string.rep('x', 1048576)\nfor i = 1, 4096 do t[i] = s end\nlocal r = table.concat(t)" + handler)),
     cli: { verdict: 'findings', rules: budgetRules },
     webhook: deniedLua,
+  },
+  {
+    id: 'lua-many-scripts',
+    class: 'lua-budget',
+    title: 'sixteen looping top levels in one EnvoyFilter (the most the input limits allow): each stopped by the Lua budget, the object by the evaluation deadline',
+    object: () => manyLuaScripts('many-loops'),
+    text: () => json(manyLuaScripts('many-loops')),
+    cli: { verdict: 'findings', rules: budgetRules },
+    webhook: deniedLua,
+    // The CLI has no per-object deadline: sixteen Lua budgets of about a second each.
+    bounds: { wallMs: 45_000 },
   },
   // ---- Lua: verdicts that must match Envoy ----
   {

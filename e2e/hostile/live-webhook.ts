@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { freePort } from '../harness/controlplane.js';
 import { webhookClient } from '../../operator/src/webhook/client.testkit.js';
 import { admissionReview } from '../../operator/src/webhook/fixtures.js';
+import { defaultPoolSize } from '../../operator/src/webhook/eval-pool.js';
 import { webhook as bounds } from './bounds.js';
 import { CLI, childrenOf } from './cli-runner.js';
 import type { AdmissionAnswer } from './verdict.js';
@@ -36,6 +37,11 @@ export interface LiveWebhook {
   rss(): { main: number; workers: number[]; total: number };
   /** The last lines the process wrote (for a failure message). */
   log(): string;
+  /**
+   * Waits until every evaluation worker is warm (a worker killed over a budget is replaced and
+   * warms up again): each case starts from a full pool. Returns the longest warm-up seen so far.
+   */
+  settle(timeoutMs?: number): Promise<{ ms: number; longestWarmUpMs: number }>;
   /** SIGTERM, and the time until the process exited (SIGKILL after `killAfterMs`). */
   stop(killAfterMs?: number): Promise<{ ms: number; code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -47,12 +53,31 @@ export async function startLiveWebhook(istioVersion: string): Promise<LiveWebhoo
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--webhook-only', '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--cert-dir', certDir, '--istio-version', istioVersion],
+    // Debug logs: the pool reports each worker warm ('evaluation worker ready', with its pid).
+    [CLI, 'serve', '--webhook-only', '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--cert-dir', certDir, '--istio-version', istioVersion, '--log-level', 'debug'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
+  const warmPids = new Set<number>();
+  let longestWarmUpMs = 0;
+  let partial = '';
   const keep = (c: Buffer): void => {
-    lines.push(...c.toString('utf8').split('\n').filter(Boolean));
+    const text = partial + c.toString('utf8');
+    const complete = text.split('\n');
+    partial = complete.pop() ?? '';
+    for (const line of complete.filter(Boolean)) {
+      if (line.includes('evaluation worker ready')) {
+        try {
+          const entry = JSON.parse(line) as { pid?: number; ms?: number };
+          if (entry.pid !== undefined) warmPids.add(entry.pid);
+          longestWarmUpMs = Math.max(longestWarmUpMs, entry.ms ?? 0);
+        } catch {
+          /* not a log entry */
+        }
+      }
+      if (line.includes('"level":20') && !line.includes('evaluation worker ready')) continue; // other debug lines: not worth keeping
+      lines.push(line);
+    }
     if (lines.length > 80) lines.splice(0, lines.length - 80);
   };
   child.stdout!.on('data', keep);
@@ -139,14 +164,24 @@ export async function startLiveWebhook(istioVersion: string): Promise<LiveWebhoo
       return { main, workers, total: main + workers.reduce((a, b) => a + b, 0) };
     },
     log: () => lines.join('\n'),
+    async settle(timeoutMs = bounds.startMs) {
+      const t0 = performance.now();
+      for (;;) {
+        const workers = childrenOf(child.pid!).filter((pid) => warmPids.has(pid));
+        if (workers.length >= defaultPoolSize) return { ms: performance.now() - t0, longestWarmUpMs };
+        if (performance.now() - t0 > timeoutMs) throw new Error(`the evaluation pool was not back to ${defaultPoolSize} warm workers within ${timeoutMs} ms:\n${lines.join('\n')}`);
+        await sleep(100);
+      }
+    },
     async stop(killAfterMs = 15_000) {
       const t0 = performance.now();
-      probes.close();
-      admissions.close();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       const r = await exited;
       clearTimeout(killer);
+      // Only now: destroying the agents earlier would cut a request in flight on our side.
+      probes.close();
+      admissions.close();
       await rm(certDir, { recursive: true, force: true });
       return { ms: performance.now() - t0, ...r };
     },
