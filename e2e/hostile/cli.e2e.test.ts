@@ -63,6 +63,21 @@ describe('hostile inputs against the CLI', { concurrency: cli.concurrency, timeo
   }
 });
 
+describe('the reader refuses hostile YAML the same way in every command that reads manifests', { concurrency: cli.concurrency, timeout: 300_000 }, () => {
+  const yamlCases = hostileCases.filter((c) => c.cli.verdict === 'input-error' && c.class === 'yaml');
+  for (const command of ['render', 'migrate', 'adopt'] as const) {
+    for (const c of yamlCases) {
+      test(`${command}: ${c.id}`, async () => {
+        const bounds = { ...cli.defaults, ...c.bounds };
+        const run = await runCli([command, '-'], { stdin: c.text(), bounds });
+        console.log(`# ${command} ${report(c, run)}`);
+        const problems = cliProblems(c.cli, run, bounds);
+        assert.deepEqual(problems, [], `${command} ${c.id}:\n- ${problems.join('\n- ')}`);
+      });
+    }
+  }
+});
+
 describe('validate --envoy keeps the manifest off the host', { skip: skipEnvoy, concurrency: 1, timeout: 300_000 }, () => {
   let dir: string;
   before(async () => {
