@@ -1,6 +1,8 @@
 /** MW5xx: Lua (LuaJIT syntax + load-time run), RE2 and WasmPlugin checks. Pure functions. */
 export * from './rules.js';
-export { checkLua, clearLuaCache, runTopLevel, type CheckLuaOptions } from './lua.js';
+export { checkLua, clearLuaCache, runTopLevel, type CheckLuaOptions, type RunTopLevelOptions } from './lua.js';
+export { warmUpLuaWorker, stopLuaWorker } from './lua-runner.js';
+export { LJ_MAX_XLEVEL } from './lua-levels.js';
 export {
   checkRegex,
   checkProxyVersion,

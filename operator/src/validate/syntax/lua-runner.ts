@@ -29,9 +29,14 @@ interface Warm {
   worker: Worker;
   port: MessagePort;
   flag: Int32Array;
+  /** Set once the worker reported that fengari is loaded and warmed up. */
+  ready: boolean;
 }
 
 let warm: Warm | undefined;
+
+/** Reports a failed start to the waiting caller at once instead of after the startup timeout. */
+const BOOT_FAILURE = `.catch((e) => { const { workerData: w } = require('node:worker_threads'); w.port.postMessage({ bootError: String(e && e.message || e) }); Atomics.store(w.flag, 0, 1); Atomics.notify(w.flag, 0); })`;
 
 /**
  * The worker's entry. From dist/ it is plain JavaScript. From the TypeScript sources (tests with
@@ -39,9 +44,6 @@ let warm: Warm | undefined;
  * the main thread (tsx's `register()`) do not reach workers, and Node 20 ignores `--import` in a
  * worker's execArgv. A two-line bootstrap registers tsx, then imports the .ts entry.
  */
-/** Reports a failed start to the waiting caller at once instead of after the startup timeout. */
-const BOOT_FAILURE = `.catch((e) => { const { workerData: w } = require('node:worker_threads'); w.port.postMessage({ bootError: String(e && e.message || e) }); Atomics.store(w.flag, 0, 1); Atomics.notify(w.flag, 0); })`;
-
 function workerSource(): { entry: string | URL; eval: boolean } {
   if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./lua-worker.js', import.meta.url), eval: false };
   // The ESM build of tsx's API (its CommonJS build cannot register ESM hooks from a worker).
@@ -53,12 +55,16 @@ function workerSource(): { entry: string | URL; eval: boolean } {
   return { entry: boot, eval: true };
 }
 
-function spawn(): Warm {
+/** Starts a worker without waiting for it. */
+function start(): Warm {
   const source = workerSource();
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(source.entry, {
     eval: source.eval,
+    // Nothing of the parent's flags is needed, and some break a worker (`--input-type` of
+    // `node -e` makes it fail before any of our code runs).
+    execArgv: [],
     workerData: { port: port2, flag },
     transferList: [port2],
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: WORKER_STACK_MB },
@@ -69,14 +75,19 @@ function spawn(): Warm {
   port1.unref();
   // A dying worker (heap limit) is noticed by the deadline; the event only keeps it from throwing.
   worker.on('error', () => {});
-  const started = Atomics.wait(flag, 0, 0, STARTUP_TIMEOUT_MS) !== 'timed-out';
-  const bootError = (receiveMessageOnPort(port1)?.message as { bootError?: string } | undefined)?.bootError;
+  return { worker, port: port1, flag, ready: false };
+}
+
+/** Blocks until `w` is ready (startup is not charged to any script's deadline). */
+function awaitReady(w: Warm): void {
+  if (w.ready) return;
+  const started = Atomics.wait(w.flag, 0, 0, STARTUP_TIMEOUT_MS) !== 'timed-out';
+  const bootError = (receiveMessageOnPort(w.port)?.message as { bootError?: string } | undefined)?.bootError;
   if (!started || bootError !== undefined) {
-    port1.close();
-    void worker.terminate();
+    discard(w);
     throw new Error(bootError ?? `the Lua validator worker did not start within ${STARTUP_TIMEOUT_MS} ms`);
   }
-  return { worker, port: port1, flag };
+  w.ready = true;
 }
 
 function discard(w: Warm): void {
@@ -85,11 +96,20 @@ function discard(w: Warm): void {
   void w.worker.terminate();
 }
 
+/**
+ * Starts the Lua worker now and waits until it is ready (~0.2–2 s), so that the first script
+ * judged does not pay for it: call it before reporting readiness (webhook) if Lua is expected.
+ */
+export function warmUpLuaWorker(): void {
+  awaitReady((warm ??= start()));
+}
+
 /** Runs `code`'s top level in the worker; returns within `limits.deadlineMs` (after warm-up). */
 export function runIsolated(code: string, limits: RunnerLimits): RunOutcome {
   let w: Warm;
   try {
-    w = warm ??= spawn();
+    w = warm ??= start();
+    awaitReady(w);
   } catch (e) {
     return { kind: 'internal', message: e instanceof Error ? e.message : String(e), approx: [], handlers: [] };
   }
@@ -98,8 +118,10 @@ export function runIsolated(code: string, limits: RunnerLimits): RunOutcome {
   Atomics.wait(w.flag, 0, 0, limits.deadlineMs);
   const reply = receiveMessageOnPort(w.port);
   if (reply === undefined) {
-    // Timed out (or the worker died on its heap limit): its state is unknown, replace it.
+    // Timed out (or the worker died on its heap limit): its state is unknown. Replace it now,
+    // in the background, so the next script finds a warm worker.
     discard(w);
+    warm = start();
     return { kind: 'budget', limit: 'time', message: `no verdict within ${limits.deadlineMs} ms`, approx: [], handlers: [] };
   }
   return reply.message as RunOutcome;
