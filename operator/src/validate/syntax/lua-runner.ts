@@ -19,8 +19,12 @@ export interface RunnerLimits extends RunLimits {
   deadlineMs: number;
 }
 
-/** V8 heap of the worker (MiB). String bytes live outside it and are bounded by lua-alloc-guard.ts. */
-const WORKER_HEAP_MB = 64;
+/**
+ * V8 heap of the worker (MiB). String bytes live outside it and are bounded by lua-alloc-guard.ts.
+ * fengari tables are large (~500 bytes for an empty one): 100,000 of them need ~55 MiB, which a
+ * 64 MiB heap turned into GC thrashing past the deadline.
+ */
+const WORKER_HEAP_MB = 128;
 const WORKER_STACK_MB = 4;
 /** Loading fengari (and, from sources, transpiling with tsx) happens once per worker. */
 const STARTUP_TIMEOUT_MS = 30_000;

@@ -170,7 +170,7 @@ function budgetFinding(path: string, limit: LuaLimit, limits: Limits): Finding {
       ? `it did not finish within ${limits.instructionBudget.toLocaleString('en-US')} Lua instructions`
       : limit === 'memory'
         ? `it allocated more than ${Math.round(limits.memoryBudget / MIB)} MiB of strings`
-        : `it did not finish within ${limits.deadlineMs} ms (wall clock)`;
+        : `it did not finish within ${limits.deadlineMs} ms of wall-clock time (a long loop, a backtracking string pattern, or more tables than the emulator's heap holds)`;
   return LUA_LOAD_BUDGET.finding(
     path,
     `Lua top level exceeds the validator's load-time budget: ${what}. Envoy runs the chunk at config load on every worker thread; a load-time loop or blow-up blocks or exhausts the proxy`,
