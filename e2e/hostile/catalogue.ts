@@ -19,8 +19,6 @@ export type CliExpect =
   | { verdict: 'findings'; rules: readonly string[]; path?: RegExp; message?: RegExp; alsoRules?: readonly string[]; warningSuffices?: boolean }
   /** Exit 0: no error diagnostic (warnings are allowed). */
   | { verdict: 'passes' }
-  /** Exit 0 or 1: a verdict either way, not a crash (host-access cases assert what matters in `after`). */
-  | { verdict: 'judged' }
   /** Exit 2 for an input the reader refuses (YAML bounds): one `file:line:col: message` line matching `message`, not an internal error. */
   | { verdict: 'input-error'; message: RegExp };
 
@@ -356,8 +354,20 @@ export function hostAccessCases(markerDir: string): HostileCase[] {
       title: "top-level os.execute and io.open under `validate --envoy`: they ran on the host before",
       command: 'validate',
       text: () => json(luaEnvoyFilter('exec', `os.execute('touch ${marker}')\nlocal f = io.open('${marker}', 'w') if f then f:write('x') f:close() end` + handler)),
-      cli: { verdict: 'judged' },
+      // Screened before Envoy runs (the oracle sandbox, ADR 0103), and said so.
+      cli: { verdict: 'findings', rules: ['MW703'], warningSuffices: true },
       after: () => (existsSync(marker) ? `${marker} was created on the host` : undefined),
+      bounds: { wallMs: 60_000 },
+    },
+    {
+      id: 'envoy-access-log-path',
+      class: 'host-access',
+      title: 'an access log file path under `validate --envoy`: Envoy created the file on the host before',
+      command: 'validate',
+      text: () => json(accessLogFilter('access-log', `${marker}.log`)),
+      // Screened before Envoy runs (the oracle sandbox, ADR 0103), and said so.
+      cli: { verdict: 'findings', rules: ['MW705'], warningSuffices: true },
+      after: () => (existsSync(`${marker}.log`) ? `${marker}.log was created on the host` : undefined),
       bounds: { wallMs: 60_000 },
     },
     {
@@ -366,11 +376,40 @@ export function hostAccessCases(markerDir: string): HostileCase[] {
       title: 'a Lua DataSource reading /etc/passwd under `validate --envoy`: its first line was printed before',
       command: 'validate',
       text: () => json(luaEnvoyFilter('passwd', '', { filename: '/etc/passwd' })),
-      cli: { verdict: 'judged' },
+      // Screened before Envoy runs (the oracle sandbox, ADR 0103), and said so.
+      cli: { verdict: 'findings', rules: ['MW704'], warningSuffices: true },
       after: (run) => (firstPasswdLine.test(run.stdout + run.stderr) ? 'the output quotes /etc/passwd' : undefined),
       bounds: { wallMs: 60_000 },
     },
   ];
+}
+
+/** A raw EnvoyFilter giving the inbound HTTP connection manager a file access log at `path`. */
+function accessLogFilter(name: string, path: string): Record<string, unknown> {
+  return {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name, namespace: NS },
+    spec: {
+      workloadSelector: { labels: { app: 'reviews' } },
+      priority: 10,
+      configPatches: [
+        {
+          applyTo: 'NETWORK_FILTER',
+          match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+          patch: {
+            operation: 'MERGE',
+            value: {
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                access_log: [{ name: 'envoy.access_loggers.file', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path } }],
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
 }
 
 /** An object nested `depth` deep under one key: {a: {a: …}}. */

@@ -87,7 +87,7 @@ describe('validate --envoy keeps the manifest off the host', { skip: skipEnvoy, 
     await rm(dir, { recursive: true, force: true });
   });
   // The cases need the directory, which exists only once `before` ran: build them lazily.
-  for (const id of ['envoy-os-execute', 'envoy-datasource-passwd']) {
+  for (const id of ['envoy-os-execute', 'envoy-access-log-path', 'envoy-datasource-passwd']) {
     test(id, async () => {
       const c = hostAccessCases(dir).find((h) => h.id === id)!;
       const { run, problems } = await judge(c);

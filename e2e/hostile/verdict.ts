@@ -45,9 +45,6 @@ export function cliProblems(expect: CliExpect, run: CliRun, bounds: CliBounds): 
     case 'passes':
       if (run.code !== 0) problems.push(`expected exit 0 (passes), got ${seen}; errors: ${errors.map((d) => `${d.rule} ${d.path}: ${d.message}`).join(' | ') || 'none'}`);
       break;
-    case 'judged':
-      if (run.code !== 0 && run.code !== 1) problems.push(`expected a verdict (exit 0 or 1), got ${seen}`);
-      break;
     case 'input-error':
       if (run.code !== 2) problems.push(`expected exit 2 (input refused by the reader), got ${seen}`);
       else if (!/^[^\s:][^:]*:\d+:\d+: /m.test(run.stderr)) problems.push(`expected a file:line:col message, got: ${excerpt(run.stderr)}`);
