@@ -199,7 +199,7 @@ export class EvaluationPool {
     const worker = fork(fileURLToPath(url), [JSON.stringify(settings)], {
       // Not the webhook's own options (--inspect would collide): the heap cap, and tsx for a .ts module.
       execArgv: [...(url.pathname.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : []), `--max-old-space-size=${this.heapMb}`],
-      serialization: 'advanced',
+      serialization: 'json',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const slot: Slot = { worker, ready: false };

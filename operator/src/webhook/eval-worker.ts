@@ -6,7 +6,7 @@
  * the last ones. A hostile object can only stall or exhaust this process, which the pool then
  * kills (docs/adr/0101-webhook-evaluation-pool.md).
  *
- * Protocol (IPC messages, structured-clone serialization):
+ * Protocol (IPC messages, JSON: objects from an AdmissionReview body and informer caches are JSON data):
  *   webhook → worker  { type: 'facts', version, context }          the facts for later jobs
  *                     { type: 'job', id, object, context? }         judge `object` (own context when unversioned)
  *   worker → webhook  { type: 'ready', ms }                         warmed up, accepting jobs
