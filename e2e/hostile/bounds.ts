@@ -84,7 +84,7 @@ export const webhook = {
    * long fuzz run (MESHWARDEN_FUZZ_RUNS=2000) sends enough for a retained cache to reach the
    * workers' 384 MiB cap.
    */
-  proxyVersionRequests: Math.max(24, Number(process.env.MESHWARDEN_FUZZ_RUNS ?? 0)),
+  proxyVersionRequests: Math.min(300, Math.max(24, Number(process.env.MESHWARDEN_FUZZ_RUNS ?? 0))),
   proxyVersionPatchesPerRequest: 64,
 } as const;
 
@@ -103,6 +103,10 @@ export const fuzz = {
    */
   cliPerInputMs: 2_500,
   cliBatchSize: 12,
+  /** Time the test files allow a whole fuzz run (a long local run scales it). */
+  get suiteTimeoutMs(): number {
+    return Math.max(900_000, this.runs * 3 * 8_000);
+  },
 } as const;
 
 export const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;

@@ -56,7 +56,7 @@ function batches(): Batch[] {
   return out;
 }
 
-describe(`seeded fuzz against the CLI (seed ${fuzz.seed}, ${fuzz.runs} inputs per generator)`, { concurrency: cli.concurrency, timeout: 1_800_000 }, () => {
+describe(`seeded fuzz against the CLI (seed ${fuzz.seed}, ${fuzz.runs} inputs per generator)`, { concurrency: cli.concurrency, timeout: fuzz.suiteTimeoutMs }, () => {
   for (const batch of batches()) {
     const first = batch.inputs[0]!.index;
     const last = batch.inputs[batch.inputs.length - 1]!.index;

@@ -25,7 +25,7 @@ const spin = (name: string): Record<string, unknown> => luaEnvoyFilter(name, `lo
 const normal = (tag: string) => (i: number) => goodSmartLimiter(`normal-${tag}-${i}`);
 const fmt = (a: Answer): string => `HTTP ${a.status || a.error}, ${Math.round(a.ms)} ms, allowed ${a.response?.allowed}, ${a.response?.status?.code ?? ''} ${(a.response?.status?.message ?? '').slice(0, 300)}`;
 
-describe('hostile inputs against a live webhook', { skip: linux, concurrency: 1, timeout: 900_000 }, () => {
+describe('hostile inputs against a live webhook', { skip: linux, concurrency: 1, timeout: fuzz.suiteTimeoutMs }, () => {
   let wh: LiveWebhook;
   let warm: ReturnType<LiveWebhook['rss']>;
 
