@@ -36,7 +36,8 @@ let armed = false;
 let budget = Number.POSITIVE_INFINITY;
 let allocated = 0;
 let exceeded = false;
-let installed = false;
+let native: typeof Uint8Array | undefined;
+let bounded: typeof Uint8Array | undefined;
 let onFailure: ((err: StringLengthOverflow | MemoryBudgetExceeded) => void) | undefined;
 
 /** Raises `err` through the failure handler (a Lua error in the running thread), else throws it. */
@@ -68,6 +69,7 @@ export function allocationBudgetExceeded(): boolean {
  * allocation calls `failure`, which should raise a Lua error (it must not return normally).
  */
 export function armAllocationGuard(limit: number, failure?: (err: StringLengthOverflow | MemoryBudgetExceeded) => void): void {
+  if (bounded) (globalThis as { Uint8Array: unknown }).Uint8Array = bounded;
   armed = true;
   onFailure = failure;
   budget = limit;
@@ -77,35 +79,51 @@ export function armAllocationGuard(limit: number, failure?: (err: StringLengthOv
 
 /** Stops counting; returns the bytes allocated since arming. */
 export function disarmAllocationGuard(): number {
+  if (native) (globalThis as { Uint8Array: unknown }).Uint8Array = native;
   armed = false;
   onFailure = undefined;
   return allocated;
 }
 
 /**
- * Replaces `globalThis.Uint8Array` with a subclass that charges each allocation by length.
+ * Defines the bounded subclass of `Uint8Array` and makes it the global one until the first
+ * disarm; call it before fengari is loaded, so that fengari's load-time `Uint8Array.from.bind`
+ * binds the bounded `from`. Afterwards the bounded class is the global one only while armed:
+ * the per-run prelude (hundreds of small arrays) runs at native speed.
  * Views on an existing buffer (`new Uint8Array(buffer, off, len)`, subarray) allocate nothing.
- * `instanceof Uint8Array` keeps answering true for arrays made by the native constructor.
  */
 export function installAllocationGuard(): void {
-  if (installed) return;
-  installed = true;
+  if (native) return;
   const Native = globalThis.Uint8Array;
+  native = Native;
   class BoundedUint8Array extends Native {
-    constructor(...args: unknown[]) {
+    constructor(a?: unknown, b?: number, c?: number) {
       if (armed) {
-        const a = args[0];
         if (typeof a === 'number') account(a);
         else if (a !== null && typeof a === 'object' && !(a instanceof ArrayBuffer) && !(a instanceof SharedArrayBuffer)) {
           const len = (a as { length?: unknown }).length;
           if (typeof len === 'number') account(len);
         }
       }
-      super(...(args as [ArrayBuffer, number, number]));
+      super(a as ArrayBuffer, b, c);
     }
+    /** Arrays made while disarmed (by the native class) are byte strings to fengari too. */
     static override [Symbol.hasInstance](v: unknown): boolean {
       return v instanceof Native;
     }
   }
+  // fengari copies strings with `Uint8Array.from(bytes)`; on a subclass V8 takes the generic
+  // iterator path (measured: a fengari run 4× slower), so copy with `set`.
+  const nativeFrom = Native.from.bind(BoundedUint8Array) as (...args: unknown[]) => Uint8Array;
+  Object.defineProperty(BoundedUint8Array, 'from', {
+    value: function from(src: unknown, ...rest: unknown[]): Uint8Array {
+      const len = rest.length === 0 && src !== null && typeof src === 'object' ? (src as { length?: unknown }).length : undefined;
+      if (typeof len !== 'number') return nativeFrom(src, ...rest);
+      const out = new BoundedUint8Array(len);
+      out.set(src as ArrayLike<number>);
+      return out;
+    },
+  });
+  bounded = BoundedUint8Array;
   (globalThis as { Uint8Array: unknown }).Uint8Array = BoundedUint8Array;
 }
