@@ -14,6 +14,10 @@
  *      instruction budget before issue 21; now it holds a worker until the emulator's load-time
  *      budget (MW506) or the pool's deadline stops it, whichever comes first). The in-process
  *      server is not run with hostile requests: before issue 21 one stalled it for minutes.
+ *   4. the pool alone, in this process: the same SmartLimiters judged by evaluate() and, one at a
+ *      time, through an EvaluationPool of one worker: CPU (this process and the worker) and wall
+ *      time per evaluation, and of a round trip with nothing to judge. Runs 1–2 compare the whole
+ *      webhook shell (metrics, logging, verdict cache) with a bare handler; this isolates the pool.
  * Each server runs in its own process; the load generator in this one. Prints p50, p90, p99, max,
  * errors (non-2xx or a wrong verdict), server CPU per normal request (the webhook process and its
  * live workers, from /proc; with hostile requests it includes theirs) and the ratios to the baselines.
@@ -276,6 +280,11 @@ async function main(): Promise<void> {
     }
   }
   const [inProcess, pool, hostile] = results as [RunResult, RunResult, RunResult];
+  const poolAlone = await poolRoundTrip(base.istioVersion, fx);
+  console.log(
+    `\npool alone (${poolAlone.n} sequential SmartLimiters): CPU per evaluation in-process ${fmt(poolAlone.inProcessCpuMs)} ms, through the pool ${fmt(poolAlone.poolCpuMs)} ms; ` +
+      `wall ${fmt(poolAlone.inProcessWallMs)} vs ${fmt(poolAlone.poolWallMs)} ms; empty round trip ${fmt(poolAlone.roundTripWallMs)} ms wall, ${fmt(poolAlone.roundTripCpuMs)} ms CPU`,
+  );
   const ratios = {
     poolOverheadP50Ms: pool.p50 - inProcess.p50,
     poolOverheadP99Ms: pool.p99 - inProcess.p99,
@@ -287,7 +296,44 @@ async function main(): Promise<void> {
     `\npool overhead per admission: p50 ${fmt(ratios.poolOverheadP50Ms)} ms, p99 ${fmt(ratios.poolOverheadP99Ms)} ms, CPU ${fmt(ratios.poolCpuOverheadPerRequestMs)} ms` +
       `\np99 with hostile requests in flight / without (same pool, same run): ${fmt(ratios.hostileOverPoolP99)}×; / in-process without: ${fmt(ratios.hostileOverInProcessP99)}×`,
   );
-  if (values.json) writeFileSync(values.json, JSON.stringify({ bench: 'webhook-hostile', rate, seconds, hostileEvery, ...base, results, ratios }, null, 2) + '\n');
+  if (values.json) writeFileSync(values.json, JSON.stringify({ bench: 'webhook-hostile', rate, seconds, hostileEvery, ...base, results, ratios, poolAlone }, null, 2) + '\n');
+}
+
+/** evaluate() against one pool worker, sequentially, after both are warm (section 4). */
+async function poolRoundTrip(istioVersion: string, fx: typeof import('../operator/src/webhook/fixtures.js')) {
+  const { EvaluationPool } = await import('../operator/src/webhook/eval-pool.js');
+  const { evaluate } = await import('../operator/src/evaluate.js');
+  const ctx = { services: [], pods: [], istioVersions: [istioVersion] };
+  const facts = { version: 1, context: () => ctx };
+  const pool = new EvaluationPool({ size: 1, istioVersions: [istioVersion] });
+  await pool.start();
+  const objects = (tag: string, n: number) => Array.from({ length: n }, (_, i) => fx.goodSmartLimiter(`${tag}-${i}`) as Record<string, unknown>);
+  const n = 1500;
+  try {
+    for (const o of objects('warm', 1000)) {
+      evaluate(o, ctx);
+      await pool.evaluate(o, facts);
+    }
+    const measure = async (f: () => Promise<void>): Promise<{ cpu: number; wall: number }> => {
+      const c = treeCpuMs(process.pid);
+      const t = performance.now();
+      await f();
+      return { cpu: (treeCpuMs(process.pid) - c) / n, wall: (performance.now() - t) / n };
+    };
+    const inProcess = await measure(async () => {
+      for (const o of objects('in', n)) evaluate(o, ctx);
+    });
+    const pooled = await measure(async () => {
+      for (const o of objects('pool', n)) await pool.evaluate(o, facts);
+    });
+    const empty = await measure(async () => {
+      // Not a validated kind: the worker answers without judging.
+      for (let i = 0; i < n; i++) await pool.evaluate({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `e-${i}` } }, facts);
+    });
+    return { n, inProcessCpuMs: inProcess.cpu, poolCpuMs: pooled.cpu, inProcessWallMs: inProcess.wall, poolWallMs: pooled.wall, roundTripCpuMs: empty.cpu, roundTripWallMs: empty.wall };
+  } finally {
+    await pool.stop();
+  }
 }
 
 const fmt = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : String(n));

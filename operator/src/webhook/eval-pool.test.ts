@@ -98,6 +98,13 @@ describe('evaluation pool', () => {
     assert.equal(calls, 5, 'without a version, every request brings its own facts');
   });
 
+  test('stop() during the warm-up ends start() instead of leaving it waiting', async () => {
+    const p = new EvaluationPool({ size: 1, istioVersions: ['1.31'], workerUrl: testWorker });
+    const started = p.start();
+    await p.stop();
+    await assert.rejects(started, /before it was ready/);
+  });
+
   test('a worker module that dies while warming up fails start()', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mw-pool-'));
     try {

@@ -223,6 +223,8 @@ export class EvaluationPool {
       });
       worker.on('error', (e: Error) => this.#opts.logger?.warn({ worker: i, err: e.message }, 'evaluation worker error'));
       worker.on('exit', (code, signal) => {
+        // Stopped while warming up: start() must not wait for a worker that is gone.
+        if (!slot.ready) reject(new Error(`evaluation worker exited (${signal ?? `exit code ${code}`}) before it was ready`));
         if (this.#slots[i] !== slot || this.#stopped) return;
         // V8 aborts a process over --max-old-space-size (SIGABRT, or exit code 134 through a shell).
         const outOfMemory = signal === 'SIGABRT' || code === 134;
@@ -240,7 +242,6 @@ export class EvaluationPool {
         this.#opts.logger?.warn({ worker: i, code, signal, outOfMemory }, 'evaluation worker died; starting another');
         if (!slot.ready) {
           // Dying while warming up is a broken installation, not a hostile request.
-          reject(new Error(`evaluation worker exited (${signal ?? `exit code ${code}`}) before it was ready`));
           if (this.#warm) setTimeout(() => this.#replace(i), 1_000).unref();
           return;
         }
