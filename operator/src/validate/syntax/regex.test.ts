@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkProxyVersion, checkRegex, ENVOY_RE2_MAX_PROGRAM_SIZE, estimateProgramSize } from './regex.js';
+import { checkProxyVersion, checkRegex, clearRegexCache, ENVOY_RE2_MAX_PROGRAM_SIZE, estimateProgramSize, regexCacheKeyChars } from './regex.js';
 
 const codes = (fs: { rule: string }[]): string[] => fs.map((f) => f.rule);
 
@@ -83,4 +83,17 @@ test('deeply nested groups: no stack overflow, and valid as in Envoy (RE2 has no
   // 5,000 capture groups cost two instructions each: over Envoy's default limit, under Istio's
   assert.ok(estimateProgramSize('('.repeat(5000) + 'a' + ')'.repeat(5000)) > 10_000);
   assert.deepEqual(checkRegex('('.repeat(5000) + 'a' + ')'.repeat(5000)), []);
+});
+
+test('the verdict caches stay within their character budget however many large unique patterns arrive (issue 21)', () => {
+  clearRegexCache();
+  // 100 distinct 200 KiB patterns: 20 Mi characters offered, unbounded before (1,000 entries of any size).
+  const filler = 'a'.repeat(200 * 1024);
+  for (let i = 0; i < 100; i++) {
+    checkRegex(`${i}${filler}`);
+    checkProxyVersion(`^1\\.${i}${filler}`);
+  }
+  assert.ok(regexCacheKeyChars() <= 2 * 8 * 1024 * 1024, `caches hold ${regexCacheKeyChars()} key characters`);
+  assert.ok(regexCacheKeyChars() > 0, 'recent patterns are still cached');
+  clearRegexCache();
 });

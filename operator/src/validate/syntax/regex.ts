@@ -69,14 +69,22 @@ export function re2Error(pattern: string): string | undefined {
   return v;
 }
 
+/** Key characters the two verdict caches hold (tests: the bound must hold against unique huge patterns). */
+export function regexCacheKeyChars(): number {
+  return verdicts.keyLength + proxyVersionCache.keyLength;
+}
+
 /** Drops the memoised regex and proxyVersion verdicts (tests and benchmarks). */
 export function clearRegexCache(): void {
   verdicts.clear();
   proxyVersionCache.clear();
 }
 
-/** Compile verdicts by pattern ('' = valid); RE2 compilation costs ~50-80 µs. */
-const verdicts = new Lru<string>(1000);
+/**
+ * Compile verdicts by pattern ('' = valid); RE2 compilation costs ~50-80 µs. Bounded in key
+ * characters too: a pattern may be 256 KiB, so 1,000 of them alone could pin 500 MB.
+ */
+const verdicts = new Lru<string>(1000, 8 * 1024 * 1024);
 
 function re2ErrorUncached(pattern: string): string | undefined {
   const js = jsOnlyConstruct(pattern);
@@ -354,7 +362,7 @@ export function checkProxyVersion(pattern: string, opts: { path?: string } = {})
   return out.map((f) => ({ ...f }));
 }
 
-const proxyVersionCache = new Lru<Finding[]>(1000);
+const proxyVersionCache = new Lru<Finding[]>(1000, 8 * 1024 * 1024);
 
 function checkProxyVersionUncached(pattern: string, path: string): Finding[] {
   if (pattern === '') {
