@@ -4,7 +4,9 @@
  * bounds.ts `fuzz.cliBatchSize` files: startup costs seconds, an input milliseconds). Property:
  * every batch ends in a verdict within its bound (exit 0 or 1; 2 only with the reader's
  * file:line:col refusals), never a stack trace or an internal error, peak RSS bounded.
- * The live webhook gets the Lua and regex inputs in webhook.e2e.test.ts.
+ * The live webhook gets the Lua and regex inputs in webhook.e2e.test.ts. A YAML batch usually ends
+ * in exit 2 (some file is refused by the reader's bounds, and lint then judges none): every file
+ * is still read, and the reader is what the YAML generator is aimed at.
  *
  * MESHWARDEN_FUZZ_RUNS sets the inputs per generator (default small for CI), MESHWARDEN_FUZZ_SEED
  * replays a run; a failing batch is kept on disk and each input can be printed alone with
