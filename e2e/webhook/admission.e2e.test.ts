@@ -67,17 +67,26 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
   let wh: ChildProcess | undefined;
   let certDir: string;
   let port = 0;
+  let metricsPort = 0;
   const apply = (obj: unknown, ...extra: string[]) => cp.kubectl(['apply', '-f', '-', ...extra], { input: yaml(obj) });
 
   /** Starts `meshwarden serve --webhook-only` (same port and certificates on a restart); returns the CA. */
   const startWebhook = async (): Promise<string> => {
     if (port === 0) port = await freePort();
+    if (metricsPort === 0) metricsPort = await freePort();
     wh = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'bin', 'meshwarden.js'), 'serve', '--webhook-only', '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1', '--cert-dir', certDir, '--istio-version', '1.28'],
+      [
+        join(REPO_ROOT, 'bin', 'meshwarden.js'), 'serve', '--webhook-only', '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1',
+        // /metrics is served on the metrics port only (ADR 0101), never on the webhook's TLS port.
+        '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--health-probe-bind-address', '0',
+        '--cert-dir', certDir, '--istio-version', '1.28',
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
-    const deadline = Date.now() + 30_000;
+    // Ready only once the evaluation workers are warm: from the TypeScript sources that is tsx
+    // transpiling the validator in each worker process, tens of seconds on a loaded 2-core machine.
+    const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const ready = await new Promise<boolean>((resolve) => {
         const req = httpsGet({ host: '127.0.0.1', port, path: '/readyz', rejectUnauthorized: false }, (res) => resolve(res.statusCode === 200));
@@ -86,7 +95,7 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
       if (ready) return readFileSync(join(certDir, 'ca.crt'), 'utf8');
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error('meshwarden serve --webhook-only did not become ready in 30 s');
+    throw new Error('meshwarden serve --webhook-only did not become ready in 120 s');
   };
 
   const stopWebhook = async (): Promise<void> => {
@@ -203,14 +212,15 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
     }
   });
 
-  test('the webhook counted what it answered', async () => {
-    const text = await new Promise<string>((resolve, reject) => {
+  test('the webhook counted what it answered, on the metrics port and not on its TLS port', async () => {
+    const onWebhookPort = await new Promise<number | undefined>((resolve, reject) => {
       httpsGet({ host: '127.0.0.1', port, path: '/metrics', rejectUnauthorized: false }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
+        res.resume();
+        resolve(res.statusCode);
       }).on('error', reject);
     });
+    assert.equal(onWebhookPort, 404, '/metrics must not be served on the webhook port');
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const n = Number(/controller_runtime_webhook_requests_total\{code="200",webhook="\/validate"\} (\d+)/.exec(text)?.[1] ?? 0);
     assert.ok(n >= 8, `only ${n} admissions counted`);
     assert.match(text, /meshwarden_webhook_admissions_total\{kind="EnvoyFilter",operation="CREATE",allowed="false"\} \d+/);
