@@ -935,7 +935,8 @@ function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], order: numb
   for (const fi of order) {
     const ef = efs[fi]!;
     const cps: unknown = ef.spec?.configPatches;
-    if (!Array.isArray(cps)) return;
+    // A filter without configPatches (the pre-1.4 `filters:` API) contributes nothing; the others still apply.
+    if (!Array.isArray(cps)) continue;
     (cps as ConfigPatch[]).forEach((cp, pi) => {
       // Malformed patches are the schema layer's (MW1xx) business; istiod skips them too.
       const plain = (v: unknown): boolean => isObject(v);

@@ -105,3 +105,17 @@ test('a route named by a VirtualService is assumed on outbound and gateway ports
   assert.deepEqual(nothing(ef('SIDECAR_OUTBOUND', 9080, { app: 'a' })), []);
   assert.equal(nothing(ef('SIDECAR_INBOUND', 8080, { app: 'a' })).length, 1, 'inbound has only the default route');
 });
+
+test('an EnvoyFilter of the legacy API (filters:, no configPatches) in the root namespace does not switch off the patch layer for the others', () => {
+  // Ordered first (root namespace), it used to end the wrapping of every filter after it.
+  const legacy = {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 'legacy', namespace: 'istio-system' },
+    spec: { filters: [{ listenerMatch: { listenerType: 'SIDECAR_INBOUND' }, filterName: 'envoy.lua', filterType: 'HTTP', filterConfig: {} }] },
+  };
+  const ef = envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(), { subFilter: 'envoy.filters.http.jwt_authn' })]);
+  const alone = checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0'] }).map((f) => f.rule);
+  assert.deepEqual(alone, ['MW413']);
+  assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0'], otherEnvoyFilters: [legacy as never] }).map((f) => f.rule), alone);
+});
