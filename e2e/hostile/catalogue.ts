@@ -72,14 +72,19 @@ export function luaEnvoyFilter(name: string, code: string, luaSource: Record<str
   };
 }
 
-/** An EnvoyFilter of 16 Lua filters whose top levels loop, each script unique (the checker memoises verdicts by script). */
+/**
+ * An EnvoyFilter of 16 Lua filters (the most the input limits allow) whose top levels each run a
+ * catastrophic string pattern: each is stopped by the Lua checker's wall-clock budget (about a
+ * second), so together they outlast the webhook's evaluation deadline. Each script is unique (the
+ * checker memoises verdicts by script).
+ */
 export function manyLuaScripts(name: string): Record<string, unknown> {
   const one = luaEnvoyFilter(name, '') as { spec: { configPatches: Array<Record<string, unknown>> } };
   const template = JSON.stringify(one.spec.configPatches[0]);
   one.spec.configPatches = Array.from({ length: 16 }, (_, i) => {
     const patch = JSON.parse(template) as { patch: { value: { name: string; typed_config: { default_source_code: { inline_string: string } } } } };
     patch.patch.value.name = `hostile.lua.${i}`;
-    patch.patch.value.typed_config.default_source_code.inline_string = `local tag = '${name}-${i}'\nwhile true do end` + handler;
+    patch.patch.value.typed_config.default_source_code.inline_string = `local tag = '${name}-${i}'\nlocal s = ('a'):rep(64)\nlocal found = s:find(('a*'):rep(40) .. 'b')` + handler;
     return patch;
   });
   return one as unknown as Record<string, unknown>;
@@ -182,12 +187,12 @@ const cases: HostileCase[] = [
   {
     id: 'lua-many-scripts',
     class: 'lua-budget',
-    title: 'sixteen looping top levels in one EnvoyFilter (the most the input limits allow): each stopped by the Lua budget, the object by the evaluation deadline',
+    title: 'sixteen catastrophic patterns in one EnvoyFilter (the most scripts the input limits allow): each stopped by the Lua budget, the object by the evaluation deadline',
     object: () => manyLuaScripts('many-loops'),
     text: () => json(manyLuaScripts('many-loops')),
     cli: { verdict: 'findings', rules: budgetRules },
     webhook: deniedLua,
-    // The CLI has no per-object deadline: sixteen Lua budgets of about a second each.
+    // The CLI has no per-object deadline: sixteen Lua wall-clock budgets of about a second each.
     bounds: { wallMs: 45_000 },
   },
   // ---- Lua: verdicts that must match Envoy ----

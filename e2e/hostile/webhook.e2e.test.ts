@@ -116,7 +116,7 @@ describe('hostile inputs against a live webhook', { skip: linux, concurrency: 1,
     const pids = childPids(wh);
     let settledEarly = false;
     let signalled = false;
-    // Sixteen looping scripts: each stopped by the Lua budget, together past the pool's deadline, so one is always running.
+    // Sixteen catastrophic patterns: each stopped by the Lua wall-clock budget, together past the pool's deadline.
     const pending = wh.admit(manyLuaScripts('spin-term'), { timeoutMs: bounds.sigtermExitMs * 3 });
     void pending.then(() => (settledEarly = !signalled));
     await new Promise((r) => setTimeout(r, 1_000));
