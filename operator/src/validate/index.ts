@@ -49,21 +49,55 @@ const minorOf = (v: string) => v.split('.').slice(0, 2).join('.');
  * and of the root namespace, without a previous copy of `obj` (same namespace and name), which
  * it replaces. One pass: this runs for every object validated, over every object of the input.
  */
-function neighboursOf<T extends { metadata: { name?: string; namespace?: string } }>(all: readonly T[], obj: { metadata: { name?: string; namespace?: string } }): T[] {
+function neighboursOf(all: readonly K8sObject[], obj: K8sObject, istioVersions: readonly string[]): K8sObject[] {
   const here = obj.metadata.namespace ?? 'default';
-  const out: T[] = [];
+  const out: K8sObject[] = [];
   for (const o of all) {
+    if (o === obj || !isIstioValidatedKind(o) || !isPlainObject(o.metadata)) continue;
     const ns = o.metadata.namespace ?? 'default';
     if (ns !== here && ns !== rootNamespace) continue;
     if (ns === here && o.metadata.name === obj.metadata.name) continue;
-    out.push(o);
+    const seen = asIstiodSeesIt(o, istioVersions);
+    if (seen) out.push(seen);
   }
   return out;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Istio's schema and webhook verdict on an object, once per object and target versions: every
+ * object is judged itself and, in an input or cluster of n objects, is a neighbour n times.
+ */
+const admissions = new WeakMap<object, Map<string, Finding[]>>();
+function admission(obj: K8sObject, istioVersions: readonly string[]): Finding[] {
+  const key = istioVersions.join(',');
+  let byVersions = admissions.get(obj);
+  if (!byVersions) admissions.set(obj, (byVersions = new Map()));
+  let findings = byVersions.get(key);
+  if (!findings) byVersions.set(key, (findings = checkIstioObject(obj, { istioVersions, rootNamespace })));
+  return findings;
+}
+
+/**
+ * Errors after which the object never reaches istiod: the API server or istiod's webhook
+ * rejects it, or istiod cannot read it. (An unknown field is pruned, not rejected: MW110.)
+ */
+const rejectionRules = new Set(['MW111', 'MW112', 'MW113', 'MW120', 'MW121', 'MW122', 'MW123', 'MW124', 'MW125', 'MW133', 'MW134']);
+
+/**
+ * Another object as it takes part in the simulation of this one: in its stored form, or not at
+ * all when it would be rejected. A malformed or legacy neighbour is judged on its own and never
+ * changes, let alone switches off, the checks of another object (ADR 0109).
+ */
+function asIstiodSeesIt(o: K8sObject, istioVersions: readonly string[]): K8sObject | undefined {
+  if (admission(o, istioVersions).some((f) => f.severity === 'error' && rejectionRules.has(f.rule))) return undefined;
+  return storedForm(o) as K8sObject;
+}
+
 export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Finding[] {
   // Istio's own CRD schema and webhook checks first (MW11x): what istiod admits at all.
-  const admitted = checkIstioObject(obj, { istioVersions: ctx.istioVersions, rootNamespace });
+  const admitted = admission(obj, ctx.istioVersions);
   // An object of the wrong shape never gets past the API server to istiod: judge it no further.
   if (admitted.some((f) => shapeRules.has(f.rule) && f.severity === 'error')) return admitted;
   // istiod reads the object as the API server stored it, null fields dropped.
@@ -150,7 +184,7 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
   findings.push(...mergeVersions(perVersion));
 
   // The patches applied to the baselines istiod generates, with the other EnvoyFilters.
-  const neighbours = neighboursOf(ctx.envoyFilters as unknown as EnvoyFilterObject[], ef);
+  const neighbours = neighboursOf(ctx.envoyFilters, ef as unknown as K8sObject, ctx.istioVersions) as unknown as EnvoyFilterObject[];
   findings.push(
     ...checkEnvoyFilterPatches(ef, {
       istioVersions: ctx.istioVersions.map((v) => (v.split('.').length === 2 ? `${v}.0` : v)),
@@ -184,7 +218,7 @@ function luaSources(typeName: string, config: Record<string, unknown>): Array<[s
 function validateWasmPlugin(wp: K8sObject, ctx: ValidationContext): Finding[] {
   const spec = (wp.spec ?? {}) as WasmPluginSpec;
   const findings = checkWasmPlugin(spec).map((f) => ({ ...f, path: joinPath('spec', f.path) }));
-  const sharing = neighboursOf(ctx.wasmPlugins, wp);
+  const sharing = neighboursOf(ctx.wasmPlugins, wp, ctx.istioVersions);
   const all = [...sharing, wp];
   const self = all.length - 1;
   const refs = all.map((o) => ({ name: o.metadata.name ?? '', namespace: o.metadata.namespace ?? 'default', spec: (o.spec ?? {}) as WasmPluginSpec }));

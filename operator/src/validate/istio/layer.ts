@@ -243,6 +243,24 @@ function assumeRoute(vh: JsonObject, name: string): void {
   routes.splice(last, 0, { name, match: { prefix: `/${name}` }, route: { cluster: 'outbound|80||assumed.invalid', timeout: '0s' } });
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Whether another EnvoyFilter can take part in the simulation: the shape istiod could hold at
+ * all. Callers pass the neighbours as istiod stores them (validate/index.ts drops the ones the
+ * API server or istiod rejects); this guard keeps any other caller's malformed neighbour from
+ * changing, or crashing, the checks of the filter judged (ADR 0109). Without configPatches (the
+ * pre-1.4 `filters:` API) a filter simply contributes nothing.
+ */
+function simulatable(o: EnvoyFilterObject): boolean {
+  if (!isPlainObject(o) || !isPlainObject(o.metadata)) return false;
+  const spec: unknown = o.spec;
+  if (spec === undefined) return true;
+  if (!isPlainObject(spec)) return false;
+  const patches = spec['configPatches'];
+  return patches === undefined || (Array.isArray(patches) && patches.every(isPlainObject));
+}
+
 /** Who receives `ef`: its proxies' labels and namespace, and every EnvoyFilter applied with it. */
 function proxySetup(ef: EnvoyFilterObject, opts: PatchLayerOptions) {
   const labels = { ...(opts.proxyLabels ?? ef.spec?.workloadSelector?.labels ?? {}) };
@@ -252,7 +270,7 @@ function proxySetup(ef: EnvoyFilterObject, opts: PatchLayerOptions) {
   const root = opts.rootNamespace ?? 'istio-system';
   const efNs = ef.metadata.namespace ?? 'default';
   const namespace = opts.proxyNamespace ?? (efNs === root ? 'default' : efNs);
-  const all = [...(opts.otherEnvoyFilters ?? []), ef];
+  const all = [...(opts.otherEnvoyFilters ?? []).filter(simulatable), ef];
   return { labels, root, namespace, all, index: all.length - 1, kinds: kindsFor(ef, labels) };
 }
 
