@@ -1,5 +1,6 @@
 /**
- * MW3xx entry points. `checkEnvoySemantics` checks one typed config (the JSON of a typed config,
+ * MW3xx checks of typed configs (re-exported by index.ts, the layer's entry).
+ * `checkEnvoySemantics` checks one typed config (the JSON of a typed config,
  * `@type` optional, snake_case or camelCase); `checkEnvoySemanticsIn` finds every typed config,
  * per-route config and route `rate_limits` inside any Envoy JSON (an EnvoyFilter patch value, an
  * HCM, a route configuration) and checks each. Paths are relative to what was given.
@@ -16,13 +17,6 @@ import { MW340 } from './rules.js';
 import type { EnvoyMinor, SemanticOptions } from './types.js';
 import { since } from '../../versions/table.js';
 import { ENVOY_BOUNDARIES } from '../../versions/boundaries.js';
-
-export * as semanticRules from './rules.js';
-export { checkLuaPerRoute } from './lua.js';
-export { checkListenerCodecs, codecOrQuicPath } from './hcm.js';
-export { checkEnvoyFilterSemantics, type EnvoyFilterSemanticsOptions } from './envoyfilter.js';
-export type { EnvoyMinor, SemanticOptions } from './types.js';
-export { actionEntry, generatedShapes, shapeMatches } from './rate-limit-actions.js';
 
 export const LOCAL_RATELIMIT = 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 export const GLOBAL_RATELIMIT = 'envoy.extensions.filters.http.ratelimit.v3.RateLimit';

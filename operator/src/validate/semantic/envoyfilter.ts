@@ -7,7 +7,7 @@
 import { joinPath, type Finding } from '../rule.js';
 import { formatPath } from '../../diagnostics.js';
 import { arr, atType, field, get, isObj, str } from './json.js';
-import { checkEnvoySemanticsIn, GLOBAL_RATELIMIT, GLOBAL_RATELIMIT_PER_ROUTE, LOCAL_RATELIMIT, LUA } from './index.js';
+import { checkEnvoySemanticsIn, GLOBAL_RATELIMIT, GLOBAL_RATELIMIT_PER_ROUTE, LOCAL_RATELIMIT, LUA } from './check.js';
 import { MW324 } from './rules.js';
 import type { EnvoyMinor } from './types.js';
 
