@@ -27,7 +27,6 @@ import type {
   ApplyResult,
   ApplyTo,
   ConfigPatch,
-  ConfigPatchMatch,
   EnvoyFilterObject,
   JsonObject,
   Operation,
@@ -36,7 +35,8 @@ import type {
   ProxyInfo,
   XdsConfig,
 } from './types.js';
-import { featuresFor, parseIstioVersion, type IstioFeatures } from './versions.js';
+import { featuresFor, parseIstioVersion } from './versions.js';
+import type { PatchWrapper, SimState } from './sim-state.js';
 
 export { HCM_NAME, HCM_TYPE, ROUTER_NAME, ROUTER_TYPE };
 
@@ -76,47 +76,6 @@ const APPLY_TOS: ReadonlySet<string> = new Set<ApplyTo>([
   'HTTP_ROUTE', 'CLUSTER', 'EXTENSION_CONFIG', 'BOOTSTRAP', 'LISTENER_FILTER',
 ]);
 const ORDERED_TYPES: ReadonlySet<string> = new Set(['HTTP_FILTER', 'NETWORK_FILTER', 'HTTP_ROUTE', 'LISTENER_FILTER']);
-
-/** One config patch as istiod holds it after `convertToEnvoyFilterWrapper`, plus what the simulation saw. */
-export interface PatchWrapper {
-  filterIndex: number;
-  patchIndex: number;
-  path: string;
-  applyTo: ApplyTo;
-  /** Operation after istiod's INSERT_* → ADD conversion. */
-  op: Operation;
-  match: ConfigPatchMatch;
-  context: PatchContext;
-  value: JsonObject;
-  /** The patch changed something. */
-  applied: boolean;
-  /** Every match level above the anchor matched at least once (listener/chain/HCM, route config/vhost). */
-  reachedParent: boolean;
-}
-
-type PatchMap = Map<ApplyTo, PatchWrapper[]>;
-
-export interface SimState {
-  features: IstioFeatures;
-  proxy: ProxyInfo;
-  patches: PatchMap;
-  all: PatchWrapper[];
-  findings: PatchFinding[];
-  /** Objects inserted by a patch → that patch. */
-  provenance: WeakMap<object, PatchWrapper>;
-  /** Containers (HCM config, filter chain, route config, vhost, listener) → last patch that changed them. */
-  touched: WeakMap<object, PatchWrapper>;
-  /** HCM typed_config → patch that removed or replaced its router. */
-  routerRemovedBy: WeakMap<object, PatchWrapper>;
-  portMap: Record<string, number[]>;
-  inboundPorts: Array<{ servicePort: number; targetPort: number; protocol?: 'http' | 'tcp' }>;
-  /** istiod panicked while patching listeners: later listener patches were dropped, not unmatched. */
-  panicked: boolean;
-  /** Copies of the baseline snapshot's listeners and filter chains made for this application, writable at any depth (copy on write). */
-  owned: WeakSet<JsonObject>;
-  /** Listeners copied one level deep: their filter chains are still the snapshot's until `ownChain`. */
-  shallow: WeakSet<JsonObject>;
-}
 
 function report(s: SimState, p: PatchWrapper, f: Finding): void {
   s.findings.push({ filterIndex: p.filterIndex, finding: f });

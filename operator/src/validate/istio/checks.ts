@@ -2,7 +2,7 @@
  * Structural checks on the patched config: what Envoy would NACK or silently ignore. Each problem is
  * blamed on the patch that inserted the offending object (provenance) or last changed its container.
  */
-import type { PatchWrapper, SimState } from './apply.js';
+import type { PatchWrapper, SimState } from './sim-state.js';
 import { HCM_NAME, HCM_TYPE, ROUTER_NAME, ROUTER_TYPE } from './names.js';
 import { isObject, isTypedStruct } from './merge.js';
 import { MW401, MW402, MW403, MW404, MW405, MW406, MW407, MW408, MW409, MW410, MW411, MW412, MW418, MW422 } from './rules.js';
