@@ -18,33 +18,17 @@ import { isPodReady, matchesLabels, type Pod, type Service } from '../render/con
 import type { ResilientInformer } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import { controllerRef } from './plan.js';
-import type { Caches, ResourceKind, ResourceReconciler } from './reconcile-resource.js';
+import type { Caches, ResourceKind } from './caches.js';
+import type { ResourceReconciler } from './reconcile-resource.js';
+import { selectorOf, type TargetedResource as Resource } from './target-selector.js';
 import { WorkQueue } from './workqueue.js';
 import type { SelfWrites } from './self-writes.js';
-
-interface Target {
-  service?: string;
-  workloadSelector?: { matchLabels?: Record<string, string> };
-  gateway?: { selector?: Record<string, string> };
-}
-type Resource = K8sObject & { spec?: { target?: Target; subset?: Record<string, string> }; status?: { generated?: Array<{ kind: string; namespace?: string; name: string }>; conditions?: Array<{ type: string; reason: string }> } };
 
 export const keyOf = (o: { metadata: { namespace?: string; name?: string } }): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
 export function splitKey(key: string): [string, string] {
   const i = key.indexOf('/');
   return [key.slice(0, i), key.slice(i + 1)];
-}
-
-/** The pod selector of a resource's target, or undefined when its Service is unknown. */
-export function selectorOf(r: Resource, services: { get(name: string, ns?: string): Service | undefined }): Record<string, string> | undefined {
-  const t = r.spec?.target;
-  if (!t) return undefined;
-  let base: Record<string, string> | undefined;
-  if (t.service) base = services.get(t.service, r.metadata.namespace)?.spec?.selector;
-  else if (t.workloadSelector) base = t.workloadSelector.matchLabels;
-  else if (t.gateway) base = t.gateway.selector;
-  return base ? { ...base, ...r.spec?.subset } : undefined;
 }
 
 /** Whether a pod change can change what a resource renders: readiness, labels, ports, existence. */

@@ -21,7 +21,7 @@ import type { Pod } from '../render/context.js';
 import type { ProxySync } from '../xds/syncz.js';
 import { effectiveCondition, effectiveConditionType, indexProxies, pendingCondition, settledAcceptances, lastWriteMs, selectedProxyIds, type EffectiveCondition, type NextCheck } from './effective.js';
 import type { Cache } from './informers.js';
-import type { Caches, ResourceKind } from './reconcile-resource.js';
+import type { Caches, ResourceKind } from './caches.js';
 
 export interface EffectiveTiming {
   firstMs: number;

@@ -8,7 +8,7 @@ import type { ProxySync, XdsTypeStatus } from '../xds/syncz.js';
 import { effectiveCondition, indexProxies, judgeProxy, lastWriteMs, selectedProxyIds, settledAcceptances, xdsTypeUrls, type EffectiveInput } from './effective.js';
 import { EffectiveTracker, discoveredIstiods } from './effective-tracker.js';
 import type { Cache } from './informers.js';
-import type { Caches } from './reconcile-resource.js';
+import type { Caches } from './caches.js';
 
 class MapCache<T extends K8sObject> implements Cache<T> {
   constructor(public items: T[] = []) {}

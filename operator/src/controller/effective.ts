@@ -21,7 +21,7 @@
 import type { K8sObject } from '../k8s-object.js';
 import { matchesLabels, type Pod, type Service } from '../render/context.js';
 import type { ProxySync, XdsTypeStatus } from '../xds/syncz.js';
-import { selectorOf } from './controller.js';
+import { selectorOf } from './target-selector.js';
 import type { Cache } from './informers.js';
 
 export const effectiveConditionType = 'Effective';

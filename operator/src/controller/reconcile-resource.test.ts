@@ -4,7 +4,8 @@ import pino from 'pino';
 import type { K8sObject } from '../k8s-object.js';
 import { ApiError, type Kube } from './kube.js';
 import type { Cache } from './informers.js';
-import { ResourceReconciler, type Caches } from './reconcile-resource.js';
+import type { Caches } from './caches.js';
+import { ResourceReconciler } from './reconcile-resource.js';
 
 class MapCache<T extends K8sObject> implements Cache<T> {
   items: T[] = [];

@@ -9,28 +9,19 @@ import type { Logger } from 'pino';
 import type { Condition, GeneratedRef, RateLimitService } from '../api/types.gen.js';
 import { evaluate, type EvaluationContext } from '../evaluate.js';
 import type { K8sObject } from '../k8s-object.js';
-import type { Pod, Service } from '../render/context.js';
 import { applyOwned, applyUnknown, deleteOwned, patchStatus, resourceOf, setFinalizer, writeRlsConfig } from './apply.js';
 import type { EventRecorder } from './events.js';
-import type { Cache } from './informers.js';
 import type { ControllerMetrics } from './metrics.js';
 import { controllerRef, envoyFilterSelector, mayOverlap, ownerPrefix, plan, refString, rlsFinalizer, rlsWriteOf } from './plan.js';
-import { selectorOf } from './controller.js';
+import { selectorOf } from './target-selector.js';
+import type { Caches, ResourceKind } from './caches.js';
 import { computeConditions, setConditions, statusEqual, transitionEvent, transitions, type Status } from './status.js';
 import type { Kube } from './kube.js';
 import type { SelfWrites } from './self-writes.js';
 import type { EffectiveTracker } from './effective-tracker.js';
 
-export type ResourceKind = 'SmartLimiter' | 'EnvoyPlugin';
-
-export interface Caches {
-  SmartLimiter: Cache<K8sObject>;
-  EnvoyPlugin: Cache<K8sObject>;
-  EnvoyFilter: Cache<K8sObject>;
-  WasmPlugin: Cache<K8sObject>;
-  Service: Cache<Service>;
-  Pod: Cache<Pod>;
-}
+// serve.ts names the caches through the reconciler it builds them for.
+export type { Caches } from './caches.js';
 
 export interface ReconcilerOptions {
   rateLimitService?: RateLimitService;
