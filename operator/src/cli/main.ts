@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { allRules } from '../validate/rule.js';
 import { rulesMarkdown } from '../validate/catalogue.js';
 import { contextFromInputs } from './facts.js';
+import type { Io } from './io.js';
 import { readInputs, type Inputs } from './inputs.js';
 import { at, InternalError, internalErrorText } from './internal-error.js';
 import { formatJson, formatText } from './report.js';
@@ -30,13 +31,6 @@ import { parsePath } from '../diagnostics.js';
 
 /** How `validate` runs the oracle (--envoy, the Istio version it implies, --unsandboxed-oracle). */
 type OracleRun = Pick<OracleOptions, 'envoy' | 'istioVersion' | 'unsandboxed'>;
-
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  readStdin: () => Promise<string>;
-  cwd?: string;
-}
 
 export const exitOk = 0;
 export const exitFindings = 1;

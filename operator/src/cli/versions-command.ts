@@ -1,6 +1,6 @@
 /** `meshwarden versions`: the version matrix (operator/src/versions/) as a table, JSON, or shell variables for the scripts. */
 import { parseArgs } from 'node:util';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { versionsEnv } from '../versions/env.js';
 import { formatMatrix, versionMatrix } from '../versions/matrix.js';
 

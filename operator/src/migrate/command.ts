@@ -6,7 +6,7 @@
  * I/O or YAML errors.
  */
 import { parseArgs } from 'node:util';
-import type { Io } from '../cli/main.js';
+import type { Io } from '../cli/io.js';
 import { readInputs } from '../cli/inputs.js';
 import { formatText } from '../cli/report.js';
 import { selectIstioVersions, UnknownIstioVersionError, type IstioVersionSelection } from '../versions/select.js';
