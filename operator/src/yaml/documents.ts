@@ -8,7 +8,9 @@
  * `yaml` runs only for files where a position is asked for (a finding), for syntax errors
  * (its messages carry positions), for YAML 1.1 booleans and for streams with aliases (their
  * expansion is bounded there, js-yaml does not bound it). Nesting and alias expansion are
- * checked before the library's recursive parts run (bounds.ts).
+ * checked before the library's recursive parts run (bounds.ts). A document that cannot be read
+ * (syntax, a bound, a duplicate key) is an error at its position; the other documents of the
+ * stream are still read.
  */
 import { loadAll } from 'js-yaml';
 import { Composer, LineCounter, Parser, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
@@ -66,6 +68,11 @@ class PositionIndex {
   expect(expected: number): void {
     const docs = splitDocuments(this.text);
     if (docs.length === expected) this.#split = docs;
+  }
+
+  /** Locates document `i` in `docs[i]` (a per-document read: the indices are those of this split). */
+  useSplit(docs: Array<{ text: string; firstLine: number }>): void {
+    this.#split = docs;
   }
 
   /** The position of `path` in document `index`. */
@@ -157,27 +164,27 @@ export function loadYaml(text: string, file: string): LoadResult {
       values = undefined; // a syntax error: `yaml` reports it with its position below
     }
   }
+  let errors: YamlError[] = [];
   if (values === undefined) {
     const { docs, breach } = index.documents();
     const error = (offset: number, message: string): YamlError => ({ ...index.errorAt(offset), message });
-    if (breach) return { objects: [], errors: [error(breach.offset, breach.message)] };
-    const errors = docs.flatMap((d) => d.errors.map((e) => error(e.pos[0], e.message.split('\n')[0] ?? e.message)));
-    if (errors.length > 0) return { objects: [], errors };
-    for (const d of docs) {
-      const problem = composedDocumentProblem(d);
-      if (problem) return { objects: [], errors: [error(problem.offset, problem.message)] };
-    }
+    const whole = breach ? [error(breach.offset, breach.message)] : [];
     const converted: unknown[] = [];
-    for (const d of docs) {
-      try {
-        // Expansion was bounded by size just above; the library's own bound counts aliases and refuses ordinary documents.
-        converted.push(d.toJS({ maxAliasCount: -1 }));
-      } catch (e) {
-        // What only conversion finds (a merge key whose source is not a map) is an input error of that document.
-        return { objects: [], errors: [error(d.range?.[0] ?? 0, (e as Error).message)] };
-      }
+    for (const d of breach ? [] : docs) {
+      const r = readDocument(d);
+      if ('problem' in r) whole.push(error(r.problem.offset, r.problem.message));
+      else converted.push(r.value);
     }
-    values = converted;
+    if (whole.length === 0) values = converted;
+    else {
+      // One broken document costs only itself: the others are read one by one, so a linter
+      // still judges them. Should every document read alone, the stream's own errors stand.
+      const recovered = readEachDocument(text, file);
+      if (recovered.errors.length === 0) return { objects: [], errors: whole };
+      index.useSplit(recovered.split);
+      values = recovered.values;
+      errors = recovered.errors;
+    }
   } else {
     index.expect(values.length);
   }
@@ -194,7 +201,46 @@ export function loadYaml(text: string, file: string): LoadResult {
     if (isListKind(value)) value.items.forEach((item, i) => objects.push(make(item, ['items', i])));
     else objects.push(make(value, []));
   });
-  return { objects, errors: [] };
+  return { objects, errors };
+}
+
+/** A composed document as plain values, or why it cannot be read: a syntax error, a reader bound, a duplicate key, a bad merge. */
+function readDocument(d: Document): { value: unknown } | { problem: BoundBreach } {
+  const syntax = d.errors[0];
+  if (syntax) return { problem: { offset: syntax.pos[0], message: syntax.message.split('\n')[0] ?? syntax.message } };
+  const problem = composedDocumentProblem(d);
+  if (problem) return { problem };
+  try {
+    // Expansion was bounded by size just above; the library's own bound counts aliases and refuses ordinary documents.
+    return { value: d.toJS({ maxAliasCount: -1 }) };
+  } catch (e) {
+    // What only conversion finds (a merge key whose source is not a map) is an input error of that document.
+    return { problem: { offset: d.range?.[0] ?? 0, message: (e as Error).message } };
+  }
+}
+
+/**
+ * Every document of the stream read alone (cut at its markers, which no scalar or collection
+ * can span): the broken ones as errors at their position, the others as values, by the index
+ * of the cut. Each document is held to the same bounds as a whole stream.
+ */
+function readEachDocument(text: string, file: string): { values: unknown[]; errors: YamlError[]; split: Array<{ text: string; firstLine: number }> } {
+  const split = splitDocuments(text);
+  const values: unknown[] = [];
+  const errors: YamlError[] = [];
+  for (const part of split) {
+    const { docs, lines, breach } = compose(part.text, true);
+    const d = docs[0];
+    const r: { value: unknown } | { problem: BoundBreach } = breach ? { problem: breach } : d ? readDocument(d) : { value: null };
+    if ('value' in r) {
+      values.push(r.value);
+      continue;
+    }
+    values.push(undefined);
+    const { line, col } = lines.linePos(r.problem.offset);
+    errors.push({ file, line: line + part.firstLine, column: col, message: r.problem.message });
+  }
+  return { values, errors, split };
 }
 
 function isListKind(v: unknown): v is { items: unknown[] } {
