@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine or a warm one: installs what is missing (cached, see
-# scripts/setup.sh), type-checks, runs the unit tests, then the e2e tests against a real
-# kube-apiserver and Envoy.
+# scripts/setup.sh), type-checks, checks the layer rules, runs the unit tests, then the e2e tests
+# against a real kube-apiserver and Envoy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ bash scripts/setup.sh
 
 echo "==> typecheck"
 npx tsc -p tsconfig.json --noEmit
+
+echo "==> layer rules (.dependency-cruiser.cjs: no cycles, the core imports no shell, no test code in what ships)"
+npm run -s check:layers
 
 echo "==> unit tests"
 mapfile -t tests < <(find operator bench -name '*.test.ts' -not -path '*/node_modules/*' | sort)
