@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyEnvoyFilters } from './apply.js';
 import { loadBaseline } from './baseline.js';
-import { envoyFilter, httpFilterNames, httpFilterPatch, lua, ROUTER, rulesOf, run, sidecarProxy, T } from './testkit.js';
+import { envoyFilter, httpFilterNames, httpFilterPatch, lua, ROUTER, rulesOf, run, sidecarProxy, T } from './apply.testkit.js';
 import type { ConfigPatch, JsonObject } from './types.js';
 
 const before = (name: string, anchor = ROUTER) => httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(name), { port: 8080, subFilter: anchor });

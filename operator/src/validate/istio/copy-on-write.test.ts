@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { applyEnvoyFilters } from './apply.js';
 import { loadBaseline } from './baseline.js';
-import { envoyFilter, httpFilterPatch, lua, ROUTER, T, sidecarProxy, gatewayProxy } from './testkit.js';
+import { envoyFilter, httpFilterPatch, lua, ROUTER, T, sidecarProxy, gatewayProxy } from './apply.testkit.js';
 import type { ConfigPatch, EnvoyFilterObject, ProxyKind } from './types.js';
 import { packageRoot } from '../../util/package-root.js';
 

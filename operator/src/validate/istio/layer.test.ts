@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
 import { checkEnvoyFilterPatches } from './layer.js';
-import { envoyFilter, httpFilterPatch, lua, ROUTER } from './testkit.js';
+import { envoyFilter, httpFilterPatch, lua, ROUTER } from './apply.testkit.js';
 import type { ConfigPatch } from './types.js';
 
 describe('checkEnvoyFilterPatches', () => {

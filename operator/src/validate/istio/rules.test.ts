@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { allRules } from '../rule.js';
 import './rules.js';
-import { envoyFilter, HCM, httpFilterPatch, lua, ROUTER, rulesOf, run, T } from './testkit.js';
+import { envoyFilter, HCM, httpFilterPatch, lua, ROUTER, rulesOf, run, T } from './apply.testkit.js';
 import type { ConfigPatch, JsonObject, ProxyKind } from './types.js';
 
 interface Case {
