@@ -31,21 +31,18 @@ WORKDIR /app
 # in this image); the runtime stage is Debian 12 too, so the binary's glibc matches.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY bin/ bin/
 COPY schemas/ schemas/
 COPY crds/ crds/
 COPY envoy-templates/ envoy-templates/
 COPY operator/ operator/
-COPY e2e/ e2e/
-COPY bench/ bench/
+# npm run build compiles operator/src only, without tests, test kits, fixtures or benchmark
+# drivers (tsconfig.build.json; docs/adr/0108-layer-rules.md): dist/ holds only what runs.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
- # Only what runs: no tests, test kits, generators, e2e harness or benchmarks.
- && rm -rf dist/e2e dist/bench dist/operator/tools \
  # re2's compiler intermediates and vendored C++ sources (86 MB): only build/Release/re2.node loads.
- && rm -rf node_modules/re2/build/Release/obj.target node_modules/re2/build/Release/.deps node_modules/re2/vendor \
- && find dist -name '*.test.js' -delete -o -name '*.test.js.map' -delete -o -name '*.testkit.js' -delete -o -name '*.testkit.js.map' -delete
+ && rm -rf node_modules/re2/build/Release/obj.target node_modules/re2/build/Release/.deps node_modules/re2/vendor
 
 # --- 3. Runtime ---
 FROM gcr.io/distroless/nodejs${NODE_VERSION}-debian12:nonroot

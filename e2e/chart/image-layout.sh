@@ -15,17 +15,16 @@ log() { echo "[image-layout] $*"; }
 for d in protos istio; do [[ -d "$ROOT/.tools/$d" ]] || { log ".tools/$d missing: run scripts/setup-validator.sh"; exit 1; }; done
 
 # Stage 2 (build): the build context, then npm ci (node_modules copied from the checkout: the
-# same lockfile, and no registry round trip), npm run build, npm prune --omit=dev, the cleanup.
+# same lockfile, and no registry round trip), npm run build (tsconfig.build.json: no test code),
+# npm prune --omit=dev, the cleanup.
 BUILD="$SCRATCH/build"
 mkdir -p "$BUILD"
-( cd "$ROOT" && tar -cf - --exclude=node_modules --exclude=dist --exclude=.tools --exclude=bench/out \
-    package.json package-lock.json tsconfig.json bin schemas crds envoy-templates operator e2e bench ) | tar -xf - -C "$BUILD"
+( cd "$ROOT" && tar -cf - --exclude=node_modules --exclude=dist --exclude=.tools \
+    package.json package-lock.json tsconfig.json tsconfig.build.json bin schemas crds envoy-templates operator ) | tar -xf - -C "$BUILD"
 cp -a "$ROOT/node_modules" "$BUILD/node_modules"
 start=$(date +%s)
 ( cd "$BUILD" && nice -n 10 npm run build >/dev/null && npm prune --omit=dev --no-audit --no-fund >/dev/null )
-rm -rf "$BUILD/dist/e2e" "$BUILD/dist/bench" "$BUILD/dist/operator/tools"
 rm -rf "$BUILD/node_modules/re2/build/Release/obj.target" "$BUILD/node_modules/re2/build/Release/.deps" "$BUILD/node_modules/re2/vendor"
-find "$BUILD/dist" -name '*.test.js' -delete -o -name '*.test.js.map' -delete -o -name '*.testkit.js' -delete -o -name '*.testkit.js.map' -delete
 log "build stage: $(( $(date +%s) - start ))s"
 
 # Stage 3 (runtime): exactly the COPY lines' sources, root-owned, read-only.
@@ -37,7 +36,8 @@ cp -a "$ROOT/.tools/istio" "$APP/.tools/istio"
 chown -R 0:0 "$APP" && chmod -R a-w "$APP"
 log "runtime tree: $(du -sh "$APP" | cut -f1) (node_modules $(du -sh "$APP/node_modules" | cut -f1), dist $(du -sh "$APP/dist" | cut -f1))"
 for dev in tsx typescript json-schema-to-typescript; do [[ ! -e "$APP/node_modules/$dev" ]] || { log "dev dependency $dev in the runtime tree"; exit 1; }; done
-[[ -z "$(find "$APP/dist" -name '*.test.js' | head -1)" ]] || { log "tests in dist/"; exit 1; }
+[[ -z "$(find "$APP/dist" -name '*.test.js' -o -name '*.testkit.js' -o -name 'fixtures.js' -o -name 'bench-*.js' | head -1)" ]] || { log "test code in dist/"; exit 1; }
+[[ -z "$(ls "$APP/dist" | grep -vx operator)$(ls "$APP/dist/operator" | grep -vx src)" ]] || { log "dist/ holds more than operator/src"; exit 1; }
 
 as_nonroot() { ( cd / && env -i PATH=/usr/bin:/bin NODE_ENV=production MESHWARDEN_PROTOS_DIR="$APP/.tools/protos" setpriv --reuid 65532 --regid 65532 --clear-groups "$@" ); }
 as_nonroot test ! -w "$APP" || { log "the runtime tree is writable by uid 65532"; exit 1; }
