@@ -1,6 +1,7 @@
 /**
  * Machine-readable reports of `meshwarden lint`: SARIF 2.1.0 for code scanning, JUnit XML
- * for CI test tabs, GitHub workflow commands for inline annotations.
+ * for CI test tabs, GitHub workflow commands for inline annotations. Input that cannot be read
+ * is a result too (MW108), at its position; a file that cannot be opened has none (line 0).
  */
 import type { Diagnostic, Severity } from '../diagnostics.js';
 import { atLeast } from '../diagnostics.js';
@@ -49,7 +50,7 @@ export function formatSarif(diags: readonly Diagnostic[], rules: readonly RuleDo
           level: sarifLevel[d.severity],
           message: { text: `${d.object.kind} ${d.object.namespace ? `${d.object.namespace}/` : ''}${d.object.name}: ${describe(d)}` },
           locations: d.source
-            ? [{ physicalLocation: { artifactLocation: { uri: d.source.file }, region: { startLine: d.source.line, startColumn: d.source.column } } }]
+            ? [{ physicalLocation: { artifactLocation: { uri: d.source.file }, ...(d.source.line > 0 ? { region: { startLine: d.source.line, startColumn: d.source.column } } : {}) } }]
             : [],
         })),
       },
@@ -70,7 +71,7 @@ export function formatJunit(objects: readonly LintedObject[], failOn: Severity):
       const name = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
       const fails = failing(o);
       const body = fails
-        .map((d) => `      <failure type="${d.rule}" message="${xml(describe(d))}">${xml(`${d.source ? `${d.source.file}:${d.source.line}:${d.source.column}` : file} ${d.severity} ${d.rule} ${describe(d)}`)}</failure>`)
+        .map((d) => `      <failure type="${d.rule}" message="${xml(describe(d))}">${xml(`${d.source && d.source.line > 0 ? `${d.source.file}:${d.source.line}:${d.source.column}` : file} ${d.severity} ${d.rule} ${describe(d)}`)}</failure>`)
         .join('\n');
       return body ? `    <testcase classname="${xml(file)}" name="${xml(name)}">\n${body}\n    </testcase>` : `    <testcase classname="${xml(file)}" name="${xml(name)}"/>`;
     });
@@ -91,7 +92,7 @@ export function formatGithub(diags: readonly Diagnostic[]): string {
   return diags
     .map((d) => {
       const props = [
-        ...(d.source ? [`file=${ghProperty(d.source.file)}`, `line=${d.source.line}`, `col=${d.source.column}`] : []),
+        ...(d.source ? [`file=${ghProperty(d.source.file)}`, ...(d.source.line > 0 ? [`line=${d.source.line}`, `col=${d.source.column}`] : [])] : []),
         `title=${ghProperty(`${d.rule} ${d.object.kind} ${d.object.name}`)}`,
       ];
       return `::${ghCommand[d.severity]} ${props.join(',')}::${ghData(describe(d))}`;

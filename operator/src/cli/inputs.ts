@@ -15,7 +15,10 @@ const manifestExtensions = new Set(['.yaml', '.yml', '.json']);
 export interface Inputs {
   /** The objects within the input limits. */
   objects: LoadedObject[];
-  /** YAML syntax errors and unreadable paths: exit code 2. */
+  /**
+   * Documents that are not valid YAML (or beyond the reader's bounds) and unreadable paths:
+   * exit code 2. Each costs only itself: the other documents and files are in `objects`.
+   */
   errors: YamlError[];
   /** Objects over an input limit (MW105, at the offending field), left out of `objects`. */
   oversized: Array<{ object: LoadedObject; diagnostic: Diagnostic }>;
@@ -68,15 +71,30 @@ export async function readInputs(paths: string[], readStdin: () => Promise<strin
       add(text, '<stdin>');
       continue;
     }
+    let files: string[];
     try {
-      const info = await stat(p);
-      const files = info.isDirectory() ? await manifestsUnder(p) : [p];
-      for (const f of files) add(await readFile(f, 'utf8'), displayName(f, cwd));
+      files = (await stat(p)).isDirectory() ? await manifestsUnder(p) : [p];
     } catch (e) {
-      errors.push({ file: p, line: 0, column: 0, message: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message });
+      errors.push({ file: p, line: 0, column: 0, message: readError(e) });
+      continue;
+    }
+    // A file that cannot be read is an error of its own: the other files of a directory are still read.
+    for (const f of files) {
+      let text: string;
+      try {
+        text = await readFile(f, 'utf8');
+      } catch (e) {
+        errors.push({ file: displayName(f, cwd), line: 0, column: 0, message: readError(e) });
+        continue;
+      }
+      add(text, displayName(f, cwd));
     }
   }
   return { objects, errors, oversized };
+}
+
+function readError(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
 }
 
 async function manifestsUnder(dir: string): Promise<string[]> {

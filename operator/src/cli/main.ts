@@ -26,7 +26,8 @@ import { selectIstioVersions, UnknownIstioVersionError } from '../versions/selec
 import { defaultIstioMinors, istioOfEnvoy, VERSION_TABLE } from '../versions/table.js';
 import { version } from '../version.js';
 import type { RateLimitService } from '../api/types.gen.js';
-import type { LoadedObject } from '../yaml/documents.js';
+import type { LoadedObject, YamlError } from '../yaml/documents.js';
+import { inputErrorDiagnostic } from '../input-errors.js';
 import { parsePath } from '../diagnostics.js';
 
 /** How `validate` runs the oracle (--envoy, the Istio version it implies, --unsandboxed-oracle). */
@@ -73,7 +74,9 @@ Commands:
         check uses for them.
 
 Exit codes: 0 ok, 1 findings or invalid input, 2 usage, I/O or YAML errors, Envoy
-unavailable, or an internal error.`;
+unavailable, or an internal error. lint and validate still check the rest of the input
+when a document or file cannot be read, and report it (MW108 in -o json|sarif|junit|github);
+any such input error makes the exit code 2, even with findings.`;
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -126,11 +129,15 @@ async function inputsOf(positionals: string[], io: Io): Promise<Inputs | undefin
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for standard input');
   const inputs = await readInputs(positionals, io.readStdin, io.cwd, { oversizedAsFindings: true });
   if (inputs.errors.length > 0) {
-    // A file that cannot be read has no position: `x.yaml: no such file or directory`, not `x.yaml:0:0`.
-    io.stderr(inputs.errors.map((e) => `${e.line > 0 ? `${e.file}:${e.line}:${e.column}` : e.file}: ${e.message}`).join('\n') + '\n');
+    printInputErrors(inputs.errors, io);
     return undefined;
   }
   return inputs;
+}
+
+/** One line per input error on standard error; a file that cannot be read has no position: `x.yaml: no such file or directory`, not `x.yaml:0:0`. */
+function printInputErrors(errors: readonly YamlError[], io: Io): void {
+  io.stderr(errors.map((e) => `${e.line > 0 ? `${e.file}:${e.line}:${e.column}` : e.file}: ${e.message}`).join('\n') + '\n');
 }
 
 /** Evaluates every object (and, with an oracle, judges its EnvoyFilters with Envoy) and attaches file:line:col. */
@@ -230,8 +237,12 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   const envoy = command === 'validate' ? String(values.envoy) : undefined;
   const istioVersions = envoy !== undefined ? [oracleIstioVersion(envoy, values['istio-version'])] : named;
   const suppressed = (values.suppress ?? []).map(parseSuppression);
-  const inputs = await inputsOf(positionals, io);
-  if (!inputs) return exitUsage;
+  if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for standard input');
+  const inputs = await readInputs(positionals, io.readStdin, io.cwd, { oversizedAsFindings: true });
+  // An input error costs only its document or file: it is reported (standard error, and as an
+  // MW108 result in the machine formats), everything else is still checked, and the exit code is 2.
+  if (inputs.errors.length > 0) printInputErrors(inputs.errors, io);
+  const unreadable: LintedObject[] = inputs.errors.map((e) => ({ file: e.file, kind: 'Document', name: e.line > 0 ? `at line ${e.line}` : '(unreadable)', diagnostics: [inputErrorDiagnostic(e)] }));
 
   const { objects } = inputs;
   const results = evaluateAll(objects, { istioVersions }, envoy !== undefined ? { envoy, istioVersion: istioVersions[0]!, unsandboxed: (values as { 'unsandboxed-oracle'?: boolean })['unsandboxed-oracle'] === true } : undefined);
@@ -241,8 +252,9 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
     const diagnostics = all.filter((d) => !suppressed.some((s) => s(d)));
     return { file: o.file, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), diagnostics };
   });
-  const diagnostics = linted.flatMap((o) => o.diagnostics);
-  const code = diagnostics.some((d) => atLeast(d, failOn)) ? exitFindings : exitOk;
+  const findings = linted.flatMap((o) => o.diagnostics);
+  const diagnostics = [...unreadable.flatMap((o) => o.diagnostics), ...findings];
+  const code = inputs.errors.length > 0 ? exitUsage : findings.some((d) => atLeast(d, failOn)) ? exitFindings : exitOk;
   switch (output) {
     case 'json':
       io.stdout(formatJson(diagnostics) + '\n');
@@ -251,13 +263,14 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
       io.stdout(formatSarif(diagnostics, allRules(), version, code) + '\n');
       break;
     case 'junit':
-      io.stdout(formatJunit(linted, failOn) + '\n');
+      io.stdout(formatJunit([...unreadable, ...linted], failOn) + '\n');
       break;
     case 'github':
       if (diagnostics.length > 0) io.stdout(formatGithub(diagnostics) + '\n');
       break;
     default:
-      if (diagnostics.length > 0) io.stdout(formatText(diagnostics) + '\n');
+      // The input errors are on standard error already.
+      if (findings.length > 0) io.stdout(formatText(findings) + '\n');
   }
   return code;
 }

@@ -2,6 +2,7 @@
 import '../evaluate.js'; // defines every rule of every layer
 import '../oracle/oracle.js';
 import '../input-limits.js'; // MW105: the input limits the shells apply before evaluate()
+import '../input-errors.js'; // MW108: input the CLI cannot read
 import { allRules, type RuleDoc } from './rule.js';
 import { failureModeCount, uncoveredFailureModes } from './coverage.js';
 
