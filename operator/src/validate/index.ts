@@ -48,36 +48,24 @@ const minorOf = (v: string) => v.split('.').slice(0, 2).join('.');
  * The other objects of a kind that can reach the same proxies as `obj`: those of its namespace
  * and of the root namespace, without a previous copy of `obj` (same namespace and name), which
  * it replaces. One pass: this runs for every object validated, over every object of the input.
+ * Each takes part as istiod holds it (`heldForm`): a malformed, rejected or legacy neighbour is
+ * judged on its own and never changes, let alone switches off, the checks of another (ADR 0109).
  */
 function neighboursOf(all: readonly K8sObject[], obj: K8sObject, istioVersions: readonly string[]): K8sObject[] {
   const here = obj.metadata.namespace ?? 'default';
   const out: K8sObject[] = [];
   for (const o of all) {
-    if (o === obj || !isIstioValidatedKind(o) || !isPlainObject(o.metadata)) continue;
+    if (o === obj || !isPlainObject(o) || !isPlainObject(o.metadata)) continue;
     const ns = o.metadata.namespace ?? 'default';
     if (ns !== here && ns !== rootNamespace) continue;
     if (ns === here && o.metadata.name === obj.metadata.name) continue;
-    const seen = asIstiodSeesIt(o, istioVersions);
-    if (seen) out.push(seen);
+    const held = heldForm(all, o, istioVersions);
+    if (held) out.push(held);
   }
   return out;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * Istio's schema and webhook verdict on an object, once per object and target versions: every
- * object is judged itself and, in an input or cluster of n objects, is a neighbour n times.
- */
-const admissions = new WeakMap<object, Map<string, Finding[]>>();
-function admission(obj: K8sObject, istioVersions: readonly string[]): Finding[] {
-  const key = istioVersions.join(',');
-  let byVersions = admissions.get(obj);
-  if (!byVersions) admissions.set(obj, (byVersions = new Map()));
-  let findings = byVersions.get(key);
-  if (!findings) byVersions.set(key, (findings = checkIstioObject(obj, { istioVersions, rootNamespace })));
-  return findings;
-}
 
 /**
  * Errors after which the object never reaches istiod: the API server or istiod's webhook
@@ -86,18 +74,33 @@ function admission(obj: K8sObject, istioVersions: readonly string[]): Finding[] 
 const rejectionRules = new Set(['MW111', 'MW112', 'MW113', 'MW120', 'MW121', 'MW122', 'MW123', 'MW124', 'MW125', 'MW133', 'MW134']);
 
 /**
- * Another object as it takes part in the simulation of this one: in its stored form, or not at
- * all when it would be rejected. A malformed or legacy neighbour is judged on its own and never
- * changes, let alone switches off, the checks of another object (ADR 0109).
+ * Held forms by neighbour list (one per input or cluster snapshot, shared by every object
+ * validated against it) and target versions: in n objects each is a neighbour n times.
  */
-function asIstiodSeesIt(o: K8sObject, istioVersions: readonly string[]): K8sObject | undefined {
-  if (admission(o, istioVersions).some((f) => f.severity === 'error' && rejectionRules.has(f.rule))) return undefined;
-  return storedForm(o) as K8sObject;
+const heldForms = new WeakMap<readonly K8sObject[], Map<string, Map<K8sObject, K8sObject | null>>>();
+
+/** `o` as istiod holds it: its stored form, or undefined when the API server or istiod rejects it. */
+function heldForm(list: readonly K8sObject[], o: K8sObject, istioVersions: readonly string[]): K8sObject | undefined {
+  let byVersions = heldForms.get(list);
+  if (!byVersions) heldForms.set(list, (byVersions = new Map()));
+  const key = istioVersions.join(',');
+  let forms = byVersions.get(key);
+  if (!forms) byVersions.set(key, (forms = new Map()));
+  let held = forms.get(o);
+  if (held === undefined) {
+    if (!isIstioValidatedKind(o)) held = null;
+    else {
+      const rejected = checkIstioObject(o, { istioVersions, rootNamespace }).some((f) => f.severity === 'error' && rejectionRules.has(f.rule));
+      held = rejected ? null : (storedForm(o) as K8sObject);
+    }
+    forms.set(o, held);
+  }
+  return held ?? undefined;
 }
 
 export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Finding[] {
   // Istio's own CRD schema and webhook checks first (MW11x): what istiod admits at all.
-  const admitted = admission(obj, ctx.istioVersions);
+  const admitted = checkIstioObject(obj, { istioVersions: ctx.istioVersions, rootNamespace });
   // An object of the wrong shape never gets past the API server to istiod: judge it no further.
   if (admitted.some((f) => shapeRules.has(f.rule) && f.severity === 'error')) return admitted;
   // istiod reads the object as the API server stored it, null fields dropped.
