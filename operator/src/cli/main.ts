@@ -10,6 +10,7 @@ import { evaluate, reportAtOrigin, type Verdict } from '../evaluate.js';
 import { oracleFindings, type OracleOptions } from '../oracle/oracle.js';
 import { EnvoyUnavailableError, envoyMinor } from '../oracle/envoy.js';
 import type { EnvoyFilterObject } from '../validate/istio/index.js';
+import { istioNeighbours } from '../validate/index.js';
 import type { Finding } from '../validate/rule.js';
 import { packageRoot } from '../util/package-root.js';
 import { join } from 'node:path';
@@ -165,9 +166,10 @@ function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFr
 
 /** The oracle's findings for an EnvoyFilter, or for the EnvoyFilters a resource rendered (at their origin). */
 function judge(value: unknown, verdict: Verdict, envoyFilters: K8sObject[], oracle: OracleRun) {
+  // The other EnvoyFilters as the validator sees them: none the API server or istiod rejects (ADR 0109).
   const opts = (self: K8sObject) => ({
     ...oracle,
-    otherEnvoyFilters: envoyFilters.filter((o) => o !== self) as unknown as EnvoyFilterObject[],
+    otherEnvoyFilters: istioNeighbours(envoyFilters, self, [oracle.istioVersion]) as unknown as EnvoyFilterObject[],
   });
   if (isK8sObject(value) && value.kind === 'EnvoyFilter') return oracleFindings(value as unknown as EnvoyFilterObject, opts(value));
   if (!verdict.origins) return [];

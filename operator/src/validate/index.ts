@@ -67,6 +67,11 @@ function neighboursOf(all: readonly K8sObject[], obj: K8sObject, istioVersions: 
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The neighbours of `obj` among `all` as they take part in its checks, for callers outside the validator (the oracle's configs). */
+export function istioNeighbours(all: readonly K8sObject[], obj: K8sObject, istioVersions: readonly string[]): K8sObject[] {
+  return isPlainObject(obj.metadata) ? neighboursOf(all, obj, istioVersions) : [];
+}
+
 /**
  * Errors after which the object never reaches istiod: the API server or istiod's webhook
  * rejects it, or istiod cannot read it. (An unknown field is pruned, not rejected: MW110.)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
-import { checkEnvoyFilterPatches } from './layer.js';
+import { checkEnvoyFilterPatches, patchedConfigs } from './layer.js';
 import { envoyFilter, httpFilterPatch, lua, ROUTER } from './apply.testkit.js';
 import type { ConfigPatch } from './types.js';
 
@@ -118,4 +118,13 @@ test('an EnvoyFilter of the legacy API (filters:, no configPatches) in the root 
   const alone = checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0'] }).map((f) => f.rule);
   assert.deepEqual(alone, ['MW413']);
   assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0'], otherEnvoyFilters: [legacy as never] }).map((f) => f.rule), alone);
+});
+
+test('a judged EnvoyFilter of a shape the API server rejects yields no configs and no findings, never an exception', () => {
+  // `validate --envoy` asks for the configs of every EnvoyFilter of the input; this one crashed the run.
+  for (const spec of [{ configPatches: { applyTo: 'HTTP_FILTER' } }, { configPatches: [null, 'x'] }, [1]]) {
+    const ef = { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'm', namespace: 'shop' }, spec } as never;
+    assert.deepEqual(patchedConfigs(ef, { istioVersions: ['1.31.0'], istioVersion: '1.31.0' }), [], JSON.stringify(spec));
+    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0'] }), [], JSON.stringify(spec));
+  }
 });

@@ -8,7 +8,7 @@ import { applyEnvoyFilters, type SharedApplication } from './apply.js';
 import { loadBaseline, type GatewayServer, type InboundPort, type PolicyFilters } from './baseline.js';
 import { GATEWAY_NAME_LABEL } from './select.js';
 import type { BaselineParams } from './baseline.js';
-import type { EnvoyFilterObject, JsonObject, PatchFinding, ProxyKind, XdsConfig } from './types.js';
+import type { ConfigPatch, EnvoyFilterObject, JsonObject, PatchFinding, ProxyKind, XdsConfig } from './types.js';
 import { featuresFor, parseIstioVersion } from './versions.js';
 
 export interface PatchLayerOptions {
@@ -36,8 +36,20 @@ export interface PatchLayerOptions {
   routeFacts?: 'assume' | 'strict';
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The config patches of an EnvoyFilter that can be simulated: none when `configPatches` is not
+ * a list (the API server rejects that; the schema layer reports it), and no entry that is not a
+ * map. Reading never fails on the judged filter's shape, only finds nothing to apply.
+ */
+function patchesOf(ef: EnvoyFilterObject): ConfigPatch[] {
+  const patches: unknown = isPlainObject(ef.spec) ? ef.spec.configPatches : undefined;
+  return Array.isArray(patches) ? (patches.filter(isPlainObject) as ConfigPatch[]) : [];
+}
+
 function kindsFor(ef: EnvoyFilterObject, labels: Record<string, string>): ProxyKind[] {
-  const ctx = new Set((ef.spec?.configPatches ?? []).map((p) => p?.match?.context ?? 'ANY'));
+  const ctx = new Set(patchesOf(ef).map((p) => p?.match?.context ?? 'ANY'));
   const kinds = new Set<ProxyKind>();
   if (ctx.has('GATEWAY')) kinds.add('gateway');
   if (ctx.has('SIDECAR_INBOUND') || ctx.has('SIDECAR_OUTBOUND')) kinds.add('sidecar');
@@ -51,7 +63,7 @@ function kindsFor(ef: EnvoyFilterObject, labels: Record<string, string>): ProxyK
 /** Inbound ports the patches name, when the caller does not know the Service. */
 function derivedInbound(ef: EnvoyFilterObject): InboundPort[] | undefined {
   const ports = new Map<number, number>();
-  for (const p of ef.spec?.configPatches ?? []) {
+  for (const p of patchesOf(ef)) {
     if (p?.match?.context !== 'SIDECAR_INBOUND') continue;
     const target = p.match.listener?.portNumber ?? p.match.routeConfiguration?.portNumber;
     const vh = /^inbound\|http\|(\d+)$/.exec(p.match.routeConfiguration?.vhost?.name ?? '');
@@ -71,7 +83,7 @@ function derivedInbound(ef: EnvoyFilterObject): InboundPort[] | undefined {
 const HTTP_APPLY_TO = new Set(['HTTP_FILTER', 'HTTP_ROUTE', 'VIRTUAL_HOST', 'ROUTE_CONFIGURATION']);
 function derivedOutbound(ef: EnvoyFilterObject): number[] | undefined {
   const ports = new Set<number>();
-  for (const p of ef.spec?.configPatches ?? []) {
+  for (const p of patchesOf(ef)) {
     if (p?.match?.context !== 'SIDECAR_OUTBOUND') continue;
     const hcm = p.match.listener?.filterChain?.filter?.name === 'envoy.filters.network.http_connection_manager';
     if (!HTTP_APPLY_TO.has(p.applyTo ?? '') && !hcm) continue; // a TCP port is no HTTP listener
@@ -84,7 +96,7 @@ function derivedOutbound(ef: EnvoyFilterObject): number[] | undefined {
 
 function derivedGateway(ef: EnvoyFilterObject): GatewayServer[] | undefined {
   const out: GatewayServer[] = [];
-  for (const p of ef.spec?.configPatches ?? []) {
+  for (const p of patchesOf(ef)) {
     if (p?.match?.context !== 'GATEWAY') continue;
     const l = p.match.listener?.portNumber;
     const r = p.match.routeConfiguration?.portNumber;
@@ -115,7 +127,7 @@ const catchAllNames = new Set(['allow_any', 'block_all', 'default']);
  */
 function observesVersionFeatures(ef: EnvoyFilterObject): boolean {
   if ((ef.spec?.targetRefs ?? []).length > 0) return true;
-  return (ef.spec?.configPatches ?? []).some(
+  return patchesOf(ef).some(
     (p) =>
       p?.applyTo === 'BOOTSTRAP' ||
       p?.applyTo === 'LISTENER_FILTER' ||
@@ -146,7 +158,7 @@ let nextBaselineId = 0;
 /** Adds the vhosts/routes the EnvoyFilter's route matches name (see `routeFacts`). Returns `b` if nothing is added. */
 function withAssumedRoutes(b: XdsConfig, ef: EnvoyFilterObject, kind: ProxyKind): XdsConfig {
   const wanted: Wanted[] = [];
-  for (const p of ef.spec?.configPatches ?? []) {
+  for (const p of patchesOf(ef)) {
     const m = p?.match?.routeConfiguration;
     if (p.applyTo !== 'HTTP_ROUTE' && p.applyTo !== 'VIRTUAL_HOST') continue;
     const ctx = p.match?.context ?? 'ANY';
@@ -243,8 +255,6 @@ function assumeRoute(vh: JsonObject, name: string): void {
   routes.splice(last, 0, { name, match: { prefix: `/${name}` }, route: { cluster: 'outbound|80||assumed.invalid', timeout: '0s' } });
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Whether another EnvoyFilter can take part in the simulation: the shape istiod could hold at
  * all. Callers pass the neighbours as istiod stores them (validate/index.ts drops the ones the
@@ -317,7 +327,7 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   // key → versions where it was found
   const seen = new Map<string, { f: Finding; versions: Set<string>; kinds: Set<ProxyKind> }>();
   // Minors whose baseline and istiod semantics are the same give the same result: apply once.
-  const usesProxyVersion = all.some((o) => (o.spec?.configPatches ?? []).some((p) => p?.match?.proxy?.proxyVersion !== undefined));
+  const usesProxyVersion = all.some((o) => patchesOf(o).some((p) => p?.match?.proxy?.proxyVersion !== undefined));
   const versionSensitive = all.some(observesVersionFeatures);
   const results = new Map<string, PatchFinding[]>();
   const shared: SharedApplication = { normalized: new WeakMap() };
