@@ -89,6 +89,26 @@ export function procCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * User + system CPU of a process and its live children, ms (Linux /proc; clock ticks of 10 ms):
+ * the webhook judges in worker processes (ADR 0101), so its own cpuUsage() misses most of it.
+ */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fields: string[];
+    try {
+      const text = readFileSync(`/proc/${p}/stat`, 'utf8');
+      fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the command: state(0) ppid(1) … utime(11) stime(12).
+    if (Number(p) === pid || Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * 10;
+}
+
 /** Current and peak resident set size of a running process, MB. */
 export function procRss(pid: number): { rss: number; hwm: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -23,7 +23,7 @@
  * live workers, from /proc; with hostile requests it includes theirs) and the ratios to the baselines.
  */
 import { fork } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { treeCpuMs } from './lib.js';
 
 type Variant = 'in-process' | 'pool';
 interface ServerSpec {
@@ -86,25 +87,6 @@ async function serverProcess(spec: ServerSpec): Promise<void> {
     if (m === 'cpu') process.send!({ cpuMs: treeCpuMs(process.pid) });
     else process.exit(0);
   });
-}
-
-/** User + system CPU of a process and its live children, ms (Linux /proc; clock ticks of 10 ms). */
-function treeCpuMs(pid: number): number {
-  const stat = (p: string): string[] | undefined => {
-    try {
-      const text = readFileSync(`/proc/${p}/stat`, 'utf8');
-      return text.slice(text.lastIndexOf(')') + 2).split(' ');
-    } catch {
-      return undefined;
-    }
-  };
-  let ticks = 0;
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    const f = stat(p);
-    // Fields after the command: state(0) ppid(1) … utime(11) stime(12).
-    if (f && (Number(p) === pid || Number(f[1]) === pid)) ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks * 10;
 }
 
 interface Server {
