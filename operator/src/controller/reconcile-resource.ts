@@ -20,9 +20,6 @@ import type { Kube } from './kube.js';
 import type { SelfWrites } from './self-writes.js';
 import type { EffectiveTracker } from './effective-tracker.js';
 
-// serve.ts names the caches through the reconciler it builds them for.
-export type { Caches } from './caches.js';
-
 export interface ReconcilerOptions {
   rateLimitService?: RateLimitService;
   /** Istio's root namespace, whose EnvoyFilters apply to every workload (default istio-system). */

@@ -24,7 +24,8 @@ import { ResilientInformer, type InformerScope } from '../controller/informers.j
 import { KubeClient, resources } from '../controller/kube.js';
 import { LeaderElector } from '../controller/leader.js';
 import { ControllerMetrics } from '../controller/metrics.js';
-import { ResourceReconciler, type Caches } from '../controller/reconcile-resource.js';
+import type { Caches } from '../controller/caches.js';
+import { ResourceReconciler } from '../controller/reconcile-resource.js';
 import { SelfWrites } from '../controller/self-writes.js';
 import { discoveredIstiods, EffectiveTracker } from '../controller/effective-tracker.js';
 import { SynczClient } from '../xds/syncz.js';
