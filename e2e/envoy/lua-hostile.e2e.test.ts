@@ -17,55 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkLua } from '../../operator/src/validate/syntax/lua.js';
 import { checkRegex } from '../../operator/src/validate/syntax/regex.js';
+import { luaRegexBootstrap as bootstrap } from '../../operator/src/validate/syntax/oracle-bootstrap.testkit.js';
 import { ENVOYS, skipReason } from './harness.js';
 
 const skip = skipReason();
 /** A config load still running after this is a hang (the real ones never end). */
 const HANG_MS = 3000;
 const H = '\nfunction envoy_on_request(h) end';
-
-function bootstrap(opts: { lua?: string; regex?: string }): unknown {
-  const addr = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
-  const routes: unknown[] = [];
-  if (opts.regex !== undefined) routes.push({ match: { safe_regex: { regex: opts.regex } }, direct_response: { status: 200 } });
-  routes.push({ match: { prefix: '/' }, direct_response: { status: 200 } });
-  const httpFilters: unknown[] = [];
-  if (opts.lua !== undefined) {
-    httpFilters.push({
-      name: 'envoy.filters.http.lua',
-      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: opts.lua } },
-    });
-  }
-  httpFilters.push({ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } });
-  return {
-    node: { id: 'hostile', cluster: 'hostile' },
-    // Istio's program-size limit, so 5,000 capture groups are judged on nesting alone
-    layered_runtime: { layers: [{ name: 'static', static_layer: { 're2.max_program_size.error_level': 32768 } }] },
-    static_resources: {
-      listeners: [
-        {
-          name: 'http',
-          address: addr(10080),
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'hostile',
-                    route_config: { name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes }] },
-                    http_filters: httpFilters,
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
-  };
-}
 
 interface EnvoyVerdict {
   accepted: boolean;
