@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { treeCpuMs } from './lib.js';
+import { postValidate, treeCpuMs } from './lib.js';
 
 type Variant = 'in-process' | 'pool';
 interface ServerSpec {
@@ -129,21 +129,7 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 
 async function run(label: string, server: Server, caPem: string, o: { rate: number; seconds: number; hostileEvery?: number; fx: typeof import('../operator/src/webhook/fixtures.js') }): Promise<RunResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: caPem });
-  const post = (body: string): Promise<{ status: number; text: string }> =>
-    new Promise((resolve, reject) => {
-      const req = https.request(
-        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/validate', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 15_000 },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (body: string) => postValidate(agent, server.port, body, 15_000);
   const normal = (i: number): string => JSON.stringify(o.fx.admissionReview(o.fx.goodSmartLimiter(`${label.replace(/\W+/g, '-')}-${i}`)));
   const hostile = (i: number): string =>
     JSON.stringify(

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { treeCpuMs } from './lib.js';
+import { postValidate, treeCpuMs } from './lib.js';
 
 interface ServerSpec {
   kind: 'baseline' | 'webhook';
@@ -31,22 +31,6 @@ interface ServerSpec {
   istioVersions: string[];
 }
 
-
-/** One admission to the server under test, from its own process (warm-up); resolves when answered. */
-function postOnce(port: number, review: unknown): Promise<void> {
-  const body = JSON.stringify(review);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port, path: '/validate', method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve());
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function serverProcess(spec: ServerSpec): Promise<void> {
   const { pino } = await import('pino');
@@ -71,7 +55,9 @@ async function serverProcess(spec: ServerSpec): Promise<void> {
     const { port } = await wh.start();
     // The evaluation workers load the validator before start() resolves (ADR 0101); warm their JIT
     // too, through the server as a running replica's would be, with objects it has not cached.
-    for (let i = 0; i < 100; i++) await postOnce(port, fx.admissionReview(fx.goodEnvoyFilter(20, `warm-${i}`)));
+    const warmAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+    for (let i = 0; i < 100; i++) await postValidate(warmAgent, port, JSON.stringify(fx.admissionReview(fx.goodEnvoyFilter(20, `warm-${i}`))), 30_000);
+    warmAgent.destroy();
     process.send!({ port });
   }
   process.on('message', (m) => {
@@ -107,22 +93,7 @@ type Bodies = (i: number) => string;
 
 async function load(label: string, server: Server, caPem: string, bodies: Bodies, rate: number, seconds: number, check: (status: number, text: string) => boolean): Promise<RunResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca: caPem });
-  const send = (i: number): Promise<{ status: number; text: string }> =>
-    new Promise((resolve, reject) => {
-      const body = bodies(i);
-      const req = https.request(
-        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/validate', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(body);
-    });
+  const send = (i: number) => postValidate(agent, server.port, bodies(i), 10_000);
   // Warm-up: open connections, JIT both sides.
   await Promise.all(Array.from({ length: 200 }, (_, i) => send(-1 - i).catch(() => undefined)));
 
