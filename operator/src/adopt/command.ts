@@ -10,7 +10,7 @@ import type { Io } from '../cli/io.js';
 import { readInputs } from '../cli/inputs.js';
 import { formatText } from '../cli/report.js';
 import { supportedIstioVersions } from '../validate/index.js';
-import { selectIstioVersions, UnknownIstioVersionError, type IstioVersionSelection } from '../versions/select.js';
+import { istioVersionFlag } from '../cli/istio-version-flag.js';
 import { toYaml } from '../yaml/emit.js';
 import { formatNotes, objectLabel } from '../migrate/notes.js';
 import { adopt } from './index.js';
@@ -44,14 +44,8 @@ export async function adoptCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) return usageError('no input: give files, directories or - for standard input');
-  let selection: IstioVersionSelection;
-  try {
-    selection = selectIstioVersions(values['istio-version']);
-  } catch (e) {
-    if (e instanceof UnknownIstioVersionError) return usageError(e.message);
-    throw e;
-  }
-  for (const w of selection.warnings) io.stderr(`meshwarden adopt: warning: ${w}\n`);
+  const selection = istioVersionFlag('adopt', values['istio-version'], io);
+  if ('error' in selection) return usageError(selection.error);
   const { versions } = selection;
 
   const inputs = await readInputs(positionals, io.readStdin, io.cwd);

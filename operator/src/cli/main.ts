@@ -23,7 +23,7 @@ import { at, InternalError, internalErrorText } from './internal-error.js';
 import { formatJson, formatText } from './report.js';
 import { formatGithub, formatJunit, formatSarif, type LintedObject } from './formats.js';
 import { isK8sObject, refOf, type K8sObject } from '../k8s-object.js';
-import { selectIstioVersions, UnknownIstioVersionError } from '../versions/select.js';
+import { istioVersionFlag } from './istio-version-flag.js';
 import { defaultIstioMinors, istioOfEnvoy, VERSION_TABLE } from '../versions/table.js';
 import { version } from '../version.js';
 import type { RateLimitService } from '../api/types.gen.js';
@@ -279,13 +279,9 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
 
 /** --istio-version through the version table: an unknown one is a usage error, an end-of-life one named a warning. */
 function istioVersionsOf(given: string[] | undefined, io: Io): string[] {
-  try {
-    const { versions, warnings } = selectIstioVersions(given);
-    for (const w of warnings) io.stderr(`meshwarden: warning: ${w}\n`);
-    return versions;
-  } catch (e) {
-    throw e instanceof UnknownIstioVersionError ? new UsageError(e.message) : e;
-  }
+  const selection = istioVersionFlag(undefined, given, io);
+  if ('error' in selection) throw new UsageError(selection.error);
+  return selection.versions;
 }
 
 /** The Istio minor the Envoy binary belongs to (the version table's pairs); a different --istio-version is refused. */

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Io } from '../cli/io.js';
 import { readInputs } from '../cli/inputs.js';
 import { formatText } from '../cli/report.js';
-import { selectIstioVersions, UnknownIstioVersionError, type IstioVersionSelection } from '../versions/select.js';
+import { istioVersionFlag } from '../cli/istio-version-flag.js';
 import { toYaml } from '../yaml/emit.js';
 import { migrate } from './index.js';
 import { formatNotes } from './notes.js';
@@ -49,14 +49,8 @@ export async function migrateCommand(args: string[], io: Io): Promise<number> {
     if (!m) return usageError(`--rate-limit-service must be HOST:PORT, e.g. ratelimit.rls.svc.cluster.local:8081, not "${values['rate-limit-service']}"`);
     rateLimitService = { host: m[1]!, port: Number(m[2]) };
   }
-  let selection: IstioVersionSelection;
-  try {
-    selection = selectIstioVersions(values['istio-version']);
-  } catch (e) {
-    if (e instanceof UnknownIstioVersionError) return usageError(e.message);
-    throw e;
-  }
-  for (const w of selection.warnings) io.stderr(`meshwarden migrate: warning: ${w}\n`);
+  const selection = istioVersionFlag('migrate', values['istio-version'], io);
+  if ('error' in selection) return usageError(selection.error);
   // Unnamed, migrate's own default applies (the validator's default set).
   const istioVersions = values['istio-version'] ? selection.versions : undefined;
 
