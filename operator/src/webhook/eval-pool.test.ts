@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EvaluationPool, type EvaluationPoolOptions } from './eval-pool.js';
+import { warmUpObjects } from './eval-worker.js';
 import type { EvaluationResult } from './admission.js';
 import type { EvaluationContext } from '../evaluate.js';
 
@@ -116,4 +117,15 @@ describe('evaluation pool', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('the warm-up objects take every path a request takes and judge clean (a finding would stop a path early and leave it cold)', async () => {
+  const { evaluate } = await import('../evaluate.js');
+  const objects = warmUpObjects();
+  assert.deepEqual(objects.map((o) => o.kind).sort(), ['EnvoyFilter', 'EnvoyPlugin', 'SmartLimiter']);
+  for (const o of objects) {
+    const v = evaluate(o, { services: [], pods: [], istioVersions: ['1.31'] });
+    assert.deepEqual(v.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.rule} ${d.path}: ${d.message}`), [], String(o.kind));
+    if (o.kind !== 'EnvoyFilter') assert.ok(v.rendered.length > 0, `${String(o.kind)} renders`);
+  }
 });
