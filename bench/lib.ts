@@ -3,7 +3,7 @@
  * whole-process timing of other programs (wall, user and system CPU, peak RSS, from GNU time),
  * percentiles, and the machine-readable result file `scripts/bench.sh` collects.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -108,6 +108,47 @@ export function treeCpuMs(pid: number): number {
     if (Number(p) === pid || Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks * 10;
+}
+
+/** A webhook bench's server under test, in a child process: its port, its process tree's CPU, stop. */
+export interface BenchServer {
+  port: number;
+  cpuMs(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The parent side: waits for the forked server's port (see {@link serveBenchControl}). */
+export async function benchServer(child: ChildProcess): Promise<BenchServer> {
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+  });
+  return {
+    port,
+    cpuMs: () =>
+      new Promise((resolve) => {
+        child.once('message', (m: { cpuMs: number }) => resolve(m.cpuMs));
+        child.send('cpu');
+      }),
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send('stop');
+      await exited;
+    },
+  };
+}
+
+/**
+ * The server side: reports `port` to the parent, answers 'cpu' with the CPU of this process and
+ * its children (the webhook judges in worker processes), exits on anything else.
+ */
+export function serveBenchControl(port: number): void {
+  process.send!({ port });
+  process.on('message', (m) => {
+    if (m === 'cpu') process.send!({ cpuMs: treeCpuMs(process.pid) });
+    else process.exit(0);
+  });
 }
 
 /** POSTs `body` to the webhook under test at 127.0.0.1:`port` over `agent`; resolves with the status and the answer. */

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { postValidate, treeCpuMs } from './lib.js';
+import { benchServer, percentile, postValidate, serveBenchControl, treeCpuMs, type BenchServer } from './lib.js';
 
 type Variant = 'in-process' | 'pool';
 interface ServerSpec {
@@ -82,34 +82,11 @@ async function serverProcess(spec: ServerSpec): Promise<void> {
     });
     ({ port } = await wh.start());
   }
-  process.send!({ port });
-  process.on('message', (m) => {
-    if (m === 'cpu') process.send!({ cpuMs: treeCpuMs(process.pid) });
-    else process.exit(0);
-  });
+  serveBenchControl(port);
 }
 
-interface Server {
-  port: number;
-  cpuMs(): Promise<number>;
-  stop(): void;
-}
-
-async function startServer(spec: ServerSpec): Promise<Server> {
-  const child = fork(fileURLToPath(import.meta.url), ['--server', JSON.stringify(spec)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return {
-    port,
-    cpuMs: () =>
-      new Promise((resolve) => {
-        child.once('message', (m: { cpuMs: number }) => resolve(m.cpuMs));
-        child.send('cpu');
-      }),
-    stop: () => child.send('stop'),
-  };
+function startServer(spec: ServerSpec): Promise<BenchServer> {
+  return benchServer(fork(fileURLToPath(import.meta.url), ['--server', JSON.stringify(spec)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
 }
 
 interface RunResult {
@@ -125,9 +102,7 @@ interface RunResult {
   loadAverage: string;
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-
-async function run(label: string, server: Server, caPem: string, o: { rate: number; seconds: number; hostileEvery?: number; fx: typeof import('../operator/src/webhook/fixtures.js') }): Promise<RunResult> {
+async function run(label: string, server: BenchServer, caPem: string, o: { rate: number; seconds: number; hostileEvery?: number; fx: typeof import('../operator/src/webhook/fixtures.js') }): Promise<RunResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: caPem });
   const post = (body: string) => postValidate(agent, server.port, body, 15_000);
   const normal = (i: number): string => JSON.stringify(o.fx.admissionReview(o.fx.goodSmartLimiter(`${label.replace(/\W+/g, '-')}-${i}`)));
@@ -243,7 +218,7 @@ async function main(): Promise<void> {
         print(results.at(-1)!);
       }
     } finally {
-      server.stop();
+      await server.stop();
       await rm(certDir, { recursive: true, force: true });
     }
   }

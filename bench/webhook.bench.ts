@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { postValidate, treeCpuMs } from './lib.js';
+import { benchServer, percentile, postValidate, serveBenchControl, type BenchServer } from './lib.js';
 
 interface ServerSpec {
   kind: 'baseline' | 'webhook';
@@ -49,7 +49,7 @@ async function serverProcess(spec: ServerSpec): Promise<void> {
     });
     srv.keepAliveTimeout = 65_000;
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    process.send!({ port: (srv.address() as { port: number }).port });
+    serveBenchControl((srv.address() as { port: number }).port);
   } else {
     const wh = createWebhookServer({ port: 0, host: '127.0.0.1', certDir: spec.certDir, logger: pino({ level: 'silent' }), istioVersions: spec.istioVersions });
     const { port } = await wh.start();
@@ -58,13 +58,8 @@ async function serverProcess(spec: ServerSpec): Promise<void> {
     const warmAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
     for (let i = 0; i < 100; i++) await postValidate(warmAgent, port, JSON.stringify(fx.admissionReview(fx.goodEnvoyFilter(20, `warm-${i}`))), 30_000);
     warmAgent.destroy();
-    process.send!({ port });
+    serveBenchControl(port);
   }
-  process.on('message', (m) => {
-    // The server and its evaluation worker processes: the webhook judges in those.
-    if (m === 'cpu') process.send!({ cpuMs: treeCpuMs(process.pid) });
-    else process.exit(0);
-  });
 }
 
 interface RunResult {
@@ -83,15 +78,10 @@ interface RunResult {
   seconds: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 /** Request `i`'s body: see `reviews()`. */
 type Bodies = (i: number) => string;
 
-async function load(label: string, server: Server, caPem: string, bodies: Bodies, rate: number, seconds: number, check: (status: number, text: string) => boolean): Promise<RunResult> {
+async function load(label: string, server: BenchServer, caPem: string, bodies: Bodies, rate: number, seconds: number, check: (status: number, text: string) => boolean): Promise<RunResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 32, ca: caPem });
   const send = (i: number) => postValidate(agent, server.port, bodies(i), 10_000);
   // Warm-up: open connections, JIT both sides.
@@ -139,33 +129,8 @@ async function load(label: string, server: Server, caPem: string, bodies: Bodies
   return { label, cpuPerRequest, cpuShare: (cpuPerRequest * total) / (secs * 1000), sent: total, ok, errors, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, seconds: secs };
 }
 
-interface Server {
-  port: number;
-  /** User+system CPU of the server process so far, in ms. */
-  cpuMs: () => Promise<number>;
-  stop: () => Promise<void>;
-}
-
-async function startServer(spec: ServerSpec): Promise<Server> {
-  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, MW_BENCH_SERVER: JSON.stringify(spec) }, stdio: 'inherit' });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
-  });
-  return {
-    port,
-    cpuMs: () =>
-      new Promise((resolve) => {
-        child.once('message', (m: { cpuMs: number }) => resolve(m.cpuMs));
-        child.send('cpu');
-      }),
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.send('stop');
-      await exited;
-    },
-  };
+function startServer(spec: ServerSpec): Promise<BenchServer> {
+  return benchServer(fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, MW_BENCH_SERVER: JSON.stringify(spec) }, stdio: 'inherit' }));
 }
 
 const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
