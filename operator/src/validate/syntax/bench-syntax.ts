@@ -1,5 +1,5 @@
 /**
- * Timing of the MW5xx checks: `node --import tsx operator/src/validate/syntax/measure.ts`.
+ * Timing of the MW5xx checks: `node --import tsx operator/src/validate/syntax/bench-syntax.ts`.
  * Prints microseconds per call; numbers go into docs/adr/0040-lua-and-regex-checks.md and
  * docs/adr/0100-bounded-lua-evaluation.md (the worker round trip). CPU time is process-wide, so it
  * includes the Lua worker thread.
