@@ -67,7 +67,7 @@ EOF
   (
     cd "$dir"
     go mod init "meshwarden.io/tools/protoset/envoy-$v" >/dev/null 2>&1
-    go mod edit -go=1.25.0 # what go-control-plane/envoy itself needs, not the local toolchain
+    go mod edit -go=1.25.0 # a floor, not the local toolchain: `go get` raises it to what the tag needs (envoy v1.40.0: go 1.26.0)
     go mod edit -replace meshwarden.io/tools/protoset=../ -require meshwarden.io/tools/protoset@v0.0.0
     go get "github.com/envoyproxy/go-control-plane/envoy@$tag" >&2
     go mod tidy >&2

@@ -1,6 +1,7 @@
 /**
  * Every row of the version table has its artefacts. Committed ones (the descriptor-set Go
- * module, the baselines, istiod's wrapper module for captured baselines) are always checked.
+ * module, the baselines with their capture or derivation record, istiod's wrapper module for
+ * captured baselines) are always checked.
  * Ones setup builds into the git-ignored .tools/ (descriptor sets, CRD schemas, Envoy binaries)
  * are checked when present and skipped loudly otherwise; under CI=true a missing one fails,
  * since CI runs setup first.
@@ -12,7 +13,7 @@ import { test, type TestContext } from 'node:test';
 import { packageRoot } from '../util/package-root.js';
 import { protosDir } from '../validate/proto/load.js';
 import { istioCrdFile } from '../validate/istio-schema/crds.js';
-import { VERSION_TABLE } from './table.js';
+import { since, VERSION_TABLE } from './table.js';
 
 const inRepo = (...p: string[]) => join(packageRoot, ...p);
 const ci = process.env['CI'] === 'true';
@@ -27,6 +28,34 @@ function built(t: TestContext, file: string, how: string): string | undefined {
   return undefined;
 }
 
+interface BaselineFile {
+  istioVersion?: string;
+  proxyKind?: string;
+  captured?: { from?: string };
+  derived?: { from?: string; why?: string; differences?: { part?: string; change?: string; source?: string }[]; noneFound?: Record<string, string> };
+}
+
+/**
+ * A derived baseline states its provenance (ADR 0110): the capture of an older, captured minor it
+ * starts from (same proxy kind), why nothing could be captured, every difference with its source,
+ * and, per part of the config, where it was looked up that nothing else changed; the baselines
+ * README has a section on it.
+ */
+function assertDerivedProvenance(istio: string, proxyKind: string, file: string, b: BaselineFile): void {
+  const d = b.derived;
+  assert.ok(d, `${file} is derived: it needs a \`derived\` record`);
+  const from = /baselines\/(\d+\.\d+)\/(\w+)\.json/.exec(d.from ?? '');
+  assert.ok(from, `${file}: derived.from names the baseline file it starts from (${d.from})`);
+  const base = VERSION_TABLE.find((r) => r.istio === from[1]);
+  assert.ok(base && base.baseline === 'captured' && since(istio, base.istio, 'istio') && base.istio !== istio, `${file}: derived from ${from[1]}, which must be an older captured minor`);
+  assert.equal(from[2], proxyKind, `${file}: derived from the same proxy kind`);
+  assert.ok((d.why ?? '').length > 0, `${file}: derived.why says why no capture was possible`);
+  assert.ok(Array.isArray(d.differences) && d.differences.length > 0, `${file}: derived.differences lists every difference (at least istioVersion)`);
+  for (const diff of d.differences) assert.ok(diff.part && diff.change && diff.source, `${file}: each difference has part, change and source: ${JSON.stringify(diff)}`);
+  for (const part of ['listeners', 'routes', 'clusters']) assert.ok((d.noneFound?.[part] ?? '').length > 0, `${file}: derived.noneFound.${part} says where it was checked that nothing else changed`);
+  assert.match(readFileSync(inRepo('envoy-templates', 'baselines', 'README.md'), 'utf8'), new RegExp(`Istio ${istio.replace('.', '\\.')} \\(derived\\)`), 'envoy-templates/baselines/README.md has a section on the derived baseline');
+}
+
 for (const row of VERSION_TABLE) {
   test(`Istio ${row.istio}: the descriptor-set module for Envoy ${row.envoy} is committed and pins go-control-plane/envoy ${row.goControlPlane}`, () => {
     const dir = inRepo('operator', 'tools', 'protoset', `envoy-${row.envoy}`);
@@ -38,11 +67,13 @@ for (const row of VERSION_TABLE) {
     for (const proxyKind of ['sidecar', 'gateway']) {
       const file = inRepo('envoy-templates', 'baselines', row.istio, `${proxyKind}.json`);
       assert.ok(existsSync(file), file);
-      const b = JSON.parse(readFileSync(file, 'utf8')) as { istioVersion?: string; proxyKind?: string; captured?: { from?: string } };
+      const b = JSON.parse(readFileSync(file, 'utf8')) as BaselineFile;
       assert.equal(b.proxyKind, proxyKind);
       assert.ok(b.istioVersion === row.istio || b.istioVersion?.startsWith(`${row.istio}.`), `${file}: istioVersion ${b.istioVersion}`);
       if (row.baseline === 'captured') assert.match(b.captured?.from ?? '', new RegExp(`build-istiod\\.sh ${row.istio.replace('.', '\\.')}\\b`), `${file} says where it was captured`);
-      else assert.equal(b.captured, undefined, `${file} is hand-built: no capture record`);
+      else assert.equal(b.captured, undefined, `${file} is ${row.baseline}: no capture record`);
+      if (row.baseline === 'derived') assertDerivedProvenance(row.istio, proxyKind, file, b);
+      else assert.equal(b.derived, undefined, `${file} is ${row.baseline}: no derivation record`);
     }
     // A captured minor must stay re-capturable: scripts/build-istiod.sh builds it from its wrapper module.
     const wrapper = inRepo('e2e', 'istiod', 'gomod', row.istio, 'go.mod');

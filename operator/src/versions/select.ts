@@ -4,7 +4,7 @@
  * gets one error that lists the supported minors and the nearest one; an end-of-life minor
  * named explicitly is accepted with a warning. The default set never warns.
  */
-import { defaultIstioMinors, istioMinors, minorOf, rowOf, SUPPORT_POLICY_URL, supportStatus } from './table.js';
+import { defaultIstioMinors, istioMinors, istioOfEnvoy, minorOf, rowOf, SUPPORT_POLICY_URL, supportStatus } from './table.js';
 
 /** An `--istio-version` value that is not a minor of the version table. */
 export class UnknownIstioVersionError extends Error {
@@ -21,7 +21,9 @@ const versionSyntax = /^\d+\.\d+(\.\d+)?$/;
 function unknownVersionMessage(given: string): string {
   const supported = istioMinors();
   const near = nearestIstioMinor(given);
-  const hint = near === undefined ? `the newest is ${supported.at(-1)}` : `nearest: ${near}`;
+  // An Envoy minor given for an Istio one (`1.40`) is a likely mix-up: name the Istio that ships it.
+  const istio = versionSyntax.test(given) ? istioOfEnvoy(given) : undefined;
+  const hint = istio !== undefined ? `${minorOf(given)} is an Envoy version; Istio ${istio} ships it` : near === undefined ? `the newest is ${supported.at(-1)}` : `nearest: ${near}`;
   return `--istio-version "${given}" is not an Istio version meshwarden supports; give one of ${supported.join(', ')} (optionally with a patch number, e.g. ${supported.at(-1)}.0); ${hint}`;
 }
 

