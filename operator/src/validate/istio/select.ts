@@ -3,10 +3,10 @@
  * (IST@1.28.0 pilot/pkg/model/push_context.go `EnvoyFilters`, pilot/pkg/model/policyattachment.go
  * `ShouldAttachPolicy`, pilot/pkg/model/envoyfilter.go `convertToEnvoyFilterWrapper`, `proxyMatch`).
  */
-import { createRequire } from 'node:module';
 import type { ConfigPatch, EnvoyFilterObject, ProxyInfo } from './types.js';
 import type { IstioFeatures } from './versions.js';
 import { Lru } from '../syntax/lru.js';
+import { compileRe2 } from '../syntax/re2-engine.js';
 
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 
@@ -16,17 +16,8 @@ interface Matcher {
 
 type RegexFactory = (src: string) => Matcher;
 
-/** RE2 (as Go's regexp) when the `re2` package is installed, otherwise JS RegExp (close, not identical). */
-export const regexEngine: { name: 're2' | 'RegExp'; compile: RegexFactory } = (() => {
-  try {
-    const req = createRequire(import.meta.url);
-    const RE2 = req('re2') as new (src: string) => Matcher;
-    new RE2('^1\\.28');
-    return { name: 're2' as const, compile: (src: string) => new RE2(src) };
-  } catch {
-    return { name: 'RegExp' as const, compile: (src: string) => new RegExp(src) };
-  }
-})();
+/** RE2, the syntax of Go's regexp that istiod matches proxyVersion with (one engine: validate/syntax/re2-engine.ts). */
+export const regexEngine: { name: 're2'; compile: RegexFactory } = { name: 're2', compile: compileRe2 };
 
 /**
  * Compiled proxyVersion regexes (null: invalid). Bounded, or a stream of unique values grows it

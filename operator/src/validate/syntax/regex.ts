@@ -4,12 +4,12 @@
  * (Envoy default 100; Istio's bootstrap sets 32768 in pkg/bootstrap/config.go `extractRuntimeFlags`).
  * istiod matches EnvoyFilter `proxyVersion` with Go's regexp (RE2 syntax, unanchored search).
  *
- * We compile with the `re2` npm package (the same C++ library). It translates a few JavaScript
- * constructs before compiling (`\uXXXX`, `\u{…}`, `\cX`, long `\p{Letter}` names), which RE2 itself
- * rejects; those are caught by a pre-scan so the verdict matches Envoy's, not node's.
+ * We compile with the `re2` npm package (the same C++ library), loaded in ./re2-engine.ts only. It
+ * translates a few JavaScript constructs before compiling (`\uXXXX`, `\u{…}`, `\cX`, long `\p{Letter}`
+ * names), which RE2 itself rejects; those are caught by a pre-scan so the verdict matches Envoy's, not node's.
  * The package does not expose `RE2::ProgramSize()`, so the size is estimated (warning only).
  */
-import RE2 from 're2';
+import { compileRe2, re2SyntaxError } from './re2-engine.js';
 import type { Finding } from '../rule.js';
 import { Lru } from './lru.js';
 import { PROXY_VERSION, REGEX_INVALID, REGEX_PROGRAM_SIZE } from './rules.js';
@@ -89,14 +89,10 @@ const verdicts = new Lru<string>(1000, 8 * 1024 * 1024);
 function re2ErrorUncached(pattern: string): string | undefined {
   const js = jsOnlyConstruct(pattern);
   if (js !== undefined) return `${js} is not RE2 syntax`;
-  try {
-    new RE2(pattern, 'u');
-    return undefined;
-  } catch (e) {
-    const err = e instanceof Error ? e.message : String(e);
-    const named = nameConstruct(pattern, err);
-    return named ? `${named} (RE2: ${err})` : `invalid RE2 regex: ${err}`;
-  }
+  const err = re2SyntaxError(pattern);
+  if (err === undefined) return undefined;
+  const named = nameConstruct(pattern, err);
+  return named ? `${named} (RE2: ${err})` : `invalid RE2 regex: ${err}`;
 }
 
 // ------------------------------------------------------------------ program size estimate
@@ -381,7 +377,7 @@ function checkProxyVersionUncached(pattern: string, path: string): Finding[] {
   const v = /(\d+)(?:\\\.|\.|\[\.\])(\d+)/.exec(pattern);
   const hint = v ? `use ^${v[1]}\\.${v[2]}\\.` : 'use an anchored, escaped prefix such as ^1\\.28\\.';
   const out: Finding[] = [];
-  const re = new RE2(pattern, 'u');
+  const re = compileRe2(pattern);
   const matched = CANDIDATES.filter((c) => re.test(c));
   const anchored = pattern.startsWith('^') || pattern.startsWith('\\A');
   const intentionalSet = /[|[\]]|\\d/.test(pattern);
