@@ -10,18 +10,13 @@ import { isK8sObject, refOf, type K8sObject } from './k8s-object.js';
 import { render, type MeshwardenResource } from './render/index.js';
 import type { RenderContext } from './render/context.js';
 import type { Origins } from './render/result.js';
-import { allRules, defineRule, type Finding, type Layer } from './validate/rule.js';
+import type { Finding, Layer } from './validate/rule.js';
+import { ruleOf, rules } from './validate/catalogue.js';
 import { checkSchema, isMeshwardenKind } from './validate/schema.js';
 import { checkMeshwardenType, checkObjectMeta } from './validate/identity.js';
 import { isIstioValidatedKind, supportedIstioVersions, validateIstioObject, type ValidationContext } from './validate/index.js';
 
-export const notAnObject = defineRule({
-  code: 'MW100',
-  layer: 'schema',
-  severity: 'error',
-  title: 'The document is not a Kubernetes object (apiVersion, kind and an object metadata are required)',
-  source: 'https://kubernetes.io/docs/concepts/overview/working-with-objects/#required-fields',
-});
+export const notAnObject = rules.MW100;
 
 /** Everything known about the cluster (or the input): render facts plus the other Istio objects. */
 export type EvaluationContext = RenderContext & Partial<Omit<ValidationContext, 'pods'>>;
@@ -84,11 +79,9 @@ export function evaluate(value: unknown, ctx: EvaluationContext): Verdict {
  * Service turns out to be, and the render against the real Service repeats them.
  */
 const clusterDependentLayers: ReadonlySet<Layer> = new Set(['patch', 'cross']);
-let layerOfRule: Map<string, Layer> | undefined;
 
 function isClusterIndependent(f: Finding): boolean {
-  layerOfRule ??= new Map(allRules().map((r) => [r.code, r.layer]));
-  const layer = layerOfRule.get(f.rule);
+  const layer = ruleOf(f.rule)?.layer;
   return layer !== undefined && !clusterDependentLayers.has(layer);
 }
 

@@ -6,16 +6,9 @@
  */
 import type { Diagnostic } from './diagnostics.js';
 import type { YamlError } from './yaml/documents.js';
-import { defineRule } from './validate/rule.js';
+import { rules } from './validate/catalogue.js';
 
-export const unreadableInput = defineRule({
-  code: 'MW108',
-  layer: 'schema',
-  severity: 'error',
-  title:
-    "Input that cannot be read: a document that is not valid YAML or exceeds the reader's bounds (nesting, alias expansion), a duplicate key, or a file that cannot be opened. The rest of the input is still checked; the exit code is 2",
-  source: 'https://github.com/meshwarden/meshwarden/blob/main/docs/adr/0109-lint-isolates-objects-and-documents.md',
-});
+export const unreadableInput = rules.MW108;
 
 /** An input error as a diagnostic. A file that cannot be opened has no position (line 0). */
 export function inputErrorDiagnostic(e: YamlError): Diagnostic {

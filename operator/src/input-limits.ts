@@ -6,15 +6,10 @@
  * object our CRD schemas admit in practice (EnvoyPlugin `lua.code` may be 256 KiB).
  */
 import { formatPath } from './diagnostics.js';
-import { defineRule, type Finding } from './validate/rule.js';
+import type { Finding } from './validate/rule.js';
+import { rules } from './validate/catalogue.js';
 
-export const tooLargeToValidate = defineRule({
-  code: 'MW105',
-  layer: 'schema',
-  severity: 'error',
-  title: 'The object exceeds an input limit of the validator (size, string length, list length, nesting, Lua scripts) and is not validated; the admission webhook refuses it too',
-  source: 'https://github.com/meshwarden/meshwarden/blob/main/docs/adr/0104-clean-failures-and-bounded-input.md',
-});
+export const tooLargeToValidate = rules.MW105;
 
 export interface InputLimits {
   /** Serialized size of the object (JSON bytes). */

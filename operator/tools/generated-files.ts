@@ -5,7 +5,7 @@
 import { compile } from 'json-schema-to-typescript';
 import { toYaml } from '../src/yaml/emit.js';
 import { crdFor, group, kinds } from '../src/api/crd.js';
-import { rulesMarkdown } from '../src/validate/catalogue.js';
+import { rulesMarkdown } from '../src/validate/rules-markdown.js';
 import { referenceMarkdown } from '../src/api/reference.js';
 import { schemaDir } from '../src/api/schema-files.js';
 import { readFileSync } from 'node:fs';

@@ -22,6 +22,12 @@ function describe(d: Diagnostic): string {
   return `${where}${d.message}${d.hint ? ` (hint: ${d.hint})` : ''}`;
 }
 
+/** The first link among a rule's sources (the others are notes or issue references). */
+function helpUri(r: RuleDoc): { helpUri?: string } {
+  const url = r.sources.map((s) => /^https?:\/\/\S+/.exec(s)?.[0]).find((u) => u !== undefined);
+  return url !== undefined ? { helpUri: url } : {};
+}
+
 export function formatSarif(diags: readonly Diagnostic[], rules: readonly RuleDoc[], version: string, exitCode: number): string {
   const used = new Set(diags.map((d) => d.rule));
   const driverRules = rules.filter((r) => used.has(r.code));
@@ -38,7 +44,8 @@ export function formatSarif(diags: readonly Diagnostic[], rules: readonly RuleDo
             rules: driverRules.map((r) => ({
               id: r.code,
               shortDescription: { text: r.title },
-              helpUri: r.source,
+              ...helpUri(r),
+              help: { text: r.hint },
               defaultConfiguration: { level: sarifLevel[r.severity] },
             })),
           },

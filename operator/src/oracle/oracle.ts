@@ -6,56 +6,19 @@
  * MW703-MW706) and Envoy runs sandboxed (sandbox.ts): docs/adr/0103-sandboxed-envoy-oracle.md.
  */
 import type { Finding } from '../validate/rule.js';
-import { defineRule } from '../validate/rule.js';
+import { rules } from '../validate/catalogue.js';
 import { patchedConfigs, type EnvoyFilterObject } from '../validate/istio/index.js';
 import { staticBootstrap } from './bootstrap.js';
 import { envoyValidate, type EnvoyVerdict } from './envoy.js';
 import { refusal, screenConfig, sandboxAccessLogPath, type Hazard } from './screen.js';
 
-export const envoyRejects = defineRule({
-  code: 'MW701',
-  layer: 'oracle',
-  severity: 'error',
-  title: 'Envoy rejects the configuration this patch produces: proxies would NACK the whole listener or route update',
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/operations/cli#cmdoption-mode',
-  failureModes: [1, 2, 3, 5, 13, 15, 16, 17, 22, 24],
-});
-export const cannotJudge = defineRule({
-  code: 'MW702',
-  layer: 'oracle',
-  severity: 'warning',
-  title: 'Envoy rejects the configuration even without this EnvoyFilter, so the oracle cannot judge it',
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/operations/cli#cmdoption-mode',
-});
+export const envoyRejects = rules.MW701;
+export const cannotJudge = rules.MW702;
 
-export const luaHostAccess = defineRule({
-  code: 'MW703',
-  layer: 'oracle',
-  severity: 'warning',
-  title: 'Lua script with host access (os, io, require, loadfile, debug …) or that does not parse: not handed to Envoy, the oracle did not judge this EnvoyFilter',
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/lua_filter#script-examples',
-});
-export const proxyFileAccess = defineRule({
-  code: 'MW704',
-  layer: 'oracle',
-  severity: 'warning',
-  title: "Config reads the proxy's files or environment (DataSource filename or environment_variable, file config sources, tap/key-log/cache files): not handed to Envoy, the oracle did not judge this EnvoyFilter",
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/base.proto#config-core-v3-datasource',
-});
-export const accessLogRewritten = defineRule({
-  code: 'MW705',
-  layer: 'oracle',
-  severity: 'info',
-  title: 'File access log path other than /dev/stdout or /dev/stderr: Envoy judged the config with /dev/stdout instead (the oracle creates no files)',
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/access_loggers/file/v3/file.proto',
-});
-export const judgedWithout = defineRule({
-  code: 'MW706',
-  layer: 'oracle',
-  severity: 'info',
-  title: 'Judged without other EnvoyFilters of the input that the oracle does not hand to Envoy (MW703/MW704 on those)',
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/operations/cli#cmdoption-mode',
-});
+export const luaHostAccess = rules.MW703;
+export const proxyFileAccess = rules.MW704;
+export const accessLogRewritten = rules.MW705;
+export const judgedWithout = rules.MW706;
 
 export interface OracleOptions {
   /** Path of the Envoy binary. */

@@ -9,7 +9,8 @@
  */
 import type { EnvoyPlugin, Plugin, RouteScope } from '../api/types.gen.js';
 import type { K8sObject } from '../k8s-object.js';
-import { defineRule, type Finding } from '../validate/rule.js';
+import type { Finding } from '../validate/rule.js';
+import { rules } from '../validate/catalogue.js';
 import type { RenderContext } from './context.js';
 import { envoyFilter, generatedMetadata } from './objects.js';
 import { insertBeforeRouter, perFilterConfigPatch, proxyContext, type PatchScope } from './patches.js';
@@ -18,22 +19,8 @@ import { inboundPorts, resolveTarget, type ResolvedTarget } from './target.js';
 import { fillTemplate } from './templates.js';
 import { perRouteType } from './per-route-types.js';
 
-export const wasmOrder = defineRule({
-  code: 'MW607',
-  layer: 'cross',
-  severity: 'error',
-  title: 'Plugin order cannot be honoured: Wasm plugins run in their Istio phase, before Lua and native filters, and phases run AUTHN, AUTHZ, STATS, then unspecified',
-  source: 'https://istio.io/latest/docs/reference/config/proxy_extensions/wasm-plugin/#PluginPhase',
-  failureModes: [37],
-});
-export const unknownPerRouteType = defineRule({
-  code: 'MW608',
-  layer: 'cross',
-  severity: 'error',
-  title: "Per-route config of a native filter whose per-route message type meshwarden does not know, without an @type",
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-route-typed-per-filter-config',
-  failureModes: [12],
-});
+export const wasmOrder = rules.MW607;
+export const unknownPerRouteType = rules.MW608;
 
 export const defaultPluginPriority = 20;
 const phaseOrder = ['AUTHN', 'AUTHZ', 'STATS', 'UNSPECIFIED_PHASE'];

@@ -11,7 +11,8 @@
  */
 import type { EffectiveLimit, Limit, SmartLimiter } from '../api/types.gen.js';
 import type { K8sObject } from '../k8s-object.js';
-import { defineRule, type Finding } from '../validate/rule.js';
+import type { Finding } from '../validate/rule.js';
+import { rules } from '../validate/catalogue.js';
 import type { RenderContext } from './context.js';
 import { isPodReady, podsSelectedBy } from './context.js';
 import { isSelective, planDescriptors, type Variant } from './descriptors.js';
@@ -23,36 +24,11 @@ import { fillTemplate } from './templates.js';
 import { againstPlaceholder, Origins, type RenderResult } from './result.js';
 import { gatewayInstall, insertBeforeRouter, perFilterConfigPatch, proxyContext, type Install, type PatchScope } from './patches.js';
 
-export const noRateLimitService = defineRule({
-  code: 'MW604',
-  layer: 'cross',
-  severity: 'error',
-  title: 'A global limit has no rate limit service (neither spec.rateLimitService nor the operator default)',
-  source: 'https://github.com/envoyproxy/ratelimit#overview',
-  failureModes: [20],
-});
-export const unknownReplicas = defineRule({
-  code: 'MW605',
-  layer: 'cross',
-  severity: 'warning',
-  title: 'An average limit cannot know the number of ready replicas; it assumes 1',
-  source: 'https://github.com/meshwarden/meshwarden/blob/main/docs/reference.md',
-});
-export const conflictingBodies = defineRule({
-  code: 'MW606',
-  layer: 'cross',
-  severity: 'error',
-  title: 'Limits on the same port ask for different response bodies (one body per HTTP connection manager)',
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/local_reply',
-});
+export const noRateLimitService = rules.MW604;
+export const unknownReplicas = rules.MW605;
+export const conflictingBodies = rules.MW606;
 
-export const spoofableClientAddress = defineRule({
-  code: 'MW612',
-  layer: 'cross',
-  severity: 'warning',
-  title: 'A limit by client address on sidecar inbound: istiod sets use_remote_address false there, so Envoy takes the address from X-Forwarded-For and callers can choose it',
-  source: 'https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-forwarded-for',
-});
+export const spoofableClientAddress = rules.MW612;
 
 export const defaultLimiterPriority = 10;
 export const defaultDomain = 'meshwarden';

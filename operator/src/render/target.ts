@@ -4,34 +4,14 @@
  * the container port (the Service's targetPort), not the Service port.
  */
 import type { Target } from '../api/types.gen.js';
-import { defineRule, type Finding } from '../validate/rule.js';
+import type { Finding } from '../validate/rule.js';
+import { rules } from '../validate/catalogue.js';
 import { isHttpPort, podsSelectedBy, type RenderContext, type Service, type ServicePort } from './context.js';
 import { indexedPerArray } from '../util/array-index.js';
 
-export const targetNotFound = defineRule({
-  code: 'MW601',
-  layer: 'cross',
-  severity: 'error',
-  title: 'The target Service does not exist',
-  source: 'https://istio.io/latest/docs/reference/config/networking/envoy-filter/#WorkloadSelector',
-  failureModes: [29],
-});
-export const portNotFound = defineRule({
-  code: 'MW602',
-  layer: 'cross',
-  severity: 'error',
-  title: 'The port is not a port of the target Service, or not an HTTP port',
-  source: 'https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/',
-  failureModes: [18, 30],
-});
-export const namedTargetPort = defineRule({
-  code: 'MW603',
-  layer: 'cross',
-  severity: 'error',
-  title: "A Service's named targetPort cannot be resolved to a container port",
-  source: 'https://kubernetes.io/docs/concepts/services-networking/service/#field-spec-ports',
-  failureModes: [30],
-});
+export const targetNotFound = rules.MW601;
+export const portNotFound = rules.MW602;
+export const namedTargetPort = rules.MW603;
 
 export type ProxyKind = 'sidecar' | 'gateway';
 

@@ -6,24 +6,13 @@
  * every custom resource — SmartLimiter, EnvoyPlugin, EnvoyFilter, WasmPlugin).
  */
 import { closest, meshwardenGroup, meshwardenKinds, meshwardenVersions } from './schema.js';
-import { defineRule, type Finding } from './rule.js';
+import type { Finding } from './rule.js';
+import { rules } from './catalogue.js';
 import { editDistance } from '../util/edit-distance.js';
 import { formatPath } from '../diagnostics.js';
 
-export const unknownMeshwardenType = defineRule({
-  code: 'MW106',
-  layer: 'schema',
-  severity: 'error',
-  title: 'Unknown apiVersion or kind of the meshwarden.io API group (or one of its kinds under another group): the API server serves no such resource',
-  source: 'https://kubernetes.io/docs/reference/using-api/#api-groups',
-});
-export const invalidMetadata = defineRule({
-  code: 'MW107',
-  layer: 'schema',
-  severity: 'error',
-  title: 'Object metadata the API server rejects: name or generateName not a DNS subdomain, namespace not a DNS label, invalid label or annotation keys or values',
-  source: 'https://kubernetes.io/docs/concepts/overview/working-with-objects/names/',
-});
+export const unknownMeshwardenType = rules.MW106;
+export const invalidMetadata = rules.MW107;
 
 /**
  * MW106 for an object that is not one of our kinds: its group is meshwarden.io (or a near

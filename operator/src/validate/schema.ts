@@ -8,39 +8,16 @@ import addFormatsModule from 'ajv-formats';
 import { parse as parseCel } from '@marcbachmann/cel-js';
 import { formatPath, parsePath } from '../diagnostics.js';
 import { loadSchemas, type JsonSchema } from '../api/schema-files.js';
-import { defineRule, type Finding, type Rule } from './rule.js';
+import type { Finding, Rule } from './rule.js';
+import { rules } from './catalogue.js';
 import { editDistance } from '../util/edit-distance.js';
 
 const docs = 'https://github.com/meshwarden/meshwarden/blob/main/docs/reference.md';
 
-export const unknownField = defineRule({
-  code: 'MW101',
-  layer: 'schema',
-  severity: 'error',
-  title: 'Unknown field: the API has no field of this name (a typo is dropped silently by Kubernetes pruning)',
-  source: docs,
-});
-export const missingField = defineRule({
-  code: 'MW102',
-  layer: 'schema',
-  severity: 'error',
-  title: 'A required field is missing',
-  source: docs,
-});
-export const invalidValue = defineRule({
-  code: 'MW103',
-  layer: 'schema',
-  severity: 'error',
-  title: 'A value has the wrong type, format or range',
-  source: docs,
-});
-export const celRule = defineRule({
-  code: 'MW104',
-  layer: 'schema',
-  severity: 'error',
-  title: "A cross-field rule of the CRD (x-kubernetes-validations) is violated",
-  source: 'https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation-rules',
-});
+export const unknownField = rules.MW101;
+export const missingField = rules.MW102;
+export const invalidValue = rules.MW103;
+export const celRule = rules.MW104;
 
 interface CelRule {
   rule: string;

@@ -4,33 +4,13 @@
  */
 import type { K8sObject } from '../../k8s-object.js';
 import { matchesLabels, type Pod } from '../../render/context.js';
-import { defineRule, type Finding } from '../rule.js';
+import type { Finding } from '../rule.js';
+import { rules } from '../catalogue.js';
 import { indexedPerArray } from '../../util/array-index.js';
 
-export const selectsNoPod = defineRule({
-  code: 'MW609',
-  layer: 'cross',
-  severity: 'warning',
-  title: 'The workloadSelector matches no pod of its namespace: the filter silently applies nowhere',
-  source: 'https://istio.io/latest/docs/reference/config/networking/envoy-filter/#EnvoyFilter',
-  failureModes: [29],
-});
-export const luaOnEveryOutboundPort = defineRule({
-  code: 'MW610',
-  layer: 'cross',
-  severity: 'warning',
-  title: 'A Lua filter on every outbound port: one Lua state per HTTP connection manager per worker multiplies memory',
-  source: 'https://github.com/envoyproxy/envoy/issues/27759',
-  failureModes: [26],
-});
-export const orderingTie = defineRule({
-  code: 'MW611',
-  layer: 'cross',
-  severity: 'warning',
-  title: 'Anchored on a filter another EnvoyFilter of the same priority adds: the order, so whether the anchor exists, depends on creation time',
-  source: 'https://istio.io/latest/docs/reference/config/networking/envoy-filter/#EnvoyFilter-priority',
-  failureModes: [31],
-});
+export const selectsNoPod = rules.MW609;
+export const luaOnEveryOutboundPort = rules.MW610;
+export const orderingTie = rules.MW611;
 
 interface Patch {
   applyTo?: string;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allRules } from '../rule.js';
-import './rules.js';
+import { allRules } from '../catalogue.js';
 import { envoyFilter, HCM, httpFilterPatch, lua, ROUTER, rulesOf, run, T } from './apply.testkit.js';
 import type { ConfigPatch, JsonObject, ProxyKind } from './types.js';
 
@@ -186,7 +185,7 @@ describe('MW4xx catalogue', () => {
     assert.ok(mw4.length >= 22);
     for (const r of mw4) {
       assert.equal(r.layer, 'patch');
-      assert.ok(r.title.length > 10 && r.source.length > 10, r.code);
+      assert.ok(r.title.length > 10 && (r.sources[0] ?? '').length > 10, r.code);
       assert.ok(cases.some((c) => c.rule === r.code), `no test case for ${r.code}`);
     }
   });

@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { allRules } from '../rule.js';
+import { allRules } from '../catalogue.js';
 import { checkPatchValue, loadProtoSchema } from './index.js';
 import { fixtures } from './fixtures.js';
 
@@ -18,7 +18,7 @@ test('MW2xx catalogue: every rule has a title, a source link, the proto layer an
   for (const r of mw2) {
     assert.equal(r.layer, 'proto', r.code);
     assert.ok(r.title.length > 10 && !r.title.includes('\n'), r.code);
-    assert.match(r.source, /^https:\/\//, r.code);
+    assert.match(r.sources[0] ?? '', /^https:\/\//, r.code);
     if (r.code !== 'MW209') assert.ok(fixtures.some((f) => f.rule === r.code), `${r.code} has no fixture`);
   }
   const covered = new Set(mw2.flatMap((r) => r.failureModes ?? []));
