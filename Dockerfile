@@ -11,7 +11,7 @@
 # /tmp, so it works with readOnlyRootFilesystem (the Helm chart sets it). See docs/adr/0090-image.md.
 
 ARG NODE_VERSION=22
-ARG GO_VERSION=1.25
+ARG GO_VERSION=1.26
 
 # --- 1. Envoy API descriptor sets and Istio CRDs (what operator/src/validate reads at run time) ---
 FROM golang:${GO_VERSION}-bookworm AS validator-data

@@ -17,7 +17,7 @@
  * steady on a shared machine) and per wall second; load averages are recorded with each scale.
  *
  *   npx tsx bench/lint.bench.ts [--documents 2400] [--scales 1,5,10] [--runs 3] [--json FILE]
- *     [--istio 1.31] [--no-peers]
+ *     [--istio 1.NN] [--no-peers]   (default: the newest minor with a real istioctl here, for the peer run)
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,10 @@ import { runCliQuiet } from './cli-quiet.js';
 import { REPO_ROOT } from '../e2e/harness/controlplane.js';
 import { kubeconformSchemas, schemaTemplate } from './kubeconform-schemas.js';
 import { compiledCli, growth, loadavg, machine, median, timeProcess, writeResult, type ProcessRun } from './lib.js';
+import { capturedIstioMinors, defaultIstioMinors } from '../operator/src/versions/table.js';
+
+/** The run with no --istio-version: the version table's default set (four minors before issue 15, three after). */
+const MW_DEFAULT = `meshwarden lint (Istio ${defaultIstioMinors()[0]}-${defaultIstioMinors().at(-1)}, the default)`;
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +40,7 @@ const { values } = parseArgs({
     scales: { type: 'string', default: '1' },
     runs: { type: 'string', default: '3' },
     json: { type: 'string' },
-    istio: { type: 'string', default: '1.31' },
+    istio: { type: 'string', default: capturedIstioMinors().at(-1)! },
     'no-peers': { type: 'boolean', default: false },
   },
 });
@@ -100,7 +104,7 @@ function tools(cli: string, scratch: string): Tool[] {
     const findings = JSON.parse(r.stdout) as Array<{ severity: string }>;
     return `${findings.length} findings (${findings.filter((f) => f.severity === 'error').length} errors)`;
   };
-  list.push({ name: 'meshwarden lint (Istio 1.28-1.31, the default)', cmd: process.execPath, args: (t) => [cli, 'lint', '-o', 'json', t], reported: mwReported });
+  list.push({ name: MW_DEFAULT, cmd: process.execPath, args: (t) => [cli, 'lint', '-o', 'json', t], reported: mwReported });
   list.push({ name: `meshwarden lint --istio-version ${istio}`, cmd: process.execPath, args: (t) => [cli, 'lint', '-o', 'json', '--istio-version', istio, t], reported: mwReported });
   if (values['no-peers']) return list;
   const istioctl = join(BIN, `istioctl-${istio}`);
@@ -171,7 +175,7 @@ try {
     const parse = await inProcess(documents, () => parseAllDocuments(stream).map((d) => d.toJS()), n);
     console.log(`in-process  baseline: YAML parse only${' '.repeat(23)} ${fmt(parse)}`);
     const lintAll = await inProcess(documents, () => runCliQuiet(['lint', '-o', 'json', '-'], stream), n);
-    console.log(`in-process  meshwarden lint (all 4 Istio minors)${' '.repeat(9)} ${fmt(lintAll)}`);
+    console.log(`in-process  meshwarden lint (the ${defaultIstioMinors().length} default Istio minors)${' '.repeat(2)} ${fmt(lintAll)}`);
     const lintOne = await inProcess(documents, () => runCliQuiet(['lint', '-o', 'json', '--istio-version', istio, '-'], stream), n);
     console.log(`in-process  meshwarden lint --istio-version ${istio}${' '.repeat(11)} ${fmt(lintOne)}`);
 
@@ -205,7 +209,7 @@ try {
 
   // Ratios against the same-run baselines, per scale.
   const mwOne = `meshwarden lint --istio-version ${istio}`;
-  const mwAll = 'meshwarden lint (Istio 1.28-1.31, the default)';
+  const mwAll = MW_DEFAULT;
   const ist = list.find((t) => t.name.startsWith('istioctl'))?.name;
   const kc = list.find((t) => t.name.startsWith('kubeconform'))?.name;
   console.log('\nratios (documents per CPU-second; whole process unless marked):');

@@ -1,7 +1,7 @@
 /**
  * Admission latency of the webhook (a benchmark, not a test):
  *
- *   node --import tsx bench/webhook.bench.ts [--rate 500]... [--seconds 10] [--patches 20] [--versions 1.31]... [--json FILE]
+ *   node --import tsx bench/webhook.bench.ts [--rate 500]... [--seconds 10] [--patches 20] [--versions 1.32]... [--json FILE]
  *
  * A 20-patch EnvoyFilter AdmissionReview is POSTed over HTTPS on 127.0.0.1 at a fixed rate
  * (open loop: requests leave on schedule whatever the answers, so a stall is not hidden by
@@ -9,7 +9,8 @@
  *   1. a baseline: an empty HTTPS handler on the same stack (node:https, same certificate,
  *      keep-alive, reads the body, answers a fixed allowed AdmissionReview), then
  *   2. the webhook (createWebhookServer) validating against the given Istio versions: one
- *      version (a cluster normally runs one) and all four supported ones (an upgrade window).
+ *      version, the newest of the version table (a cluster normally runs one), and the default
+ *      set, Istio's supported minors (an upgrade window; 1.30–1.32 since issue 15, four minors before).
  * Each server runs in its own process (as the webhook does), the load generator in this one. Prints p50,
  * p90, p99, max and errors per run and the ratio to the baseline; target p99 ≤ 3 ms.
  * Several --rate values (e.g. 50, 250, 500: the scale row) repeat all of it per rate.
@@ -24,6 +25,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { benchServer, percentile, postValidate, serveBenchControl, type BenchServer } from './lib.js';
+import { defaultIstioMinors, istioMinors } from '../operator/src/versions/table.js';
+
+/** One minor (the newest) and the default set, both from the version table. */
+const defaultVersionSets = (): string[][] => [[istioMinors().at(-1)!], [...defaultIstioMinors()]];
 
 interface ServerSpec {
   kind: 'baseline' | 'webhook';
@@ -149,7 +154,7 @@ async function main(): Promise<void> {
   const rates = values.rate.map((r) => Math.min(Number(r), 2000)); // bounded: at most 2,000 req/s for at most 60 s per run
   const seconds = Math.min(Number(values.seconds), 60);
   const patches = Number(values.patches);
-  const versionSets = values.versions ? [values.versions] : [['1.31'], ['1.28', '1.29', '1.30', '1.31']];
+  const versionSets = values.versions ? [values.versions] : defaultVersionSets();
   const fx = await import('../operator/src/webhook/fixtures.js');
   const { ensureServingCertificate } = await import('../operator/src/webhook/certs.js');
   const certDir = await mkdtemp(join(tmpdir(), 'mw-webhook-bench-'));
@@ -231,7 +236,7 @@ async function worstCases(): Promise<void> {
     [`${luaMax + 1} Lua patches (refused by the limit)`, fx.envoyFilter('loops', 'shop', Array.from({ length: luaMax + 1 }, (_, i) => lua(i, `-- ${tag} x${i}\nwhile true do end`)))],
   ];
   console.log(`\nworst cases within the limits (${JSON.stringify(defaultLimits)}), admitted in-process:`);
-  for (const versions of [['1.31'], ['1.28', '1.29', '1.30', '1.31']]) {
+  for (const versions of defaultVersionSets()) {
     const ctx = { services: [], pods: [], istioVersions: versions };
     admit(fx.admissionReview(fx.goodEnvoyFilter(1)), ctx); // warm this version set
     for (const [label, obj] of cases(versions.join())) {

@@ -36,7 +36,7 @@ for a in "$@"; do
 done
 
 command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
-command -v go >/dev/null || { echo "build-protosets: needs Go >= 1.25 on PATH (https://go.dev/dl/)" >&2; exit 1; }
+command -v go >/dev/null || { echo "build-protosets: needs Go >= 1.26 on PATH (go-control-plane/envoy v1.40.0 needs go 1.26.0; https://go.dev/dl/)" >&2; exit 1; }
 mkdir -p "$OUT" "$BIN"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}" GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 

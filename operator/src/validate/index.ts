@@ -15,6 +15,8 @@ import { regexes, typedConfigs } from './walk.js';
 import { checkEnvoyFilterCross } from './cross/index.js';
 import { checkEnvoyFilterSemantics, DUPLICATED_BY_PATCH_LAYER as semanticDuplicates, semanticVersionClass } from './semantic/index.js';
 import { checkIstioObject, DUPLICATED_BY_PATCH_LAYER as webhookDuplicates, storedForm } from './istio-schema/index.js';
+import { MW110 } from './istio-schema/rules.js';
+import { MW426 } from './istio/rules.js';
 import type { Pod } from '../render/context.js';
 import { defaultIstioMinors, type IstioMinor } from '../versions/table.js';
 
@@ -111,7 +113,17 @@ export function validateIstioObject(obj: K8sObject, ctx: ValidationContext): Fin
   // istiod reads the object as the API server stored it, null fields dropped.
   const stored = storedForm(obj) as K8sObject;
   const rest = stored.kind === 'EnvoyFilter' ? validateEnvoyFilter(stored as unknown as EnvoyFilterObject, ctx) : validateWasmPlugin(stored, ctx);
-  return withoutStaticDuplicates(unique([...admitted, ...rest]));
+  return withoutExplainedPrunes(withoutStaticDuplicates(unique([...admitted, ...rest])));
+}
+
+/**
+ * A field the API server prunes is MW110 everywhere; where the patch layer says what the pruning
+ * does to the patch (MW426: `filterChain.transportSocket` before Istio 1.32 widens the match),
+ * keep only that finding at that field. ADR 0112.
+ */
+function withoutExplainedPrunes(findings: Finding[]): Finding[] {
+  const explained = new Set(findings.filter((f) => f.rule === MW426.code).map((f) => f.path));
+  return explained.size === 0 ? findings : findings.filter((f) => !(f.rule === MW110.code && explained.has(f.path)));
 }
 
 /** Istio CRD schema rules about an object's shape: a required field missing, a wrong type or enum. */

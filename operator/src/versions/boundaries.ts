@@ -4,7 +4,7 @@
  * version table's order: a boundary stays right when a newer row is added, where equality to
  * a literal ("=== the newest") would silently go wrong. A boundary must be a row of the table.
  */
-import type { EnvoyMinor } from './table.js';
+import type { EnvoyMinor, IstioMinor } from './table.js';
 
 /** Envoy releases from which the semantic layer (MW3xx) judges a config differently. */
 export const ENVOY_BOUNDARIES = {
@@ -17,3 +17,29 @@ export const ENVOY_BOUNDARIES = {
   /** The global rate limit filter accepts `limit` in its own `rate_limits` (tested: 1.36.2 rejects, 1.39.3 accepts). */
   globalFilterRateLimitLimit: '1.39',
 } as const satisfies Record<string, EnvoyMinor>;
+
+/**
+ * Istio releases from which istiod reads an EnvoyFilter differently (the patch layer, MW4xx:
+ * validate/istio/versions.ts `featuresFor`). Changes older than the table's oldest row hold for
+ * every row and are not boundaries (versions.ts says which).
+ */
+export const ISTIO_BOUNDARIES = {
+  /**
+   * Every WasmPlugin is served as a synthetic TrafficExtension: its filter is named
+   * `extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin` instead of
+   * `extensions.istio.io/wasmplugin/<ns>.<name>` (release-1.30 pilot/pkg/config/kube/extensions/translate.go
+   * `syntheticMarker`, pilot/pkg/model/extensions.go `TrafficExtensionResourceNamePrefix`;
+   * release-1.29 `WasmPluginResourceNamePrefix`). ADR 0112.
+   */
+  trafficExtensionFilterNames: '1.30',
+  /** The `MERGE_AND_REPLACE_LIST` operation (istio/istio#60498, release-1.31 `envoyfilter/util.go`). */
+  mergeAndReplaceList: '1.31',
+  /** A proxyVersion match longer than 1024 characters never matches (istio/istio#61301, release-1.31 `pilot/pkg/model/envoyfilter.go`). */
+  proxyVersionMaxLen: '1.31',
+  /**
+   * The EnvoyFilter match `listener.filterChain.transportSocket` (istio.io/api v1.32.0
+   * networking/v1alpha3/envoy_filter.proto field 7, releasenotes/notes/envoyfilter-transport-socket-match.yaml).
+   * Older CRDs prune it and older istiods ignore it. ADR 0112.
+   */
+  filterChainTransportSocket: '1.32',
+} as const satisfies Record<string, IstioMinor>;

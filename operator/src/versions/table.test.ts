@@ -174,3 +174,21 @@ test('the chart names the table\'s minors (values.schema.json enum of istioVersi
   assert.deepEqual(schema.properties.controller.properties.istioVersions.items.enum, [...istioMinors()]);
   assert.match(readFileSync(join(chart, 'Chart.yaml'), 'utf8'), new RegExp(`meshwarden\\.io/istio-versions: "${istioMinors().join(', ').replace(/\./g, '\\.')}"`));
 });
+
+test('README, docs/install.md and the chart values name the default set\'s range; docs/versions.md has one matrix row per table row', () => {
+  const read = (...p: string[]) => readFileSync(join(packageRoot, ...p), 'utf8');
+  const defaults = defaultIstioMinors();
+  const range = `${defaults[0]}–${defaults.at(-1)}`;
+  const stale = /Istio (1\.\d+)[–-](1\.\d+)/g;
+  for (const file of ['README.md', 'docs/install.md', 'charts/meshwarden/values.yaml']) {
+    const text = read(file);
+    assert.ok(text.includes(range), `${file} names the default set ${range}`);
+    for (const [phrase, from, to] of text.matchAll(stale)) assert.equal(`${from}–${to}`, range, `${file}: "${phrase}" is not the default set`);
+  }
+  const docs = read('docs', 'versions.md');
+  for (const r of VERSION_TABLE) {
+    const row = new RegExp(`^\\| ${r.istio.replace('.', '\\.')} \\| ${r.envoy.replace('.', '\\.')} \\|(?:[^|\\n]*\\|){2} ${r.inDefaultSet ? 'yes' : 'no'} \\|`, 'm');
+    assert.match(docs, row, `docs/versions.md: the matrix row of ${r.istio} (Envoy ${r.envoy}, in the default set: ${r.inDefaultSet})`);
+  }
+  assert.ok(docs.includes(`reviewed ${TABLE_REVIEWED}`), `docs/versions.md says when the table was reviewed (${TABLE_REVIEWED})`);
+});

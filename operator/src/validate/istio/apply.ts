@@ -36,6 +36,7 @@ import type {
   XdsConfig,
 } from './types.js';
 import { featuresFor, parseIstioVersion } from './versions.js';
+import { matchAsRead, transportSocketHint, transportSocketMatches, versionedMatchFindings } from './versioned-matches.js';
 import type { PatchWrapper, SimState } from './sim-state.js';
 
 export { HCM_NAME, HCM_TYPE, ROUTER_NAME, ROUTER_TYPE };
@@ -156,6 +157,8 @@ function filterChainMatch(lis: JsonObject, fc: JsonObject, lp: PatchWrapper): bo
     for (const p of c.applicationProtocols.split(',')) if (!have.includes(p)) return false;
   }
   if (c.destinationPort && (!match || num(match['destination_port']) !== c.destinationPort)) return false;
+  // Absent from the match before Istio 1.32 (matchAsRead).
+  if (c.transportSocket && !transportSocketMatches(fc, c.transportSocket)) return false;
   return true;
 }
 
@@ -907,11 +910,12 @@ function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], order: numb
       const origOp = cp.patch.operation as Operation;
       const w: PatchWrapper = {
         filterIndex: fi, patchIndex: pi, path, applyTo, op: origOp,
-        match: cp.match ?? { context: 'ANY' }, context: cp.match?.context ?? 'ANY',
+        match: matchAsRead(cp.match ?? { context: 'ANY' }, s.features), context: cp.match?.context ?? 'ANY',
         value: isObject(cp.patch.value) ? normalized(cp.patch.value) : {},
         applied: false, reachedParent: false,
       };
       if (!proxyMatches(cp, s.proxy, s.features)) return;
+      for (const vf of versionedMatchFindings(cp, path, s.features)) report(s, w, vf);
       const f = (rule: { finding: (p: string, m: string, h?: string, sev?: 'error' | 'warning' | 'info') => Finding }, p: string, m: string, h: string, sev?: 'error' | 'warning' | 'info') =>
         report(s, w, rule.finding(p, m, h, sev));
 
@@ -999,6 +1003,8 @@ function contextsFor(kind: ProxyInfo['kind']): PatchContext[] {
 }
 
 function noMatchHint(s: SimState, w: PatchWrapper): string {
+  const socket = transportSocketHint(w.match);
+  if (socket) return socket;
   const port = w.match.listener?.portNumber ?? w.match.routeConfiguration?.portNumber;
   if (port && w.context === 'SIDECAR_INBOUND') {
     const hit = s.inboundPorts.find((p) => p.servicePort === port && p.targetPort !== port);

@@ -4,12 +4,14 @@
  * EnvoyFilters already in the cluster, and returns the findings that belong to it.
  */
 import type { Finding } from '../rule.js';
+import { MW413, MW427 } from './rules.js';
 import { applyEnvoyFilters, type SharedApplication } from './apply.js';
 import { loadBaseline, type GatewayServer, type InboundPort, type PolicyFilters } from './baseline.js';
 import { GATEWAY_NAME_LABEL } from './select.js';
 import type { BaselineParams } from './baseline.js';
 import type { ConfigPatch, EnvoyFilterObject, JsonObject, PatchFinding, ProxyKind, XdsConfig } from './types.js';
 import { featuresFor, parseIstioVersion } from './versions.js';
+import { EXTENSIONS_FILTER_PREFIX } from './versioned-matches.js';
 
 export interface PatchLayerOptions {
   /** Proxy versions running in the cluster, e.g. `['1.28.0', '1.31.0']`; one baseline per minor. */
@@ -134,8 +136,16 @@ function observesVersionFeatures(ef: EnvoyFilterObject): boolean {
       p?.applyTo === 'CLUSTER' ||
       p?.patch?.operation === 'MERGE_AND_REPLACE_LIST' ||
       p?.match?.routeConfiguration?.vhost?.domainName !== undefined ||
-      p?.match?.proxy?.proxyVersion !== undefined,
+      p?.match?.proxy?.proxyVersion !== undefined ||
+      p?.match?.listener?.filterChain?.transportSocket !== undefined ||
+      namesWasmPluginFilter(p),
   );
+}
+
+/** Whether a patch anchors on a WasmPlugin filter, whose name changed in Istio 1.30 (versioned-matches.ts). */
+function namesWasmPluginFilter(p: ConfigPatch): boolean {
+  const f = p?.match?.listener?.filterChain?.filter;
+  return [f?.name, f?.subFilter?.name].some((n) => typeof n === 'string' && n.startsWith(EXTENSIONS_FILTER_PREFIX));
 }
 
 /** A baseline's config sections as text (not its istioVersion), computed once per baseline object. */
@@ -341,8 +351,11 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
         findings = applyEnvoyFilters(b, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root }, shared).findings;
         results.set(same, findings);
       }
+      // A patch anchored on a renamed WasmPlugin filter matches nothing: MW427 says why, MW413 only that.
+      const renamed = new Set(findings.filter((x) => x.filterIndex === index && x.finding.rule === MW427.code).map((x) => x.finding.path));
       for (const { filterIndex, finding } of findings) {
         if (filterIndex !== index) continue;
+        if (finding.rule === MW413.code && renamed.has(finding.path)) continue;
         const key = `${finding.rule}|${finding.path}`;
         const cur = seen.get(key);
         if (cur) {

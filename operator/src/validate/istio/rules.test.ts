@@ -11,6 +11,8 @@ interface Case {
   /** Expected path prefix of the bad finding. */
   path: string;
   kind?: ProxyKind;
+  /** The versions the bad case is reported on, when not every one (version-gated rules). */
+  versions?: readonly string[];
 }
 
 const inboundRouter = (op: string, value?: JsonObject) => httpFilterPatch('SIDECAR_INBOUND', op, value, { port: 8080, subFilter: ROUTER });
@@ -159,11 +161,32 @@ const cases: Case[] = [
     good: [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { domainName: 'bookinfo.example.com', route: { name: 'default' } } } }, patch: { operation: 'MERGE', value: { decorator: { operation: 'x' } } } }],
     path: 'spec.configPatches[0].match.routeConfiguration.vhost.name',
   },
+  {
+    rule: 'MW426',
+    bad: [{ applyTo: 'NETWORK_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { transportSocket: 'envoy.transport_sockets.tls', filter: { name: HCM } } } }, patch: { operation: 'MERGE', value: { name: HCM, typed_config: { '@type': T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'), stream_idle_timeout: '300s' } } } }],
+    good: [{ applyTo: 'NETWORK_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { transportProtocol: 'tls', filter: { name: HCM } } } }, patch: { operation: 'MERGE', value: { name: HCM, typed_config: { '@type': T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'), stream_idle_timeout: '300s' } } } }],
+    path: 'spec.configPatches[0].match.listener.filterChain.transportSocket',
+  },
+  {
+    rule: 'MW427',
+    versions: ['1.31.0'],
+    bad: [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_AFTER', lua(), { port: 8080, subFilter: 'extensions.istio.io/wasmplugin/default.auth' })],
+    good: [inboundRouter('INSERT_BEFORE', lua())],
+    path: 'spec.configPatches[0].match.listener.filterChain.filter.subFilter.name',
+  },
+  {
+    rule: 'MW427',
+    versions: ['1.28.0'],
+    bad: [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_AFTER', lua(), { port: 8080, subFilter: 'extensions.istio.io/trafficextension/default.auth~istio-translated-wasmplugin' })],
+    good: [inboundRouter('INSERT_BEFORE', lua())],
+    path: 'spec.configPatches[0].match.listener.filterChain.filter.subFilter.name',
+  },
 ];
 
 for (const version of ['1.28.0', '1.31.0']) {
   describe(`MW4xx rules on the ${version} baselines`, () => {
     for (const [i, c] of cases.entries()) {
+      if (c.versions && !c.versions.includes(version)) continue;
       it(`${c.rule} #${i} (${c.kind ?? 'sidecar'}): bad is reported, good is not`, () => {
         const bad = run(version, [envoyFilter('bad', c.bad)], c.kind);
         const hit = bad.findings.find((f) => f.finding.rule === c.rule);

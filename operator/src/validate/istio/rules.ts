@@ -26,3 +26,7 @@ export const MW422 = rules.MW422;
 export const MW423 = rules.MW423;
 export const MW425 = rules.MW425;
 export const MW424 = rules.MW424;
+
+// Istio 1.32 / issue 15 (helper C, ADR 0112): matches whose meaning depends on the Istio version (versioned-matches.ts).
+export const MW426 = rules.MW426;
+export const MW427 = rules.MW427;

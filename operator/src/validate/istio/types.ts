@@ -66,6 +66,8 @@ export interface ListenerMatch {
     transportProtocol?: string;
     applicationProtocols?: string;
     destinationPort?: number;
+    /** Istio 1.32+: the name of the chain's transport socket (versioned-matches.ts). */
+    transportSocket?: string;
     filter?: { name?: string; subFilter?: { name?: string } };
   };
 }

@@ -2,7 +2,8 @@
  * Version-dependent istiod behaviour. Each flag names the release that changed it; see
  * envoy-templates/baselines/README.md for the source of each.
  */
-import { istioMinors, type IstioMinor } from '../../versions/table.js';
+import { ISTIO_BOUNDARIES } from '../../versions/boundaries.js';
+import { istioMinors, since, type IstioMinor } from '../../versions/table.js';
 
 export interface IstioVersion {
   major: number;
@@ -17,36 +18,59 @@ export function parseIstioVersion(v: string): IstioVersion {
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0), raw: v };
 }
 
+/**
+ * What istiod does with an EnvoyFilter, per Istio minor of the version table. Behaviour that changed
+ * at a row of the table is `since(minor, ISTIO_BOUNDARIES.x)`; behaviour that changed before the
+ * oldest row (1.19 … 1.27) holds for every row and is kept as a flag so the code reads the same
+ * either way (versions.test.ts checks that those releases are older than the table).
+ */
 export interface IstioFeatures {
-  /** `MERGE_AND_REPLACE_LIST` operation (istio/istio#60498, release-1.31). */
+  /** `MERGE_AND_REPLACE_LIST` operation (ISTIO_BOUNDARIES.mergeAndReplaceList). */
   mergeAndReplaceList: boolean;
-  /** `routeConfiguration.vhost.domainName` match (1.26). */
+  /** `routeConfiguration.vhost.domainName` match (1.26, before the table). */
   vhostDomainName: boolean;
-  /** BOOTSTRAP patches are accepted but never applied (1.21: bootstrap discovery removed). */
+  /** BOOTSTRAP patches are accepted but never applied (1.21, before the table: bootstrap discovery removed). */
   bootstrapIgnored: boolean;
-  /** Deprecated filter names (`envoy.router`, `envoy.http_connection_manager`) no longer match (1.19). */
+  /** Deprecated filter names (`envoy.router`, `envoy.http_connection_manager`) no longer match (1.19, before the table). */
   deprecatedNamesNoMatch: boolean;
-  /** `InboundPassthroughClusterIpv4/Ipv6` merged into `InboundPassthroughCluster` (1.23, #51503). */
+  /** `InboundPassthroughClusterIpv4/Ipv6` merged into `InboundPassthroughCluster` (1.23, #51503, before the table). */
   singleInboundPassthroughCluster: boolean;
-  /** targetRefs honoured on EnvoyFilter (1.22). */
+  /** targetRefs honoured on EnvoyFilter (1.22, before the table). */
   targetRefs: boolean;
-  /** proxyVersion longer than 1024 characters never matches (release-1.31). */
+  /** proxyVersion longer than this many characters never matches (ISTIO_BOUNDARIES.proxyVersionMaxLen). */
   proxyVersionMaxLen: number | undefined;
-  /** LISTENER_FILTER MERGE applied (1.27). */
+  /** LISTENER_FILTER MERGE applied (1.27, before the table). */
   listenerFilterMerge: boolean;
+  /**
+   * WasmPlugin filters are named `extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin`,
+   * not `extensions.istio.io/wasmplugin/<ns>.<name>` (ISTIO_BOUNDARIES.trafficExtensionFilterNames).
+   */
+  trafficExtensionFilterNames: boolean;
+  /**
+   * The match `listener.filterChain.transportSocket` exists (ISTIO_BOUNDARIES.filterChainTransportSocket);
+   * before, the API server prunes it and istiod ignores it, so the patch reaches every chain.
+   */
+  filterChainTransportSocket: boolean;
 }
 
+/** The release-1.31 cap on proxyVersion regexes (`maxProxyVersionLen`). */
+const PROXY_VERSION_MAX_LEN = 1024;
+
+/** The features of an Istio version of the version table (a RangeError names the table's minors otherwise). */
 export function featuresFor(v: IstioVersion): IstioFeatures {
-  const at = (minor: number) => v.major > 1 || (v.major === 1 && v.minor >= minor);
+  const minor = `${v.major}.${v.minor}`;
+  const at = (boundary: IstioMinor) => since(minor, boundary, 'istio');
   return {
-    mergeAndReplaceList: at(31),
-    vhostDomainName: at(26),
-    bootstrapIgnored: at(21),
-    deprecatedNamesNoMatch: at(19),
-    singleInboundPassthroughCluster: at(23),
-    targetRefs: at(22),
-    proxyVersionMaxLen: at(31) ? 1024 : undefined,
-    listenerFilterMerge: at(27),
+    mergeAndReplaceList: at(ISTIO_BOUNDARIES.mergeAndReplaceList),
+    vhostDomainName: true,
+    bootstrapIgnored: true,
+    deprecatedNamesNoMatch: true,
+    singleInboundPassthroughCluster: true,
+    targetRefs: true,
+    proxyVersionMaxLen: at(ISTIO_BOUNDARIES.proxyVersionMaxLen) ? PROXY_VERSION_MAX_LEN : undefined,
+    listenerFilterMerge: true,
+    trafficExtensionFilterNames: at(ISTIO_BOUNDARIES.trafficExtensionFilterNames),
+    filterChainTransportSocket: at(ISTIO_BOUNDARIES.filterChainTransportSocket),
   };
 }
 
