@@ -14,7 +14,7 @@ import { istioNeighbours } from '../validate/index.js';
 import type { Finding } from '../validate/rule.js';
 import { packageRoot } from '../util/package-root.js';
 import { join } from 'node:path';
-import { allRules } from '../validate/catalogue.js';
+import { allRules, codesTagged } from '../validate/catalogue.js';
 import { rulesMarkdown } from '../validate/rules-markdown.js';
 import { contextFromInputs } from './facts.js';
 import type { Io } from './io.js';
@@ -141,6 +141,9 @@ function printInputErrors(errors: readonly YamlError[], io: Io): void {
   io.stderr(errors.map((e) => `${e.line > 0 ? `${e.file}:${e.line}:${e.column}` : e.file}: ${e.message}`).join('\n') + '\n');
 }
 
+/** Rules whose finding is shown at the field's key, not its value (an unknown field: the value is not what is wrong). */
+const locatedAtKey = codesTagged('locateAtKey');
+
 /** Evaluates every object (and, with an oracle, judges its EnvoyFilters with Envoy) and attaches file:line:col. */
 function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1], oracle?: OracleRun) {
   const ctx = contextFromInputs(objects, extra);
@@ -158,7 +161,7 @@ function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFr
     }
     const diagnostics: Diagnostic[] = [...verdict.diagnostics, ...findings.map((f) => ({ ...f, object: ref }))].map((d) => ({
       ...d,
-      source: o.locate(parsePath(d.path), d.rule === 'MW101'),
+      source: o.locate(parsePath(d.path), locatedAtKey.has(d.rule)),
     }));
     return { ...verdict, diagnostics };
   });

@@ -8,6 +8,7 @@
  */
 import type { Condition, EffectiveLimit, GeneratedRef } from '../api/types.gen.js';
 import type { Diagnostic } from '../diagnostics.js';
+import { codesTagged, ruleOf } from '../validate/catalogue.js';
 
 export const conditionTypes = ['Accepted', 'Programmed', 'Ready'] as const;
 /** Plus `Effective` (effective.ts): set only when istiod is configured, so not among the first-visit conditions. */
@@ -48,10 +49,12 @@ export function formatFindings(diags: readonly Diagnostic[]): string {
   return diags.map((d) => `${d.rule} ${d.path || '(object)'}: ${d.message}`).join('; ');
 }
 
+const targetMissing = codesTagged('targetNotFound');
+
 /** Why a spec is not accepted: schema errors, a missing target, or any other validator error. */
 export function rejectionReason(errors: readonly Diagnostic[]): string {
-  if (errors.some((d) => /^MW1\d\d$/.test(d.rule))) return reasons.invalidSpec;
-  if (errors.some((d) => d.rule === 'MW601')) return reasons.targetNotFound;
+  if (errors.some((d) => ruleOf(d.rule)?.layer === 'schema')) return reasons.invalidSpec;
+  if (errors.some((d) => targetMissing.has(d.rule))) return reasons.targetNotFound;
   return reasons.validationFailed;
 }
 

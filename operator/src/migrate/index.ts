@@ -10,14 +10,15 @@ import { isK8sObject, refOf, type K8sObject } from '../k8s-object.js';
 import { contextFromInputs } from '../cli/facts.js';
 import type { LoadedObject } from '../yaml/documents.js';
 import type { MigrateOptions } from './common.js';
+import { codesTagged } from '../validate/catalogue.js';
 import { locateNotes, type LocatedNote, type Note } from './notes.js';
 import { migrateEnvoyPlugin, migratePluginManager, type PluginFacts } from './plugins.js';
 import { migrateSmartLimiter } from './smartlimiter.js';
 
 export const slimeGroup = 'microservice.slime.io';
 
-/** Rules that need cluster facts an input file may lack (the Service, its pods, the operator's defaults). */
-const needsClusterFacts = new Set(['MW601', 'MW603', 'MW604', 'MW605']);
+/** Rules that need cluster facts an input file may lack (the Service, its pods, the operator's defaults): tagged `offlineFacts`. */
+const needsClusterFacts = codesTagged('offlineFacts');
 
 export interface Migrated {
   object: K8sObject;

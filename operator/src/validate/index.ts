@@ -13,8 +13,9 @@ import { checkLua, checkProxyVersion, checkRegex, checkWasmPlugin, checkWasmOrde
 import type { WasmPluginSpec } from './syntax/index.js';
 import { regexes, typedConfigs } from './walk.js';
 import { checkEnvoyFilterCross } from './cross/index.js';
-import { checkEnvoyFilterSemantics, DUPLICATED_BY_PATCH_LAYER as semanticDuplicates, semanticVersionClass } from './semantic/index.js';
-import { checkIstioObject, DUPLICATED_BY_PATCH_LAYER as webhookDuplicates, storedForm } from './istio-schema/index.js';
+import { checkEnvoyFilterSemantics, semanticVersionClass } from './semantic/index.js';
+import { checkIstioObject, storedForm } from './istio-schema/index.js';
+import { allRules, codesTagged } from './catalogue.js';
 import { MW110 } from './istio-schema/rules.js';
 import { MW426 } from './istio/rules.js';
 import type { Pod } from '../render/context.js';
@@ -78,7 +79,7 @@ export function istioNeighbours(all: readonly K8sObject[], obj: K8sObject, istio
  * Errors after which the object never reaches istiod: the API server or istiod's webhook
  * rejects it, or istiod cannot read it. (An unknown field is pruned, not rejected: MW110.)
  */
-const rejectionRules = new Set(['MW111', 'MW112', 'MW113', 'MW120', 'MW121', 'MW122', 'MW123', 'MW124', 'MW125', 'MW133', 'MW134']);
+const rejectionRules = codesTagged('istiodRejects');
 
 /**
  * Held forms by neighbour list (one per input or cluster snapshot, shared by every object
@@ -127,16 +128,19 @@ function withoutExplainedPrunes(findings: Finding[]): Finding[] {
 }
 
 /** Istio CRD schema rules about an object's shape: a required field missing, a wrong type or enum. */
-const shapeRules = new Set(['MW111', 'MW112']);
+const shapeRules = codesTagged('istioShape');
 
 /**
  * Some static rules (MW11x, MW3xx) report what the patch layer (MW4xx) reports more
- * precisely, having applied the patch: keep the patch layer's finding only.
+ * precisely, having applied the patch: keep the patch layer's finding only (the catalogue's `duplicateOf`).
  */
-const duplicatedBy: Readonly<Record<string, string>> = { ...semanticDuplicates, ...webhookDuplicates };
+const duplicatedBy: ReadonlyMap<string, string> = new Map(allRules().flatMap((r) => (r.duplicateOf !== undefined ? [[r.code, r.duplicateOf] as const] : [])));
 function withoutStaticDuplicates(findings: Finding[]): Finding[] {
   const reported = new Set(findings.map((f) => f.rule));
-  return findings.filter((f) => !(duplicatedBy[f.rule] !== undefined && reported.has(duplicatedBy[f.rule]!)));
+  return findings.filter((f) => {
+    const preferred = duplicatedBy.get(f.rule);
+    return preferred === undefined || !reported.has(preferred);
+  });
 }
 
 interface Patch {

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics.js';
 import { evaluate, type EvaluationContext } from '../evaluate.js';
 import { checkLimits, defaultLimits, type InputLimits } from '../input-limits.js';
+import { codesTagged } from '../validate/catalogue.js';
 
 /** The kinds the webhook validates, by API group. Everything else is allowed untouched. */
 export const validatedKinds: ReadonlyArray<{ group: string; kind: string; resource: string }> = [
@@ -28,8 +29,9 @@ export { defaultLimits, checkLimits };
  * its pods). At admission they are warnings: Kubernetes does not make creation order
  * matter (`kubectl apply -f dir/` may send the SmartLimiter before its Service), and the
  * controller reports them in status. The CLI, which sees every input at once, keeps them errors.
+ * The catalogue tags them `clusterObjects`.
  */
-export const clusterFactRules: ReadonlySet<string> = new Set(['MW601', 'MW602', 'MW603']);
+export const clusterFactRules: ReadonlySet<string> = codesTagged('clusterObjects');
 
 export interface AdmissionOptions {
   limits?: Partial<AdmissionLimits>;

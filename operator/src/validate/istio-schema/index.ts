@@ -16,12 +16,6 @@ export * as istioSchemaRules from './rules.js';
 export { setIstioCrdDir, hasIstioCrds, istioCrdFile, extractSchemas, strictify, ISTIO_KINDS, type IstioKind } from './crds.js';
 export { checkEnvoyFilterWebhook, checkWasmPluginWebhook } from './webhook.js';
 
-/**
- * MW11x rules that report, statically, what an MW4xx rule reports after simulating the patches.
- * When both layers ran, the orchestrator can drop the MW11x finding at the same patch.
- */
-export const DUPLICATED_BY_PATCH_LAYER: Readonly<Record<string, string>> = { MW126: 'MW423', MW127: 'MW420', MW129: 'MW421' };
-
 /** The Istio minors MW11x checks by default (those the patch layer has baselines for). */
 export const DEFAULT_ISTIO_MINORS: readonly IstioMinor[] = defaultIstioMinors();
 

@@ -28,12 +28,6 @@ export const FILTER_CONFIG = 'envoy.config.route.v3.FilterConfig';
 export const TYPED_STRUCTS = ['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStruct'] as const;
 
 /**
- * MW3xx rules the patch layer also reports with its own code once it knows where a per-route
- * config lands (MW418: per-route LocalRateLimit without token_bucket, with RDS/LDS context).
- */
-export const DUPLICATED_BY_PATCH_LAYER: Readonly<Record<string, string>> = { MW303: 'MW418' };
-
-/**
  * The Envoy versions from which some rule of this layer judges differently: the named
  * ENVOY_BOUNDARIES of the version table. Versions between two boundaries get the same
  * findings, so callers may check once per class. A rule that starts to depend on a version
