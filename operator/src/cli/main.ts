@@ -24,6 +24,7 @@ import { formatJson, formatText } from './report.js';
 import { formatGithub, formatJunit, formatSarif, type LintedObject } from './formats.js';
 import { isK8sObject, refOf, type K8sObject } from '../k8s-object.js';
 import { istioVersionFlag } from './istio-version-flag.js';
+import { envoyBinaryHint, requireValidatorData, ValidatorDataMissingError } from '../util/validator-data.js';
 import { defaultIstioMinors, istioOfEnvoy, VERSION_TABLE } from '../versions/table.js';
 import { version } from '../version.js';
 import type { RateLimitService } from '../api/types.gen.js';
@@ -111,6 +112,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`meshwarden: ${(e as Error).message}\n\n${usage}\n`);
+      return exitUsage;
+    }
+    if (e instanceof ValidatorDataMissingError) {
+      io.stderr(`meshwarden: ${e.message}\n`);
       return exitUsage;
     }
     if (e instanceof EnvoyUnavailableError) {
@@ -201,6 +206,8 @@ async function renderCommand(args: string[], io: Io): Promise<number> {
   }
   if (values['rate-limit-service'] !== undefined) extra.rateLimitService = parseRateLimitService(values['rate-limit-service']);
 
+  // What render checks its output with: the default Istio minors' data.
+  requireValidatorData(defaultIstioMinors());
   const results = evaluateAll(inputs.objects, extra);
   const diagnostics = [...inputs.oversized.map((o) => o.diagnostic), ...results.flatMap((r) => r.diagnostics)];
   if (diagnostics.length > 0) io.stderr(formatText(diagnostics) + '\n');
@@ -293,7 +300,7 @@ function oracleIstioVersion(envoy: string, given: string[] | undefined): string 
   try {
     minor = envoyMinor(envoy);
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}; give the binary with --envoy (npm run setup fetches Envoy into .tools/bin)`);
+    throw new UsageError(`${(e as Error).message}; give the binary with --envoy (${envoyBinaryHint()})`);
   }
   if (minor === undefined) throw new UsageError(`${envoy} does not print an Envoy version`);
   const istio = istioOfEnvoy(minor);

@@ -1,6 +1,7 @@
 /**
- * Istio's CRD schemas per minor, read from `.tools/istio/<minor>/crd-all.gen.yaml`
- * (scripts/fetch-istio-crds.sh), turned into strict JSON Schemas (unknown field = error, as the
+ * Istio's CRD schemas per minor, read from `<minor>/crd-all.gen.yaml` in the installed package's
+ * `data/istio` or a checkout's `.tools/istio` (scripts/fetch-istio-crds.sh; util/validator-data.ts),
+ * turned into strict JSON Schemas (unknown field = error, as the
  * API server would prune it) and compiled with ajv + the CRD's CEL rules.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { Environment } from '@marcbachmann/cel-js';
 import { parseAllDocuments } from 'yaml';
-import { packageRoot } from '../../util/package-root.js';
+import { resolvedDataDir } from '../../util/validator-data.js';
 import { addKubernetesKeywords, type CelCompiler } from '../schema.js';
 
 export const ISTIO_KINDS = {
@@ -18,13 +19,15 @@ export const ISTIO_KINDS = {
 } as const;
 export type IstioKind = keyof typeof ISTIO_KINDS;
 
-let crdDir = join(packageRoot, '.tools', 'istio');
+let crdDirOverride: string | undefined;
 /** Where `<minor>/crd-all.gen.yaml` live (tests may point elsewhere). */
 export function setIstioCrdDir(dir: string): void {
-  crdDir = dir;
+  crdDirOverride = dir;
   compiled.clear();
 }
-export const istioCrdFile = (minor: string): string => join(crdDir, minor, 'crd-all.gen.yaml');
+/** The directory read: {@link setIstioCrdDir}, else `$MESHWARDEN_ISTIO_CRDS_DIR`, else the package's or checkout's data. */
+export const istioCrdDir = (): string => crdDirOverride ?? resolvedDataDir('istio');
+export const istioCrdFile = (minor: string): string => join(istioCrdDir(), minor, 'crd-all.gen.yaml');
 export const hasIstioCrds = (minor: string): boolean => existsSync(istioCrdFile(minor));
 
 type Schema = Record<string, unknown>;

@@ -8,12 +8,13 @@ import type { Finding } from '../rule.js';
 import { schemaErrorsToFindings, withSharedCel } from '../schema.js';
 import { istioCrdFile, istioValidators, ISTIO_KINDS, type IstioKind } from './crds.js';
 import { MW110, MW111, MW112, MW113, MW119 } from './rules.js';
+import { howToGet } from '../../util/validator-data.js';
 import { checkEnvoyFilterWebhook, checkWasmPluginWebhook } from './webhook.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { defaultIstioMinors, type IstioMinor } from '../../versions/table.js';
 
 export * as istioSchemaRules from './rules.js';
-export { setIstioCrdDir, hasIstioCrds, istioCrdFile, extractSchemas, strictify, ISTIO_KINDS, type IstioKind } from './crds.js';
+export { setIstioCrdDir, hasIstioCrds, istioCrdDir, istioCrdFile, extractSchemas, strictify, ISTIO_KINDS, type IstioKind } from './crds.js';
 export { checkEnvoyFilterWebhook, checkWasmPluginWebhook } from './webhook.js';
 
 /** The Istio minors MW11x checks by default (those the patch layer has baselines for). */
@@ -139,7 +140,7 @@ function schemaFindings(raw: unknown, kind: IstioKind, minors: readonly string[]
     });
   }
   if (missing.length > 0) {
-    out.push(MW119.finding('', `Istio ${missing.join(', ')} CRD schema not found (${istioCrdFile(missing[0]!)}): ${kind} not checked against ${missing.length === minors.length ? 'any' : 'those'} Istio minor(s)`, `bash scripts/fetch-istio-crds.sh ${missing.join(' ')}`));
+    out.push(MW119.finding('', `Istio ${missing.join(', ')} CRD schema not found (${istioCrdFile(missing[0]!)}): ${kind} not checked against ${missing.length === minors.length ? 'any' : 'those'} Istio minor(s)`, howToGet({ kind: 'istio', version: missing.join(' ') })));
   }
   return out;
 }

@@ -7,6 +7,7 @@ import type { Finding } from '../rule.js';
 import { categoryForApplyTo, categoryLabel, extensionCategory, type ExtensionCategory } from './categories.js';
 import { decodeRecorded, decodeStrict, hasType, isV2Type, readsAlike, TYPED_STRUCT_TYPES, type DecodeDeps } from './decode.js';
 import { isEnvoyVersion, loadProtoSchema, ProtosetMissingError, type EnvoyVersion } from './load.js';
+import { howToGet } from '../../util/validator-data.js';
 import { mergeTypeMismatch, protosetMissing, unknownType, wrongCategory } from './rules.js';
 
 export {
@@ -89,7 +90,7 @@ export class SharedDecodes {
 const FILTERS = new Set(['HTTP_FILTER', 'NETWORK_FILTER', 'LISTENER_FILTER']);
 
 function missing(e: ProtosetMissingError): Finding[] {
-  return [protosetMissing.finding('', e.message, `bash scripts/build-protosets.sh ${e.version}`)];
+  return [protosetMissing.finding('', e.message, howToGet({ kind: 'protos', version: e.version }))];
 }
 
 function withSchema(envoyVersion: string, f: (v: EnvoyVersion) => Finding[]): Finding[] {

@@ -14,11 +14,11 @@
  * See docs/adr/0020-envoy-protos-per-version.md.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import descriptorExt from 'protobufjs/ext/descriptor.js';
 import { envoyMinors, isEnvoyMinor, VERSION_TABLE, type EnvoyMinor } from '../../versions/table.js';
+import { howToGet, resolvedDataDir } from '../../util/validator-data.js';
 
 /** Envoy minors we build descriptor sets for: every row of the version table. */
 export const ENVOY_VERSIONS: readonly EnvoyMinor[] = envoyMinors();
@@ -54,13 +54,19 @@ export class ProtosetMissingError extends Error {
   readonly version: string;
   readonly file: string;
   constructor(version: string, file: string) {
-    super(
-      `the Envoy ${version} proto descriptor set is missing (${file}); ` +
-        `run \`npm run setup\` or \`bash scripts/build-protosets.sh ${version}\` (needs Go) to build it`,
-    );
+    super(`the Envoy ${version} proto descriptor set is missing (${file}); ${howToGet({ kind: 'protos', version })}`);
     this.name = 'ProtosetMissingError';
     this.version = version;
     this.file = file;
+  }
+}
+
+/** Thrown when a set exists but cannot be decoded (truncated or not a FileDescriptorSet): as good as missing. */
+export class ProtosetUnreadableError extends ProtosetMissingError {
+  constructor(version: string, file: string, cause: unknown) {
+    super(version, file);
+    this.message = `the Envoy ${version} proto descriptor set ${file} cannot be read (${cause instanceof Error ? cause.message : String(cause)}); replace it: ${howToGet({ kind: 'protos', version })}`;
+    this.name = 'ProtosetUnreadableError';
   }
 }
 
@@ -72,28 +78,11 @@ export function setProtosDir(dir: string | undefined): void {
 }
 
 /**
- * Where the sets live: {@link setProtosDir}, else `$MESHWARDEN_PROTOS_DIR`, else the first
- * `.tools/protos` found walking up from this module, else `./.tools/protos`.
+ * Where the sets live: {@link setProtosDir}, else `$MESHWARDEN_PROTOS_DIR`, else the installed
+ * package's `data/protos`, else the checkout's `.tools/protos` (util/validator-data.ts).
  */
 export function protosDir(): string {
-  if (protosDirOverride !== undefined) return protosDirOverride;
-  const env = process.env['MESHWARDEN_PROTOS_DIR'];
-  if (env) return env;
-  return (defaultDir ??= findDefaultDir());
-}
-
-let defaultDir: string | undefined;
-
-function findDefaultDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, '.tools', 'protos');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return resolve('.tools', 'protos');
+  return protosDirOverride ?? resolvedDataDir('protos');
 }
 
 export function protosetFile(version: string): string {
@@ -125,7 +114,12 @@ export function loadProtoSchema(version: EnvoyVersion): ProtoSchema {
   if (hit) return hit;
   const file = protosetFile(version);
   if (!existsSync(file)) throw new ProtosetMissingError(version, file);
-  const root = rootFromDescriptorSet(readFileSync(file));
+  let root: protobuf.Root;
+  try {
+    root = rootFromDescriptorSet(readFileSync(file));
+  } catch (e) {
+    throw new ProtosetUnreadableError(version, file, e);
+  }
   let meta: ProtosetMeta | undefined;
   const metaFile = file.replace(/\.pb$/, '.json');
   if (existsSync(metaFile)) meta = JSON.parse(readFileSync(metaFile, 'utf8')) as ProtosetMeta;
@@ -143,7 +137,6 @@ export function loadRoot(version: EnvoyVersion): protobuf.Root {
 /** Forgets loaded sets (tests). */
 export function clearProtoCache(): void {
   cache.clear();
-  defaultDir = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
