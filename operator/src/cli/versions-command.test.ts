@@ -80,7 +80,10 @@ test('lint: an end-of-life minor named explicitly warns on stderr and still runs
   assert.equal(named.stderr, 'meshwarden: warning: Istio 1.28 reached end of life on 2026-07-01 (https://istio.io/latest/docs/releases/supported-releases/); meshwarden still checks it when named\n');
   const byDefault = await runCli(['lint', '-'], configMap);
   assert.equal(byDefault.code, 0);
-  assert.equal(byDefault.stderr, '', 'the default set still holds 1.28 and 1.29 in this step: no warning');
+  assert.equal(byDefault.stderr, '', 'the default set (Istio\'s supported minors) never warns');
+  const eol = await runCli(['lint', '--istio-version', '1.29', '-'], configMap);
+  assert.equal(eol.code, 0, 'an end-of-life minor is a warning, not a failure');
+  assert.match(eol.stderr, /^meshwarden: warning: Istio 1\.29 reached end of life on 2026-10-12 \(/);
 });
 
 test('serve --istio-version: judged by the same function (a flag error for an unknown minor)', () => {
