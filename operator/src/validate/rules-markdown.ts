@@ -1,5 +1,5 @@
 /** The rule catalogue as documentation: `meshwarden rules -o markdown` and docs/rules.md. */
-import { ENVOY_BOUNDARIES } from '../versions/boundaries.js';
+import { ENVOY_BOUNDARIES, ISTIO_BOUNDARIES } from '../versions/boundaries.js';
 import { allRules } from './catalogue.js';
 import { failureModeCount, uncoveredFailureModes } from './coverage.js';
 import type { Layer, RuleDoc } from './rule.js';
@@ -21,15 +21,21 @@ function sourceLink(source: string): string {
   const issue = /^([\w.-]+\/[\w.-]+)#(\d+)$/.exec(source);
   if (issue) return `[${source}](https://github.com/${issue[1]}/issues/${issue[2]})`;
   return source.replace(/https?:\/\/[^\s,;()]+/g, (url) => {
-    const name = url.replace(/\/+$/, '').split('/').pop() ?? url;
+    const u = new URL(url);
+    const name = u.pathname.split('/').filter((p) => p !== '').pop() ?? u.host;
     return `[${name}](${url})`;
   });
 }
 
-/** The versions a rule's verdict depends on: `Envoy ≥ 1.39 (emptyTokenBucket)`, `Istio: bootstrapIgnored`. */
+/**
+ * The versions a rule's verdict depends on: `Envoy ≥ 1.39 (emptyTokenBucket)`, `Istio ≥ 1.32
+ * (filterChainTransportSocket)`; an istiod feature older than the version table holds for every row.
+ */
 export function versionsText(r: RuleDoc): string {
   const envoy = (r.versions?.envoy ?? []).map((b) => `Envoy ≥ ${ENVOY_BOUNDARIES[b]} (${b})`);
-  const istio = (r.versions?.istio ?? []).map((f) => `Istio: ${f}`);
+  const istio = (r.versions?.istio ?? []).map((f) =>
+    Object.hasOwn(ISTIO_BOUNDARIES, f) ? `Istio ≥ ${ISTIO_BOUNDARIES[f as keyof typeof ISTIO_BOUNDARIES]} (${f})` : `Istio: ${f} (every supported minor)`,
+  );
   return [...envoy, ...istio].join('; ');
 }
 
