@@ -344,6 +344,7 @@ function lintProblems(shell: string, run: { code: number; stdout: string; stderr
   if (run.code !== wantCode) problems.push(`${shell}: exit code ${run.code}, expected ${wantCode}`);
   for (const d of diags.filter((x) => x.severity !== 'info')) {
     if (!d.hint && d.message.length <= 20) problems.push(`${shell}: ${keyOf(d)} says neither what is wrong nor how to fix it`);
+    if (!d.source || d.source.line < 1 || d.source.column < 1) problems.push(`${shell}: ${keyOf(d)} has no position in the file`);
   }
   return problems;
 }
