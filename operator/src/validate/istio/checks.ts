@@ -279,6 +279,9 @@ function unwrap(cfg: unknown): { type: string; body: JsonObject | undefined } {
 }
 
 function isLocalRateLimit(name: string, cfg: unknown): boolean {
+  // A FilterConfig without config holds no LocalRateLimit: `disabled: true` turns the filter off on
+  // this route (Envoy accepts it), an empty one is MW340's (Envoy: "Empty route/virtual host per filter configuration").
+  if (isObject(cfg) && cfg['@type'] === FILTER_CONFIG_TYPE && !isObject(cfg['config'])) return false;
   const { type } = unwrap(cfg);
   return type === LOCAL_RATELIMIT_TYPE || (type === '' && name === LOCAL_RATELIMIT) || (name === LOCAL_RATELIMIT && type.endsWith('LocalRateLimit'));
 }

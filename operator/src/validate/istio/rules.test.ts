@@ -118,6 +118,17 @@ const cases: Case[] = [
     good: [routeOp('MERGE', 'SIDECAR_INBOUND', 'inbound|http|9080', 'default', localRl(true)), inboundRouter('INSERT_BEFORE', localRlFilter)],
     path: 'spec.configPatches[0].patch.value',
   },
+  // A FilterConfig without config is no per-route LocalRateLimit: disabled turns the filter off on the
+  // route (Envoy 1.39.3 accepts it); an empty one is the semantic layer's MW340, not a missing token_bucket.
+  ...[{ disabled: true }, {}].map((wrapper) => ({
+    rule: 'MW418',
+    bad: [routeOp('MERGE', 'SIDECAR_INBOUND', 'inbound|http|9080', 'default', localRl(false)), inboundRouter('INSERT_BEFORE', localRlFilter)],
+    good: [
+      routeOp('MERGE', 'SIDECAR_INBOUND', 'inbound|http|9080', 'default', { typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': { '@type': T('envoy.config.route.v3.FilterConfig'), ...wrapper } } }),
+      inboundRouter('INSERT_BEFORE', localRlFilter),
+    ],
+    path: 'spec.configPatches[0].patch.value',
+  })),
   {
     rule: 'MW419',
     bad: [inboundRouter('MERGE', { typed_config: lua().typed_config as JsonObject })],
