@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { packageRoot } from '../util/package-root.js';
 import { protosDir } from '../validate/proto/load.js';
+import { checkTypedConfig } from '../validate/proto/index.js';
+import { loadBaseline } from '../validate/istio/baseline.js';
 import { istioCrdFile } from '../validate/istio-schema/crds.js';
 import { since, VERSION_TABLE } from './table.js';
 
@@ -86,6 +88,25 @@ for (const row of VERSION_TABLE) {
     assert.ok(statSync(pb).size > 0, pb);
     const meta = JSON.parse(readFileSync(join(protosDir(), `envoy-${row.envoy}.json`), 'utf8')) as { envoyVersion: string; goControlPlane: string };
     assert.deepEqual({ envoyVersion: meta.envoyVersion, goControlPlane: meta.goControlPlane }, { envoyVersion: row.envoy, goControlPlane: row.goControlPlane });
+  });
+
+  test(`Istio ${row.istio}: its ${row.baseline} baselines decode without errors against the Envoy ${row.envoy} descriptor set`, (t) => {
+    if (!built(t, join(protosDir(), `envoy-${row.envoy}.pb`), `bash scripts/build-protosets.sh ${row.envoy}`)) return;
+    for (const proxyKind of ['sidecar', 'gateway'] as const) {
+      const x = loadBaseline(row.istio, proxyKind);
+      const sets: Array<[string, readonly unknown[]]> = [
+        ['envoy.config.listener.v3.Listener', x.listeners],
+        ['envoy.config.route.v3.RouteConfiguration', x.routes],
+        ['envoy.config.cluster.v3.Cluster', x.clusters],
+      ];
+      assert.ok(sets.every(([, list]) => list.length > 0), `${row.istio} ${proxyKind}: listeners, routes and clusters`);
+      for (const [type, list] of sets) {
+        for (const o of list) {
+          const errors = checkTypedConfig(type, o, row.envoy).filter((f) => f.severity === 'error');
+          assert.deepEqual(errors, [], `${row.istio} ${proxyKind} ${type} ${(o as { name?: string }).name ?? ''}`);
+        }
+      }
+    }
   });
 
   test(`Istio ${row.istio}: Istio's CRD schemas (fetched by scripts/fetch-istio-crds.sh) from one of the table's sources`, (t) => {
