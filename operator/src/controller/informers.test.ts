@@ -161,3 +161,33 @@ test('an empty namespace list watches nothing and is synced at once; a cluster-s
     await api.close();
   }
 });
+
+test('a restart whose start() rejects (here: an event handler throws) counts as one more watch failure and is retried, not an unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  // The first list is refused, so the informer restarts; during the restart's relist the handler throws once.
+  const api = await fakeApi({ rls: ['ratelimit-config'] }, ['rls']);
+  const inf = new ResilientInformer<K8sObject>(api.kc, api.kube, 'ConfigMap', resources.ConfigMap, silent, { namespaces: ['rls'] });
+  let calls = 0;
+  inf.onAdd(() => {
+    if (++calls === 1) throw new Error('handler failed');
+  });
+  const watching = (): boolean => api.requests.some((r) => new URL(r, 'http://x').searchParams.get('watch') === 'true');
+  try {
+    await inf.start();
+    // Refused list, then (after 500 ms) the relist whose handler throws, then (after 1 s) a relist
+    // and, at last, the watch. Without the retry the informer stays dead: no watch is ever sent.
+    const deadline = Date.now() + 5_000;
+    while (!watching() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+    assert.equal(watching(), true, api.requests.join('\n'));
+    assert.equal(inf.errors, 2, 'the refused list and the rejected start()');
+    assert.deepEqual(inf.list().map((o) => o.metadata.name), ['ratelimit-config']);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await inf.stop();
+    await api.close();
+  }
+});

@@ -151,15 +151,19 @@ export class ResilientInformer<T extends K8sObject> implements Cache<T> {
       prior.delete(key(o));
       for (const h of this.#deletes) h(o as T);
     });
-    informer.on('error', (err) => {
+    const restart = (err: unknown): void => {
       this.errors++;
       if (this.#stopped) return;
       w.restartDelayMs = Math.min(Math.max(w.restartDelayMs * 2, 500), 30_000);
       log.warn({ kind, ...where, err: (err as Error)?.message ?? String(err), retryInMs: w.restartDelayMs }, 'watch failed; restarting');
       w.timer = setTimeout(() => {
-        if (!this.#stopped) void informer.start();
+        // start() itself rejects when it fails outside the library's list/watch error handling (the
+        // credentials for the watch request, an event handler that throws): one more watch failure,
+        // not an unhandled rejection that ends the process.
+        if (!this.#stopped) informer.start().catch(restart);
       }, w.restartDelayMs);
-    });
+    };
+    informer.on('error', restart);
     return w;
   }
 
