@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { allRules } from '../src/validate/catalogue.js';
 import { defaultIstioMinors } from '../src/versions/table.js';
-import { declarationProblems, differences, envoyBinaryFor, judge, loadCases, parseCase, ruleDirectories, rulesDir, type RuleCase } from './rule-tester.testkit.js';
+import type { Diagnostic } from '../src/diagnostics.js';
+import type { K8sObject } from '../src/k8s-object.js';
+import { controllerProblems, declarationProblems, differences, envoyBinaryFor, judge, loadCases, parseCase, ruleDirectories, rulesDir, webhookProblems, type RuleCase } from './rule-tester.testkit.js';
 
 const cases = loadCases();
 const exemptions: Record<string, string> = (parse(readFileSync(join(rulesDir, 'exemptions.yaml'), 'utf8')) as Record<string, string> | null) ?? {};
@@ -66,6 +68,25 @@ test('the harness fails a case whose declarations are wrong', async () => {
   const extra = await judge({ ...valid, expect: [...valid.expect, { rule: 'MW201', severity: 'warning', path: 'spec' }] });
   assert.ok(extra.problems.includes('lint: missing MW201 warning spec'));
   assert.ok(extra.problems.includes('evaluate: missing MW201 warning spec'));
+});
+
+test('the webhook and controller checks fail when a shell disagrees with the verdict', async () => {
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'shop' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } as K8sObject;
+  const limiter = { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name: 'lim', namespace: 'shop' }, spec: { target: { service: 'api' }, limits: [{ name: 'a', rate: { requests: 10, per: '1s' } }] } } as K8sObject;
+  const ctx = { services: [service as never], pods: [] };
+  // The limiter is valid: a verdict that claims an error must be contradicted by both shells.
+  const claimed: Diagnostic[] = [{ rule: 'MW103', severity: 'error', path: 'spec.limits[0].rate.requests', message: 'claimed', object: { kind: 'SmartLimiter', name: 'lim' } }];
+  assert.deepEqual(webhookProblems(limiter, claimed, ctx), [
+    'webhook (SmartLimiter lim): allowed, but the verdict has 1 error(s)',
+    'webhook (SmartLimiter lim): denial does not name MW103 error spec.limits[0].rate.requests',
+  ]);
+  assert.deepEqual(await controllerProblems(limiter, [service, limiter], claimed, undefined), [
+    'controller (SmartLimiter lim): Accepted=True, but the verdict has 1 error(s)',
+    'controller (SmartLimiter lim): Accepted does not name MW103 error spec.limits[0].rate.requests',
+    'controller (SmartLimiter lim): a rejected spec wrote PATCH /apis/networking.istio.io/v1alpha3/namespaces/shop/envoyfilters/lim-ratelimit',
+  ]);
+  assert.deepEqual(webhookProblems(limiter, [], ctx), []);
+  assert.deepEqual(await controllerProblems(limiter, [service, limiter], [], undefined), []);
 });
 
 test('findings are compared as sets: errors and warnings exactly, declared infos present', () => {

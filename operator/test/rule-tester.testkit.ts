@@ -181,7 +181,7 @@ function admissionReview(obj: K8sObject) {
 }
 
 /** The webhook's answer must be the reference verdict: denied exactly when it holds an error (MW601–603 warn there). */
-function webhookProblems(obj: K8sObject, reference: readonly Diagnostic[], ctx: Parameters<typeof evaluate>[1]): string[] {
+export function webhookProblems(obj: K8sObject, reference: readonly Diagnostic[], ctx: Parameters<typeof evaluate>[1]): string[] {
   const [group] = groupOf(obj.apiVersion);
   if (!validatedKinds.some((k) => k.group === group && k.kind === obj.kind)) return [];
   const out = admit(admissionReview(obj), ctx);
@@ -232,7 +232,7 @@ const silent = pino({ level: 'silent' });
  * objects. Accepted must be False exactly when the reference verdict has an error, its message
  * must name each error, and a rejected spec must write no EnvoyFilter or WasmPlugin.
  */
-async function controllerProblems(obj: K8sObject, objects: readonly K8sObject[], reference: readonly Diagnostic[], istioVersions: readonly string[] | undefined): Promise<string[]> {
+export async function controllerProblems(obj: K8sObject, objects: readonly K8sObject[], reference: readonly Diagnostic[], istioVersions: readonly string[] | undefined): Promise<string[]> {
   const [group] = groupOf(obj.apiVersion);
   if (group !== 'meshwarden.io' || (obj.kind !== 'SmartLimiter' && obj.kind !== 'EnvoyPlugin')) return [];
   const stored = (o: K8sObject, i: number): K8sObject => ({
