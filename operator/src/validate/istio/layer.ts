@@ -368,7 +368,7 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   const out: Finding[] = [];
   for (const { f, versions, kinds: k } of seen.values()) {
     // An ANY patch that is a no-op on one proxy kind but applies on another is fine.
-    if (f.rule === 'MW413' && k.size < kinds.length) continue;
+    if (f.rule === MW413.code && k.size < kinds.length) continue;
     const only = versions.size < minors.size ? ` [Istio ${[...versions].sort().join(', ')} only]` : '';
     out.push({ ...f, message: f.message + only });
   }

@@ -120,7 +120,7 @@ const cases: Case[] = [
   },
   // A FilterConfig without config is no per-route LocalRateLimit: disabled turns the filter off on the
   // route (Envoy 1.39.3 accepts it); an empty one is the semantic layer's MW340, not a missing token_bucket.
-  ...[{ disabled: true }, {}].map((wrapper) => ({
+  ...([{ disabled: true }, {}] as JsonObject[]).map((wrapper) => ({
     rule: 'MW418',
     bad: [routeOp('MERGE', 'SIDECAR_INBOUND', 'inbound|http|9080', 'default', localRl(false)), inboundRouter('INSERT_BEFORE', localRlFilter)],
     good: [

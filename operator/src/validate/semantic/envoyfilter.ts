@@ -8,7 +8,7 @@ import { joinPath, type Finding } from '../rule.js';
 import { formatPath } from '../../diagnostics.js';
 import { arr, atType, field, get, isObj, str } from './json.js';
 import { checkEnvoySemanticsIn, GLOBAL_RATELIMIT, GLOBAL_RATELIMIT_PER_ROUTE, LOCAL_RATELIMIT, LUA } from './check.js';
-import { MW324 } from './rules.js';
+import { MW312, MW324 } from './rules.js';
 import type { EnvoyMinor } from './types.js';
 
 export interface EnvoyFilterSemanticsOptions {
@@ -75,5 +75,5 @@ export function checkEnvoyFilterSemantics(envoyFilter: unknown, opts: EnvoyFilte
   });
   // MW324 is the EnvoyFilter-level form of MW312 (info): keep one finding per filter.
   const escalated = out.filter((f) => f.rule === MW324.code).map((f) => f.path);
-  return out.filter((f) => f.rule !== 'MW312' || !escalated.some((p) => f.path.startsWith(p)));
+  return out.filter((f) => f.rule !== MW312.code || !escalated.some((p) => f.path.startsWith(p)));
 }
