@@ -22,11 +22,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { get as httpsGet } from 'node:https';
 import { validatingWebhookConfiguration } from '../../operator/src/webhook/configuration.js';
 import * as f from '../../operator/src/webhook/fixtures.js';
+import { defaultIstioMinors } from '../../operator/src/versions/table.js';
 
 const skip =
   controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
 
-const ISTIO_MINOR = '1.28';
+/** The oldest minor Istio supports (the table's default set): its CRDs in the API server, the webhook judging for it. */
+const ISTIO_MINOR = defaultIstioMinors()[0]!;
 const OPERATOR_NS = 'meshwarden-system';
 const NS = 'shop';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -80,7 +82,7 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
         join(REPO_ROOT, 'bin', 'meshwarden.js'), 'serve', '--webhook-only', '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1',
         // /metrics is served on the metrics port only (ADR 0101), never on the webhook's TLS port.
         '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--health-probe-bind-address', '0',
-        '--cert-dir', certDir, '--istio-version', '1.28',
+        '--cert-dir', certDir, '--istio-version', ISTIO_MINOR,
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
