@@ -1,20 +1,29 @@
 /**
- * The WasmPlugin filter name against a real istiod (ADR 0112, MW427): since Istio 1.30 istiod serves a
- * WasmPlugin as a synthetic TrafficExtension whose HTTP filter is
- * `extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin`. For each istiod built
- * here (the table's captured minors), in the baselines' scenario with one WasmPlugin on productpage:
+ * Matches whose meaning depends on the Istio version (ADR 0112), against a real istiod of each minor built
+ * here (the table's captured minors, 1.30 and 1.31), in the baselines' scenario:
+ *
+ * WasmPlugin filter names (MW427). Since Istio 1.30 istiod serves a WasmPlugin as a synthetic
+ * TrafficExtension whose HTTP filter is `extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin`:
  *   - the sidecar's inbound HCMs carry the filter under that name, and none under `extensions.istio.io/wasmplugin/`;
  *   - an EnvoyFilter anchored (INSERT_AFTER) on that name is applied, one anchored on the old name is not;
  *   - the validator agrees: MW427 on the old anchor, none on the new one.
  * The WasmPlugin's module is never fetched: istiod only names the filter and points it at ECDS.
+ *
+ * `filterChain.transportSocket` before Istio 1.32 (MW426). A patch meant for the TLS chains only:
+ *   - with the minor's own CRDs the API server refuses the field under strict field validation (kubectl's
+ *     default) and prunes it otherwise (fieldValidation Warn/Ignore: Helm, GitOps tools, client libraries);
+ *     pruned, istiod patches the plaintext chain too;
+ *   - with Istio 1.32's CRDs (the field is stored) this istiod ignores it: the same;
+ *   - the simulator patches the same chains, and the validator reports MW426.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { join } from 'node:path';
 import { dumpListeners, httpFilterNames, installIstio, ISTIOD_MINOR_LIST, ISTIOD_MINORS, istiodSkipReason, registerPod, startIstiod, type ConfigDump, type Istiod } from '../harness/istiod.js';
 import { record, type Recording } from './recorder.js';
 import { inbound, scenarioYaml, SIDECAR } from './scenario.js';
-import { checkEnvoyFilterPatches, type EnvoyFilterObject } from '../../operator/src/validate/istio/index.js';
+import { checkEnvoyFilterPatches, patchedConfigs, type EnvoyFilterObject } from '../../operator/src/validate/istio/index.js';
 import { ISTIO_TO_ENVOY } from '../../operator/src/validate/proto/load.js';
 
 const WASM_PLUGIN = `apiVersion: extensions.istio.io/v1alpha1
@@ -44,10 +53,36 @@ const anchoredOn = (name: string, anchor: string, marker: string): EnvoyFilterOb
   },
 });
 
+/** A MERGE into the inbound HCM of the workload's port, on the chains that terminate TLS: from Istio 1.32. */
+const TLS_ONLY: EnvoyFilterObject = {
+  apiVersion: 'networking.istio.io/v1alpha3',
+  kind: 'EnvoyFilter',
+  metadata: { name: 'tls-only', namespace: 'default' },
+  spec: {
+    workloadSelector: { labels: { app: 'productpage' } },
+    priority: 20,
+    configPatches: [{
+      applyTo: 'NETWORK_FILTER',
+      match: { context: 'SIDECAR_INBOUND', listener: { portNumber: inbound.targetPort, filterChain: { transportSocket: 'envoy.transport_sockets.tls', filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+      patch: { operation: 'MERGE', value: { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', stream_idle_timeout: '123s' } } },
+    }],
+  },
+};
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Obj = Record<string, unknown>;
 const objs = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter((x): x is Obj => typeof x === 'object' && x !== null) : []);
+
+/** The transport socket of each inbound chain of the workload's port whose HCM has this stream_idle_timeout (raw_buffer: none). */
+function chainsWithTimeout(listeners: readonly Obj[], timeout = '123s'): string[] {
+  const vi = listeners.find((l) => l['name'] === 'virtualInbound');
+  return objs(vi?.['filter_chains'])
+    .filter((fc) => fc['name'] === `0.0.0.0_${inbound.targetPort}`)
+    .filter((fc) => objs(fc['filters']).some((f) => (f['typed_config'] as Obj | undefined)?.['stream_idle_timeout'] === timeout))
+    .map((fc) => String((fc['transport_socket'] as Obj | undefined)?.['name'] ?? 'envoy.transport_sockets.raw_buffer'))
+    .sort();
+}
 
 /** The HTTP filter names of each HCM on the workload's inbound port (its virtualInbound chains). */
 function inboundPortFilters(d: ConfigDump): string[][] {
@@ -59,13 +94,20 @@ function inboundPortFilters(d: ConfigDump): string[][] {
 }
 
 for (const minor of ISTIOD_MINOR_LIST) {
-  describe(`WasmPlugin filter names, istiod ${minor}`, { skip: istiodSkipReason(minor, { envoy: false }), timeout: 300_000 }, () => {
+  describe(`version-dependent matches, istiod ${minor}`, { skip: istiodSkipReason(minor, { envoy: false }), timeout: 300_000 }, () => {
     let cp: ControlPlane;
     let istiod: Istiod;
     let rec: Recording;
     const apply = async (yaml: string): Promise<void> => {
       const r = await cp.kubectl(['apply', '-f', '-'], { input: yaml });
       if (r.code !== 0) throw new Error(`kubectl apply: ${r.stderr}`);
+    };
+    /** The transportSocket of the stored tls-only EnvoyFilter's patch (its spec, not the last-applied annotation). */
+    const storedTransportSocket = async (): Promise<unknown> => {
+      const r = await cp.kubectl(['get', 'envoyfilter', '-n', 'default', 'tls-only', '-o', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      const o = JSON.parse(r.stdout) as { spec: { configPatches: Array<{ match: { listener: { filterChain: Record<string, unknown> } } }> } };
+      return o.spec.configPatches[0]!.match.listener.filterChain['transportSocket'];
     };
     /** Refreshes until `done` holds (istiod pushes after its debounce), bounded. */
     const until = async (done: (d: ConfigDump) => boolean): Promise<ConfigDump> => {
@@ -111,6 +153,35 @@ for (const minor of ISTIOD_MINOR_LIST) {
       const mw427 = (ef: EnvoyFilterObject) => checkEnvoyFilterPatches(ef, { istioVersions: [version] }).filter((f) => f.rule === 'MW427');
       assert.equal(mw427(efs[0]!).length, 1, 'MW427 on the old anchor');
       assert.deepEqual(mw427(efs[1]!), [], 'no MW427 on the current name');
+    });
+
+    test('filterChain.transportSocket: pruned by this minor\'s API server, ignored by this istiod; the simulator widens the same way and says so (MW426)', async () => {
+      const version = ISTIOD_MINORS[minor].istioVersion;
+      const everyChain = ['envoy.transport_sockets.raw_buffer', 'envoy.transport_sockets.tls'];
+      // kubectl's default (strict field validation) is refused; Helm, GitOps tools and client libraries send
+      // fieldValidation Warn or Ignore, and the API server prunes the field (as --validate=warn does).
+      const strict = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify(TLS_ONLY) });
+      assert.notEqual(strict.code, 0);
+      assert.match(strict.stderr, /unknown field "spec\.configPatches\[0\]\.match\.listener\.filterChain\.transportSocket"/);
+      const warn = await cp.kubectl(['apply', '--validate=warn', '-f', '-'], { input: JSON.stringify(TLS_ONLY) });
+      assert.equal(warn.code, 0, warn.stderr);
+      assert.equal(await storedTransportSocket(), undefined, 'the API server pruned the field');
+      const pruned = await until((d) => chainsWithTimeout(dumpListeners(d)).length > 0);
+      assert.deepEqual(chainsWithTimeout(dumpListeners(pruned)), everyChain, 'istiod patched every chain of the port');
+
+      // Istio 1.32's CRDs keep the field; this istiod still does not read it.
+      const crds = await cp.kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, '.tools', 'istio', '1.32', 'crd-all.gen.yaml')], { timeoutMs: 120_000 });
+      assert.equal(crds.code, 0, crds.stderr);
+      const again = structuredClone(TLS_ONLY);
+      ((again.spec!.configPatches![0]!.patch!.value as Obj)['typed_config'] as Obj)['stream_idle_timeout'] = '124s';
+      await apply(JSON.stringify(again));
+      assert.equal(await storedTransportSocket(), 'envoy.transport_sockets.tls', 'stored with 1.32 CRDs');
+      const kept = await until((d) => chainsWithTimeout(dumpListeners(d), '124s').length > 0);
+      assert.deepEqual(chainsWithTimeout(dumpListeners(kept), '124s'), everyChain, 'istiod ignores the field');
+
+      const sim = patchedConfigs(TLS_ONLY, { istioVersion: version, istioVersions: [version], inbound: [inbound], proxyLabels: SIDECAR.labels, proxyNamespace: SIDECAR.namespace })[0]!;
+      assert.deepEqual(chainsWithTimeout(sim.config.listeners), everyChain, 'the simulator widens the same way');
+      assert.deepEqual(checkEnvoyFilterPatches(TLS_ONLY, { istioVersions: [version] }).filter((f) => f.rule === 'MW426').map((f) => f.path), ['spec.configPatches[0].match.listener.filterChain.transportSocket']);
     });
   });
 }

@@ -721,7 +721,7 @@ const entries = {
   MW426: {
     layer: 'patch',
     severity: 'error',
-    title: 'EnvoyFilter match filterChain.transportSocket on Istio < 1.32: the API server prunes it and istiod ignores it, so the patch applies to every filter chain',
+    title: 'EnvoyFilter match filterChain.transportSocket on Istio < 1.32: the API server refuses it (strict field validation) or prunes it, and istiod ignores it, so the patch applies to every filter chain',
     hint: 'Narrow the match with fields Istio < 1.32 reads (transportProtocol, applicationProtocols, name, destinationPort), or target only Istio 1.32+.',
     sources: [
       'https://github.com/istio/api/blob/1.32.0/networking/v1alpha3/envoy_filter.proto (FilterChainMatch.transport_socket, new in 1.32)',

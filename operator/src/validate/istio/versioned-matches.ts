@@ -1,8 +1,9 @@
 /**
  * How an EnvoyFilter match reads on one Istio version, where the release changed it (ADR 0112):
- * - `listener.filterChain.transportSocket` exists from Istio 1.32 on. An older API server prunes it
- *   (its CRD has no such field) and an older istiod ignores it, so the patch reaches every filter
- *   chain the rest of the match selects (MW426).
+ * - `listener.filterChain.transportSocket` exists from Istio 1.32 on. An older CRD has no such field:
+ *   its API server refuses the object under strict field validation (kubectl's default) and prunes the
+ *   field otherwise; an older istiod ignores it. The patch then reaches every filter chain the rest of
+ *   the match selects (MW426; e2e/istiod/versioned-matches.e2e.test.ts shows both on istiod 1.30/1.31).
  * - WasmPlugin filters were renamed in 1.30, so an anchor on the other release line's name never
  *   matches (MW427).
  * The simulation (apply.ts) reads the match through `matchAsRead` and reports `versionedMatchFindings`.
@@ -81,7 +82,7 @@ export function versionedMatchFindings(cp: ConfigPatch, path: string, features: 
   if (!features.filterChainTransportSocket && typeof ts === 'string' && ts !== '') {
     out.push(MW426.finding(
       `${path}.match.listener.filterChain.transportSocket`,
-      `filterChain.transportSocket is an Istio ${ISTIO_BOUNDARIES.filterChainTransportSocket} match: the API server of an older Istio prunes it (its CRD has no such field) and an older istiod ignores it, so this patch applies to every filter chain the rest of the match selects, not only those whose transport socket is ${ts}`,
+      `filterChain.transportSocket is an Istio ${ISTIO_BOUNDARIES.filterChainTransportSocket} match: an older Istio's CRD has no such field, so its API server refuses the object under strict field validation (kubectl's default) and otherwise prunes the field (Helm, GitOps tools, client libraries), and an older istiod ignores it; this patch then applies to every filter chain the rest of the match selects, not only those whose transport socket is ${ts}`,
       'While control planes older than Istio ' + ISTIO_BOUNDARIES.filterChainTransportSocket + ' are targeted, narrow the match with fields they read: transportProtocol (tls or raw_buffer: what the chain accepts) with applicationProtocols (istio-peer-exchange,istio for the mTLS chains), name or destinationPort; or target only Istio ' + ISTIO_BOUNDARIES.filterChainTransportSocket + ' and later, with its CRDs installed.',
     ));
   }
