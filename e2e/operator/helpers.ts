@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
 import { controlPlaneAvailable, freePort, REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { defaultIstioMinors } from '../../operator/src/versions/table.js';
 
 export const skip =
   controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
@@ -30,9 +31,15 @@ export async function eventually<T>(what: string, timeoutMs: number, check: () =
   assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
-/** Istio's CRD file for the newest cached minor, fetched by scripts/fetch-istio-crds.sh when missing. */
+/**
+ * The Istio minor the operator e2e runs for (its CRDs in the API server, `serve --istio-version`):
+ * $MESHWARDEN_E2E_ISTIO, else the oldest minor Istio supports (the version table's default set).
+ */
+export const E2E_ISTIO_MINOR = process.env.MESHWARDEN_E2E_ISTIO ?? defaultIstioMinors()[0]!;
+
+/** Istio's CRD file for {@link E2E_ISTIO_MINOR}, fetched by scripts/fetch-istio-crds.sh when missing. */
 export function istioCrdsPath(): string {
-  const minor = process.env.MESHWARDEN_E2E_ISTIO ?? '1.28';
+  const minor = E2E_ISTIO_MINOR;
   const path = join(REPO_ROOT, '.tools', 'istio', minor, 'crd-all.gen.yaml');
   if (!existsSync(path)) execFileSync('bash', [join(REPO_ROOT, 'scripts', 'fetch-istio-crds.sh'), minor], { stdio: 'inherit' });
   return path;
@@ -129,7 +136,7 @@ export async function startOperator(env: Env, args: string[] = [], opts: { name?
       '--metrics-bind-address', `127.0.0.1:${port}`,
       '--leader-election-namespace', 'default',
       '--rate-limit-service', 'ratelimit.rls.svc.cluster.local:8081',
-      '--istio-version', '1.28',
+      '--istio-version', E2E_ISTIO_MINOR,
       // Every replica serves the webhook too: an ephemeral port and its own certificates.
       '--webhook-port', '0',
       '--webhook-bind-address', '127.0.0.1',
