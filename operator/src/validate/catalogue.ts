@@ -444,6 +444,23 @@ const entries = {
     sources: ['https://github.com/envoyproxy/envoy/blob/main/api/envoy/config/route/v3/route_components.proto (RequestHeaders)', 'docs/envoy-semantics.md §7'],
     failureModes: [14],
   },
+  // Envoy 1.40 (issue 15, helper B, ADR 0111)
+  MW314: {
+    layer: 'semantic',
+    severity: 'warning',
+    title: 'local_ratelimit shadow_mode descriptor next to enforced descriptors or the default bucket on Envoy < 1.40: once the shadow descriptor is exhausted, evaluation stops and the enforced limits are never consumed, so they never limit [tested]',
+    hint: 'Put the shadow limit in a filter of its own (filter_enforced 0%), or target Envoy 1.40, where an exhausted shadow descriptor no longer short-circuits.',
+    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (behavior_changes, local_ratelimit; runtime guard envoy.reloadable_features.local_ratelimit_shadow_mode_no_short_circuit)', 'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/common/local_ratelimit/local_ratelimit_impl.cc'],
+    failureModes: [14],
+    versions: { envoy: ['localRateLimitShadowNoShortCircuit'] },
+  },
+  MW315: {
+    layer: 'semantic',
+    severity: 'warning',
+    title: 'enable_retry_after_header that does nothing: the rate-limited status is not 429 (Envoy adds Retry-After only to 429 replies), or response_headers_to_add sets a fixed retry-after (Envoy keeps it) [tested]',
+    hint: 'Remove the non-429 status or the fixed retry-after header, or drop enable_retry_after_header.',
+    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (new_features, ratelimit)', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto'],
+  },
   MW320: {
     layer: 'semantic',
     severity: 'warning',
@@ -804,6 +821,16 @@ const entries = {
     failureModes: [24],
   },
 
+  // Envoy 1.40 (issue 15, helper B, ADR 0111)
+  MW507: {
+    layer: 'syntax',
+    severity: 'warning',
+    title: 'Lua script calls a stream-handle method added in Envoy 1.40 (base64Decode, requestHeaders) for an older Envoy: the call raises at request time and the rest of the handler is skipped [tested]',
+    hint: 'Target Envoy 1.40 (Istio 1.32) only, or avoid the method (e.g. decode base64 in Lua, or save request headers in dynamic metadata for envoy_on_response).',
+    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (new_features, lua)', 'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/http/lua/lua_filter.cc'],
+    failureModes: [24],
+    versions: { envoy: ['luaStreamHandleBase64DecodeRequestHeaders'] },
+  },
   MW511: {
     layer: 'syntax',
     severity: 'error',
@@ -827,6 +854,15 @@ const entries = {
     failureModes: [33],
   },
 
+  // Envoy 1.40 (issue 15, helper B, ADR 0111)
+  MW514: {
+    layer: 'syntax',
+    severity: 'warning',
+    title: 'safe_regex with non-ASCII characters or Unicode classes (\\p{..}) for an Envoy that compiles it in RE2 Latin-1 mode (every 1.40; the 1.38.4+/1.39.1+ security releases): it matches bytes, not characters [tested]',
+    hint: 'Write the pattern in ASCII: a non-ASCII character as its UTF-8 bytes (\\xC3\\xA9 for é), an alternation instead of a class of non-ASCII characters, byte ranges instead of \\p{..}.',
+    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (bug_fixes, safe_regex, CVE-2026-73552)', 'https://github.com/envoyproxy/envoy/blob/main/source/common/common/regex.cc'],
+    versions: { envoy: ['re2Latin1Patches', 're2Latin1'] },
+  },
   MW521: {
     layer: 'syntax',
     severity: 'error',

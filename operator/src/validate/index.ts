@@ -9,7 +9,7 @@ import { joinPath, type Finding } from './rule.js';
 import { checkPatchValue, ISTIO_TO_ENVOY, SharedDecodes } from './proto/index.js';
 import { checkEnvoyFilterPatches } from './istio/index.js';
 import type { EnvoyFilterObject } from './istio/index.js';
-import { checkLua, checkProxyVersion, checkRegex, checkWasmPlugin, checkWasmOrdering } from './syntax/index.js';
+import { checkLua, checkLuaApi, checkProxyVersion, checkRegex, checkWasmPlugin, checkWasmOrdering } from './syntax/index.js';
 import type { WasmPluginSpec } from './syntax/index.js';
 import { regexes, typedConfigs } from './walk.js';
 import { checkEnvoyFilterCross } from './cross/index.js';
@@ -165,7 +165,10 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
   const patches = (ef.spec?.configPatches ?? []) as Patch[];
   const findings: Finding[] = [];
 
-  // Version-independent: Lua sources, RE2 patterns, proxyVersion.
+  // Version-independent: Lua sources, proxyVersion. RE2 patterns and the Lua API a script calls
+  // are collected here and judged per Envoy version below (ADR 0111).
+  const patterns: Array<{ regex: string; path: string }> = [];
+  const scripts: Array<{ code: string; path: string }> = [];
   patches.forEach((p, i) => {
     const base = `spec.configPatches[${i}]`;
     if (typeof p.match?.proxy?.proxyVersion === 'string') {
@@ -176,10 +179,12 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
     const valuePath = `${base}.patch.value`;
     for (const { typeName, config, path } of typedConfigs(value)) {
       for (const [field, code] of luaSources(typeName, config)) {
-        findings.push(...checkLua(code, { path: joinPath(joinPath(valuePath, path), field) }));
+        const at = joinPath(joinPath(valuePath, path), field);
+        findings.push(...checkLua(code, { path: at }));
+        scripts.push({ code, path: at });
       }
     }
-    for (const { regex, path } of regexes(value)) findings.push(...checkRegex(regex, { path: joinPath(valuePath, path) }));
+    for (const { regex, path } of regexes(value)) patterns.push({ regex, path: joinPath(valuePath, path) });
   });
 
   // Per Envoy version: the strict decode against that version's protos, and Envoy's
@@ -198,6 +203,8 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
       const options = { shared, ...(p.patch?.operation !== undefined ? { operation: p.patch.operation } : {}), ...(target !== undefined ? { targetFilterName: target } : {}) };
       for (const f of checkPatchValue(p.applyTo, p.patch?.value, envoy, options)) versionFindings.push({ ...f, path: joinPath(valuePath, f.path) });
     });
+    for (const { regex, path } of patterns) versionFindings.push(...checkRegex(regex, { path, envoyVersion: envoy }));
+    for (const { code, path } of scripts) versionFindings.push(...checkLuaApi(code, { path, envoyVersion: envoy }));
     // Envoy's semantic rules (MW3xx); their paths already start at the EnvoyFilter.
     const semanticClass = semanticVersionClass(envoy);
     let semantic = semantics.get(semanticClass);

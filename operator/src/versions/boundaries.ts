@@ -16,6 +16,36 @@ export const ENVOY_BOUNDARIES = {
   emptyTokenBucket: '1.39',
   /** The global rate limit filter accepts `limit` in its own `rate_limits` (tested: 1.36.2 rejects, 1.39.3 accepts). */
   globalFilterRateLimitLimit: '1.39',
+  /**
+   * `safe_regex` may be compiled in RE2's Latin-1 mode (bytes, not code points): the CVE-2026-73552
+   * fix was backported to the 1.38.4 and 1.39.1 security releases, so from this minor the charset
+   * depends on the patch (tested: 1.38.3 and 1.39.0 UTF-8, 1.39.1 and 1.39.3 Latin-1; changelogs/1.38.4.yaml).
+   * ADR 0111.
+   */
+  re2Latin1Patches: '1.38',
+  /**
+   * Every patch compiles `safe_regex` in RE2's Latin-1 mode (runtime guard
+   * `envoy.reloadable_features.re2_use_latin1_mode`, default true; tested 1.40.0, and 1.40.0 with
+   * the guard false behaves like 1.39.0). Source: changelogs/1.40.0.yaml `safe_regex`. ADR 0111.
+   */
+  re2Latin1: '1.40',
+  /**
+   * An exhausted `shadow_mode` local_ratelimit descriptor no longer short-circuits: the enforced
+   * descriptors and the default bucket after it are still consumed (changelogs/1.40.0.yaml
+   * behavior_changes `local_ratelimit`, guard `envoy.reloadable_features.local_ratelimit_shadow_mode_no_short_circuit`;
+   * tested with traffic: 1.39.3 lets every request through, 1.40.0 limits). ADR 0111.
+   */
+  localRateLimitShadowNoShortCircuit: '1.40',
+  /**
+   * The Lua stream handle has `base64Decode()` and `requestHeaders()` (changelogs/1.40.0.yaml
+   * new_features `lua`; tested with traffic: 1.39.3 raises "attempt to call method", 1.40.0 runs them). ADR 0111.
+   */
+  luaStreamHandleBase64DecodeRequestHeaders: '1.40',
+  /**
+   * `enable_retry_after_header` on the local and global rate limit filters (changelogs/1.40.0.yaml
+   * new_features `ratelimit`; field 19 of both; tested: 1.39.3 rejects the field, 1.40.0 adds `Retry-After`). ADR 0111.
+   */
+  retryAfterHeader: '1.40',
 } as const satisfies Record<string, EnvoyMinor>;
 
 /**

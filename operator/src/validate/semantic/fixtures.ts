@@ -46,6 +46,26 @@ export interface Fixture extends RuleFixture {
 }
 
 export const fixtures: Fixture[] = [
+  // Envoy 1.40 (ADR 0111). MW314 is a traffic behaviour, so Envoy accepts both configs
+  // (semantic/traffic-oracle.test.ts shows what they do); shadow_mode exists from 1.39.
+  {
+    rule: 'MW314', type: LRL,
+    good: lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: tb('60s', 1), shadow_mode: true }], always_consume_default_token_bucket: false, rate_limits: [{ actions: [{ generic_key: { descriptor_key: 'k', descriptor_value: 'v' } }] }] }),
+    bad: lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: tb('60s', 1), shadow_mode: true }], rate_limits: [{ actions: [{ generic_key: { descriptor_key: 'k', descriptor_value: 'v' } }] }] }),
+    path: 'descriptors[0].shadow_mode', envoy: 'accept', versions: ['1.39'],
+  },
+  {
+    rule: 'MW315', type: LRL,
+    good: lrl({ enable_retry_after_header: true }),
+    bad: lrl({ enable_retry_after_header: true, status: { code: 503 } }),
+    path: 'enable_retry_after_header', envoy: 'accept', versions: ['1.40'],
+  },
+  {
+    rule: 'MW315', type: RL,
+    good: grl({ enable_retry_after_header: true, rate_limited_status: { code: 429 } }),
+    bad: grl({ enable_retry_after_header: true, response_headers_to_add: [{ header: { key: 'Retry-After', value: '60' } }] }),
+    path: 'response_headers_to_add[0].header', envoy: 'accept', versions: ['1.40'],
+  },
   { rule: 'MW301', type: LRL, good: lrl({ token_bucket: tb('0.05s') }), bad: lrl({ token_bucket: tb('0.049s') }), path: 'token_bucket.fill_interval', envoy: 'reject', envoyText: 'local rate limit token bucket fill timer must be >= 50ms' },
   {
     rule: 'MW301', type: LRL,

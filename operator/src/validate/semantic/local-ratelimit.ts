@@ -2,9 +2,10 @@
 import type { Finding } from '../rule.js';
 import { arr, durationSeconds, field, get, has, isObj, keyOf, path, runtimeFraction, str, truthy, type Seg } from './json.js';
 import { checkRateLimitList, describeShape, generatedShapes, shapeMatches, type ConfiguredEntry } from './rate-limit-actions.js';
-import { MW301, MW302, MW303, MW304, MW305, MW306, MW307, MW309, MW310, MW311, MW312, MW313 } from './rules.js';
+import { MW301, MW302, MW303, MW304, MW305, MW306, MW307, MW309, MW310, MW311, MW312, MW313, MW314 } from './rules.js';
+import { retryAfterWithoutEffect } from './retry-after.js';
 import type { SemanticOptions } from './types.js';
-import { since } from '../../versions/table.js';
+import { since, until } from '../../versions/table.js';
 import { ENVOY_BOUNDARIES } from '../../versions/boundaries.js';
 
 const MIN_FILL_SECONDS = 0.05;
@@ -157,6 +158,25 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
       out.push(MW310.finding(at(dKey, wildcardAt[0]!), 'wildcard descriptor without max_dynamic_descriptors: Envoy tracks at most 20 values (LRU); with more distinct values, an evicted value gets a fresh full bucket and is effectively not limited', 'Set max_dynamic_descriptors above the expected number of concurrently active values.'));
     }
   }
+
+  // MW314: before localRateLimitShadowNoShortCircuit an exhausted shadow descriptor ends the
+  // evaluation: nothing after it is consumed, so the enforced limits never limit [tested].
+  if (until(opts.envoyVersion, ENVOY_BOUNDARIES.localRateLimitShadowNoShortCircuit, 'envoy')) {
+    const shadowAt = descList.findIndex((d) => truthy(get(d, 'shadow_mode')));
+    const enforcedDescriptors = descList.some((d) => !truthy(get(d, 'shadow_mode')));
+    const always = get(cfg, 'always_consume_default_token_bucket');
+    const defaultBucket = tb !== undefined && !(always === false || always === 'false');
+    if (shadowAt >= 0 && (enforcedDescriptors || defaultBucket)) {
+      out.push(
+        MW314.finding(
+          at(dKey, shadowAt, keyOf(descList[shadowAt], 'shadow_mode')),
+          `shadow_mode descriptor next to ${enforcedDescriptors ? 'enforced descriptors' : 'the default token_bucket (always_consume_default_token_bucket defaults to true)'}: once this descriptor's bucket is empty, Envoy before ${ENVOY_BOUNDARIES.localRateLimitShadowNoShortCircuit} stops evaluating and allows the request, so the enforced limits are never consumed and never limit (fixed in Envoy ${ENVOY_BOUNDARIES.localRateLimitShadowNoShortCircuit}, where the same config starts limiting)`,
+        ),
+      );
+    }
+  }
+
+  out.push(...retryAfterWithoutEffect(cfg, 'status'));
 
   // MW311: status code.
   const st = field(cfg, 'status');

@@ -1,25 +1,25 @@
 /**
- * Cross-checks the MW3xx verdicts against real Envoy 1.36.2 and 1.39.3 (`--mode validate` on a
- * minimal static bootstrap holding the fixture as HTTP filter or per-route config). For every
+ * Cross-checks the MW3xx verdicts against real Envoys (`--mode validate` on a minimal static
+ * bootstrap holding the fixture as HTTP filter or per-route config): the oldest fetched wheel of
+ * the version table and the two newest (ORACLE_ENVOYS: 1.36.2, 1.39.3, 1.40.0 today). For every
  * fixture: Envoy accepts the good config; Envoy rejects the bad one exactly when our finding is an
- * error, with the text we quote. Skipped when .tools/bin/envoy-1.36.2 is absent
- * (scripts/fetch-envoy.sh).
+ * error, with the text we quote. Skipped when a binary is absent (scripts/fetch-envoy.sh).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkEnvoySemantics } from './index.js';
 import { fixtures, LISTENER, type Fixture } from './fixtures.js';
-import { bootstrap, envoyValidate, haveEnvoy, withQuicTls } from './oracle.testkit.js';
+import { bootstrap, envoyValidate, haveEnvoy, ORACLE_ENVOYS, withQuicTls } from './oracle.testkit.js';
 import { seededRandom } from '../../../test/seeded-random.js';
 import { generateCertificates } from '../../webhook/certs.js';
 
-const skip = haveEnvoy ? false : 'no .tools/bin/envoy-1.36.2 (run scripts/fetch-envoy.sh)';
+const skip = haveEnvoy ? false : `no oracle Envoy binaries for ${ORACLE_ENVOYS.join(', ')} in .tools/bin (run scripts/fetch-envoy.sh)`;
 // A QUIC listener needs a certificate before Envoy looks at its HCM (MW351 fixtures).
 const tls = haveEnvoy ? await generateCertificates({ dnsNames: ['quic.example'] }) : undefined;
 const input = (fx: Fixture, cfg: Record<string, unknown>) =>
   fx.type === LISTENER ? { listener: withQuicTls(cfg, tls!.cert, tls!.key) } : fx.perRoute ? { perRoute: cfg } : { filter: cfg };
 
-for (const version of ['1.36', '1.39'] as const) {
+for (const version of ORACLE_ENVOYS) {
   test(`MW3xx verdicts agree with Envoy ${version} --mode validate`, { skip }, () => {
     for (const fx of fixtures.filter((f) => f.envoy !== undefined && (f.versions ?? [version]).includes(version))) {
       const good = envoyValidate(version, bootstrap(input(fx, fx.good)));

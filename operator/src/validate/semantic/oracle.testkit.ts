@@ -7,10 +7,20 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VERSION_TABLE, type EnvoyMinor } from '../../versions/table.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../.tools/bin');
-export const ENVOYS = { '1.36': join(BIN, 'envoy-1.36.2'), '1.39': join(BIN, 'envoy-1.39.3') } as const;
-export const haveEnvoy = existsSync(ENVOYS['1.36']);
+/**
+ * The Envoys the MW3xx oracle runs, from the version table: the oldest fetched wheel and the two
+ * newest (the latest boundaries sit there; a new row moves the pair along).
+ */
+const fetched = VERSION_TABLE.filter((r) => r.wheelFetched);
+export const ORACLE_ENVOYS: readonly EnvoyMinor[] = [...new Set([fetched[0]!, ...fetched.slice(-2)].map((r) => r.envoy))];
+export const ENVOYS: Readonly<Record<string, string>> = Object.fromEntries(
+  fetched.filter((r) => ORACLE_ENVOYS.includes(r.envoy)).map((r) => [r.envoy, join(BIN, `envoy-${r.envoyWheel}`)]),
+);
+/** Every oracle binary is there (scripts/fetch-envoy.sh). */
+export const haveEnvoy = Object.values(ENVOYS).every((p) => existsSync(p));
 
 export const FILTER_NAMES: Record<string, string> = {
   'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': 'envoy.filters.http.local_ratelimit',
@@ -118,12 +128,14 @@ export function bootstrap(input: OracleInput): unknown {
   };
 }
 
-export function envoyValidate(version: keyof typeof ENVOYS, cfg: unknown): { ok: boolean; out: string } {
+export function envoyValidate(version: string, cfg: unknown): { ok: boolean; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mw3-oracle-'));
   try {
     const file = join(dir, 'bootstrap.json');
     writeFileSync(file, JSON.stringify(cfg));
-    const r = spawnSync(ENVOYS[version], ['--mode', 'validate', '-c', file, '-l', 'critical'], { timeout: 60_000 });
+    const bin = ENVOYS[version];
+    if (bin === undefined) throw new Error(`no oracle Envoy ${version} (ORACLE_ENVOYS: ${ORACLE_ENVOYS.join(', ')})`);
+    const r = spawnSync(bin, ['--mode', 'validate', '-c', file, '-l', 'critical'], { timeout: 60_000 });
     return { ok: r.status === 0, out: `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim() };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import type { Finding } from '../rule.js';
 import { field, get, isObj, keyOf, path, truthy } from './json.js';
 import { checkRateLimitList } from './rate-limit-actions.js';
 import { MW311, MW320, MW321, MW322 } from './rules.js';
+import { retryAfterWithoutEffect } from './retry-after.js';
 import type { SemanticOptions } from './types.js';
 
 export function checkGlobalRateLimit(cfg: unknown, opts: SemanticOptions): Finding[] {
@@ -31,6 +32,7 @@ export function checkGlobalRateLimit(cfg: unknown, opts: SemanticOptions): Findi
   if (!field(cfg, 'timeout') && !opts.partial) {
     out.push(MW322.finding('', 'timeout is unset: each RLS call times out after 20ms, and a timed-out call fails open (or 500s with failure_mode_deny)', 'Set timeout explicitly (e.g. 0.05s) to document the budget.'));
   }
+  out.push(...retryAfterWithoutEffect(cfg, 'rate_limited_status'));
   const rs = field(cfg, 'rate_limited_status');
   const code = rs ? Number(get(rs.value, 'code')) : NaN;
   if (rs && Number.isFinite(code) && code > 0 && code < 400) {

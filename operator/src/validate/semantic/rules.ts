@@ -23,6 +23,8 @@ export const MW310 = rules.MW310;
 export const MW311 = rules.MW311;
 export const MW312 = rules.MW312;
 export const MW313 = rules.MW313;
+export const MW314 = rules.MW314;
+export const MW315 = rules.MW315;
 
 // ------------------------------------------------------------ global ratelimit (MW320-MW329)
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkProxyVersion, checkRegex, clearRegexCache, ENVOY_RE2_MAX_PROGRAM_SIZE, estimateProgramSize, regexCacheKeyChars } from './regex.js';
+import { checkProxyVersion, checkRegex, clearRegexCache, ENVOY_RE2_MAX_PROGRAM_SIZE, estimateProgramSize, re2CharsetsOf, regexCacheKeyChars } from './regex.js';
 
 const codes = (fs: { rule: string }[]): string[] => fs.map((f) => f.rule);
 
@@ -96,4 +96,45 @@ test('the verdict caches stay within their character budget however many large u
   assert.ok(regexCacheKeyChars() <= 2 * 8 * 1024 * 1024, `caches hold ${regexCacheKeyChars()} key characters`);
   assert.ok(regexCacheKeyChars() > 0, 'recent patterns are still cached');
   clearRegexCache();
+});
+
+// ---------------------------------------------------------------- RE2 charset per Envoy minor (ADR 0111)
+
+test('re2CharsetsOf: UTF-8 before the security backport, either one on 1.38/1.39 (by patch), Latin-1 from 1.40', () => {
+  assert.deepEqual(re2CharsetsOf('1.36'), ['utf8']);
+  assert.deepEqual(re2CharsetsOf('1.37'), ['utf8']);
+  assert.deepEqual(re2CharsetsOf('1.38'), ['utf8', 'latin1']);
+  assert.deepEqual(re2CharsetsOf('1.39'), ['utf8', 'latin1']);
+  assert.deepEqual(re2CharsetsOf('1.40'), ['latin1']);
+});
+
+test('MW511 in Latin-1: \\x{…} above FF is an error naming the Latin-1 builds; \\x{FF} and escaped backslashes are fine', () => {
+  for (const p of ['\\x{100}', 'a\\x{41}\\x{1F600}', '[\\x{80}-\\x{10FFFF}]']) {
+    assert.deepEqual(codes(checkRegex(p, { envoyVersion: '1.36' })), [], p);
+    const f = checkRegex(p, { envoyVersion: '1.40' });
+    assert.deepEqual(codes(f), ['MW511'], p);
+    assert.match(f[0]!.message, /Latin-1/);
+  }
+  for (const p of ['\\x{FF}', '\\x{0041}', '\\\\x{100}']) assert.deepEqual(codes(checkRegex(p, { envoyVersion: '1.40' })), [], p);
+});
+
+test('MW514: non-ASCII in a class, under a repetition or case-insensitive, and Unicode classes warn where Latin-1 may apply; a lone literal and ASCII do not', () => {
+  for (const p of ['[éè]', 'é+', 'ü{2}', '(?i)straße', '\\pL+', '[\\p{Greek}x]', '\\PN']) {
+    assert.deepEqual(codes(checkRegex(p, { envoyVersion: '1.36' })), [], p);
+    for (const v of ['1.38', '1.39', '1.40']) {
+      const f = checkRegex(p, { envoyVersion: v });
+      assert.deepEqual(codes(f), ['MW514'], `${p} ${v}`);
+      assert.equal(f[0]!.severity, 'warning');
+    }
+  }
+  for (const p of ['^/café/.*$', '^/api/[a-z]+$', '\\\\pL', '^x$']) assert.deepEqual(codes(checkRegex(p, { envoyVersion: '1.40' })), [], p);
+  // One message for every version, so the validator reports it once with the versions it concerns.
+  assert.equal(checkRegex('[éè]', { envoyVersion: '1.39' })[0]!.message, checkRegex('[éè]', { envoyVersion: '1.40' })[0]!.message);
+});
+
+test('MW512 in Latin-1: Unicode classes and `.` are single byte ranges, so a pattern too big for UTF-8 fits', () => {
+  const p = '(\\pL{1,10}\\.){1,10}';
+  assert.ok(estimateProgramSize(p, 'latin1') < 2000, String(estimateProgramSize(p, 'latin1')));
+  assert.ok(estimateProgramSize('.{100}', 'latin1') < estimateProgramSize('.{100}', 'utf8'));
+  assert.deepEqual(codes(checkRegex(p, { envoyVersion: '1.40' })), ['MW514']);
 });

@@ -8,22 +8,48 @@
  * translates a few JavaScript constructs before compiling (`\uXXXX`, `\u{…}`, `\cX`, long `\p{Letter}`
  * names), which RE2 itself rejects; those are caught by a pre-scan so the verdict matches Envoy's, not node's.
  * The package does not expose `RE2::ProgramSize()`, so the size is estimated (warning only).
+ *
+ * Since the CVE-2026-73552 fix Envoy compiles `safe_regex` with RE2's Latin-1 charset instead of
+ * UTF-8: every 1.40 patch, and the 1.38.4+/1.39.1+ security releases (ENVOY_BOUNDARIES.re2Latin1*).
+ * The pattern's UTF-8 bytes are then read one byte per character, so a non-ASCII character is
+ * several characters, `\p{..}` classes only cover code points up to U+00FF, `.` is one byte, and
+ * `\x{…}` above FF is an invalid escape (ADR 0111).
  */
 import { compileRe2, re2SyntaxError } from './re2-engine.js';
 import type { Finding } from '../rule.js';
 import { Lru } from './lru.js';
-import { PROXY_VERSION, REGEX_INVALID, REGEX_PROGRAM_SIZE } from './rules.js';
+import { PROXY_VERSION, REGEX_INVALID, REGEX_LATIN1, REGEX_PROGRAM_SIZE } from './rules.js';
+import { since } from '../../versions/table.js';
+import { ENVOY_BOUNDARIES } from '../../versions/boundaries.js';
 
 /** Istio sidecars and gateways run with this `re2.max_program_size.error_level`. */
 export const ISTIO_RE2_MAX_PROGRAM_SIZE = 32768;
 /** Envoy's own default when no runtime layer overrides it. */
 export const ENVOY_RE2_MAX_PROGRAM_SIZE = 100;
 
+/** How Envoy's RE2 reads a `safe_regex`: as UTF-8 code points, or as Latin-1 bytes. */
+export type Re2Charset = 'utf8' | 'latin1';
+
+/**
+ * The charsets an Envoy minor may compile `safe_regex` with: its patches differ from
+ * ENVOY_BOUNDARIES.re2Latin1Patches on (the security backport), all are Latin-1 from re2Latin1.
+ */
+export function re2CharsetsOf(envoyMinor: string): readonly Re2Charset[] {
+  if (since(envoyMinor, ENVOY_BOUNDARIES.re2Latin1, 'envoy')) return ['latin1'];
+  if (since(envoyMinor, ENVOY_BOUNDARIES.re2Latin1Patches, 'envoy')) return ['utf8', 'latin1'];
+  return ['utf8'];
+}
+
+/** Which Envoy builds read a pattern as Latin-1, for messages (the same text for every version, so findings merge). */
+const LATIN1_BUILDS = 'Envoy 1.40, and the 1.38.4+/1.39.1+ security releases, compile safe_regex in RE2 Latin-1 mode (CVE-2026-73552)';
+
 export interface CheckRegexOptions {
   /** `re2.max_program_size.error_level` of the target proxy; default Istio's 32768. */
   maxProgramSize?: number;
   /** Finding path; default `''`. */
   path?: string;
+  /** Envoy minor of the target proxy: decides the RE2 charset(s). Default: UTF-8 only (Envoy before the switch). */
+  envoyVersion?: string;
 }
 
 /** JS-only syntax the npm package silently translates but RE2 (and so Envoy) rejects. */
@@ -86,6 +112,19 @@ export function clearRegexCache(): void {
  */
 const verdicts = new Lru<string>(1000, 8 * 1024 * 1024);
 
+/**
+ * Compiles `pattern` as Envoy's RE2 does under `charset`. Latin-1 reads the pattern's UTF-8 bytes
+ * one per character: compiling that byte string in UTF-8 mode parses alike, except that a `\x{…}`
+ * escape above FF does not exist in Latin-1 (RE2: "invalid escape sequence").
+ */
+export function re2ErrorIn(pattern: string, charset: Re2Charset): string | undefined {
+  if (charset === 'utf8') return re2Error(pattern);
+  for (const wide of pattern.replace(/\\\\/g, '\u0000\u0000').matchAll(/\\x\{0*([0-9A-Fa-f]{3,})\}/g)) {
+    if (parseInt(wide[1]!, 16) > 0xff) return `\`\\x{${wide[1]}}\` is above \\x{FF}, which Latin-1 cannot hold (RE2: invalid escape sequence)`;
+  }
+  return re2Error(Buffer.from(pattern, 'utf8').toString('latin1'));
+}
+
 function re2ErrorUncached(pattern: string): string | undefined {
   const js = jsOnlyConstruct(pattern);
   if (js !== undefined) return `${js} is not RE2 syntax`;
@@ -108,20 +147,26 @@ const UNICODE_CLASS_SIZE: Record<string, number> = {
   P: 340, S: 450, Z: 20, Zs: 20, C: 80, Cc: 10,
   Common: 360, Inherited: 70, Han: 90, Latin: 90, Cyrillic: 40, Greek: 70, Arabic: 100,
 };
-function unicodeClassSize(name: string, negated: boolean): number {
+/** A Unicode class in Latin-1 mode covers at most 256 code points: a few byte ranges. */
+const LATIN1_CLASS = 6;
+function unicodeClassSize(name: string, negated: boolean, charset: Re2Charset): number {
+  if (charset === 'latin1') return LATIN1_CLASS;
   if (negated) return 1300;
   return UNICODE_CLASS_SIZE[name.startsWith('^') ? '' : name] ?? (name.length <= 2 ? 600 : 150);
 }
 const ANY_CHAR = 10; // `.` and negated classes in UTF-8 mode
+const ANY_BYTE = 2; // the same in Latin-1 mode (`.` is [^\n]: two byte ranges)
 
 /**
  * A conservative estimate of RE2's `ProgramSize()` for a valid pattern: one instruction per
  * literal byte, UTF-8 expansion for `.`/negated/Unicode classes, +2 per capture, +1 per
  * alternation/loop, bounded repeats expanded `max` times, plus the unanchored `.*?` prefix.
  * Calibrated against Envoy 1.36.2 on 40 patterns: within 1.0–2.0× of the real size for ASCII
- * patterns (mostly 1.0–1.5×, over-estimating), within ~1.1× for Unicode classes.
+ * patterns (mostly 1.0–1.5×, over-estimating), within ~1.1× for Unicode classes. In Latin-1 mode
+ * (Envoy 1.40) `.`, negated and Unicode classes are single byte ranges (checked against 1.40.0).
  */
-export function estimateProgramSize(pattern: string): number {
+export function estimateProgramSize(pattern: string, charset: Re2Charset = 'utf8'): number {
+  const anyChar = charset === 'latin1' ? ANY_BYTE : ANY_CHAR;
   let i = 0;
   let foldCase = false;
   const peek = (): string | undefined => pattern[i];
@@ -161,12 +206,12 @@ export function estimateProgramSize(pattern: string): number {
         const e = pattern[i + 1] ?? '';
         if ((e === 'p' || e === 'P') && pattern[i + 2] === '{') {
           const end = pattern.indexOf('}', i);
-          unicode += unicodeClassSize(pattern.slice(i + 3, end < 0 ? pattern.length : end), e === 'P');
+          unicode += unicodeClassSize(pattern.slice(i + 3, end < 0 ? pattern.length : end), e === 'P', charset);
           i = end < 0 ? pattern.length : end + 1;
           continue;
         }
         if (e === 'p' || e === 'P') {
-          unicode += unicodeClassSize(pattern[i + 2] ?? '', e === 'P');
+          unicode += unicodeClassSize(pattern[i + 2] ?? '', e === 'P', charset);
           i += 3;
           continue;
         }
@@ -191,7 +236,7 @@ export function estimateProgramSize(pattern: string): number {
     }
     i++; // ']'
     let size = ranges + unicode;
-    if (negated) size = unicode > 0 ? Math.max(size, 1300) : size + ANY_CHAR;
+    if (negated) size = unicode > 0 && charset === 'utf8' ? Math.max(size, 1300) : size + anyChar;
     if (foldCase) size *= 2;
     return Math.max(size, 1);
   };
@@ -200,7 +245,7 @@ export function estimateProgramSize(pattern: string): number {
     if (c === '[') return parseClass();
     if (c === '.') {
       i++;
-      return ANY_CHAR;
+      return anyChar;
     }
     if (c === '^' || c === '$') {
       i++;
@@ -216,7 +261,7 @@ export function estimateProgramSize(pattern: string): number {
           name = pattern.slice(i + 1, end < 0 ? pattern.length : end);
           i = end < 0 ? pattern.length : end + 1;
         } else name = pattern[i++] ?? '';
-        return unicodeClassSize(name, e === 'P');
+        return unicodeClassSize(name, e === 'P', charset);
       }
       if (e === 'x' && pattern[i] === '{') {
         const end = pattern.indexOf('}', i);
@@ -234,7 +279,7 @@ export function estimateProgramSize(pattern: string): number {
         return Buffer.byteLength(lit, 'utf8');
       }
       if ('dws'.includes(e)) return 3;
-      if ('DWS'.includes(e)) return ANY_CHAR + 4;
+      if ('DWS'.includes(e)) return anyChar + 4;
       if (e === 'C') return 1;
       return 1;
     }
@@ -303,27 +348,95 @@ export function estimateProgramSize(pattern: string): number {
 }
 
 /**
- * Checks a regex for Envoy (`safe_regex`, google_re2): RE2 syntax (error naming the
- * unsupported construct) and the program-size limit (estimated; warning).
+ * Checks a regex for Envoy (`safe_regex`, google_re2) on one Envoy minor: RE2 syntax under each
+ * charset that minor may use (error naming the unsupported construct), the program-size limit
+ * (estimated; warning), and what Latin-1 mode changes (warning).
  */
 export function checkRegex(pattern: string, opts: CheckRegexOptions = {}): Finding[] {
   const path = opts.path ?? '';
+  const charsets = opts.envoyVersion === undefined ? (['utf8'] as const) : re2CharsetsOf(opts.envoyVersion);
   const err = re2Error(pattern);
   if (err !== undefined) {
     return [REGEX_INVALID.finding(path, `regex ${JSON.stringify(pattern)}: ${err}`, 'rewrite without the construct; Envoy rejects the whole resource (NACK)')];
   }
+  if (charsets.includes('latin1')) {
+    const latin1 = re2ErrorIn(pattern, 'latin1');
+    if (latin1 !== undefined) {
+      return [REGEX_INVALID.finding(path, `regex ${JSON.stringify(pattern)}: ${latin1}; ${LATIN1_BUILDS}`, 'write the character as its UTF-8 bytes (e.g. \\xC3\\xA9 for é) or as a literal; Envoy rejects the whole resource (NACK)')];
+    }
+  }
+  const out: Finding[] = [];
   const max = opts.maxProgramSize ?? ISTIO_RE2_MAX_PROGRAM_SIZE;
-  const size = estimateProgramSize(pattern);
+  const size = Math.max(...charsets.map((c) => estimateProgramSize(pattern, c)));
   if (size > max) {
-    return [
+    out.push(
       REGEX_PROGRAM_SIZE.finding(
         path,
         `regex ${JSON.stringify(pattern.length > 80 ? pattern.slice(0, 77) + '...' : pattern)} has an estimated RE2 program size of ~${size} > re2.max_program_size.error_level ${max}; Envoy would reject it`,
         'simplify the regex (fewer bounded repeats, ASCII classes instead of \\p{..} or `.`), or raise the runtime key',
       ),
-    ];
+    );
   }
-  return [];
+  if (charsets.includes('latin1')) {
+    const changed = latin1Differences(pattern);
+    if (changed.length > 0) {
+      out.push(
+        REGEX_LATIN1.finding(
+          path,
+          `regex ${JSON.stringify(pattern.length > 80 ? pattern.slice(0, 77) + '...' : pattern)} has ${changed.join(' and ')}: ${LATIN1_BUILDS}, where it matches bytes, not characters, so it matches differently than on UTF-8 builds (Envoy 1.39.0 and older)`,
+          'write the pattern in ASCII: spell a non-ASCII character as its UTF-8 byte sequence outside classes (\\xC3\\xA9 for é), use an alternation instead of a class of non-ASCII characters, and byte ranges instead of \\p{..}',
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * What in `pattern` Latin-1 mode reads differently from UTF-8. A non-ASCII character becomes its
+ * UTF-8 bytes: alone it still matches the same bytes, but inside a class it is a set of single
+ * bytes, a repetition after it repeats its last byte only, and case folding does not apply to it.
+ * A Unicode class only covers U+0000–U+00FF. (`.` and negated classes also take one byte instead
+ * of one character; too common to report, ADR 0111 says so.)
+ */
+function latin1Differences(pattern: string): string[] {
+  const out: string[] = [];
+  const caseless = /\(\?[a-zA-Z]*i[a-zA-Z-]*[:)]/.test(pattern);
+  const chars = [...pattern];
+  const changed = new Set<string>();
+  const classes = new Set<string>();
+  let inClass = false;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '\\') {
+      const e = chars[i + 1] ?? '';
+      if (e === 'p' || e === 'P') {
+        const rest = chars.slice(i + 2, i + 2 + 64).join('');
+        const m = /^(\{[^}]*\}|[A-Za-z])/.exec(rest);
+        if (m) classes.add(`\\${e}${m[0]}`);
+      }
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      else if (c.codePointAt(0)! > 0x7f) changed.add(c);
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      if (chars[i + 1] === '^') i++;
+      if (chars[i + 1] === ']') i++; // a leading ] is a literal
+      continue;
+    }
+    if (c.codePointAt(0)! > 0x7f && (caseless || /^[*+?{]$/.test(chars[i + 1] ?? ''))) changed.add(c);
+  }
+  if (changed.size > 0) {
+    const list = [...changed].slice(0, 3).map((c) => JSON.stringify(c)).join(', ');
+    out.push(`non-ASCII character${changed.size > 1 ? 's' : ''} ${list} in a class, under a repetition or case-insensitive`);
+  }
+  if (classes.size > 0) out.push(`Unicode class${classes.size > 1 ? 'es' : ''} ${[...classes].slice(0, 3).join(', ')}`);
+  return out;
 }
 
 // ------------------------------------------------------------------ proxyVersion

@@ -19,6 +19,11 @@ export const REGEX_INVALID = rules.MW511;
 export const REGEX_PROGRAM_SIZE = rules.MW512;
 export const PROXY_VERSION = rules.MW513;
 
+// ---------------------------------------------------------------- Envoy 1.40 (issue 15, ADR 0111)
+
+export const LUA_API_SINCE = rules.MW507;
+export const REGEX_LATIN1 = rules.MW514;
+
 // ---------------------------------------------------------------- Wasm (MW52x)
 
 export const WASM_URL = rules.MW521;
