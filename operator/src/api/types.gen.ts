@@ -311,6 +311,10 @@ export interface Response {
    */
   body?: string;
   /**
+   * Add a Retry-After header computed by Envoy to 429 answers: for perPod and average limits the seconds until the bucket has a token again, for global limits the longest duration_until_reset the rate limit service returns (at least 1). Needs Envoy 1.40 (Istio 1.32) on every targeted Istio version; has no effect with another status or a fixed retry-after in headers. Default false.
+   */
+  retryAfter?: boolean;
+  /**
    * Headers added to rate-limited answers (lower-case names; an existing header of the same name is overwritten), e.g. retry-after: "60".
    */
   headers?: {

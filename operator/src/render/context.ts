@@ -29,6 +29,11 @@ export interface RenderContext {
   replicas?: number;
   /** Operator-wide default rate limit service for `global` limits. */
   rateLimitService?: RateLimitService;
+  /**
+   * The Istio versions the rendered objects must work on (`1.32` or `1.32.1`); default the
+   * version table's default set. Options that need a newer Envoy are judged against them.
+   */
+  istioVersions?: readonly string[];
 }
 
 export const emptyContext: RenderContext = { services: [], pods: [] };

@@ -23,6 +23,8 @@ import { inboundPorts, resolveTarget, type ResolvedTarget } from './target.js';
 import { fillTemplate } from './templates.js';
 import { againstPlaceholder, Origins, type RenderResult } from './result.js';
 import { gatewayInstall, insertBeforeRouter, perFilterConfigPatch, proxyContext, type Install, type PatchScope } from './patches.js';
+import { defaultIstioMinors, envoyOf, until } from '../versions/table.js';
+import { ENVOY_BOUNDARIES } from '../versions/boundaries.js';
 
 export const noRateLimitService = rules.MW604;
 export const unknownReplicas = rules.MW605;
@@ -72,6 +74,7 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
       }
     }
     if (installs.length === 0) return;
+    const retryAfter = limit.response?.retryAfter === true && retryAfterAvailable(ctx, `${path}.response.retryAfter`, findings);
     const filterName = `meshwarden.ratelimit.${ns}.${name}.${limit.name}`;
     const statPrefix = `meshwarden.${ns}.${name}.${limit.name}`;
     const strategy = limit.strategy ?? 'perPod';
@@ -84,7 +87,7 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
       const variants = planDescriptors(limit, `${ns}/${name}/${limit.name}`);
       const rateLimits = variants.map((v) => ({ actions: v.actions }));
       for (const install of installs) {
-        const config = globalFilterConfig(limit, rls, install.route ? undefined : rateLimits);
+        const config = globalFilterConfig(limit, rls, install.route ? undefined : rateLimits, retryAfter);
         patches.push(origins.note(insertBeforeRouter(install.filter, { name: filterName, typed_config: config }), path));
         if (install.route) {
           patches.push(origins.note(perFilterConfigPatch(install.route, limit, filterName, fillTemplate('global-ratelimit-route', { rateLimits })), path));
@@ -96,7 +99,7 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
       effective.push({ limit: limit.name, strategy, per: limit.rate.per });
     } else {
       const bucket = podBucket(limit, replicas);
-      const config = localFilterConfig(limit, statPrefix, tokenBucketJson(bucket));
+      const config = localFilterConfig(limit, statPrefix, tokenBucketJson(bucket), retryAfter);
       for (const install of installs) {
         const typedConfig = install.route ? fillTemplate('local-ratelimit-passthrough', { statPrefix }) : config;
         patches.push(origins.note(insertBeforeRouter(install.filter, { name: filterName, typed_config: typedConfig }), path));
@@ -172,7 +175,7 @@ function responseHeaders(limit: Limit): unknown[] | undefined {
   return headers.map(([key, value]) => ({ header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }));
 }
 
-function localFilterConfig(limit: Limit, statPrefix: string, bucket: Record<string, unknown>): unknown {
+function localFilterConfig(limit: Limit, statPrefix: string, bucket: Record<string, unknown>, retryAfter: boolean): unknown {
   const selective = isSelective(limit);
   const variants: Variant[] = selective ? planDescriptors(limit, limit.name) : [];
   return fillTemplate('local-ratelimit', {
@@ -182,6 +185,7 @@ function localFilterConfig(limit: Limit, statPrefix: string, bucket: Record<stri
     tokenBucket: selective ? tokenBucketJson(unlimitedBucket) : bucket,
     status: limit.response?.status !== undefined ? { code: limit.response.status } : undefined,
     responseHeaders: responseHeaders(limit),
+    retryAfter: retryAfter ? true : undefined,
     rateLimits: selective ? variants.map((v) => ({ actions: v.actions })) : undefined,
     descriptors: selective
       ? variants.map((v) => ({ entries: v.entries.map((e) => ({ key: e.key, value: e.value ?? '' })), token_bucket: bucket }))
@@ -191,7 +195,28 @@ function localFilterConfig(limit: Limit, statPrefix: string, bucket: Record<stri
   });
 }
 
-function globalFilterConfig(limit: Limit, rls: NonNullable<SmartLimiter['spec']['rateLimitService']>, rateLimits: unknown[] | undefined): unknown {
+/**
+ * Whether every targeted Istio version runs an Envoy with `enable_retry_after_header`
+ * (ENVOY_BOUNDARIES.retryAfterHeader); otherwise MW613 names the field and the option is left
+ * out: istiod of an older minor would drop the unknown field silently. ADR 0111.
+ */
+function retryAfterAvailable(ctx: RenderContext, path: string, findings: Finding[]): boolean {
+  const targets = ctx.istioVersions ?? defaultIstioMinors();
+  const older = targets.filter((v) => {
+    const envoy = envoyOf(v);
+    return envoy !== undefined && until(envoy, ENVOY_BOUNDARIES.retryAfterHeader, 'envoy');
+  });
+  if (older.length === 0) return true;
+  findings.push(
+    rules.MW613.finding(
+      path,
+      `response.retryAfter needs Envoy ${ENVOY_BOUNDARIES.retryAfterHeader} (enable_retry_after_header), but Istio ${older.join(', ')} ${older.length > 1 ? 'run' : 'runs'} Envoy ${older.map((v) => envoyOf(v)).join(', ')}: istiod there drops the field, so no Retry-After would be sent`,
+    ),
+  );
+  return false;
+}
+
+function globalFilterConfig(limit: Limit, rls: NonNullable<SmartLimiter['spec']['rateLimitService']>, rateLimits: unknown[] | undefined, retryAfter: boolean): unknown {
   return fillTemplate('global-ratelimit', {
     rateLimits,
     domain: rls.domain ?? defaultDomain,
@@ -199,6 +224,7 @@ function globalFilterConfig(limit: Limit, rls: NonNullable<SmartLimiter['spec'][
     timeout: protoDuration(rls.timeout !== undefined ? durationMs(rls.timeout) : 100),
     status: limit.response?.status !== undefined ? { code: limit.response.status } : undefined,
     responseHeaders: responseHeaders(limit),
+    retryAfter: retryAfter ? true : undefined,
     cluster: `outbound|${rls.port}||${rls.host}`,
   });
 }

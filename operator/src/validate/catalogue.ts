@@ -1042,6 +1042,15 @@ const entries = {
     hint: 'Limit by a header the mesh sets, or configure trusted proxies (numTrustedProxies) so the address cannot be chosen.',
     sources: ['https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-forwarded-for'],
   },
+  // Envoy 1.40 (issue 15, helper B, ADR 0111)
+  MW613: {
+    layer: 'cross',
+    severity: 'error',
+    title: 'A limit asks for a Retry-After header (response.retryAfter) while a target Istio minor runs Envoy older than 1.40: istiod drops enable_retry_after_header there',
+    hint: 'Target only Istio 1.32 or newer (--istio-version / the webhook\'s istioVersions), or remove response.retryAfter (a fixed response.headers retry-after works everywhere).',
+    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (new_features, ratelimit)', 'https://github.com/meshwarden/meshwarden/blob/main/docs/reference.md'],
+    versions: { envoy: ['retryAfterHeader'] },
+  },
 
   // ------------------------------------------------------------ MW7xx: the real Envoy as oracle
 
