@@ -63,7 +63,7 @@ export async function timeProcess(cmd: string, args: string[], opts: { env?: Nod
   const t0 = process.hrtime.bigint();
   try {
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(bin, argv as string[], { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(bin, argv, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

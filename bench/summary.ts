@@ -11,7 +11,7 @@ import { join } from 'node:path';
 const dir = process.argv[2] ?? 'bench/results';
 // The JSON files are this project's own output (bench/*.ts writeResult), read loosely.
 type J = any;
-const read = (name: string): J | undefined => (existsSync(join(dir, `${name}.json`)) ? JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) : undefined);
+const read = (name: string): J => (existsSync(join(dir, `${name}.json`)) ? JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) : undefined);
 const lint = read('lint');
 const op = read('operator');
 const wh = read('webhook');

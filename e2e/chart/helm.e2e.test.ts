@@ -219,7 +219,7 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
       }
     }
     // The rule this chart had until ADR 0105, and other wide forms, are each reported.
-    const role = (kind: string, rules: Rule[]): K8sObject => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'x', ...(kind === 'Role' ? { namespace: 'rls' } : {}) }, rules } as unknown as K8sObject);
+    const role = (kind: string, rules: Rule[]): K8sObject => (({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'x', ...(kind === 'Role' ? { namespace: 'rls' } : {}) }, rules }));
     assert.deepEqual(configMapAccessViolations([role('ClusterRole', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }])]), ['ClusterRole x: list,watch configmaps']);
     assert.deepEqual(configMapAccessViolations([role('ClusterRole', [{ apiGroups: ['*'], resources: ['*'], verbs: ['get'] }])]), ['ClusterRole x: get *']);
     assert.deepEqual(configMapAccessViolations([role('Role', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }])]), ['Role rls/x: list,watch configmaps without resourceNames']);

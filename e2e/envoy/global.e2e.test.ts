@@ -72,7 +72,7 @@ async function withTwoEnvoys(a: EnvoyBuild, b: EnvoyBuild, text: string, body: (
       await x.stop();
     }
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n--- ratelimit output:\n${rls.output().slice(-3000)}`);
+    throw new Error(`${(e as Error).message}\n--- ratelimit output:\n${rls.output().slice(-3000)}`, { cause: e });
   } finally {
     await rls.stop();
   }

@@ -173,7 +173,8 @@ export async function startEnvoy(binary: string, bootstrap: unknown, opts: { con
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
   child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  let exited: number | string | null = null;
+  // Set by the exit listener: declared wide so the checks below are not narrowed to the initial null.
+  let exited = null as number | string | null;
   const done = new Promise<void>((ok) => child.on('exit', (code, sig) => ((exited = code ?? sig), ok())));
   const stop = async () => {
     if (exited === null) {

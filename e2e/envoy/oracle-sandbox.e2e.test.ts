@@ -165,7 +165,7 @@ function envoyFilter(value: Record<string, unknown>, applyTo = 'HTTP_FILTER', op
   p['applyTo'] = applyTo;
   if (applyTo === 'NETWORK_FILTER') delete p['match'].listener.filterChain.filter.subFilter;
   p['patch'] = { operation, value };
-  return { ...ef, spec: { ...ef.spec, configPatches: [p] } } as EnvoyFilterObject;
+  return { ...ef, spec: { ...ef.spec, configPatches: [p] } };
 }
 const luaFilter = (source: Record<string, unknown>) => envoyFilter({ name: 'hostile.lua', typed_config: { '@type': LUA, default_source_code: source } });
 const judge = (ef: EnvoyFilterObject) => oracleFindings(ef, { envoy: ENVOY, istioVersion: ISTIO });

@@ -190,7 +190,7 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     await execFileP('openssl', args, { cwd });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`openssl ${args.join(' ')} failed: ${err.stderr ?? err.message}`);
+    throw new Error(`openssl ${args.join(' ')} failed: ${err.stderr ?? err.message}`, { cause: e });
   }
 }
 
@@ -553,7 +553,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await stopProc(kcm, 2_000);
     await stopProc(apiserver, 2_000);
     await stopProc(etcd, 2_000);
-    throw new Error(`control plane failed to start (logs kept in ${logDir}): ${(e as Error).message}`);
+    throw new Error(`control plane failed to start (logs kept in ${logDir}): ${(e as Error).message}`, { cause: e });
   }
 }
 

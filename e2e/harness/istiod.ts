@@ -569,7 +569,7 @@ const dirnameOf = (p: string): string => p.slice(0, p.lastIndexOf('/'));
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 // `.RoutesConfigDump`, not `ScopedRoutesConfigDump`, which comes first in Envoy's dump.
-const section = (d: ConfigDump, type: string): Obj | undefined => d.configs.find((c) => typeof c['@type'] === 'string' && (c['@type'] as string).endsWith(`.${type}`));
+const section = (d: ConfigDump, type: string): Obj | undefined => d.configs.find((c) => typeof c['@type'] === 'string' && (c['@type']).endsWith(`.${type}`));
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Active dynamic listeners (the accepted ones). */

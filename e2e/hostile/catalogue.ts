@@ -87,7 +87,7 @@ export function manyLuaScripts(name: string): Record<string, unknown> {
     patch.patch.value.typed_config.default_source_code.inline_string = `local tag = '${name}-${i}'\nlocal s = ('a'):rep(64)\nlocal found = s:find(('a*'):rep(40) .. 'b')` + handler;
     return patch;
   });
-  return one as unknown as Record<string, unknown>;
+  return one;
 }
 
 /** An EnvoyPlugin with one Lua plugin: the kind whose webhook fails closed. */

@@ -80,12 +80,12 @@ export async function startLiveWebhook(istioVersion: string): Promise<LiveWebhoo
     }
     if (lines.length > 80) lines.splice(0, lines.length - 80);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
 
   const deadline = Date.now() + bounds.startMs;
-  let caPem = '';
+  let caPem: string;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the webhook exited (${child.exitCode}) before it was ready:\n${lines.join('\n')}`);
     if (Date.now() > deadline) {

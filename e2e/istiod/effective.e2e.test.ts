@@ -23,7 +23,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../harness/controlplane.js';
 import {
-  httpFilterNames, httpGet, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, listenerNames, meshWidePlaintext, serviceYaml,
+  httpFilterNames, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, listenerNames, meshWidePlaintext, serviceYaml,
   startEnvoyProxy, startIstiod, type EnvoyProxy, type Istiod,
 } from '../harness/istiod.js';
 import { eventually, startEnv, startOperator, waitCondition, type Env, type Operator } from '../operator/helpers.js';
@@ -141,8 +141,8 @@ function metric(text: string, name: string, labels = ''): number {
 for (const minor of ISTIOD_MINOR_LIST) {
   describe(`Effective condition, istiod ${minor} + Envoy gateways and a sidecar`, { skip: istiodSkipReason(minor), timeout: 600_000 }, () => {
     let env: Env;
-    let istiods: Istiod[] = [];
-    let gws: EnvoyProxy[] = [];
+    const istiods: Istiod[] = [];
+    const gws: EnvoyProxy[] = [];
     let op: Operator;
     let gwPort: number;
 

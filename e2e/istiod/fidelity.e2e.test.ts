@@ -25,7 +25,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { freePort, REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import {
   dumpListenerErrors, dumpListeners, installIstio, ISTIOD_MINOR_LIST, ISTIOD_MINORS, istiodSkipReason, meshWidePlaintext, registerPod, startEnvoyProxy, startIstiod,
-  type ConfigDump, type EnvoyProxy, type Istiod, type IstiodMinor, type SyncStatus,
+  type ConfigDump, type EnvoyProxy, type Istiod, type SyncStatus,
 } from '../harness/istiod.js';
 import { record, type Recording } from './recorder.js';
 import { inbound, ROUTER, scenarioYaml, server, SIDECAR } from './scenario.js';
@@ -89,7 +89,7 @@ function retarget(ef: EnvoyFilterObject, gwPort?: number): EnvoyFilterObject {
   }
   out.metadata = meta;
   if (gwPort) {
-    for (const p of (out.spec['configPatches'] as NonNullable<EnvoyFilterObject['spec']>['configPatches']) ?? []) {
+    for (const p of (out.spec['configPatches']) ?? []) {
       if (p?.match?.context === 'GATEWAY' && p.match.listener?.portNumber === server.targetPort) p.match.listener.portNumber = gwPort;
     }
   }

@@ -44,7 +44,7 @@ export function anyToProtoNames(root: protobuf.Root, v: Json): Json {
   if (!t) return fallback(v);
   if (OPAQUE.has(fullName(t))) return v; // {"@type": …, "value": …}
   const { ['@type']: at, ...rest } = v;
-  return { '@type': at!, ...(messageToProtoNames(root, t, rest) as Obj) };
+  return { '@type': at, ...(messageToProtoNames(root, t, rest) as Obj) };
 }
 
 /** Renames the fields of a message of type `t` (JSON form), recursively. */
@@ -67,7 +67,7 @@ export function messageToProtoNames(root: protobuf.Root, t: protobuf.Type, v: Js
     }
     f.resolve();
     const sub = f.resolvedType;
-    const conv = (x: Json): Json => (sub && 'fieldsArray' in sub ? messageToProtoNames(root, sub as protobuf.Type, x) : x);
+    const conv = (x: Json): Json => (sub && 'fieldsArray' in sub ? messageToProtoNames(root, sub, x) : x);
     if ((f as { map?: boolean }).map) {
       out[f.name] = isObj(e) ? Object.fromEntries(Object.entries(e).map(([mk, mv]) => [mk, conv(mv)])) : e;
     } else if (f.repeated && Array.isArray(e)) {
@@ -113,7 +113,7 @@ function canonicalAny(root: protobuf.Root, v: Obj): Json {
   }
   if (OPAQUE.has(fullName(t))) return scalar(v) ?? {};
   const { ['@type']: at, ...rest } = v;
-  return { '@type': at!, ...((canonical(root, t, rest) as Obj | undefined) ?? {}) };
+  return { '@type': at, ...((canonical(root, t, rest) as Obj | undefined) ?? {}) };
 }
 
 function canonicalField(root: protobuf.Root, f: protobuf.Field, e: Json): Json | undefined {
@@ -121,7 +121,7 @@ function canonicalField(root: protobuf.Root, f: protobuf.Field, e: Json): Json |
   const sub = f.resolvedType;
   const one = (x: Json): Json | undefined => {
     if (sub && 'values' in sub && !('fieldsArray' in sub)) {
-      const en = sub as protobuf.Enum;
+      const en = sub;
       const nameOf = typeof x === 'number' ? en.valuesById[x] : x;
       // A oneof member or an optional field keeps its zero value (presence); others drop it.
       if (en.values[String(nameOf)] === 0 && !f.partOf && !f.options?.['proto3_optional']) return undefined;

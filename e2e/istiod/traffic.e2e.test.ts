@@ -13,7 +13,7 @@ import { eventually, startEnv, startOperator, type Env, type Operator, waitCondi
 import { freePort } from '../harness/controlplane.js';
 import {
   dumpListenerErrors, dumpRoutes, httpFilterNames, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, meshWidePlaintext, registerPod, serviceYaml,
-  startEnvoyProxy, startIstiod, type EnvoyProxy, type Istiod, type IstiodMinor, type SyncStatus,
+  startEnvoyProxy, startIstiod, type EnvoyProxy, type Istiod, type SyncStatus,
 } from '../harness/istiod.js';
 
 const LISTENER_TYPE = 'type.googleapis.com/envoy.config.listener.v3.Listener';

@@ -51,7 +51,7 @@ test('an invalid resource: exit 1 and every problem as file:line:col path: messa
   const run = await runCli(['render', join(dir, 'nested')], '', dir);
   assert.equal(run.code, 1);
   assert.equal(run.stdout, '');
-  assert.match(run.stderr, /^nested\/deeper\/bad\.yml:10:22: error spec\.limits\[1\]\.rate\.requests: must be >= 1 \[MW103 SmartLimiter shop\/bad\]\n  hint: use a number of at least 1\n$/);
+  assert.match(run.stderr, /^nested\/deeper\/bad\.yml:10:22: error spec\.limits\[1\]\.rate\.requests: must be >= 1 \[MW103 SmartLimiter shop\/bad\]\n {2}hint: use a number of at least 1\n$/);
 });
 
 test('lint walks directories recursively and reads only manifests', async () => {
@@ -76,7 +76,7 @@ test('--fail-on warning turns warnings into a failing exit code', async () => {
 });
 
 test('objects inside kind: List are located inside the list', async () => {
-  const list = `apiVersion: v1\nkind: List\nitems:\n${bad.replace(/^/gm, '  ').replace(/^  /, '- ')}`;
+  const list = `apiVersion: v1\nkind: List\nitems:\n${bad.replace(/^/gm, '  ').replace(/^ {2}/, '- ')}`;
   const run = await runCli(['lint', '-'], list);
   assert.match(run.stdout, /^<stdin>:13:24: error spec\.limits\[1\]\.rate\.requests/);
 });

@@ -31,7 +31,7 @@ async function typesSource(): Promise<string> {
     "import type { ObjectMeta } from '../k8s-object.js';",
   ];
   for (const file of ['smartlimiter.schema.json', 'envoyplugin.schema.json']) {
-    const schema = JSON.parse(readFileSync(join(schemaDir, file), 'utf8'));
+    const schema = JSON.parse(readFileSync(join(schemaDir, file), 'utf8')) as Parameters<typeof compile>[0] & { title: string };
     const ts = await compile(schema, schema.title, {
       cwd: schemaDir,
       bannerComment: '',

@@ -193,7 +193,7 @@ for (const name of examples) {
       const original = cr.map((o) => o.value as K8sObject).find((o) => o.kind === a.proposal!.kind);
       if (!original) continue; // a SmartLimiter with global limits renders native filters: adopted as an EnvoyPlugin
       const spec = original['spec'] as { target: { service?: string }; limits?: Array<Record<string, unknown>>; plugins?: Array<Record<string, unknown>> };
-      const got = a.proposal!['spec'] as typeof spec;
+      const got = a.proposal['spec'] as typeof spec;
       // A Service target renders its container ports: adopt sees those, not the Service.
       if (spec.target.service) continue;
       assert.deepEqual(got.target, spec.target);

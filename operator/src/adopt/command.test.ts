@@ -24,7 +24,7 @@ test('adopt: a differing proposal is listed, not printed, exit 1; --allow-differ
   const run = await runCli(['adopt', join(adoptDir, 'local-ratelimit-first.yaml')], '', adoptDir);
   assert.equal(run.code, 1);
   assert.equal(run.stdout, '');
-  assert.match(run.stderr, /not proposed SmartLimiter bookinfo\/ratings-local-ratelimit: differs from the original:\n  - sidecar listener /);
+  assert.match(run.stderr, /not proposed SmartLimiter bookinfo\/ratings-local-ratelimit: differs from the original:\n {2}- sidecar listener /);
   assert.match(run.stderr, /^local-ratelimit-first\.yaml:21:7: approximate spec\.configPatches\[0\]\.patch\.operation: /m);
   const allowed = await runCli(['adopt', '--allow-differences', join(adoptDir, 'local-ratelimit-first.yaml')], '', adoptDir);
   assert.equal(allowed.code, 0);

@@ -37,7 +37,7 @@ function percent(v: unknown): number {
   return (Number(d['numerator'] ?? 0) * 100) / den;
 }
 
-function ms(v: unknown): number | unknown {
+function ms(v: unknown): unknown {
   if (typeof v === 'string') {
     const m = /^(\d+)(?:\.(\d{1,9}))?s$/.exec(v);
     if (m) return Number(m[1]) * 1000 + Number(`0.${m[2] ?? '0'}`) * 1000;
@@ -108,7 +108,7 @@ function relabel(c: JsonObject): void {
  * TypedStruct unwrapped, defaults spelled out, names (stat_prefix, runtime keys) removed.
  */
 function canonical(type: string, config: JsonObject): JsonObject {
-  const c = normalizeKeys(config as Json) as JsonObject;
+  const c = normalizeKeys(config) as JsonObject;
   delete c['stat_prefix'];
   if (type === localRateLimit) {
     const tb = c['token_bucket'];
@@ -199,7 +199,7 @@ function sameCondition(rl: JsonObject, d: JsonObject): { rate_limits: Json[]; de
       entries.push({ key: 'masked_remote_address', value: `${value}/${v6 ? 128 : 32}` });
     } else {
       const headers = v['headers'];
-      actions.push(Array.isArray(headers) ? { [kind]: { ...v, headers: headers.map((h) => (isObject(h) ? { ...h, name: String(h['name']).toLowerCase() } : h)) } } : (a as Json));
+      actions.push(Array.isArray(headers) ? { [kind]: { ...v, headers: headers.map((h) => (isObject(h) ? { ...h, name: String(h['name']).toLowerCase() } : h)) } } : (a));
       entries.push(e);
     }
   });
@@ -260,7 +260,7 @@ function view(config: XdsConfig, added: Set<string>): Map<string, string[]> {
         const rds = isObject(hcm['rds']) ? hcm['rds']['route_config_name'] : undefined;
         const rc = isObject(hcm['route_config']) ? hcm['route_config'] : config.routes.find((r) => r['name'] === rds);
         const where = `listener ${String(l['name'])}${chains.length > 1 ? ` (filter chain ${String(fc['name'] ?? ci)})` : ''}`;
-        const vhosts = Array.isArray(rc?.['virtual_hosts']) ? (rc!['virtual_hosts'] as JsonObject[]) : [];
+        const vhosts = Array.isArray(rc?.['virtual_hosts']) ? (rc['virtual_hosts'] as JsonObject[]) : [];
         const routes = vhosts.flatMap((vh) => (Array.isArray(vh['routes']) ? (vh['routes'] as JsonObject[]) : []).map((r, ri) => ({ vh, r, ri })));
         if (routes.length === 0) routes.push({ vh: {}, r: {}, ri: 0 });
         for (const { vh, r, ri } of routes) {

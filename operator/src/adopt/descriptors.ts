@@ -34,7 +34,7 @@ function stringMatch(name: string, m: unknown): StringMatch | undefined {
   if (m['ignore_case'] === true || keys.length !== 1) return undefined;
   const k = keys[0]!;
   if (k === 'safe_regex' && isObject(m[k]) && typeof m[k]['regex'] === 'string') return { name, regex: m[k]['regex'] };
-  if (['exact', 'prefix', 'suffix'].includes(k) && typeof m[k] === 'string') return { name, [k]: m[k] } as unknown as StringMatch;
+  if (['exact', 'prefix', 'suffix'].includes(k) && typeof m[k] === 'string') return { name, [k]: m[k] };
   return undefined;
 }
 

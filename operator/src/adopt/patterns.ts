@@ -6,7 +6,7 @@
  * never silently drops a part of the original.
  */
 import { normalizeKeys } from '../validate/istio/index.js';
-import type { Json, JsonObject } from '../validate/istio/index.js';
+import type { JsonObject } from '../validate/istio/index.js';
 import type { Note } from '../migrate/notes.js';
 import { isObject } from '../validate/istio/merge.js';
 
@@ -84,7 +84,7 @@ function onlyKeys(o: JsonObject, allowed: readonly string[], path: Path, what: s
 /** `{'@type': T, ...}` or a TypedStruct → the message name and its fields (proto names). */
 export function typedConfig(v: unknown): { type: string; config: JsonObject } | undefined {
   if (!isObject(v) || typeof v['@type'] !== 'string') return undefined;
-  const n = normalizeKeys(v as Json) as JsonObject;
+  const n = normalizeKeys(v) as JsonObject;
   if (typedStructTypes.has(v['@type'])) {
     const url = n['type_url'];
     if (typeof url !== 'string') return undefined;
@@ -164,7 +164,7 @@ function parseInsert(context: Context, match: JsonObject, op: unknown, value: un
     return { kind: 'dropped', path: [...path, 'patch', 'operation'], message: `${String(op)}${sub ? ` relative to ${String(sub)}` : ''}: meshwarden inserts filters right before the router`, hint: 'insert before envoy.filters.http.router to adopt it, or keep this EnvoyFilter' };
   }
   if (!isObject(value)) return { kind: 'dropped', path: [...path, 'patch'], message: 'no filter in patch.value', hint: 'fix the EnvoyFilter' };
-  const v = normalizeKeys(value as Json) as JsonObject;
+  const v = normalizeKeys(value) as JsonObject;
   const badValue = onlyKeys(v, ['name', 'typed_config', 'disabled'], [...path, 'patch', 'value'], 'the filter');
   if (badValue) return badValue;
   const tc = typedConfig(value['typed_config'] ?? value['typedConfig']);
@@ -195,7 +195,7 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
   if (route['action'] !== undefined && route['action'] !== 'ANY') {
     return { kind: 'dropped', path: [...path, 'match', 'routeConfiguration', 'vhost', 'route', 'action'], message: `routes by action ${String(route['action'])}: meshwarden scopes by host and route name`, hint: 'keep this EnvoyFilter' };
   }
-  const v = isObject(value) ? (normalizeKeys(value as Json) as JsonObject) : {};
+  const v = isObject(value) ? (normalizeKeys(value) as JsonObject) : {};
   const where = {
     path,
     context,
@@ -233,7 +233,7 @@ function parseReplyBody(context: Context, match: JsonObject, value: unknown, pat
   const filter = isObject(chain['filter']) ? chain['filter'] : {};
   if (!hcmNames.has(String(filter['name'])) || Object.keys(filter).length !== 1 || Object.keys(chain).length !== 1) return refuse;
   if (Object.keys(listener).some((k) => k !== 'portNumber' && k !== 'filterChain')) return refuse;
-  const v = isObject(value) ? (normalizeKeys(value as Json) as JsonObject) : {};
+  const v = isObject(value) ? (normalizeKeys(value) as JsonObject) : {};
   const tc = typedConfig(v['typed_config']);
   if (Object.keys(v).length !== 1 || !tc || Object.keys(tc.config).length !== 1) return refuse;
   const lrc = tc.config['local_reply_config'];

@@ -80,8 +80,8 @@ for (const [kind, defaults] of Object.entries(renderDefaults)) {
 
 test('the reference shows every default, CEL rule and printer column', () => {
   const md = referenceMarkdown();
-  assert.match(md, /\| `spec\.limits\[\]\.strategy` \| string \|  \| `perPod` \|/);
-  assert.match(md, /\| `spec\.priority` \| integer \|  \| `20` \|/);
+  assert.match(md, /\| `spec\.limits\[\]\.strategy` \| string \| {2}\| `perPod` \|/);
+  assert.match(md, /\| `spec\.priority` \| integer \| {2}\| `20` \|/);
   assert.match(md, /\| `spec\.limits` \| `self\.all\(l, self\.exists_one\(m, m\.name == l\.name\)\)` \| limit names must be unique \|/);
   assert.match(md, /`kubectl get smartlimiters` shows READY, REASON, AGE; `-o wide` adds MESSAGE/);
 });

@@ -27,8 +27,8 @@ export function contextFromInputs(objects: LoadedObject[], extra: Partial<Evalua
     if (value.kind === 'WasmPlugin') wasmPlugins.push(value);
     if (value.apiVersion !== 'v1' || !metadataShape(value.metadata)) continue;
     const withNs = { ...value, metadata: { ...value.metadata, namespace: value.metadata?.namespace ?? 'default' } };
-    if (value.kind === 'Service' && serviceShape(value)) services.push(withNs as Service);
-    if (value.kind === 'Pod' && podShape(value)) pods.push(withNs as Pod);
+    if (value.kind === 'Service' && serviceShape(value)) services.push(withNs);
+    if (value.kind === 'Pod' && podShape(value)) pods.push(withNs);
   }
   return { services, pods, ...extra, envoyFilters, wasmPlugins };
 }

@@ -106,8 +106,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case '-h':
         io.stdout(usage + '\n');
         return exitOk;
+      case undefined:
+        throw new UsageError('no command given');
       default:
-        throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
+        throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS')) {
@@ -280,7 +282,7 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
     case 'github':
       if (diagnostics.length > 0) io.stdout(formatGithub(diagnostics) + '\n');
       break;
-    default:
+    case 'text':
       // The input errors are on standard error already.
       if (findings.length > 0) io.stdout(formatText(findings) + '\n');
   }

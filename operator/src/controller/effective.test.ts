@@ -21,9 +21,9 @@ class MapCache<T extends K8sObject> implements Cache<T> {
 }
 
 const pod = (ns: string, name: string, labels: Record<string, string>, phase = 'Running'): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels }, status: { phase } });
-const svc = (ns: string, name: string, selector: Record<string, string>): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { selector } }) as Service;
+const svc = (ns: string, name: string, selector: Record<string, string>): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { selector } });
 const limiter = (ns: string, name: string, target: Record<string, unknown>, uid = `uid-${name}`): K8sObject =>
-  ({ apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name, namespace: ns, uid, generation: 1 }, spec: { target } }) as K8sObject;
+  ({ apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name, namespace: ns, uid, generation: 1 }, spec: { target } });
 
 const W = 1_000_000;
 const t = (type: keyof typeof xdsTypeUrls, status: XdsTypeStatus['status'], lastSentMs?: number, error?: string): XdsTypeStatus => ({
@@ -47,7 +47,7 @@ test('selection: the target selector (and subset) in the namespace; Services res
   const ids = (cr: K8sObject): string[] => selectedProxyIds(cr, pods, services, 'istio-system');
   assert.deepEqual(ids(limiter('shop', 'a', { workloadSelector: { matchLabels: { app: 'reviews' } } })), ['reviews-1.shop', 'reviews-2.shop']);
   assert.deepEqual(ids(limiter('shop', 'b', { service: 'reviews' })), ['reviews-1.shop', 'reviews-2.shop']);
-  assert.deepEqual(ids({ ...limiter('shop', 'c', { service: 'reviews' }), spec: { target: { service: 'reviews' }, subset: { v: '2' } } } as K8sObject), ['reviews-2.shop']);
+  assert.deepEqual(ids({ ...limiter('shop', 'c', { service: 'reviews' }), spec: { target: { service: 'reviews' }, subset: { v: '2' } } }), ['reviews-2.shop']);
   assert.deepEqual(ids(limiter('shop', 'd', { service: 'missing' })), []);
   assert.deepEqual(ids(limiter('istio-system', 'e', { gateway: { selector: { istio: 'ingressgateway' } } })), ['gw-1.istio-system', 'gw-2.edge']);
   assert.deepEqual(ids(limiter('edge', 'f', { gateway: { selector: { istio: 'ingressgateway' } } })), ['gw-2.edge']);
@@ -134,7 +134,7 @@ test('flags: istiod addresses are HOST:PORT, discovery and credentials are optio
 
 test('discovery: running istiod pods of every revision in the namespace, by pod IP and named xDS port', () => {
   const istiod = (name: string, rev: string, ip: string | undefined, phase = 'Running', ports?: Array<{ name: string; containerPort: number }>): Pod =>
-    ({ ...pod('istio-system', name, { app: 'istiod', 'istio.io/rev': rev }, phase), ...(ports ? { spec: { containers: [{ ports }] } } : {}), status: { phase, ...(ip ? { podIP: ip } : {}) } }) as Pod;
+    ({ ...pod('istio-system', name, { app: 'istiod', 'istio.io/rev': rev }, phase), ...(ports ? { spec: { containers: [{ ports }] } } : {}), status: { phase, ...(ip ? { podIP: ip } : {}) } });
   const ports = [{ name: 'grpc-xds', containerPort: 25010 }, { name: 'tls-xds', containerPort: 25012 }];
   const pods = new MapCache<Pod>([
     istiod('istiod-1', 'default', '10.0.0.1', 'Running', ports),

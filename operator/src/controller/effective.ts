@@ -61,7 +61,7 @@ export const proxyIdOf = (p: { metadata: { name?: string; namespace?: string } }
  * for a resource in Istio's root namespace. Finished pods have no proxy.
  */
 export function selectedProxyIds(cr: K8sObject, pods: Cache<Pod>, services: Cache<Service>, rootNamespace: string): string[] {
-  const sel = selectorOf(cr as Parameters<typeof selectorOf>[0], services);
+  const sel = selectorOf(cr, services);
   if (!sel) return [];
   const ns = cr.metadata.namespace ?? 'default';
   return (ns === rootNamespace ? pods.list() : pods.list(ns))

@@ -12,7 +12,7 @@ const local = [{ name: 'a', rate: { requests: 100, per: '1m' } }];
 const rls = { rateLimitService: { host: 'ratelimit.rls.svc.cluster.local', port: 8081 } };
 
 function input(obj: K8sObject, cache: K8sObject[] = [], previous: PlanInput['previous'] = []): PlanInput {
-  const verdict = evaluate(obj, { services: [svc], pods: [] } as never);
+  const verdict = evaluate(obj, { services: [svc], pods: [] });
   return {
     owner,
     verdict,
@@ -31,7 +31,7 @@ test('a new resource: its EnvoyFilter is unknown to the cache (read before creat
 });
 
 test('an object as rendered is unchanged; an edited one is re-applied; a foreign one is a conflict', () => {
-  const rendered = evaluate(sl(local), { services: [svc], pods: [] } as never).rendered[0]!;
+  const rendered = evaluate(sl(local), { services: [svc], pods: [] }).rendered[0]!;
   assert.equal(plan(input(sl(local), [structuredClone(rendered)])).unchanged.length, 1);
   const edited = structuredClone(rendered) as K8sObject & { spec: { priority: number } };
   edited.spec.priority = 99;

@@ -4,7 +4,6 @@ import pino from 'pino';
 import type { K8sObject } from '../k8s-object.js';
 import { ApiError, type Kube } from './kube.js';
 import type { Cache } from './informers.js';
-import type { Caches } from './caches.js';
 import { ResourceReconciler } from './reconcile-resource.js';
 
 class MapCache<T extends K8sObject> implements Cache<T> {
@@ -38,7 +37,7 @@ function world() {
       return opts.body as T;
     },
   };
-  caches.Service.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'ns' }, spec: { selector: { app: 'a' }, ports: [{ name: 'http', port: 9080 }] } } as K8sObject);
+  caches.Service.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'ns' }, spec: { selector: { app: 'a' }, ports: [{ name: 'http', port: 9080 }] } });
   return { caches, calls, kube };
 }
 
@@ -54,7 +53,7 @@ const log = pino({ level: 'silent' });
 test('first visit: create, then one status write with every condition; a second run writes nothing', async () => {
   const { caches, calls, kube } = world();
   caches.SmartLimiter.put(sl(100));
-  const r = new ResourceReconciler('SmartLimiter', kube, caches as unknown as Caches, undefined, undefined);
+  const r = new ResourceReconciler('SmartLimiter', kube, caches, undefined, undefined);
   const first = await r.reconcile('ns', 'r', log);
   assert.deepEqual(calls, [
     'GET /apis/networking.istio.io/v1alpha3/namespaces/ns/envoyfilters/r-ratelimit',
@@ -78,7 +77,7 @@ test('a cache that has not seen our status write yet does not cause a second wri
   const { caches, calls, kube } = world();
   const original = { ...sl(100), metadata: { ...sl(100).metadata, resourceVersion: '1' } };
   caches.SmartLimiter.put(original);
-  const r = new ResourceReconciler('SmartLimiter', kube, caches as unknown as Caches, undefined, undefined);
+  const r = new ResourceReconciler('SmartLimiter', kube, caches, undefined, undefined);
   await r.reconcile('ns', 'r', log);
   const { evaluate } = await import('../evaluate.js');
   caches.EnvoyFilter.put(evaluate(caches.SmartLimiter.items[0]!, r.context(caches.SmartLimiter.items[0]!)).rendered[0]!);
@@ -91,7 +90,7 @@ test('a cache that has not seen our status write yet does not cause a second wri
 test('an invalid spec writes only status', async () => {
   const { caches, calls, kube } = world();
   caches.SmartLimiter.put(sl(100, 1234));
-  await new ResourceReconciler('SmartLimiter', kube, caches as unknown as Caches, undefined, undefined).reconcile('ns', 'r', log);
+  await new ResourceReconciler('SmartLimiter', kube, caches, undefined, undefined).reconcile('ns', 'r', log);
   assert.ok(calls.every((c) => c.endsWith('/status')), calls.join('\n'));
   const c = (caches.SmartLimiter.items[0] as unknown as { status: { conditions: Array<{ type: string; reason: string }> } }).status.conditions;
   assert.equal(c.find((x) => x.type === 'Ready')?.reason, 'ValidationFailed');

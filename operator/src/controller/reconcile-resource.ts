@@ -6,7 +6,7 @@
  * an unchanged world makes no write.
  */
 import type { Logger } from 'pino';
-import type { Condition, GeneratedRef, RateLimitService } from '../api/types.gen.js';
+import type { GeneratedRef, RateLimitService } from '../api/types.gen.js';
 import { evaluate, type EvaluationContext } from '../evaluate.js';
 import type { K8sObject } from '../k8s-object.js';
 import { applyOwned, applyUnknown, deleteOwned, patchStatus, resourceOf, setFinalizer, writeRlsConfig } from './apply.js';
@@ -68,7 +68,7 @@ export class ResourceReconciler {
     // minus those whose workloadSelector cannot select the same pods (a label with another value).
     const root = this.options.rootNamespace ?? 'istio-system';
     const nss = ns === root ? [ns] : [ns, root];
-    const selector = selectorOf(cr as Parameters<typeof selectorOf>[0], this.caches.Service);
+    const selector = selectorOf(cr, this.caches.Service);
     const ctx: EvaluationContext = {
       services: [...this.caches.Service.list(ns)],
       pods: [...this.caches.Pod.list(ns)],
@@ -82,7 +82,7 @@ export class ResourceReconciler {
 
   async reconcile(namespace: string, name: string, log: Logger): Promise<ReconcileResult> {
     const r = resourceOf(this.kind);
-    const cached = this.caches[this.kind].get(name, namespace) as Resource | undefined;
+    const cached = this.caches[this.kind].get(name, namespace);
     if (!cached) {
       this.#written.delete(`${namespace}/${name}`);
       log.debug('not found; nothing to do (owned objects are garbage-collected)');
@@ -93,7 +93,7 @@ export class ResourceReconciler {
     const mine = this.#written.get(key);
     if (mine && mine.uid === cached.metadata.uid && mine.stale.has(cached.metadata.resourceVersion)) {
       // The cache still holds the object as it was before our last writes.
-      cr = { ...cached, metadata: { ...cached.metadata, finalizers: mine.finalizers }, status: mine.status } as Resource;
+      cr = { ...cached, metadata: { ...cached.metadata, finalizers: mine.finalizers }, status: mine.status };
     } else if (mine) {
       this.#written.delete(key);
     }
@@ -127,13 +127,13 @@ export class ResourceReconciler {
     const writesStartedMs = this.now().getTime();
     const conflicts = p.conflicts.map(refString);
     let applyError: string | undefined;
-    let failure: unknown;
+    let failure: { error: unknown } | undefined;
     if (p.valid) {
       try {
         const needsFinalizer = p.rls.some((x) => x.descriptors.length > 0);
         if (needsFinalizer && !cr.metadata.finalizers?.includes(rlsFinalizer)) {
           stale.add(cr.metadata.resourceVersion);
-          cr = { ...cr, ...(await setFinalizer(this.kube, r, cr, rlsFinalizer, true)), status: cr.status } as Resource;
+          cr = { ...cr, ...(await setFinalizer(this.kube, r, cr, rlsFinalizer, true)), status: cr.status };
           w(this.kind, 'finalizer');
         }
         const owner = { apiVersion: cr.apiVersion, kind: cr.kind, metadata: cr.metadata };
@@ -166,12 +166,12 @@ export class ResourceReconciler {
           }
           if (!needsFinalizer && cr.metadata.finalizers?.includes(rlsFinalizer)) {
             stale.add(cr.metadata.resourceVersion);
-            cr = { ...cr, ...(await setFinalizer(this.kube, r, cr, rlsFinalizer, false)), status: cr.status } as Resource;
+            cr = { ...cr, ...(await setFinalizer(this.kube, r, cr, rlsFinalizer, false)), status: cr.status };
             w(this.kind, 'finalizer');
           }
         }
       } catch (e) {
-        failure = e;
+        failure = { error: e };
         applyError = (e as Error).message;
       }
     } else {
@@ -201,9 +201,9 @@ export class ResourceReconciler {
     } else if (cr.metadata.resourceVersion !== cached.metadata.resourceVersion) {
       this.#written.set(key, { uid: cr.metadata.uid, stale, status: JSON.parse(JSON.stringify(status)) as Status, finalizers: cr.metadata.finalizers });
     }
-    const event = transitionEvent(transitions(before, conditions as Condition[]));
+    const event = transitionEvent(transitions(before, conditions));
     if (event) void this.recorder?.record(cr, event.type, event.reason, event.note);
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.error;
     return { writes };
   }
 

@@ -22,7 +22,7 @@ function hcmOf(b: J): J {
 
 test('trafficBootstrap: the patched inbound HCM on loopback, route clusters on the backend, no Istio-only filters', () => {
   const config = patchedConfigs(ef([addHeader('SIDECAR_INBOUND', 8080)]), { istioVersion: '1.28.0', istioVersions: ['1.28.0'] })[0]!.config;
-  const b = trafficBootstrap(config, { entry: { side: 'inbound', port: 8080 }, backendPort: 4242 }) as J;
+  const b: J = trafficBootstrap(config, { entry: { side: 'inbound', port: 8080 }, backendPort: 4242 });
   const hcm = hcmOf(b);
   const names = hcm['http_filters'].map((f: J) => f.name);
   assert.ok(names.includes('probe'), names.join(','));
@@ -38,11 +38,11 @@ test('trafficBootstrap: the patched inbound HCM on loopback, route clusters on t
 
 test('trafficBootstrap: outbound and gateway inline their RDS route configuration', () => {
   const out = patchedConfigs(ef([addHeader('SIDECAR_OUTBOUND', 9080)]), { istioVersion: '1.31.0', istioVersions: ['1.31.0'] })[0]!.config;
-  const ob = hcmOf(trafficBootstrap(out, { entry: { side: 'outbound', port: 9080 }, backendPort: 1 }) as J);
+  const ob = hcmOf(trafficBootstrap(out, { entry: { side: 'outbound', port: 9080 }, backendPort: 1 }));
   assert.equal(ob['route_config'].name, '9080');
   assert.ok(ob['http_filters'].some((f: J) => f.name === 'probe'));
   const gw = patchedConfigs(ef([addHeader('GATEWAY', 8080)]), { istioVersion: '1.28.0', istioVersions: ['1.28.0'] })[0]!.config;
-  const g = hcmOf(trafficBootstrap(gw, { entry: { side: 'gateway', port: 8080 }, backendPort: 1 }) as J);
+  const g = hcmOf(trafficBootstrap(gw, { entry: { side: 'gateway', port: 8080 }, backendPort: 1 }));
   assert.equal(g['route_config'].name, 'http.8080');
 });
 
@@ -69,7 +69,7 @@ test('trafficBootstrap: envoy_grpc clusters (the rate limit service) go to the g
     },
   };
   const config = patchedConfigs(ef([patch]), { istioVersion: '1.28.0', istioVersions: ['1.28.0'] })[0]!.config;
-  const b = trafficBootstrap(config, { entry: { side: 'inbound', port: 8080 }, backendPort: 1, grpcPorts: { [rls]: 5151 } }) as J;
+  const b: J = trafficBootstrap(config, { entry: { side: 'inbound', port: 8080 }, backendPort: 1, grpcPorts: { [rls]: 5151 } });
   const c = b['static_resources']['clusters'].find((x: J) => x.name === rls);
   assert.ok(c, 'the RLS cluster exists');
   assert.equal(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, 5151);

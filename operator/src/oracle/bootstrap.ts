@@ -81,7 +81,7 @@ function staticCluster(cluster: JsonObject): JsonObject {
 function fixListener(l: JsonObject, routes: Map<string, JsonObject>): JsonObject {
   const chains = (fcs: unknown) =>
     Array.isArray(fcs)
-      ? fcs.map((fc) => {
+      ? fcs.map((fc: unknown) => {
           if (!isObj(fc)) return fc;
           const filters = (Array.isArray(fc['filters']) ? fc['filters'] : []).filter((f) => !istioOnly(f)).map((f) => fixNetworkFilter(f as JsonObject, routes));
           return { ...fc, filters };

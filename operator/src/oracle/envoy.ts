@@ -53,7 +53,7 @@ export function envoyValidate(envoy: string, bootstrap: unknown, opts: EnvoyRunO
       closeSync(out);
     }
     const output = readHead(outFile);
-    if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    if ((run.error as { code?: string } | undefined)?.code === 'ETIMEDOUT') {
       throw new EnvoyTimeoutError(
         `Envoy did not finish validating within ${timeoutMs / 1000} s and was stopped; the configuration was not judged ` +
           '(a Lua top-level loop can hang Envoy at load: a proxy would hang the same way)',

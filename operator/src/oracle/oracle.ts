@@ -59,7 +59,9 @@ function hazardFinding(h: Hazard): Finding {
         `the file access log ${h.detail}: Envoy judged the config with ${sandboxAccessLogPath} instead, since the oracle creates no files; whether the proxy can write there is not judged`,
         'Istio sidecars log to /dev/stdout',
       );
-    default:
+    case 'file':
+    case 'env':
+    case 'depth':
       return proxyFileAccess.finding(
         h.path,
         `this field ${h.detail}, which exists on the proxy, not here: ${notJudged}`,

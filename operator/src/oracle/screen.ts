@@ -121,7 +121,7 @@ function walk(node: unknown, path: string, inLua: boolean, depth: number, out: H
   }
   const rewriteAt = fileAccessLogType.test(type) ? (/TypedStruct$/.test(String(node['@type'])) ? 'value' : '') : undefined;
   if (rewriteAt !== undefined) {
-    const target = rewriteAt === '' ? copy : isObj(copy[rewriteAt]) ? { ...(copy[rewriteAt] as Record<string, unknown>) } : undefined;
+    const target = rewriteAt === '' ? copy : isObj(copy[rewriteAt]) ? { ...(copy[rewriteAt]) } : undefined;
     const logPath = target?.['path'];
     if (target && typeof logPath === 'string' && !standardStreams.has(logPath)) {
       out.push({ kind: 'accessLog', path: joinPath(joinPath(path, rewriteAt), 'path'), detail: `writes to ${JSON.stringify(logPath)}` });
@@ -160,8 +160,9 @@ function screenLua(code: string, path: string, isLua: boolean, out: Hazard[]): v
     }
     for (const [k, v] of Object.entries(node)) {
       if (k === 'loc' || k === 'range') continue;
-      if (Array.isArray(v)) for (const c of v) isNode(c) && stack.push({ node: c, parent: node, key: k });
-      else if (isNode(v)) stack.push({ node: v, parent: node, key: k });
+      if (Array.isArray(v)) {
+        for (const c of v) if (isNode(c)) stack.push({ node: c, parent: node, key: k });
+      } else if (isNode(v)) stack.push({ node: v, parent: node, key: k });
     }
   }
   found.sort((a, b) => a.line - b.line);

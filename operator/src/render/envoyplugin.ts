@@ -73,9 +73,9 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
     }
     const filter: Record<string, unknown> = { name: filterName, typed_config: typedConfig };
     if (enabledBy.length > 0) filter.disabled = true;
-    for (const scope of filterScopes) patches.push(origins.note(insertBeforeRouter(scope, filter) as object, path));
+    for (const scope of filterScopes) patches.push(origins.note(insertBeforeRouter(scope, filter), path));
     for (const { scope, where, config, path: wherePath } of enabledBy) {
-      patches.push(origins.note(perFilterConfigPatch(scope, where, filterName, routeFilterEnable(config)) as object, wherePath));
+      patches.push(origins.note(perFilterConfigPatch(scope, where, filterName, routeFilterEnable(config)), wherePath));
     }
   });
   (ep.spec.patches ?? []).forEach((p, j) => patches.push(origins.note(p, `spec.patches[${j}]`)));

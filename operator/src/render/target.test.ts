@@ -60,7 +60,7 @@ test('resolveTarget finds the same Service as a scan of the Services (first of a
 test('resolveTarget sees Services pushed to the array after an earlier lookup', () => {
   const all: Service[] = services(7, 3).map((s) => ({ ...s, metadata: { ...s.metadata, namespace: 'team-a' } }));
   assert.equal(actual(all, 'team-z', 'late').rule, 'MW601');
-  all.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'late', namespace: 'team-z' }, spec: { selector: { app: 'late' }, ports: [] } } as Service);
-  all.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'late', namespace: 'team-z' }, spec: { selector: { app: 'second' }, ports: [] } } as Service);
+  all.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'late', namespace: 'team-z' }, spec: { selector: { app: 'late' }, ports: [] } });
+  all.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'late', namespace: 'team-z' }, spec: { selector: { app: 'second' }, ports: [] } });
   assert.deepEqual(actual(all, 'team-z', 'late'), { selector: { app: 'late' }, ports: [] });
 });

@@ -29,7 +29,7 @@ const servicesByName = indexedPerArray((services: readonly Service[]) => {
   for (const s of services) {
     const ns = s.metadata.namespace ?? 'default';
     let names = byNamespace.get(ns);
-    if (!names) byNamespace.set(ns, (names = new Map()));
+    if (!names) byNamespace.set(ns, (names = new Map<unknown, Service>()));
     if (!names.has(s.metadata.name)) names.set(s.metadata.name, s);
   }
   return byNamespace;

@@ -42,9 +42,9 @@ export interface ServeContext {
   /** The operator's informer caches (filled once /readyz reports `informers` ok). */
   caches: Caches;
   /** Cluster facts for evaluate() from the caches (all namespaces), e.g. the webhook's `context` option. */
-  evaluationContext(): EvaluationContext;
+  evaluationContext: () => EvaluationContext;
   /** Changes whenever the facts {@link evaluationContext} returns change (the webhook's `factsVersion`). */
-  factsVersion(): number;
+  factsVersion: () => number;
   signal: AbortSignal;
 }
 

@@ -90,7 +90,7 @@ function qualifiedNameProblem(key: string): string | undefined {
   if (parts.length > 2) return 'has more than one "/"';
   const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]!];
   if (prefix !== undefined && !isSubdomain(prefix)) return `prefix "${prefix}" must be ${subdomainRule}`;
-  if (name!.length === 0 || name!.length > 63 || !qualifiedNamePart.test(name!)) {
+  if (name.length === 0 || name.length > 63 || !qualifiedNamePart.test(name)) {
     return "name part must be at most 63 characters, alphanumeric, '-', '_' or '.', starting and ending with an alphanumeric character";
   }
   return undefined;

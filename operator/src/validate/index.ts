@@ -90,10 +90,10 @@ const heldForms = new WeakMap<readonly K8sObject[], Map<string, Map<K8sObject, K
 /** `o` as istiod holds it: its stored form, or undefined when the API server or istiod rejects it. */
 function heldForm(list: readonly K8sObject[], o: K8sObject, istioVersions: readonly string[]): K8sObject | undefined {
   let byVersions = heldForms.get(list);
-  if (!byVersions) heldForms.set(list, (byVersions = new Map()));
+  if (!byVersions) heldForms.set(list, (byVersions = new Map<string, Map<K8sObject, K8sObject | null>>()));
   const key = istioVersions.join(',');
   let forms = byVersions.get(key);
-  if (!forms) byVersions.set(key, (forms = new Map()));
+  if (!forms) byVersions.set(key, (forms = new Map<K8sObject, K8sObject | null>()));
   let held = forms.get(o);
   if (held === undefined) {
     if (!isIstioValidatedKind(o)) held = null;

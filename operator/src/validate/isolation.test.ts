@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import type { K8sObject } from '../k8s-object.js';
 import { validateIstioObject, type ValidationContext } from './index.js';
 
-const ef = (name: string, namespace: string, spec: unknown): K8sObject => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name, namespace }, spec } as K8sObject);
-const wasm = (name: string, spec: unknown): K8sObject => ({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name, namespace: 'shop' }, spec } as K8sObject);
+const ef = (name: string, namespace: string, spec: unknown): K8sObject => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name, namespace }, spec });
+const wasm = (name: string, spec: unknown): K8sObject => ({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name, namespace: 'shop' }, spec });
 
 /** An ordinary broken EnvoyFilter: its anchor matches nothing (MW413) and its Lua does not compile (MW5xx). */
 const judged = ef('judged', 'shop', {

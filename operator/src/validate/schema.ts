@@ -7,12 +7,10 @@ import { Ajv, type ErrorObject, type AnySchemaObject, type ValidateFunction } fr
 import addFormatsModule from 'ajv-formats';
 import { parse as parseCel } from '@marcbachmann/cel-js';
 import { formatPath, parsePath } from '../diagnostics.js';
-import { loadSchemas, type JsonSchema } from '../api/schema-files.js';
+import { loadSchemas } from '../api/schema-files.js';
 import type { Finding, Rule } from './rule.js';
 import { rules } from './catalogue.js';
 import { editDistance } from '../util/edit-distance.js';
-
-const docs = 'https://github.com/meshwarden/meshwarden/blob/main/docs/reference.md';
 
 export const unknownField = rules.MW101;
 export const missingField = rules.MW102;
@@ -38,7 +36,7 @@ let sharedCel: WeakMap<object, Map<string, unknown>> | undefined;
 function celResults(data: object): Map<string, unknown> | undefined {
   if (!sharedCel) return undefined;
   let m = sharedCel.get(data);
-  if (!m) sharedCel.set(data, (m = new Map()));
+  if (!m) sharedCel.set(data, (m = new Map<string, unknown>()));
   return m;
 }
 
@@ -137,7 +135,7 @@ function buildAjv(): Ajv {
   (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
   ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
   addKubernetesKeywords(ajv);
-  for (const [file, schema] of loadSchemas()) ajv.addSchema(schema as AnySchemaObject, file);
+  for (const [file, schema] of loadSchemas()) ajv.addSchema(schema, file);
   return ajv;
 }
 
@@ -198,7 +196,7 @@ export function pointerToSegments(pointer: string): Array<string | number> {
 
 function toFinding(e: ErrorObject, { unknownField, missingField, invalidValue, celRule }: SchemaRuleSet): Finding {
   const at = pointerToSegments(e.instancePath);
-  const schema = e.parentSchema as JsonSchema | undefined;
+  const schema = e.parentSchema;
   const described = typeof schema?.description === 'string' ? schema.description : undefined;
   switch (e.keyword) {
     case 'additionalProperties': {

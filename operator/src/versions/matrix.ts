@@ -49,7 +49,7 @@ export function versionMatrix(today: Date = new Date()): Matrix {
       released: r.released,
       inDefaultSet: r.inDefaultSet,
       checks: {
-        crdSchema: r.crdSources[0]!.split(':')[0]!,
+        crdSchema: r.crdSources[0].split(':')[0]!,
         protoData: `go-control-plane/envoy ${r.goControlPlane} (.tools/protos/envoy-${r.envoy}.pb)`,
         semanticBoundaries: Object.fromEntries(Object.entries(ENVOY_BOUNDARIES).map(([name, b]) => [name, since(r.envoy, b)])),
         baseline: `${r.baseline} (envoy-templates/baselines/${r.istio})`,

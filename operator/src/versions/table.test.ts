@@ -96,7 +96,7 @@ test('since/until compare by the table order, within Istio or within Envoy minor
   assert.equal(until(first.envoy, last.envoy), true);
   assert.equal(since(last.istio, first.istio), true);
   assert.equal(since(last.istio, first.istio, 'istio'), true);
-  assert.equal(since(`${second!.istio}.4`, second!.istio), true, 'a patch is at its minor');
+  assert.equal(since(`${second.istio}.4`, second.istio), true, 'a patch is at its minor');
   assert.ok(compareVersions(first.istio, last.istio) < 0);
   // Not a string or float order ('1.100' < '1.99' as strings, 1.4 > 1.39 as floats): the table
   // decides, and refuses what it does not hold or what mixes kinds.

@@ -109,7 +109,7 @@ export async function syncCertificateSecret(kube: Kube, ref: SecretRef, certDir:
     try {
       secret = await kube.request<SecretObject>('GET', path);
     } catch (e) {
-      if (statusOf(e) === 404) throw new Error(`--cert-secret ${ref.namespace}/${ref.name} does not exist: create it empty (the Helm chart does); meshwarden fills it`);
+      if (statusOf(e) === 404) throw new Error(`--cert-secret ${ref.namespace}/${ref.name} does not exist: create it empty (the Helm chart does); meshwarden fills it`, { cause: e });
       throw e;
     }
     const files = { ca: unb64(secret.data?.[caFile]), cert: unb64(secret.data?.[certFile]), key: unb64(secret.data?.[keyFile]) };

@@ -75,7 +75,7 @@ const ecdsa = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const signingAlgorithm = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey));
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
@@ -85,7 +85,7 @@ export async function generateCertificates(opts: CertOptions = {}): Promise<{ ca
   const days = opts.days ?? 365;
   const notBefore = new Date(Date.now() - 5 * 60_000); // clock skew
   const notAfter = new Date(Date.now() + days * 86_400_000);
-  const gen = (): Promise<CryptoKeyPair> => webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  const gen = (): Promise<CryptoKeyPair> => webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
   const [caKeys, keys] = await Promise.all([gen(), gen()]);
 
   const ca = await x509.X509CertificateGenerator.createSelfSigned({

@@ -33,7 +33,7 @@ test('the webhook agrees with the CLI on every example object, and on the webhoo
     if (!validatedKinds.some((k) => k.kind === obj.kind)) continue;
     judged++;
     const cliErrors = evaluate(obj, ctx).diagnostics.filter((d) => d.severity === 'error' && !clusterFactRules.has(d.rule));
-    const out = admit(f.admissionReview(obj as { kind: string; metadata: { name?: string; namespace?: string } }), ctx);
+    const out = admit(f.admissionReview(obj), ctx);
     assert.equal(out.status, 200);
     if (out.status !== 200) continue;
     const { response } = out.review;

@@ -49,6 +49,7 @@ function ownSize(node: Node): number {
 }
 
 type Resolve = Alias['resolve'];
+// eslint-disable-next-line @typescript-eslint/unbound-method -- pin() calls it with .call(this)
 const libraryResolve: Resolve = Alias.prototype.resolve;
 
 /**
@@ -75,7 +76,7 @@ function pin(alias: Alias, target: Node): void {
  *   pinned to its anchor node on the way (see pin), so `toJS` is linear too.
  */
 export function composedDocumentProblem(doc: Document, budget = maxAliasExpansionBytes): BoundBreach | undefined {
-  const root = doc.contents as Node | null;
+  const root = doc.contents;
   if (!root) return undefined;
   const sizes = new Map<Node, number>();
   const anchors = new Map<string, Node>();

@@ -19,7 +19,7 @@ function referencePositions(text: string): Array<{ doc: number; path: Array<stri
         for (const p of n.items) if (isPair(p) && isScalar(p.key)) visit(p.value as Node, [...path, String(p.key.value)]);
       } else if (isSeq(n)) n.items.forEach((item, i) => visit(item as Node, [...path, i]));
     };
-    visit(d.contents as Node, []);
+    visit(d.contents, []);
   });
   return out;
 }

@@ -254,7 +254,7 @@ function isListKind(v: unknown): v is { items: unknown[] } {
  * does not exist (a missing required field points at the object that lacks it).
  */
 function offsetOf(doc: Document, path: ReadonlyArray<string | number>, preferKey: boolean): number {
-  let node: Node | null | undefined = doc.contents as Node | null;
+  let node: Node | null | undefined = doc.contents;
   let offset = node?.range?.[0] ?? 0;
   for (let i = 0; i < path.length && node; i++) {
     const seg = path[i]!;

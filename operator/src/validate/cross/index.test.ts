@@ -55,7 +55,7 @@ test('MW609 with one Pods array shared by many EnvoyFilters (indexed by namespac
   const pods: Pod[] = Array.from({ length: 40 }, (_, i) => ({
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name: `p${i}`, ...(namespaces[i % 4] ? { namespace: namespaces[i % 4] } : {}), labels: { app: `app-${i % 7}` } },
-  }) as Pod);
+  }));
   const efIn = (namespace: string, app: string): K8sObject => {
     const o = ef(`ef-${app}`, { port: 8080, labels: { app } });
     return { ...o, metadata: { ...o.metadata, namespace } };

@@ -78,7 +78,7 @@ function celCompiler(): CelCompiler {
       return u;
     })
     .registerFunction('URL.getScheme(): string', (u: CelURL) => u.scheme);
-  return (rule) => env.parse(rule) as unknown as ReturnType<CelCompiler>;
+  return (rule) => env.parse(rule);
 }
 
 export interface CompiledKinds {
@@ -102,7 +102,7 @@ export function extractSchemas(text: string): Map<IstioKind, Schema> {
     const want = ISTIO_KINDS[kind].version;
     const versions = isObj(spec) && Array.isArray(spec['versions']) ? (spec['versions'] as Schema[]) : [];
     const v = versions.find((x) => x['name'] === want);
-    const schema = isObj(v?.['schema']) ? (v['schema'] as Schema)['openAPIV3Schema'] : undefined;
+    const schema = isObj(v?.['schema']) ? (v['schema'])['openAPIV3Schema'] : undefined;
     if (isObj(schema)) out.set(kind, schema);
   }
   return out;

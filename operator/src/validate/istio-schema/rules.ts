@@ -6,8 +6,6 @@
  */
 import { rules } from '../catalogue.js';
 
-const API = 'https://github.com/istio/api/blob/master/';
-
 // ------------------------------------------------------------ CRD schema (MW110-MW119)
 
 export const MW110 = rules.MW110;

@@ -269,7 +269,7 @@ export function loadBaseline(istioVersion: string, kind: ProxyKind, params: Base
  * and clusters, without their `@type`. Static (bootstrap) resources are not patchable and are dropped.
  */
 export function baselineFromConfigDump(dump: unknown, istioVersion: string, proxyKind: ProxyKind): BaselineTemplate {
-  const configs = isObject(dump) && Array.isArray(dump['configs']) ? (dump['configs'] as Json[]) : [];
+  const configs = isObject(dump) && Array.isArray(dump['configs']) ? (dump['configs']) : [];
   const strip = (o: Json | undefined): JsonObject | undefined => {
     if (!isObject(o)) return undefined;
     const { ['@type']: _t, ...rest } = o;
@@ -281,7 +281,7 @@ export function baselineFromConfigDump(dump: unknown, istioVersion: string, prox
   for (const c of configs) {
     if (!isObject(c)) continue;
     for (const dl of Array.isArray(c['dynamic_listeners']) ? c['dynamic_listeners'] : []) {
-      const l = strip(isObject(dl) && isObject(dl['active_state']) ? (dl['active_state'] as JsonObject)['listener'] : undefined);
+      const l = strip(isObject(dl) && isObject(dl['active_state']) ? (dl['active_state'])['listener'] : undefined);
       if (l) listeners.push(l);
     }
     for (const dr of Array.isArray(c['dynamic_route_configs']) ? c['dynamic_route_configs'] : []) {

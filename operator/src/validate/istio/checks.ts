@@ -36,7 +36,7 @@ const LOCAL_RATELIMIT_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.
 const FILTER_CONFIG_TYPE = 'type.googleapis.com/envoy.config.route.v3.FilterConfig';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const objs = (v: unknown): JsonObject[] => (Array.isArray(v) ? (v.filter(isObject) as JsonObject[]) : []);
+const objs = (v: unknown): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);
 const typeOf = (f: JsonObject): string => {
   const tc = f['typed_config'];
   return isObject(tc) ? str(tc['@type']) : '';
@@ -274,7 +274,7 @@ function unwrap(cfg: unknown): { type: string; body: JsonObject | undefined } {
   let v = cfg;
   if (isObject(v) && v['@type'] === FILTER_CONFIG_TYPE) v = v['config'];
   if (!isObject(v)) return { type: '', body: undefined };
-  if (isTypedStruct(v)) return { type: str(v['type_url']), body: isObject(v['value']) ? (v['value'] as JsonObject) : undefined };
+  if (isTypedStruct(v)) return { type: str(v['type_url']), body: isObject(v['value']) ? (v['value']) : undefined };
   return { type: str(v['@type']), body: v };
 }
 

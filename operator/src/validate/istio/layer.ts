@@ -47,7 +47,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  */
 function patchesOf(ef: EnvoyFilterObject): ConfigPatch[] {
   const patches: unknown = isPlainObject(ef.spec) ? ef.spec.configPatches : undefined;
-  return Array.isArray(patches) ? (patches.filter(isPlainObject) as ConfigPatch[]) : [];
+  return Array.isArray(patches) ? (patches.filter(isPlainObject)) : [];
 }
 
 function kindsFor(ef: EnvoyFilterObject, labels: Record<string, string>): ProxyKind[] {

@@ -100,9 +100,11 @@ export interface ConfigPatchMatch {
 }
 
 export interface ConfigPatch {
-  applyTo?: ApplyTo | string;
+  /** An {@link ApplyTo}, or whatever the user wrote (the schema layer reports an unknown one). */
+  applyTo?: string;
   match?: ConfigPatchMatch;
-  patch?: { operation?: Operation | string; value?: JsonObject; filterClass?: string };
+  /** `operation`: an {@link Operation}, or whatever the user wrote. */
+  patch?: { operation?: string; value?: JsonObject; filterClass?: string };
 }
 
 export interface PolicyTargetReference {

@@ -512,7 +512,7 @@ test('hostile input never throws: prototype keys, wrong shapes everywhere', () =
     const o = httpFilter(goodLocalRateLimit()) as Record<string, unknown>;
     const ps = leafPaths(o);
     const p = ps[rnd(ps.length)]!;
-    let t = o as Record<string, unknown>;
+    let t = o;
     for (const k of p.slice(0, -1)) t = t[k] as Record<string, unknown>;
     t[p[p.length - 1]!] = structuredClone(shapes[rnd(shapes.length)]);
     for (const applyTo of ['HTTP_FILTER', 'LISTENER_FILTER', 'CLUSTER']) checkPatchValue(applyTo, o, i % 2 ? '1.36' : '1.39');

@@ -114,7 +114,7 @@ function withSchema(envoyVersion: string, f: (v: EnvoyVersion) => Finding[]): Fi
 export function checkPatchValue(
   applyTo: string,
   value: unknown,
-  envoyVersion: EnvoyVersion | string,
+  envoyVersion: string,
   options: PatchCheckOptions = {},
 ): Finding[] {
   const target = categoryForApplyTo(applyTo);
@@ -193,7 +193,7 @@ export interface TypedConfigCheckOptions {
 export function checkTypedConfig(
   typeUrlOrName: string,
   json: unknown,
-  envoyVersion: EnvoyVersion | string,
+  envoyVersion: string,
   options: TypedConfigCheckOptions = {},
 ): Finding[] {
   return withSchema(envoyVersion, (v) => {

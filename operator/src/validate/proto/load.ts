@@ -191,14 +191,14 @@ export function rootFromDescriptorSet(bytes: Uint8Array): protobuf.Root {
   const root = protobuf.Root.fromDescriptor(set as never, { keepCase: true });
   // 4. Copy the extension options onto the reflection objects.
   const toObj = (m: unknown): Obj =>
-    FieldRules ? (FieldRules.toObject(m as protobuf.Message, { longs: Number, enums: String, bytes: String }) as Obj) : {};
+    FieldRules ? (FieldRules.toObject(m as protobuf.Message, { longs: Number, enums: String, bytes: String })) : {};
   const visit = (m: DescMessage, scope: string): void => {
     const fullName = scope ? `${scope}.${m.name}` : m.name;
     const type = root.lookup(fullName) as protobuf.Type | null;
     if (!type || !(type instanceof protobuf.Type)) return;
     const mo = m.options;
     if (mo) {
-      const opts = (type.options ??= {}) as Obj;
+      const opts = (type.options ??= {});
       if (mo['.validate.disabled']) opts['(validate.disabled)'] = true;
       if (mo['.validate.ignored']) opts['(validate.ignored)'] = true;
       const ver = mo['.udpa.annotations.versioning'] as { previousMessageType?: string } | undefined;

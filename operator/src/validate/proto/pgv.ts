@@ -66,7 +66,7 @@ export function checkNumber(r: Rules, v: number): string[] {
   const lt = r['lt'];
   const lte = r['lte'];
   let n = 0;
-  for (const k in r) n++;
+  for (const _k in r) n++;
   if (n === 1) {
     if (typeof gt === 'number') return v > gt ? [] : [`value must be greater than ${gt}`];
     if (typeof gte === 'number') return v >= gte ? [] : [`value must be greater than or equal to ${gte}`];
@@ -217,7 +217,7 @@ export function checkBytes(r: Rules, v: Uint8Array): string[] {
     if (re && !re.test(Buffer.from(v).toString('utf8'))) out.push(`value does not match regex pattern ${JSON.stringify(r['pattern'])}`);
   }
   const b = (k: string): string | undefined =>
-    typeof r[k] === 'string' ? Buffer.from(r[k] as string, 'base64').toString('latin1') : undefined;
+    typeof r[k] === 'string' ? Buffer.from(r[k], 'base64').toString('latin1') : undefined;
   const pre = b('prefix');
   if (pre !== undefined && !asText.startsWith(pre)) out.push('value does not have the required prefix');
   const suf = b('suffix');

@@ -22,15 +22,15 @@ export function actionEntry(action: unknown): GenEntry | undefined {
   if (!isObj(action)) return undefined;
   const dyn = (key: string | undefined, optional = false): GenEntry => ({ key, value: undefined, optional });
   let a: unknown;
-  if ((a = get(action, 'source_cluster')) !== undefined) return dyn('source_cluster');
-  if ((a = get(action, 'destination_cluster')) !== undefined) return dyn('destination_cluster');
+  if (get(action, 'source_cluster') !== undefined) return dyn('source_cluster');
+  if (get(action, 'destination_cluster') !== undefined) return dyn('destination_cluster');
   if ((a = get(action, 'request_headers')) !== undefined) {
     const h = str(get(a, 'header_name'));
     return { ...dyn(str(get(a, 'descriptor_key')), truthy(get(a, 'skip_if_absent'))), ...(h ? { header: h.toLowerCase() } : {}) };
   }
   if ((a = get(action, 'query_parameters')) !== undefined) return dyn(str(get(a, 'descriptor_key')), truthy(get(a, 'skip_if_absent')));
-  if ((a = get(action, 'remote_address')) !== undefined) return dyn('remote_address');
-  if ((a = get(action, 'masked_remote_address')) !== undefined) return dyn('masked_remote_address');
+  if (get(action, 'remote_address') !== undefined) return dyn('remote_address');
+  if (get(action, 'masked_remote_address') !== undefined) return dyn('masked_remote_address');
   if ((a = get(action, 'generic_key')) !== undefined) return { key: str(get(a, 'descriptor_key')) || 'generic_key', value: str(get(a, 'descriptor_value')), optional: false };
   if ((a = get(action, 'header_value_match')) !== undefined) return { key: str(get(a, 'descriptor_key')) || 'header_match', value: str(get(a, 'descriptor_value')), optional: false };
   if ((a = get(action, 'query_parameter_value_match')) !== undefined) return { key: str(get(a, 'descriptor_key')) || 'query_match', value: str(get(a, 'descriptor_value')), optional: false };

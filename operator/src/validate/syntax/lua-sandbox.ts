@@ -305,7 +305,7 @@ function prepareState(L: LuaState, hooks: StateHooks): string | undefined {
       hooks.onMark(lua.lua_tojsstring(S, 1) ?? '?');
       return 0;
     },
-    __mw_exit: hooks.onExit,
+    __mw_exit: (S) => hooks.onExit(S),
     __mw_enter: (S) => {
       const co = lua.lua_tothread(S, 1);
       if (co === null) return lauxlib.luaL_argerror(S, 1, to_luastring('coroutine expected'));

@@ -93,7 +93,7 @@ function staticHandlers(ast: Chunk): Set<string> {
     const node = stack.pop();
     if (node === null || typeof node !== 'object') continue;
     if (Array.isArray(node)) {
-      stack.push(...node);
+      stack.push(...(node as unknown[]));
       continue;
     }
     const n = node as { type?: string; [k: string]: unknown };

@@ -65,6 +65,7 @@ export interface ParsedWasmUrl {
  */
 export function parseWasmUrl(url: string): ParsedWasmUrl | { error: string; hint?: string } {
   if (url === '') return { error: 'url field needs to be set' };
+  // eslint-disable-next-line no-control-regex -- the bytes Go's url.Parse refuses: below 0x20 and 0x7f
   if (/[\u0000-\u001f\u007f\s]/.test(url)) return { error: `url ${JSON.stringify(url)} contains whitespace or control characters` };
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(url);
   if (m && !(m[2] ?? '').startsWith('//') && m[1] !== 'file') {
