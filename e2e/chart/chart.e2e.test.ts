@@ -26,7 +26,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
-import { appYaml, eventually, istioCrds, skip as cpSkip, smartLimiter, waitCondition, type Env } from '../operator/helpers.js';
+import { appYaml, E2E_ISTIO_MINOR, eventually, istioCrds, skip as cpSkip, smartLimiter, waitCondition, type Env } from '../operator/helpers.js';
 import { chartPath, ensureHelm, find, helm, parseStream } from './helm.js';
 import type { K8sObject } from '../../operator/src/k8s-object.js';
 
@@ -111,7 +111,7 @@ describe('Helm chart on a real API server, operator under the chart\'s ServiceAc
         `--webhook-port=${whPort}`,
         '--webhook-bind-address=127.0.0.1',
         `--cert-dir=${certDir}`,
-        '--istio-version=1.28',
+        `--istio-version=${E2E_ISTIO_MINOR}`, // the minor of the CRDs installed (istioCrds), one minor to keep replicas quick
       ],
       { stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: '', POD_NAME: name, POD_NAMESPACE: NS } },
     );
