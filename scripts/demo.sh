@@ -8,7 +8,7 @@
 #   npm run demo -- --pause      waits for Enter before shutting down, to try kubectl yourself
 #   npm run demo -- --offline    no cluster, no Envoy: renders an example and lints a broken one
 #
-# The live demo needs Node.js, Go >= 1.25, openssl, python3 with pip and unzip; its first run
+# The live demo needs Node.js, Go >= 1.26 (the Envoy 1.40 descriptor set), openssl, python3 with pip and unzip; its first run
 # builds the control plane from k8s.io/kubernetes (about 6 minutes on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,7 +88,7 @@ live() {
   local missing=()
   for tool in go openssl python3 unzip; do command -v "$tool" >/dev/null || missing+=("$tool"); done
   if ((${#missing[@]})); then
-    echo "demo: the live demo needs ${missing[*]} (Go >= 1.25 builds the control plane)." >&2
+    echo "demo: the live demo needs ${missing[*]} (Go >= 1.26 builds the descriptor sets and the control plane)." >&2
     echo "      npm run demo -- --offline shows the validator without a cluster." >&2
     exit 1
   fi
