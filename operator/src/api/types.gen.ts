@@ -141,7 +141,7 @@ export interface Limit {
    */
   strategy?: 'perPod' | 'average' | 'global';
   /**
-   * shadow: over-limit requests are counted in Envoy's stats (or the service's) but never rejected.
+   * shadow: over-limit requests are counted in Envoy's stats (or the service's) but never rejected. A local shadow limit is a filter of its own with filter_enforced 0%, a global one the rate limit service's shadow_mode, so other limits are enforced as usual on every Envoy (Envoy 1.40's change to shadow_mode descriptors does not apply).
    */
   mode?: 'enforce' | 'shadow';
   response?: Response;
