@@ -1,5 +1,5 @@
 /**
- * The failure modes of shared/docs/failure-modes.md that no rule covers, with the reason.
+ * The failure modes of docs/failure-modes.md that no rule covers, with the reason.
  * Every other row must be named by some rule's `failureModes`; a test keeps it so.
  */
 export const failureModeCount = 37;

@@ -44,7 +44,7 @@ export interface RuleEntry {
    * function name) or an issue reference `owner/repo#N`.
    */
   sources: readonly string[];
-  /** Numbers of the rows of shared/docs/failure-modes.md this rule covers. */
+  /** Numbers of the rows of docs/failure-modes.md this rule covers. */
   failureModes?: readonly number[];
   /** The version boundaries at which the rule judges differently (versions/boundaries.ts, validate/istio/versions.ts). */
   versions?: { envoy?: ReadonlyArray<keyof typeof ENVOY_BOUNDARIES>; istio?: ReadonlyArray<keyof IstioFeatures> };

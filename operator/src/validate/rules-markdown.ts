@@ -71,7 +71,7 @@ export function rulesMarkdown(): string {
   out.push(
     '## Coverage of the failure-mode catalogue',
     '',
-    'Rows of `shared/docs/failure-modes.md` and the rules that catch them.',
+    'Rows of the failure-mode catalogue ([failure-modes.md](failure-modes.md)) and the rules that catch them.',
     '',
     '| failure mode | rules |',
     '|---|---|',
