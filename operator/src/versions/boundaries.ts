@@ -73,3 +73,16 @@ export const ISTIO_BOUNDARIES = {
    */
   filterChainTransportSocket: '1.32',
 } as const satisfies Record<string, IstioMinor>;
+
+/**
+ * Istio changes also shipped in a patch release of an older minor (security backports): from that
+ * patch on, the older minor behaves as the boundary says. A version named by its minor alone
+ * (`1.30`, read as `1.30.0`) does not have them.
+ */
+export const ISTIO_BACKPORTS: { readonly [K in keyof typeof ISTIO_BOUNDARIES]?: readonly string[] } = {
+  /**
+   * Istio 1.30.4 (ISTIO-SECURITY-2026-006, "Other Istio security fixes": proxyVersion match expressions are
+   * limited to 1024 characters; https://istio.io/latest/news/releases/1.30.x/announcing-1.30.4/).
+   */
+  proxyVersionMaxLen: ['1.30.4'],
+};

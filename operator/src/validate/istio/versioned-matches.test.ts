@@ -20,8 +20,16 @@ describe('featuresFor: the Istio boundaries by the table order', () => {
       Object.fromEntries(Object.entries(table).map(([m, f]) => [m, [f.trafficExtensionFilterNames, f.mergeAndReplaceList, f.filterChainTransportSocket]])),
       { '1.28': [false, false, false], '1.29': [false, false, false], '1.30': [true, false, false], '1.31': [true, true, false], '1.32': [true, true, true] },
     );
-    assert.equal(features('1.31.4').proxyVersionMaxLen, 1024);
-    assert.equal(features('1.30.8').proxyVersionMaxLen, undefined);
+    assert.equal(features('1.31.0').proxyVersionMaxLen, 1024);
+  });
+
+  it('a backport holds from its patch on, in its minor only (the proxyVersion cap since 1.30.4)', () => {
+    assert.deepEqual(['1.29.9', '1.30', '1.30.3', '1.30.4', '1.30.8'].map((v) => features(v).proxyVersionMaxLen), [undefined, undefined, undefined, 1024, 1024]);
+    const long = `^1\\.30.*${'|x'.repeat(600)}`;
+    const p = hcmMerge(undefined);
+    const ef = envoyFilter('long', [{ ...p, match: { ...p.match, proxy: { proxyVersion: long } } }]);
+    assert.deepEqual(patchedChains(run('1.30.3', [ef])), [TLS, RAW], 'matches on 1.30.3');
+    assert.deepEqual(patchedChains(run('1.30.4', [ef])), [], 'never matches on 1.30.4');
   });
 
   it('the flags kept constant changed before the oldest row of the table', () => {

@@ -2,7 +2,7 @@
  * Version-dependent istiod behaviour. Each flag names the release that changed it; see
  * envoy-templates/baselines/README.md for the source of each.
  */
-import { ISTIO_BOUNDARIES } from '../../versions/boundaries.js';
+import { ISTIO_BACKPORTS, ISTIO_BOUNDARIES } from '../../versions/boundaries.js';
 import { istioMinors, since, type IstioMinor } from '../../versions/table.js';
 
 export interface IstioVersion {
@@ -37,7 +37,7 @@ export interface IstioFeatures {
   singleInboundPassthroughCluster: boolean;
   /** targetRefs honoured on EnvoyFilter (1.22, before the table). */
   targetRefs: boolean;
-  /** proxyVersion longer than this many characters never matches (ISTIO_BOUNDARIES.proxyVersionMaxLen). */
+  /** proxyVersion longer than this many characters never matches (ISTIO_BOUNDARIES.proxyVersionMaxLen; backported to 1.30.4). */
   proxyVersionMaxLen: number | undefined;
   /** LISTENER_FILTER MERGE applied (1.27, before the table). */
   listenerFilterMerge: boolean;
@@ -56,21 +56,29 @@ export interface IstioFeatures {
 /** The release-1.31 cap on proxyVersion regexes (`maxProxyVersionLen`). */
 const PROXY_VERSION_MAX_LEN = 1024;
 
+/** Whether `v` is a patch of an older minor that has the change (ISTIO_BACKPORTS). */
+function backported(v: IstioVersion, patches: readonly string[] | undefined): boolean {
+  return (patches ?? []).some((p) => {
+    const b = parseIstioVersion(p);
+    return b.major === v.major && b.minor === v.minor && v.patch >= b.patch;
+  });
+}
+
 /** The features of an Istio version of the version table (a RangeError names the table's minors otherwise). */
 export function featuresFor(v: IstioVersion): IstioFeatures {
   const minor = `${v.major}.${v.minor}`;
-  const at = (boundary: IstioMinor) => since(minor, boundary, 'istio');
+  const at = (boundary: keyof typeof ISTIO_BOUNDARIES) => since(minor, ISTIO_BOUNDARIES[boundary], 'istio') || backported(v, ISTIO_BACKPORTS[boundary]);
   return {
-    mergeAndReplaceList: at(ISTIO_BOUNDARIES.mergeAndReplaceList),
+    mergeAndReplaceList: at('mergeAndReplaceList'),
     vhostDomainName: true,
     bootstrapIgnored: true,
     deprecatedNamesNoMatch: true,
     singleInboundPassthroughCluster: true,
     targetRefs: true,
-    proxyVersionMaxLen: at(ISTIO_BOUNDARIES.proxyVersionMaxLen) ? PROXY_VERSION_MAX_LEN : undefined,
+    proxyVersionMaxLen: at('proxyVersionMaxLen') ? PROXY_VERSION_MAX_LEN : undefined,
     listenerFilterMerge: true,
-    trafficExtensionFilterNames: at(ISTIO_BOUNDARIES.trafficExtensionFilterNames),
-    filterChainTransportSocket: at(ISTIO_BOUNDARIES.filterChainTransportSocket),
+    trafficExtensionFilterNames: at('trafficExtensionFilterNames'),
+    filterChainTransportSocket: at('filterChainTransportSocket'),
   };
 }
 
