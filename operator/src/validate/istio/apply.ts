@@ -85,11 +85,11 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
       for (let i = 0; i < config.listeners.length; i++) {
         if (config.listeners[i]!['name'] !== VIRTUAL_INBOUND && config.listeners[i]!['traffic_direction'] !== 'INBOUND') continue;
         const lis = (config.listeners[i] = own(s, config.listeners[i]!));
-        for (const fc of [...objs(lis['filter_chains']), ...(isObject(lis['default_filter_chain']) ? [lis['default_filter_chain'] as JsonObject] : [])]) {
+        for (const fc of [...objs(lis['filter_chains']), ...(isObject(lis['default_filter_chain']) ? [lis['default_filter_chain']] : [])]) {
           for (const f of objs(fc['filters'])) {
             const tc = f['typed_config'];
             if (f['name'] === HCM_NAME && isObject(tc) && isObject(tc['route_config'])) {
-              applyRouteConfigurationPatches(s, 'SIDECAR_INBOUND', tc['route_config'] as JsonObject);
+              applyRouteConfigurationPatches(s, 'SIDECAR_INBOUND', tc['route_config']);
             }
           }
         }

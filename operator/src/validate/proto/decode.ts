@@ -234,7 +234,7 @@ class Decoder extends DecodeState {
     for (const k of Object.keys(v)) {
       if (k === '@type' || k === 'value') continue;
       if (k === 'type_url' || k === 'typeUrl') {
-        inner = typeof v[k] === 'string' ? (v[k] as string) : undefined;
+        inner = typeof v[k] === 'string' ? (v[k]) : undefined;
         innerKey = k;
         if (inner === undefined) this.report(badValue, `expected a type URL string, got ${describe(v[k])}`, undefined, k);
         continue;

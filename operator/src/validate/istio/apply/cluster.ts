@@ -66,8 +66,8 @@ function mergeClusterTransportSocket(s: SimState, cp: PatchWrapper, c: JsonObjec
     }
     // No same-named socket: istiod drops the patch rather than produce transport_socket + matches.
     if (!target) return true;
-  } else if (isObject(c['transport_socket']) && (c['transport_socket'] as JsonObject)['name'] === ts['name']) {
-    target = c['transport_socket'] as JsonObject;
+  } else if (isObject(c['transport_socket']) && (c['transport_socket'])['name'] === ts['name']) {
+    target = c['transport_socket'];
   }
   if (!target) {
     c['transport_socket'] = clone(ts);
@@ -105,7 +105,7 @@ export function buildClusters(s: SimState, baseline: JsonObject[]): JsonObject[]
 
   // Service clusters go straight to the response ("resources"); istiod does not de-duplicate them.
   const resources = patched(outCtx, baseline.filter(isOutboundService));
-  let rest: JsonObject[] = patched(outCtx, baseline.filter((c) => !isOutboundService(c) && !isInbound(c) && !isInboundPassthrough(c)));
+  const rest: JsonObject[] = patched(outCtx, baseline.filter((c) => !isOutboundService(c) && !isInbound(c) && !isInboundPassthrough(c)));
   rest.push(...insertedClusters(s, outCtx));
   if (!gateway) {
     rest.push(...patched('SIDECAR_INBOUND', baseline.filter(isInbound)));

@@ -5,7 +5,7 @@
 import { isObject } from '../merge.js';
 import { MW413 } from '../rules.js';
 import type { PatchWrapper, SimState } from '../sim-state.js';
-import type { JsonObject, XdsConfig } from '../types.js';
+import type { XdsConfig } from '../types.js';
 import { cloneValue, list, objs, report, str } from './operations.js';
 
 /** EXTENSION_CONFIG ADD: the patch value joins the extension configs. */
@@ -21,7 +21,7 @@ export function applyExtensionConfigPatches(s: SimState, config: XdsConfig): voi
 export function extensionConfigsReferenced(config: XdsConfig): Set<string> {
   const referenced = new Set<string>();
   for (const lis of config.listeners) {
-    for (const fc of [...objs(lis['filter_chains']), ...(isObject(lis['default_filter_chain']) ? [lis['default_filter_chain'] as JsonObject] : [])]) {
+    for (const fc of [...objs(lis['filter_chains']), ...(isObject(lis['default_filter_chain']) ? [lis['default_filter_chain']] : [])]) {
       for (const f of objs(fc['filters'])) {
         if (isObject(f['config_discovery'])) referenced.add(str(f['name']));
         const tc = f['typed_config'];

@@ -44,7 +44,7 @@ export function ctxMatch(ctx: PatchContext, lp: PatchWrapper): boolean {
 
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 export const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : 0);
-export const objs = (v: unknown): JsonObject[] => (Array.isArray(v) ? (v.filter(isObject) as JsonObject[]) : []);
+export const objs = (v: unknown): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);
 
 export function insertAt<T>(arr: T[], pred: (e: T) => boolean, v: T, after: boolean): boolean {
   const i = arr.findIndex(pred);
@@ -94,12 +94,16 @@ function relativeOpInner(
       lp.applied = true;
       break;
     case 'INSERT_AFTER':
-      if (!hasAnchor) arr.push(cloneValue(s, lp)), (lp.applied = true);
-      else if (insertAt(arr, matches, cloneValue(s, lp), true)) lp.applied = true;
+      if (!hasAnchor) {
+        arr.push(cloneValue(s, lp));
+        lp.applied = true;
+      } else if (insertAt(arr, matches, cloneValue(s, lp), true)) lp.applied = true;
       break;
     case 'INSERT_BEFORE':
-      if (!hasAnchor) arr.unshift(cloneValue(s, lp)), (lp.applied = true);
-      else if (insertAt(arr, matches, cloneValue(s, lp), false)) lp.applied = true;
+      if (!hasAnchor) {
+        arr.unshift(cloneValue(s, lp));
+        lp.applied = true;
+      } else if (insertAt(arr, matches, cloneValue(s, lp), false)) lp.applied = true;
       break;
     case 'REPLACE': {
       if (!hasAnchor) break;
@@ -122,7 +126,9 @@ function relativeOpInner(
       if (kept.length !== arr.length) lp.applied = true;
       return kept;
     }
-    default:
+    case 'MERGE':
+    case 'MERGE_AND_REPLACE_LIST':
+      // Not a list operation: the caller merges into the matched element afterwards.
       break;
   }
   return arr;

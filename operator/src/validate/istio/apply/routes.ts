@@ -157,17 +157,30 @@ function patchHTTPRoutes(s: SimState, ctx: PatchContext, rc: JsonObject, vh: Jso
         done = true;
         break;
       case 'INSERT_AFTER':
-        if (!hasRouteMatch(rp)) routes.push(cloneValue(s, rp)), (done = true);
-        else done = insertAt(routes, m, cloneValue(s, rp), true);
+        if (!hasRouteMatch(rp)) {
+          routes.push(cloneValue(s, rp));
+          done = true;
+        } else done = insertAt(routes, m, cloneValue(s, rp), true);
         break;
       case 'INSERT_BEFORE':
-        if (!hasRouteMatch(rp)) routes.unshift(cloneValue(s, rp)), (done = true);
-        else done = insertAt(routes, m, cloneValue(s, rp), false);
+        if (!hasRouteMatch(rp)) {
+          routes.unshift(cloneValue(s, rp));
+          done = true;
+        } else done = insertAt(routes, m, cloneValue(s, rp), false);
         break;
       case 'INSERT_FIRST':
-        if (!hasRouteMatch(rp) || routes.some(m)) routes.unshift(cloneValue(s, rp)), (done = true);
+        if (!hasRouteMatch(rp) || routes.some(m)) {
+          routes.unshift(cloneValue(s, rp));
+          done = true;
+        }
         break;
-      default:
+      case 'MERGE':
+      case 'MERGE_AND_REPLACE_LIST':
+      case 'REMOVE':
+        // Applied to the matched route by the loop above.
+        break;
+      case 'REPLACE':
+        // istiod replaces only HTTP and network filters; on a route it does nothing.
         break;
     }
     if (done) {

@@ -64,7 +64,19 @@ function defaultOf(fi: FieldInfo): unknown {
       return false;
     case 'bytes':
       return new Uint8Array();
-    default:
+    case 'double':
+    case 'float':
+    case 'int32':
+    case 'int64':
+    case 'uint32':
+    case 'uint64':
+    case 'sint32':
+    case 'sint64':
+    case 'fixed32':
+    case 'fixed64':
+    case 'sfixed32':
+    case 'sfixed64':
+    case undefined:
       return 0;
   }
 }

@@ -109,12 +109,12 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
   const oneofByName = new Map<string, OneofInfo>();
   for (const o of type.oneofsArray) {
     const members = o.fieldsArray;
-    const synthetic = members.length === 1 && (members[0]?.options as Record<string, unknown> | undefined)?.['proto3_optional'] === true;
+    const synthetic = members.length === 1 && (members[0]?.options)?.['proto3_optional'] === true;
     if (synthetic) continue;
     const oi: OneofInfo = {
       name: o.name,
       index: oneofs.length,
-      required: (o.options as Record<string, unknown> | undefined)?.['(validate.required)'] === true,
+      required: (o.options)?.['(validate.required)'] === true,
       fields: [],
     };
     oneofs.push(oi);
@@ -201,7 +201,7 @@ export function rootIndex(root: protobuf.Root): RootIndex {
         const l = bySimple.get(simple);
         if (l) l.push(full);
         else bySimple.set(simple, [full]);
-        const prev = (n.options as Record<string, unknown> | undefined)?.['(udpa.annotations.versioning).previous_message_type'];
+        const prev: unknown = n.options?.['(udpa.annotations.versioning).previous_message_type'];
         if (typeof prev === 'string' && !v2.has(prev)) v2.set(prev, full);
       }
       if (n instanceof protobuf.Namespace || n instanceof protobuf.Type) walk(n);

@@ -45,8 +45,16 @@ export function scalar(d: DecodeState, t: Scalar, v: unknown, mapKey = false): D
       }
       return n;
     }
-    default: {
-      // integers
+    case 'int32':
+    case 'int64':
+    case 'uint32':
+    case 'uint64':
+    case 'sint32':
+    case 'sint64':
+    case 'fixed32':
+    case 'fixed64':
+    case 'sfixed32':
+    case 'sfixed64': {
       let n: number;
       let big: bigint | undefined;
       if (typeof v === 'number') {
@@ -78,7 +86,9 @@ export function scalar(d: DecodeState, t: Scalar, v: unknown, mapKey = false): D
         case 'fixed64':
           if (n < 0 || (big !== undefined && big > 18446744073709551615n)) return bad();
           break;
-        default:
+        case 'int64':
+        case 'sint64':
+        case 'sfixed64':
           if (big !== undefined && (big < -9223372036854775808n || big > 9223372036854775807n)) return bad();
       }
       return n;

@@ -51,7 +51,9 @@ export function wellKnown(d: DecodeState, ti: TypeInfo, v: unknown): Decoded {
     case 'fieldmask':
       if (typeof v !== 'string') return wrongType(d, 'a comma-separated string of field paths (google.protobuf.FieldMask)', v);
       return v;
-    default:
+    case 'any': // the message walk (decode.ts) resolves an Any's type URL before it gets here
+    case 'wrapper': // decoded as its wrapped scalar above
+    case undefined:
       return v;
   }
 }
