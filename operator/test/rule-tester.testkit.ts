@@ -266,6 +266,12 @@ export async function controllerProblems(obj: K8sObject, objects: readonly K8sOb
   if ((accepted.status === 'True') !== (errors.length === 0)) problems.push(`${who}: Accepted=${accepted.status}, but the verdict has ${errors.length} error(s)`);
   // The condition message is clipped at 4000 characters; the cases stay far below.
   for (const d of errors) if (!accepted.message.includes(`${d.rule} ${d.path || '(object)'}: `)) problems.push(`${who}: Accepted does not name ${keyOf(d)}`);
+  // An accepted spec lists its warnings in the condition; a rejected one only its errors.
+  if (errors.length === 0) {
+    for (const d of reference.filter((x) => x.severity === 'warning')) {
+      if (!accepted.message.includes(`${d.rule} ${d.path || '(object)'}: `)) problems.push(`${who}: Accepted does not name ${keyOf(d)}`);
+    }
+  }
   if (errors.length > 0) {
     const objectsWritten = writes.filter((w) => /\/(envoyfilters|wasmplugins)\//.test(w.path));
     if (objectsWritten.length > 0) problems.push(`${who}: a rejected spec wrote ${objectsWritten.map((w) => `${w.method} ${w.path}`).join(', ')}`);
