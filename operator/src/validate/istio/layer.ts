@@ -4,7 +4,7 @@
  * EnvoyFilters already in the cluster, and returns the findings that belong to it.
  */
 import type { Finding } from '../rule.js';
-import { MW413, MW427 } from './rules.js';
+import { MW413 } from './rules.js';
 import { applyEnvoyFilters, type SharedApplication } from './apply.js';
 import { loadBaseline, type GatewayServer, type InboundPort, type PolicyFilters } from './baseline.js';
 import { GATEWAY_NAME_LABEL } from './select.js';
@@ -142,10 +142,29 @@ function observesVersionFeatures(ef: EnvoyFilterObject): boolean {
   );
 }
 
+/**
+ * The anchor paths of `ef` that name a WasmPlugin or TrafficExtension filter. The baselines hold no
+ * such filter: istiod generates it for an extension object the validator cannot see offline, so, as
+ * with the vhosts of VirtualServices (`routeFacts: 'assume'`), an anchor on one is not reported as
+ * matching nothing (MW413); one on the other release line's name is MW427 (ADR 0112).
+ */
+function extensionFilterAnchors(ef: EnvoyFilterObject): Set<string> {
+  const out = new Set<string>();
+  patchesOf(ef).forEach((p, i) => {
+    const f = p?.match?.listener?.filterChain?.filter;
+    const at = `spec.configPatches[${i}].match.listener.filterChain.filter`;
+    if (isExtensionFilter(f?.name)) out.add(`${at}.name`);
+    if (isExtensionFilter(f?.subFilter?.name)) out.add(`${at}.subFilter.name`);
+  });
+  return out;
+}
+
+const isExtensionFilter = (n: unknown): boolean => typeof n === 'string' && n.startsWith(EXTENSIONS_FILTER_PREFIX);
+
 /** Whether a patch anchors on a WasmPlugin filter, whose name changed in Istio 1.30 (versioned-matches.ts). */
 function namesWasmPluginFilter(p: ConfigPatch): boolean {
   const f = p?.match?.listener?.filterChain?.filter;
-  return [f?.name, f?.subFilter?.name].some((n) => typeof n === 'string' && n.startsWith(EXTENSIONS_FILTER_PREFIX));
+  return isExtensionFilter(f?.name) || isExtensionFilter(f?.subFilter?.name);
 }
 
 /** A baseline's config sections as text (not its istioVersion), computed once per baseline object. */
@@ -341,6 +360,7 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
   const versionSensitive = all.some(observesVersionFeatures);
   const results = new Map<string, PatchFinding[]>();
   const shared: SharedApplication = { normalized: new WeakMap() };
+  const extensionAnchors = extensionFilterAnchors(ef);
   for (const [minor, version] of minors) {
     for (const kind of kinds) {
       const b = baselineFor(ef, opts, minor, kind);
@@ -351,11 +371,9 @@ export function checkEnvoyFilterPatches(ef: EnvoyFilterObject, opts: PatchLayerO
         findings = applyEnvoyFilters(b, all, { kind, istioVersion: version, labels, namespace, rootNamespace: root }, shared).findings;
         results.set(same, findings);
       }
-      // A patch anchored on a renamed WasmPlugin filter matches nothing: MW427 says why, MW413 only that.
-      const renamed = new Set(findings.filter((x) => x.filterIndex === index && x.finding.rule === MW427.code).map((x) => x.finding.path));
       for (const { filterIndex, finding } of findings) {
         if (filterIndex !== index) continue;
-        if (finding.rule === MW413.code && renamed.has(finding.path)) continue;
+        if (finding.rule === MW413.code && extensionAnchors.has(finding.path)) continue;
         const key = `${finding.rule}|${finding.path}`;
         const cur = seen.get(key);
         if (cur) {

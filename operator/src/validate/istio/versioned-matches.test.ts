@@ -171,12 +171,14 @@ describe('WasmPlugin filter names (renamed in Istio 1.30)', () => {
     assert.deepEqual(r.findings.filter((x) => x.finding.rule === 'MW427').map((x) => x.finding.path), ['spec.configPatches[0].match.listener.filterChain.filter.name']);
   });
 
-  it('across versions MW427 replaces "matches nothing" (MW413) on the minors it covers', () => {
+  it('across versions MW427 replaces "matches nothing" (MW413); the current name is not reported', () => {
     const ef = envoyFilter('w', [afterWasm(OLD)]);
     const all = checkEnvoyFilterPatches(ef, { istioVersions: ['1.30.0', '1.31.0', '1.32.0'] });
     assert.deepEqual(all.filter((f) => f.path === SUB).map((f) => f.rule), ['MW427']);
-    // The anchor still matches nothing where the name is current: the baseline has no WasmPlugin filter (ADR 0112).
-    assert.deepEqual(checkEnvoyFilterPatches(envoyFilter('w', [afterWasm(NEW)]), { istioVersions: ['1.31.0'] }).map((f) => f.rule), ['MW413']);
+    // The current name is assumed to exist (a WasmPlugin the validator cannot see offline), as VirtualService routes are.
+    assert.deepEqual(checkEnvoyFilterPatches(envoyFilter('w', [afterWasm(NEW)]), { istioVersions: ['1.31.0'] }).map((f) => f.rule), []);
+    // Other anchors that match nothing are still reported.
+    assert.deepEqual(checkEnvoyFilterPatches(envoyFilter('w', [afterWasm('envoy.filters.http.nonexistent')]), { istioVersions: ['1.31.0'] }).map((f) => f.rule), ['MW413']);
   });
 
   it('the router anchor is untouched', () => {
