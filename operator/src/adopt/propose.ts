@@ -106,7 +106,7 @@ function uint(v: unknown): number | undefined {
 
 const limitFields = [
   'stat_prefix', 'token_bucket', 'filter_enabled', 'filter_enforced', 'status', 'response_headers_to_add', 'always_consume_default_token_bucket',
-  'local_rate_limit_per_downstream_connection', 'descriptors', 'rate_limits', 'max_dynamic_descriptors',
+  'local_rate_limit_per_downstream_connection', 'descriptors', 'rate_limits', 'max_dynamic_descriptors', 'enable_retry_after_header',
 ];
 /** The default bucket of a selective limit (render/rate.ts unlimitedBucket): it never limits. */
 const unlimited = 4294967295;
@@ -149,7 +149,13 @@ function limitsOf(config: JsonObject, path: Path, notes: Note[]): LimitBody[] | 
     if (!hv || typeof hv['key'] !== 'string') return drop('response_headers_to_add', 'a response header without key');
     headers[hv['key'].toLowerCase()] = String(hv['value'] ?? '');
   }
-  const response = { ...(status !== undefined && status !== 429 ? { status: status as NonNullable<Limit['response']>['status'] } : {}), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+  // Envoy 1.40's computed Retry-After (ADR 0111); the SmartLimiter renders it back only for Istio ≥ 1.32 (MW613).
+  const retryAfter = config['enable_retry_after_header'] === true;
+  const response = {
+    ...(status !== undefined && status !== 429 ? { status: status as NonNullable<Limit['response']>['status'] } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(retryAfter ? { retryAfter } : {}),
+  };
   const common = { ...(enforced === 0 ? { mode: 'shadow' as const } : {}), ...(Object.keys(response).length > 0 ? { response } : {}) };
 
   if (config['descriptors'] === undefined && config['rate_limits'] === undefined) {
