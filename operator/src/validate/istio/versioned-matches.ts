@@ -42,7 +42,7 @@ export function matchAsRead(match: ConfigPatchMatch, features: IstioFeatures): C
 /** A hint for a patch that matched nothing because its `transportSocket` names no socket istiod generates. */
 export function transportSocketHint(match: ConfigPatchMatch): string | undefined {
   const ts = match.listener?.filterChain?.transportSocket;
-  if (ts === undefined || TRANSPORT_SOCKET_NAMES.includes(ts)) return undefined;
+  if (ts === undefined || ts === '' || TRANSPORT_SOCKET_NAMES.includes(ts)) return undefined;
   return `filterChain.transportSocket takes the name of the chain's transport socket (${TRANSPORT_SOCKET_NAMES.join(', ')}), not a transport protocol: ${JSON.stringify(ts)} matches no chain.`;
 }
 
