@@ -8,7 +8,7 @@ import { istioMinors } from '../../versions/table.js';
 import { envoyFilter, HCM, ROUTER, lua, rulesOf, run, T } from './apply.testkit.js';
 import { checkEnvoyFilterPatches } from './layer.js';
 import type { ApplyResult, ConfigPatch, JsonObject } from './types.js';
-import { transportSocketMatches } from './versioned-matches.js';
+import { transportSocketHint, transportSocketMatches } from './versioned-matches.js';
 import { featuresFor, parseIstioVersion } from './versions.js';
 
 const features = (v: string) => featuresFor(parseIstioVersion(v));
@@ -53,6 +53,12 @@ describe('transportSocketMatches', () => {
     assert.ok(transportSocketMatches({}, 'envoy.transport_sockets.raw_buffer'));
     assert.ok(!transportSocketMatches({}, 'envoy.transport_sockets.tls'));
     assert.ok(transportSocketMatches({ transport_socket: { name: 'envoy.transport_sockets.quic' } }, 'envoy.transport_sockets.quic'));
+  });
+  it('the no-match hint is for a value that names no socket; an empty value is no condition', () => {
+    const hint = (transportSocket: string) => transportSocketHint({ listener: { filterChain: { transportSocket } } });
+    assert.match(hint('tls') ?? '', /envoy\.transport_sockets\.tls/);
+    assert.equal(hint('envoy.transport_sockets.tls'), undefined);
+    assert.equal(hint(''), undefined);
   });
 });
 
