@@ -122,12 +122,9 @@ export function declarationProblems(c: RuleCase): string[] {
   return problems;
 }
 
-const oracleRules = () => new Set(allRules().filter((r) => r.layer === 'oracle').map((r) => r.code));
-let oracleCodes: Set<string> | undefined;
-function isOracleRule(code: string): boolean {
-  oracleCodes ??= oracleRules();
-  return oracleCodes.has(code);
-}
+/** MW7xx: only `meshwarden validate --envoy` reports them. */
+const oracleCodes: ReadonlySet<string> = new Set(allRules().filter((r) => r.layer === 'oracle').map((r) => r.code));
+const isOracleRule = (code: string): boolean => oracleCodes.has(code);
 
 const keyOf = (d: { rule: string; severity: string; path: string }) => `${d.rule} ${d.severity} ${d.path === '' ? '(object)' : d.path}`;
 const sorted = (xs: string[]) => [...xs].sort();
