@@ -452,7 +452,7 @@ const entries = {
     hint: 'Put the shadow limit in a filter of its own (filter_enforced 0%), or target Envoy 1.40, where an exhausted shadow descriptor no longer short-circuits.',
     sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (behavior_changes, local_ratelimit; runtime guard envoy.reloadable_features.local_ratelimit_shadow_mode_no_short_circuit)', 'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/common/local_ratelimit/local_ratelimit_impl.cc'],
     failureModes: [14],
-    versions: { envoy: ['localRateLimitShadowNoShortCircuit'] },
+    versions: { envoy: ['localRateLimitShadowDescriptor', 'localRateLimitShadowNoShortCircuit'] },
   },
   MW315: {
     layer: 'semantic',

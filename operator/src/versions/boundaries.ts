@@ -30,6 +30,11 @@ export const ENVOY_BOUNDARIES = {
    */
   re2Latin1: '1.40',
   /**
+   * `LocalRateLimitDescriptor.shadow_mode` exists (field 3; absent at go-control-plane envoy/v1.37.0,
+   * present at v1.38.0: docs/envoy-semantics.md §1). Before it the proto layer reports the field (MW201).
+   */
+  localRateLimitShadowDescriptor: '1.38',
+  /**
    * An exhausted `shadow_mode` local_ratelimit descriptor no longer short-circuits: the enforced
    * descriptors and the default bucket after it are still consumed (changelogs/1.40.0.yaml
    * behavior_changes `local_ratelimit`, guard `envoy.reloadable_features.local_ratelimit_shadow_mode_no_short_circuit`;

@@ -161,7 +161,8 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
 
   // MW314: before localRateLimitShadowNoShortCircuit an exhausted shadow descriptor ends the
   // evaluation: nothing after it is consumed, so the enforced limits never limit [tested].
-  if (until(opts.envoyVersion, ENVOY_BOUNDARIES.localRateLimitShadowNoShortCircuit, 'envoy')) {
+  // (Before localRateLimitShadowDescriptor the field is unknown: MW201, not this.)
+  if (since(opts.envoyVersion, ENVOY_BOUNDARIES.localRateLimitShadowDescriptor, 'envoy') && until(opts.envoyVersion, ENVOY_BOUNDARIES.localRateLimitShadowNoShortCircuit, 'envoy')) {
     const shadowAt = descList.findIndex((d) => truthy(get(d, 'shadow_mode')));
     const enforcedDescriptors = descList.some((d) => !truthy(get(d, 'shadow_mode')));
     const always = get(cfg, 'always_consume_default_token_bucket');

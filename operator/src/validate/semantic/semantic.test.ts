@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { checkEnvoyFilterSemantics, checkEnvoySemantics, checkEnvoySemanticsIn, checkLuaPerRoute, semanticTypes, semanticRules, semanticVersionClass } from './index.js';
 import { fixtures, grl, LRL, LUA, LUAPR, lrl } from './fixtures.js';
 import type { Finding } from '../rule.js';
+import type { EnvoyMinor } from '../../versions/table.js';
 
-const check = (type: string, cfg: unknown, perRoute = false, envoyVersion: '1.36' | '1.39' = '1.36') => checkEnvoySemantics(type, cfg, { perRoute, envoyVersion });
+const check = (type: string, cfg: unknown, perRoute = false, envoyVersion: EnvoyMinor = '1.36') => checkEnvoySemantics(type, cfg, { perRoute, envoyVersion });
 const codes = (fs: Finding[]) => fs.map((f) => f.rule);
 
 test('every MW3xx rule has a good and a bad fixture (or a dedicated test)', () => {
@@ -14,9 +15,11 @@ test('every MW3xx rule has a good and a bad fixture (or a dedicated test)', () =
 
 for (const [i, fx] of fixtures.entries()) {
   test(`${fx.rule} #${i}: good is silent, bad is reported at ${JSON.stringify(fx.path)}`, () => {
-    const good = check(fx.type, fx.good, fx.perRoute);
+    // A fixture pinned to versions is judged on the first of them (the rule may not apply elsewhere).
+    const version = fx.versions?.[0];
+    const good = check(fx.type, fx.good, fx.perRoute, version);
     assert.deepEqual(good.filter((f) => f.rule === fx.rule), [], JSON.stringify(good));
-    const bad = check(fx.type, fx.bad, fx.perRoute).filter((f) => f.rule === fx.rule);
+    const bad = check(fx.type, fx.bad, fx.perRoute, version).filter((f) => f.rule === fx.rule);
     assert.ok(bad.length > 0, `no ${fx.rule} for bad fixture`);
     assert.equal(bad[0]!.path, fx.path);
     if (fx.severity) assert.equal(bad[0]!.severity, fx.severity);
@@ -295,4 +298,16 @@ test('MW350/MW351 read enum numbers and camelCase; the default filter chain coun
   assert.deepEqual(codes(check(L, { udpListenerConfig: { quicOptions: {} }, filterChains: [{ filters: [h({ codec_type: 1 })] }] })), ['MW351']);
   assert.deepEqual(codes(check(L, { udp_listener_config: {}, filter_chains: [{ filters: [h({ codec_type: 'HTTP3' })] }] })), ['MW350'], 'UDP without quic_options is not QUIC');
   assert.deepEqual(check(L, { filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', codec_type: 'HTTP3' } }] }] }), []);
+});
+
+test('MW314 only where shadow_mode exists and still short-circuits (1.38, 1.39); enforced descriptors count like the default bucket', () => {
+  const shadow = { entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: '60s' }, shadow_mode: true };
+  const enforced = { entries: [{ key: 'k', value: 'w' }], token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: '60s' } };
+  const rate_limits = [{ actions: [{ generic_key: { descriptor_key: 'k', descriptor_value: 'v' } }] }];
+  const cfg = lrl({ descriptors: [enforced, shadow], rate_limits, always_consume_default_token_bucket: false });
+  const on = (v: EnvoyMinor) => codes(check(LRL, cfg, false, v)).filter((c) => c === 'MW314').length;
+  assert.deepEqual((['1.36', '1.37', '1.38', '1.39', '1.40'] as const).map(on), [0, 0, 1, 1, 0]);
+  const f = check(LRL, cfg, false, '1.39').find((x) => x.rule === 'MW314')!;
+  assert.equal(f.path, 'descriptors[1].shadow_mode');
+  assert.match(f.message, /next to enforced descriptors/);
 });
