@@ -15,6 +15,8 @@ import { join } from 'node:path';
 export const ADR_DIR = 'docs/adr';
 
 const TITLE = /^# ADR (\d{4}): (.+)$/;
+/** Paths of documents outside the repository (the machine's shared notes): an ADR cites the repository or public links. */
+const OUTSIDE = /\/work\/|\.\.\/shared\/|\bshared\/docs\//;
 const STATUS = /^Status: (Accepted(?:; superseded in part by ADR \d{4}(?:, ADR \d{4})*)?|Superseded by ADR \d{4}|Deprecated)(?=$|[ ,.;(])/;
 
 export interface Adr {
@@ -50,7 +52,8 @@ export function adrProblems(root: string): string[] {
   const numbers = new Set(adrs.map((a) => a.number));
   const problems: string[] = [];
   for (const a of adrs) {
-    const first = readFileSync(join(root, ADR_DIR, a.file), 'utf8').split('\n')[0] ?? '';
+    const text = readFileSync(join(root, ADR_DIR, a.file), 'utf8');
+    const first = text.split('\n')[0] ?? '';
     const title = TITLE.exec(first);
     if (!title) problems.push(`${a.file}: line 1 must be "# ADR ${a.file.slice(0, 4)}: <title>"`);
     else if (title[1] !== a.file.slice(0, 4)) problems.push(`${a.file}: the title names ADR ${title[1]}, the file ${a.file.slice(0, 4)}`);
@@ -58,6 +61,8 @@ export function adrProblems(root: string): string[] {
       problems.push(`${a.file}: line 3 must start with "Status: Accepted", "Status: Accepted; superseded in part by ADR NNNN", "Status: Superseded by ADR NNNN" or "Status: Deprecated" (line 2 blank)`);
     }
     for (const n of a.statusRefs) if (!numbers.has(n)) problems.push(`${a.file}: the status names ADR ${n}, which does not exist`);
+    const outside = OUTSIDE.exec(text);
+    if (outside) problems.push(`${a.file}: cites a document outside the repository (…${outside[0]}…): cite the in-repo file or a public link, or quote the fact`);
   }
   return problems;
 }
