@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine or a warm one: installs what is missing (cached, see
-# scripts/setup.sh), type-checks, checks the layer rules, runs the unit tests, then the e2e tests
-# against a real kube-apiserver and Envoy.
+# scripts/setup.sh), type-checks, checks the layer rules, the formatting and the lint, runs the unit
+# tests, then the e2e tests against a real kube-apiserver and Envoy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,12 @@ npx tsc -p tsconfig.json --noEmit
 
 echo "==> layer rules (.dependency-cruiser.cjs: no cycles, the core imports no shell, no test code in what ships)"
 npm run -s check:layers
+
+echo "==> format (prettier --check on the TypeScript and JavaScript; npm run format rewrites)"
+npm run -s format:check
+
+echo "==> lint (typescript-eslint, type-aware, zero warnings: docs/adr/0115-lint-and-format.md)"
+npm run -s lint:ts
 
 echo "==> unit tests"
 mapfile -t tests < <(find operator bench -name '*.test.ts' -not -path '*/node_modules/*' | sort)
