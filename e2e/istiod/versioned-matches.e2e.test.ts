@@ -19,7 +19,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ISTIO_BOUNDARIES } from '../../operator/src/versions/boundaries.js';
 import { dumpListeners, httpFilterNames, installIstio, ISTIOD_MINOR_LIST, ISTIOD_MINORS, istiodSkipReason, registerPod, startIstiod, type ConfigDump, type Istiod } from '../harness/istiod.js';
 import { record, type Recording } from './recorder.js';
 import { inbound, scenarioYaml, SIDECAR } from './scenario.js';
@@ -70,6 +73,14 @@ const TLS_ONLY: EnvoyFilterObject = {
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The CRDs of the first Istio minor with `filterChainTransportSocket` (scripts/fetch-istio-crds.sh, cached in .tools/istio). */
+function crdsWithTransportSocket(): string {
+  const minor = ISTIO_BOUNDARIES.filterChainTransportSocket;
+  const path = join(REPO_ROOT, '.tools', 'istio', minor, 'crd-all.gen.yaml');
+  if (!existsSync(path)) execFileSync('bash', [join(REPO_ROOT, 'scripts', 'fetch-istio-crds.sh'), minor], { stdio: 'inherit' });
+  return path;
+}
 
 type Obj = Record<string, unknown>;
 const objs = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter((x): x is Obj => typeof x === 'object' && x !== null) : []);
@@ -170,7 +181,7 @@ for (const minor of ISTIOD_MINOR_LIST) {
       assert.deepEqual(chainsWithTimeout(dumpListeners(pruned)), everyChain, 'istiod patched every chain of the port');
 
       // Istio 1.32's CRDs keep the field; this istiod still does not read it.
-      const crds = await cp.kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, '.tools', 'istio', '1.32', 'crd-all.gen.yaml')], { timeoutMs: 120_000 });
+      const crds = await cp.kubectl(['apply', '--server-side', '--force-conflicts', '-f', crdsWithTransportSocket()], { timeoutMs: 120_000 });
       assert.equal(crds.code, 0, crds.stderr);
       const again = structuredClone(TLS_ONLY);
       ((again.spec!.configPatches![0]!.patch!.value as Obj)['typed_config'] as Obj)['stream_idle_timeout'] = '124s';
