@@ -34,6 +34,13 @@ export interface TrafficConfig {
   status?: number;
   /** Routes before the catch-all direct response (e.g. to see what a route match matches). */
   routes?: unknown[];
+  /** gRPC clusters (HTTP/2) by name → port on 127.0.0.1, e.g. the rate limit service. */
+  grpcClusters?: Record<string, number>;
+  /**
+   * Route to a small HTTP backend on 127.0.0.1 (answering `status`, body `backend`) instead of a
+   * direct response: filters that need a route entry (the global rate limit filter) skip direct responses.
+   */
+  upstream?: boolean;
 }
 
 export interface Reply {
@@ -78,9 +85,12 @@ function request(port: number, path: string, headers: Record<string, string>): P
   });
 }
 
-export function trafficBootstrap(cfg: TrafficConfig, port: number): unknown {
+export function trafficBootstrap(cfg: TrafficConfig, port: number, upstreamPort?: number): unknown {
   const addr = (p: number) => ({ socket_address: { address: '127.0.0.1', port_value: p } });
-  const route: Record<string, unknown> = { match: { prefix: '/' }, direct_response: { status: cfg.status ?? 200, body: { inline_string: 'backend' } } };
+  const route: Record<string, unknown> =
+    upstreamPort !== undefined
+      ? { match: { prefix: '/' }, route: { cluster: 'backend' } }
+      : { match: { prefix: '/' }, direct_response: { status: cfg.status ?? 200, body: { inline_string: 'backend' } } };
   if (cfg.perRoute) route['typed_per_filter_config'] = cfg.perRoute;
   return {
     node: { id: 'traffic', cluster: 'traffic' },
@@ -109,15 +119,46 @@ export function trafficBootstrap(cfg: TrafficConfig, port: number): unknown {
           ],
         },
       ],
+      clusters: [
+        ...(upstreamPort !== undefined
+          ? [{ name: 'backend', type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: addr(upstreamPort) } }] }] } }]
+          : []),
+        ...Object.entries(cfg.grpcClusters ?? {}).map(([name, p]) => ({
+        name,
+        type: 'STATIC',
+        connect_timeout: '1s',
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            explicit_http_config: { http2_protocol_options: {} },
+          },
+        },
+        load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: addr(p) } }] }] },
+        })),
+      ],
     },
+  };
+}
+
+/** An HTTP server on 127.0.0.1 answering every request with `status` and body `backend`. */
+async function startBackend(status: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end('backend');
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((done) => server.close(() => done())),
   };
 }
 
 export async function serveEnvoy(bin: string, cfg: TrafficConfig): Promise<ServedEnvoy> {
   const port = await freePort();
+  const backend = cfg.upstream ? await startBackend(cfg.status ?? 200) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'mw-traffic-'));
   const file = join(dir, 'bootstrap.json');
-  writeFileSync(file, JSON.stringify(trafficBootstrap(cfg, port)));
+  writeFileSync(file, JSON.stringify(trafficBootstrap(cfg, port, backend?.port)));
   const adminFile = join(dir, 'admin');
   const child = spawn(bin, ['-c', file, '--concurrency', '1', '--use-dynamic-base-id', '--disable-hot-restart', '--admin-address-path', adminFile, '-l', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -127,6 +168,7 @@ export async function serveEnvoy(bin: string, cfg: TrafficConfig): Promise<Serve
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
+    await backend?.close();
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;
