@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { baselineFromConfigDump, instantiateBaseline, loadBaseline, loadBaselineTemplate } from './baseline.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { VERSION_TABLE } from '../../versions/table.js';
+import { BASELINES_DIR, baselineFromConfigDump, instantiateBaseline, loadBaseline, loadBaselineTemplate } from './baseline.js';
 import { gatewayTemplate, sidecarTemplate } from './baseline-template.js';
 import { HCM_NAME, ROUTER_NAME } from './names.js';
 import type { JsonObject, XdsConfig } from './types.js';
@@ -158,4 +162,23 @@ describe('templating a capture (baseline-template.ts)', () => {
     assert.deepEqual(c.routes.map((r) => r['name']), ['http.8443']);
     assert.deepEqual((c.routes[0]!['virtual_hosts'] as JsonObject[]).map((v) => v['name']), ['shop.example.com:443']);
   });
+});
+
+describe('derived baselines (ADR 0112)', () => {
+  const derived = VERSION_TABLE.filter((r) => r.baseline === 'derived');
+  it('the table has a derived row (else this check tests nothing)', () => assert.ok(derived.length > 0));
+  for (const row of derived) {
+    for (const kind of ['sidecar', 'gateway'] as const) {
+      it(`${row.istio} ${kind}: differs from the capture it names exactly in the parts its derived record lists`, () => {
+        const file = (rel: string) => JSON.parse(readFileSync(join(BASELINES_DIR, '..', '..', rel), 'utf8')) as Record<string, unknown>;
+        const b = file(`envoy-templates/baselines/${row.istio}/${kind}.json`);
+        const record = b['derived'] as { from: string; differences: Array<{ part: string }> };
+        const source = file(record.from.split(':')[0]!);
+        const provenance = new Set(['derived', 'captured']);
+        const keys = new Set([...Object.keys(b), ...Object.keys(source)].filter((k) => !provenance.has(k)));
+        const differing = [...keys].filter((k) => !isDeepStrictEqual(b[k], source[k])).sort();
+        assert.deepEqual(differing, record.differences.map((d) => d.part).sort(), 'list every difference in the derived record, with its source');
+      });
+    }
+  }
 });
