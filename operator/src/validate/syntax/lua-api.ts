@@ -52,7 +52,7 @@ function findCalls(ast: Chunk): Array<{ method: string; line: number }> {
     const node = stack.pop();
     if (node === null || typeof node !== 'object') continue;
     if (Array.isArray(node)) {
-      stack.push(...node);
+      for (const child of node as unknown[]) stack.push(child);
       continue;
     }
     const n = node as { type?: string; base?: { type?: string; indexer?: string; identifier?: { name?: string } }; loc?: { start: { line: number } } };
