@@ -200,7 +200,8 @@ export class EffectiveTracker {
     const at = Math.max(due, this.#lastRound + this.#timing.minRoundMs);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.round();
+      // A round that throws (istiod discovery, judging) is logged; round()'s finally schedules the next.
+      this.round().catch((err: unknown) => this.deps.log.error({ err }, 'Effective: polling round failed; the next one is scheduled'));
     }, Math.max(0, at - this.#now()));
     this.#timer.unref();
   }

@@ -241,3 +241,46 @@ test('tracker after a restart: the condition in status stands when the first ver
   assert.equal(tracker.observe('SmartLimiter', b, { startedMs: now, wrote: false, generated: [{ kind: 'EnvoyFilter', name: 'b' }] })?.status, 'False');
   await tracker.stop();
 });
+
+test('tracker: a timed round that throws is logged and the next round still runs, not an unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  const pods = new MapCache<Pod>([pod('shop', 'app-0', { app: 'app' })]);
+  const crs = new MapCache<K8sObject>([limiter('shop', 'l', { workloadSelector: { matchLabels: { app: 'app' } } })]);
+  const caches = { SmartLimiter: crs, EnvoyPlugin: new MapCache(), EnvoyFilter: new MapCache(), WasmPlugin: new MapCache(), Service: new MapCache<Service>(), Pod: pods } as unknown as Caches;
+  let discoveries = 0;
+  const queries: string[] = [];
+  const errors: string[] = [];
+  const log = pino({ level: 'silent' });
+  log.error = ((_o: unknown, msg: string) => void errors.push(msg)) as typeof log.error;
+  const tracker = new EffectiveTracker({
+    caches,
+    istiods: () => {
+      if (++discoveries === 1) throw new Error('discovery failed');
+      return ['istiod:15010'];
+    },
+    syncz: {
+      fetch: async (a) => {
+        queries.push(a);
+        return [];
+      },
+    },
+    enqueue: () => {},
+    rootNamespace: 'istio-system',
+    log,
+    timing: { firstMs: 1, minRoundMs: 1 },
+  });
+  try {
+    tracker.observe('SmartLimiter', crs.items[0]!, { startedMs: Date.now(), wrote: true, generated: [{ kind: 'EnvoyFilter', name: 'x' }] });
+    const deadline = Date.now() + 5_000;
+    while (queries.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+    assert.deepEqual(errors, ['Effective: polling round failed; the next one is scheduled']);
+    assert.equal(queries[0], 'istiod:15010', 'the round after the failed one queried istiod');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await tracker.stop();
+  }
+});
