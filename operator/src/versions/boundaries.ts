@@ -31,7 +31,8 @@ export const ENVOY_BOUNDARIES = {
   re2Latin1: '1.40',
   /**
    * `LocalRateLimitDescriptor.shadow_mode` exists (field 3; absent at go-control-plane envoy/v1.37.0,
-   * present at v1.38.0: docs/envoy-semantics.md §1). Before it the proto layer reports the field (MW201).
+   * present at v1.38.0: docs/envoy-semantics.md §1; tested: 1.36.2 refuses, 1.38.3 accepts). Before it
+   * the proto layer reports the field (MW201).
    */
   localRateLimitShadowDescriptor: '1.38',
   /**

