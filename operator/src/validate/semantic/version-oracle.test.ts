@@ -131,5 +131,5 @@ test('localRateLimitShadowDescriptor: the Envoy before the boundary refuses desc
   const old = validateWith(bins[0]!, bootstrap({ filter: cfg }));
   assert.ok(!old.ok && old.out.includes('shadow_mode'), `Envoy ${before}: ${old.out.split('\n').pop()}`);
   assert.ok(validateWith(bins[1]!, bootstrap({ filter: cfg })).ok, `Envoy ${at} accepts shadow_mode`);
-  assert.deepEqual([before, at].map((v) => checkEnvoySemantics(LRL, cfg, { perRoute: false, envoyVersion: v as typeof at }).some((f) => f.rule === 'MW314')), [false, true]);
+  assert.deepEqual([before, at].map((v) => checkEnvoySemantics(LRL, cfg, { perRoute: false, envoyVersion: v }).some((f) => f.rule === 'MW314')), [false, true]);
 });
