@@ -12,7 +12,7 @@ SCRATCH="${1:-$(mktemp -d /tmp/mw-image-XXXXXX)}"
 [[ $# -ge 1 ]] || trap 'chmod -R u+w "$SCRATCH" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
 log() { echo "[image-layout] $*"; }
 [[ $(id -u) == 0 ]] || { log "needs root to run the result as uid 65532"; exit 1; }
-for d in protos istio; do [[ -d "$ROOT/.tools/$d" ]] || { log ".tools/$d missing: run scripts/setup-validator.sh"; exit 1; }; done
+for d in protos istio; do [[ -d "$ROOT/.tools/$d" ]] || { log ".tools/$d missing: run npm run setup:validator"; exit 1; }; done
 
 # Stage 2 (build): the build context, then npm ci (node_modules copied from the checkout: the
 # same lockfile, and no registry round trip), npm run build (tsconfig.build.json: no test code),
@@ -20,32 +20,37 @@ for d in protos istio; do [[ -d "$ROOT/.tools/$d" ]] || { log ".tools/$d missing
 BUILD="$SCRATCH/build"
 mkdir -p "$BUILD"
 ( cd "$ROOT" && tar -cf - --exclude=node_modules --exclude=dist --exclude=.tools \
-    package.json package-lock.json tsconfig.json tsconfig.build.json bin schemas crds envoy-templates operator ) | tar -xf - -C "$BUILD"
+    package.json package-lock.json tsconfig.json tsconfig.build.json LICENSE bin schemas crds envoy-templates operator ) | tar -xf - -C "$BUILD"
 cp -a "$ROOT/node_modules" "$BUILD/node_modules"
 start=$(date +%s)
 ( cd "$BUILD" && nice -n 10 npm run build >/dev/null && npm prune --omit=dev --no-audit --no-fund >/dev/null )
 rm -rf "$BUILD/node_modules/re2/build/Release/obj.target" "$BUILD/node_modules/re2/build/Release/.deps" "$BUILD/node_modules/re2/vendor"
 log "build stage: $(( $(date +%s) - start ))s"
 
-# Stage 3 (runtime): exactly the COPY lines' sources, root-owned, read-only.
+# Stage 3 (runtime): exactly the COPY lines' sources, root-owned, read-only; the validator data in
+# data/, where the installed npm package keeps it (docs/adr/0117-package-layout-and-data-resolution.md).
 APP="$SCRATCH/rootfs/app"
-mkdir -p "$APP/.tools"
-for p in package.json bin dist node_modules schemas crds envoy-templates; do cp -a "$BUILD/$p" "$APP/$p"; done
-mkdir -p "$APP/.tools/protos" && cp "$ROOT"/.tools/protos/*.pb "$APP/.tools/protos/"
-cp -a "$ROOT/.tools/istio" "$APP/.tools/istio"
+mkdir -p "$APP/data/protos"
+for p in package.json LICENSE bin dist node_modules schemas crds envoy-templates; do cp -a "$BUILD/$p" "$APP/$p"; done
+cp "$ROOT"/.tools/protos/*.pb "$ROOT"/.tools/protos/*.json "$APP/data/protos/"
+cp -a "$ROOT/.tools/istio" "$APP/data/istio"
 chown -R 0:0 "$APP" && chmod -R a-w "$APP"
 log "runtime tree: $(du -sh "$APP" | cut -f1) (node_modules $(du -sh "$APP/node_modules" | cut -f1), dist $(du -sh "$APP/dist" | cut -f1))"
 for dev in tsx typescript json-schema-to-typescript; do [[ ! -e "$APP/node_modules/$dev" ]] || { log "dev dependency $dev in the runtime tree"; exit 1; }; done
 [[ -z "$(find "$APP/dist" -name '*.test.js' -o -name '*.testkit.js' -o -name 'fixtures.js' -o -name 'bench-*.js' | head -1)" ]] || { log "test code in dist/"; exit 1; }
 [[ -z "$(ls "$APP/dist" | grep -vx operator)$(ls "$APP/dist/operator" | grep -vx src)" ]] || { log "dist/ holds more than operator/src"; exit 1; }
 
-as_nonroot() { ( cd / && env -i PATH=/usr/bin:/bin NODE_ENV=production MESHWARDEN_PROTOS_DIR="$APP/.tools/protos" setpriv --reuid 65532 --regid 65532 --clear-groups "$@" ); }
+as_nonroot() { ( cd "${WORKDIR:-/}" && exec env -i PATH=/usr/bin:/bin NODE_ENV=production setpriv --reuid 65532 --regid 65532 --clear-groups "$@" ); }
 as_nonroot test ! -w "$APP" || { log "the runtime tree is writable by uid 65532"; exit 1; }
 
 # The CLI: every example validated (descriptor sets and Istio CRDs found in the tree).
 cp -r "$ROOT/examples" "$SCRATCH/examples" && chmod -R a+rX "$SCRATCH"
 as_nonroot node "$APP/bin/meshwarden.js" lint "$SCRATCH/examples" >/dev/null
 log "lint of examples/ as uid 65532: exit 0"
+# As the README's `docker run -v "$PWD:/work:ro" -w /work IMAGE lint .`: a mounted directory, read-only, as the working directory.
+chmod -R a-w "$SCRATCH/examples"
+WORKDIR="$SCRATCH/examples" as_nonroot node "$APP/bin/meshwarden.js" lint -o github . >/dev/null
+log "lint . in a read-only working directory (the mounted-directory use) as uid 65532: exit 0"
 out=$(printf 'apiVersion: meshwarden.io/v1alpha1\nkind: SmartLimiter\nmetadata: {name: x, namespace: shop}\nspec: {target: {service: a}, limits: [{name: a, rate: {requests: 0, per: 1m}}]}\n' | as_nonroot node "$APP/bin/meshwarden.js" lint - || true)
 grep -q MW103 <<<"$out" || { log "a bad SmartLimiter was not refused: $out"; exit 1; }
 log "a bad SmartLimiter is refused: $(head -1 <<<"$out")"
