@@ -2,8 +2,8 @@
  * The Dockerfile, checked without Docker (no daemon or registry here; e2e/chart/image-layout.sh
  * runs its build and runtime steps by hand): every COPY from the build context names a file that
  * exists and that .dockerignore lets through; every COPY --from names an earlier stage; the
- * runtime holds exactly package.json's `files` plus its production node_modules and the
- * validator's data; it runs as uid 65532 on Node 22.
+ * runtime is laid out as the npm package (package.json's `files`, LICENSE, production
+ * node_modules, the validator's data in data/); it runs as uid 65532 on Node 22.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -127,11 +127,13 @@ test('stages: Go for the validator data, Node 22 to build, distroless Node 22 as
   }
 });
 
-test('the runtime holds package.json\'s files, production node_modules and the validator data, nothing else', () => {
+test('the runtime is laid out as the npm package: package.json\'s files, LICENSE, production node_modules, the validator data in data/', () => {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  assert.ok(pkg.files.includes('data'), 'the package ships data/');
   const fromBuild = stages[2]!.copies.filter((c) => c.from === 'build').flatMap((c) => c.sources.map((s) => s.replace(/^\/app\//, '').replace(/\/$/, '')));
-  assert.deepEqual(fromBuild.sort(), [...pkg.files, 'package.json', 'node_modules'].sort());
+  assert.deepEqual(fromBuild.sort(), [...pkg.files.filter((f) => f !== 'data'), 'package.json', 'LICENSE', 'node_modules'].sort());
   const data = stages[2]!.copies.filter((c) => c.from === 'validator-data').map((c) => c.dest);
-  // Where operator/src/validate looks: <package root>/.tools/protos and .tools/istio.
-  assert.deepEqual(data.sort(), ['.tools/istio/', '.tools/protos/']);
+  // Where the installed package keeps them (operator/src/util/validator-data.ts): no override needed.
+  assert.deepEqual(data.sort(), ['data/istio/', 'data/protos/']);
+  assert.ok(!/MESHWARDEN_(PROTOS|ISTIO_CRDS)_DIR/.test(dockerfile), 'the image finds its data as the package does');
 });
