@@ -188,16 +188,24 @@ export async function serve(argv: string[], hooks: ServeHooks = {}): Promise<num
     shuttingDown = true;
     const t0 = Date.now();
     log.info({ signal }, 'shutting down: stopping queues, finishing in-flight reconciles');
-    abort.abort();
-    await Promise.all(controllers.map((c) => c.stop()));
-    await effective?.close();
-    await elector?.release();
-    metrics.leader.set({ name: flags.leaderElectionId }, 0);
-    await Promise.all(all.map((i) => i.stop()));
-    for (const x of extras) await x.close().catch((e: Error) => log.warn({ err: e.message, server: x.name }, 'close failed'));
-    for (const l of listening) await l.close();
-    log.info({ ms: Date.now() - t0 }, 'shut down');
-    exit(code);
+    // The callers fire and forget (signal handlers, leader loss): a step that fails must still end
+    // the process, with a log line rather than an unhandled rejection's stack trace.
+    let failed = false;
+    try {
+      abort.abort();
+      await Promise.all(controllers.map((c) => c.stop()));
+      await effective?.close();
+      await elector?.release();
+      metrics.leader.set({ name: flags.leaderElectionId }, 0);
+      await Promise.all(all.map((i) => i.stop()));
+      for (const x of extras) await x.close().catch((e: Error) => log.warn({ err: e.message, server: x.name }, 'close failed'));
+      for (const l of listening) await l.close();
+      log.info({ ms: Date.now() - t0 }, 'shut down');
+    } catch (e) {
+      failed = true;
+      log.error({ err: e, ms: Date.now() - t0 }, 'shutdown failed; exiting anyway');
+    }
+    exit(failed && code === 0 ? 1 : code);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
