@@ -144,7 +144,9 @@ describe('the packed tarball, installed with Node only, judges like the checkout
 /** `npm pack` of the checkout (runs scripts/prepack.sh), into `dir`; returns the tarball's path. */
 function pack(dir: string): string {
   const out = execFileSync('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-  const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string }>;
+  const [packed] = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string }>;
+  assert.ok(packed, `npm pack --json printed no tarball: ${out.slice(0, 300)}`);
+  const { filename } = packed;
   const tarball = join(dir, filename);
   assert.ok(readdirSync(dir).includes(filename), `npm pack wrote ${tarball}`);
   return tarball;
