@@ -40,7 +40,7 @@ for dev in tsx typescript json-schema-to-typescript; do [[ ! -e "$APP/node_modul
 [[ -z "$(find "$APP/dist" -name '*.test.js' -o -name '*.testkit.js' -o -name 'fixtures.js' -o -name 'bench-*.js' | head -1)" ]] || { log "test code in dist/"; exit 1; }
 [[ -z "$(ls "$APP/dist" | grep -vx operator)$(ls "$APP/dist/operator" | grep -vx src)" ]] || { log "dist/ holds more than operator/src"; exit 1; }
 
-as_nonroot() { ( cd "${WORKDIR:-/}" && exec env -i PATH=/usr/bin:/bin NODE_ENV=production setpriv --reuid 65532 --regid 65532 --clear-groups "$@" ); }
+as_nonroot() { ( cd "${WORKDIR:-/}" && env -i PATH=/usr/bin:/bin NODE_ENV=production setpriv --reuid 65532 --regid 65532 --clear-groups "$@" ); }
 as_nonroot test ! -w "$APP" || { log "the runtime tree is writable by uid 65532"; exit 1; }
 
 # The CLI: every example validated (descriptor sets and Istio CRDs found in the tree).
@@ -58,7 +58,10 @@ log "a bad SmartLimiter is refused: $(head -1 <<<"$out")"
 # serve --webhook-only: certificates generated into a writable --cert-dir (the chart's emptyDir).
 CERTS="$SCRATCH/certs" && mkdir -p "$CERTS" && chown 65532:65532 "$CERTS"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_nonroot node "$APP/bin/meshwarden.js" serve --webhook-only --webhook-bind-address 127.0.0.1 --webhook-port "$port" --cert-dir "$CERTS" --istio-version 1.28 >"$SCRATCH/serve.log" 2>&1 &
+# Not through as_nonroot: a backgrounded function is one more shell, and $! must be the node process
+# itself (exec all the way down), or the SIGTERM below never reaches it and it outlives the script.
+( cd / && exec env -i PATH=/usr/bin:/bin NODE_ENV=production setpriv --reuid 65532 --regid 65532 --clear-groups \
+    node "$APP/bin/meshwarden.js" serve --webhook-only --webhook-bind-address 127.0.0.1 --webhook-port "$port" --cert-dir "$CERTS" --istio-version 1.28 ) >"$SCRATCH/serve.log" 2>&1 &
 pid=$!
 ok=0
 for _ in $(seq 1 120); do
