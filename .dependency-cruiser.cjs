@@ -37,18 +37,14 @@ module.exports = {
     {
       name: 'no-test-code-in-src',
       severity: 'error',
-      comment:
-        'Code that ships never imports tests, test kits, fixtures or benchmark drivers: they are not ' +
-        'built into dist/ (tsconfig.build.json), so such an import would fail at run time.',
+      comment: 'Code that ships never imports tests, test kits, fixtures or benchmark drivers: they are not ' + 'built into dist/ (tsconfig.build.json), so such an import would fail at run time.',
       from: { path: '^operator/src/', pathNot: TEST_CODE },
       to: { path: TEST_CODE },
     },
     {
       name: 'src-not-to-test-trees',
       severity: 'error',
-      comment:
-        'Code that ships never imports from operator/test, operator/tools (generators), e2e/ or bench/: ' +
-        'none of them is built into dist/.',
+      comment: 'Code that ships never imports from operator/test, operator/tools (generators), e2e/ or bench/: ' + 'none of them is built into dist/.',
       from: { path: '^operator/src/', pathNot: TEST_CODE },
       to: { path: '^(operator/(test|tools)|e2e|bench)/' },
     },

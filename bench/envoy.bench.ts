@@ -129,7 +129,6 @@ async function load(port: number): Promise<{ rps: number; requests: number }> {
   return { rps: done / ((Date.now() - t0) / 1000), requests: done };
 }
 
-
 const ef = renderEnvoyFilter(limiter);
 const results: Array<Record<string, unknown>> = [];
 console.log(`load: ${haveWrk ? 'wrk -t1' : 'Node keep-alive client'}, ${connections} connections, ${seconds} s per run, ${rounds} interleaved rounds; Envoy --concurrency 1`);
@@ -173,7 +172,23 @@ for (const build of ENVOYS.filter((b) => only.length === 0 || only.includes(b.en
         `ratio ${ratio.toFixed(3)} (median per-round ratio ${perRound.toFixed(3)}; per Envoy CPU-second ${cpuRatio.toFixed(3)}); target >= 0.95: ${ratio >= 0.95 ? 'met' : 'MISSED'}; ` +
         `limiter evaluated ${enabled} requests, limited ${limited}; load average ${loadAfter.join(' ')}`,
     );
-    results.push({ envoy: build.envoy, istio: build.istio, rounds, seconds, connections, with: w, without: wo, rpsWith: rpsW, rpsWithout: rpsWo, ratio, perRoundRatio: perRound, cpuRatio, evaluated: enabled, limited, loadavgAfter: loadAfter });
+    results.push({
+      envoy: build.envoy,
+      istio: build.istio,
+      rounds,
+      seconds,
+      connections,
+      with: w,
+      without: wo,
+      rpsWith: rpsW,
+      rpsWithout: rpsWo,
+      ratio,
+      perRoundRatio: perRound,
+      cpuRatio,
+      evaluated: enabled,
+      limited,
+      loadavgAfter: loadAfter,
+    });
   } finally {
     for (const e of envoys) await e.stop();
     await backend.close();

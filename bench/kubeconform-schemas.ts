@@ -89,7 +89,9 @@ export function kubeconformSchemas(istioMinor: string): { dir: string; kinds: st
   const istioCrds = join(REPO_ROOT, '.tools', 'istio', istioMinor, 'crd-all.gen.yaml');
   if (!existsSync(istioCrds)) throw new Error(`${istioCrds} missing: run scripts/fetch-istio-crds.sh ${istioMinor}`);
   const dir = join(REPO_ROOT, '.tools', 'kubeconform-schemas', `${swagger.version}-istio-${istioMinor}`);
-  const ours = readdirSync(join(REPO_ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).map((f) => join(REPO_ROOT, 'crds', f));
+  const ours = readdirSync(join(REPO_ROOT, 'crds'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(REPO_ROOT, 'crds', f));
   // Inputs and this converter: a change to either writes the schemas again.
   const hash = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
   const stamp = JSON.stringify({ swagger: swagger.path, files: [...ours, istioCrds, fileURLToPath(import.meta.url)].map((f) => [f, hash(f)]) });

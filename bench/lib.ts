@@ -197,7 +197,12 @@ export function compiledCli(): string {
   const out = join(REPO_ROOT, '.tools', 'bench-build');
   const bin = join(out, 'operator', 'src', 'cli', 'bin.js');
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+    Math.max(
+      0,
+      ...readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+        .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
+    );
   if (existsSync(bin) && statSync(bin).mtimeMs > newest(join(REPO_ROOT, 'operator', 'src'))) return bin;
   mkdirSync(out, { recursive: true });
   for (const f of ['package.json', 'schemas', 'crds', 'envoy-templates', 'node_modules', '.tools']) {
@@ -213,4 +218,3 @@ export function compiledCli(): string {
   if (!existsSync(bin)) throw new Error(`tsc produced no ${bin}`);
   return bin;
 }
-

@@ -63,7 +63,12 @@ interface Figure {
 }
 
 const figure = (documents: number, cpuS: number, wallS: number, extra: Partial<Figure> = {}): Figure => ({
-  documents, cpuS, wallS, docsPerCpuS: documents / cpuS, docsPerS: documents / wallS, ...extra,
+  documents,
+  cpuS,
+  wallS,
+  docsPerCpuS: documents / cpuS,
+  docsPerS: documents / wallS,
+  ...extra,
 });
 
 /** In-process: `runs` timed runs after one warm-up; CPU of this process. */
@@ -132,7 +137,8 @@ function tools(cli: string, scratch: string): Tool[] {
       args: (t) => ['-strict', '-summary', '-schema-location', schemaTemplate(schemas.dir), t],
       reported: (r, documents) => {
         const s = /Summary: .*/.exec(r.stdout)?.[0] ?? r.stdout.slice(-300);
-        if (!s.includes(`${documents} resources found`) || !s.includes(`Valid: ${documents},`)) throw new Error(`kubeconform did not validate all ${documents} documents: ${s}\n${r.stderr.slice(0, 1000)}`);
+        if (!s.includes(`${documents} resources found`) || !s.includes(`Valid: ${documents},`))
+          throw new Error(`kubeconform did not validate all ${documents} documents: ${s}\n${r.stderr.slice(0, 1000)}`);
         return s;
       },
     });
@@ -163,7 +169,9 @@ try {
   const startup: Record<string, Figure> = {};
   for (const t of list) {
     startup[t.name] = await wholeProcess(t, one, 2, runs);
-    console.log(`startup  ${t.name.padEnd(48)} ${(startup[t.name]!.cpuS * 1000).toFixed(0)} ms CPU, ${(startup[t.name]!.wallS * 1000).toFixed(0)} ms wall, ${startup[t.name]!.maxRssMB?.toFixed(0)} MB RSS`);
+    console.log(
+      `startup  ${t.name.padEnd(48)} ${(startup[t.name]!.cpuS * 1000).toFixed(0)} ms CPU, ${(startup[t.name]!.wallS * 1000).toFixed(0)} ms wall, ${startup[t.name]!.maxRssMB?.toFixed(0)} MB RSS`,
+    );
   }
 
   for (const scale of scales) {

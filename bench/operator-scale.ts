@@ -176,7 +176,12 @@ async function apiRequests(env: Env): Promise<Map<string, number>> {
 
 /** The requests between two apiRequests() snapshots, largest first. */
 function requestsBetween(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
-  return Object.fromEntries([...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]));
+  return Object.fromEntries(
+    [...b]
+      .map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const)
+      .filter(([, v]) => v > 0)
+      .sort((x, y) => y[1] - x[1]),
+  );
 }
 
 async function spawnOperator(env: Env, cli: string): Promise<{ child: ChildProcess; port: number; spawnedAt: number; readyAt: number; stop: () => Promise<number | null> }> {
@@ -186,14 +191,27 @@ async function spawnOperator(env: Env, cli: string): Promise<{ child: ChildProce
   const child = spawn(
     process.execPath,
     [
-      cli, 'serve',
-      '--kubeconfig', env.cp.kubeconfigPath,
-      '--health-probe-bind-address', `127.0.0.1:${port}`,
-      '--metrics-bind-address', `127.0.0.1:${port}`,
+      cli,
+      'serve',
+      '--kubeconfig',
+      env.cp.kubeconfigPath,
+      '--health-probe-bind-address',
+      `127.0.0.1:${port}`,
+      '--metrics-bind-address',
+      `127.0.0.1:${port}`,
       '--leader-elect=false',
-      '--rate-limit-service', 'ratelimit.rls.svc.cluster.local:8081',
-      '--webhook-port', '0', '--webhook-bind-address', '127.0.0.1', '--cert-dir', join(env.cp.dir, `certs-bench-${port}`),
-      '--concurrency', String(concurrency), '--log-level', 'warn',
+      '--rate-limit-service',
+      'ratelimit.rls.svc.cluster.local:8081',
+      '--webhook-port',
+      '0',
+      '--webhook-bind-address',
+      '127.0.0.1',
+      '--cert-dir',
+      join(env.cp.dir, `certs-bench-${port}`),
+      '--concurrency',
+      String(concurrency),
+      '--log-level',
+      'warn',
       ...(values['istio-version'] ?? []).flatMap((v) => ['--istio-version', v]),
     ],
     { stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: '' } },
@@ -209,7 +227,7 @@ async function spawnOperator(env: Env, cli: string): Promise<{ child: ChildProce
     return c;
   };
   process.on('exit', () => child.kill('SIGKILL'));
-  for (const deadline = Date.now() + 120_000; ; ) {
+  for (const deadline = Date.now() + 120_000; ;) {
     if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}; log in ${env.cp.logDir}`);
     try {
       if ((await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) })).status === 200) break;
@@ -222,7 +240,11 @@ async function spawnOperator(env: Env, cli: string): Promise<{ child: ChildProce
   return { child, port, spawnedAt, readyAt: performance.now(), stop };
 }
 
-const q = (xs: number[], p: number): number => percentile([...xs].sort((a, b) => a - b), p);
+const q = (xs: number[], p: number): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    p,
+  );
 
 async function runOnce(count: number, cli: string): Promise<Record<string, unknown>> {
   const env = await startEnv();
@@ -240,7 +262,12 @@ async function runOnce(count: number, cli: string): Promise<Record<string, unkno
     }
     // Headless: the harness's Service range (a /24) has 254 cluster IPs, and a limiter only needs the selector and ports.
     await parallel(nsCount * workloads, CREATE_IN_FLIGHT, (k) =>
-      c.req('POST', `/api/v1/namespaces/bench${k % nsCount}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name: `app${Math.floor(k / nsCount)}` }, spec: { clusterIP: 'None', selector: { app: `app${Math.floor(k / nsCount)}` }, ports: [{ name: 'http', port: 9080, targetPort: 8080 }] } }),
+      c.req('POST', `/api/v1/namespaces/bench${k % nsCount}/services`, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: `app${Math.floor(k / nsCount)}` },
+        spec: { clusterIP: 'None', selector: { app: `app${Math.floor(k / nsCount)}` }, ports: [{ name: 'http', port: 9080, targetPort: 8080 }] },
+      }),
     );
     console.log(`\n${count} SmartLimiters: ${nsCount} namespaces × ${workloads} Services (${perWorkload} SmartLimiters each); load average ${loadBefore.join(' ')}`);
 
@@ -290,7 +317,9 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
     let t0 = performance.now();
     await parallel(count, concurrency, (i) => c.req('POST', `/apis/networking.istio.io/v1alpha3/namespaces/raw${i % nsCount}/envoyfilters`, rawEf(`raw${i % nsCount}`, `sl${i}-ratelimit`)));
     const rawCreate = { ms: performance.now() - t0, inFlight: concurrency, controlPlaneCpuS: cpCpu() - cpu0, requests: requestsBetween(req0, await apiRequests(env)) };
-    console.log(`baseline  create ${count} EnvoyFilters, ${concurrency} in flight: ${(rawCreate.ms / 1000).toFixed(1)} s (${((count / rawCreate.ms) * 1000).toFixed(0)}/s), apiserver+etcd CPU ${rawCreate.controlPlaneCpuS.toFixed(1)} s`);
+    console.log(
+      `baseline  create ${count} EnvoyFilters, ${concurrency} in flight: ${(rawCreate.ms / 1000).toFixed(1)} s (${((count / rawCreate.ms) * 1000).toFixed(0)}/s), apiserver+etcd CPU ${rawCreate.controlPlaneCpuS.toFixed(1)} s`,
+    );
     for (let n = 0; n < nsCount; n++) {
       const r = await c.req('DELETE', `/apis/networking.istio.io/v1alpha3/namespaces/raw${n}/envoyfilters`);
       if (r.status !== 200) throw new Error(r.body);
@@ -301,11 +330,15 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
     cpu0 = cpCpu();
     t0 = performance.now();
     await parallel(count, CREATE_IN_FLIGHT, (i) =>
-      c.req('POST', `/apis/meshwarden.io/v1alpha1/namespaces/${nsOf(i)}/smartlimiters`, { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name: `sl${i}`, namespace: nsOf(i) }, spec: { target: { service: appOf(i) }, limits: [{ name: 'x', rate: { requests: 100, per: '1m' } }] } }),
+      c.req('POST', `/apis/meshwarden.io/v1alpha1/namespaces/${nsOf(i)}/smartlimiters`, {
+        apiVersion: 'meshwarden.io/v1alpha1',
+        kind: 'SmartLimiter',
+        metadata: { name: `sl${i}`, namespace: nsOf(i) },
+        spec: { target: { service: appOf(i) }, limits: [{ name: 'x', rate: { requests: 100, per: '1m' } }] },
+      }),
     );
     const slCreate = { ms: performance.now() - t0, inFlight: CREATE_IN_FLIGHT, controlPlaneCpuS: cpCpu() - cpu0 };
     console.log(`setup     create ${count} SmartLimiters, ${CREATE_IN_FLIGHT} in flight: ${(slCreate.ms / 1000).toFixed(1)} s`);
-
 
     // Cold start.
     const coldReq0 = await apiRequests(env);
@@ -337,7 +370,11 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
       `operator  cold start: all ${count} Ready with their EnvoyFilters ${(cold.ms / 1000).toFixed(1)} s after spawn (caches synced at ${(cold.cacheSyncMs / 1000).toFixed(1)} s); ` +
         `operator CPU ${cold.operatorCpuS.toFixed(1)} s (${((cold.operatorCpuS / count) * 1000).toFixed(2)} ms per SmartLimiter), apiserver+etcd CPU ${cold.controlPlaneCpuS.toFixed(1)} s; RSS ${cold.rssMB.toFixed(0)} MB (peak ${cold.rssPeakMB.toFixed(0)} MB)`,
     );
-    console.log(`          apiserver requests during the cold start: ${Object.entries(cold.requests).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    console.log(
+      `          apiserver requests during the cold start: ${Object.entries(cold.requests)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}`,
+    );
     console.log(`ratio     cold start / raw create of ${count} EnvoyFilters: ${(cold.ms / rawCreate.ms).toFixed(2)}`);
 
     // Steady state, interleaved: an operator change, then a raw one.
@@ -356,12 +393,25 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
     for (let k = 0; k < changes; k++) {
       const i = (k * 7) % count;
       const requests = 200 + k;
-      opLat.push(await timeChange(`${nsOf(i)}/sl${i}-ratelimit:${requests}`, () => c.req('PATCH', `/apis/meshwarden.io/v1alpha1/namespaces/${nsOf(i)}/smartlimiters/sl${i}`, { spec: { limits: [{ name: 'x', rate: { requests, per: '1m' } }] } }, 'application/merge-patch+json')));
+      opLat.push(
+        await timeChange(`${nsOf(i)}/sl${i}-ratelimit:${requests}`, () =>
+          c.req(
+            'PATCH',
+            `/apis/meshwarden.io/v1alpha1/namespaces/${nsOf(i)}/smartlimiters/sl${i}`,
+            { spec: { limits: [{ name: 'x', rate: { requests, per: '1m' } }] } },
+            'application/merge-patch+json',
+          ),
+        ),
+      );
       await sleep(10);
       const j = k % 20;
       // A priority the rendered object never has, so every PATCH changes the object (a no-op PATCH sends no event).
       const priority = 1_000_000 + k;
-      rawLat.push(await timeChange(`rawwatch/raw${j}#${priority}`, () => c.req('PATCH', `/apis/networking.istio.io/v1alpha3/namespaces/rawwatch/envoyfilters/raw${j}`, { spec: { priority } }, 'application/merge-patch+json')));
+      rawLat.push(
+        await timeChange(`rawwatch/raw${j}#${priority}`, () =>
+          c.req('PATCH', `/apis/networking.istio.io/v1alpha3/namespaces/rawwatch/envoyfilters/raw${j}`, { spec: { priority } }, 'application/merge-patch+json'),
+        ),
+      );
       await sleep(10);
     }
     slWatch.close();
@@ -370,18 +420,38 @@ spec: {selector: {app: app0}, ports: [{name: http, port: 9080, targetPort: 8080}
     const okRaw = rawLat.filter(Number.isFinite);
     const stats = (xs: number[]) => ({ n: xs.length, p50: q(xs, 50), p90: q(xs, 90), p99: q(xs, 99), max: Math.max(...xs) });
     const steady = { changes, operator: stats(okOp), raw: stats(okRaw), operatorCpuMsPerChange: ((procCpuSeconds(op.child.pid!) - opCpu0) / changes) * 1000 };
-    console.log(`operator  CR change → EnvoyFilter watch event (${okOp.length}/${changes}): p50 ${steady.operator.p50.toFixed(1)} ms, p99 ${steady.operator.p99.toFixed(1)} ms, max ${steady.operator.max.toFixed(1)} ms; operator CPU ${steady.operatorCpuMsPerChange.toFixed(1)} ms per change`);
-    console.log(`baseline  EnvoyFilter PATCH → its watch event (${okRaw.length}/${changes}): p50 ${steady.raw.p50.toFixed(1)} ms, p99 ${steady.raw.p99.toFixed(1)} ms, max ${steady.raw.max.toFixed(1)} ms`);
+    console.log(
+      `operator  CR change → EnvoyFilter watch event (${okOp.length}/${changes}): p50 ${steady.operator.p50.toFixed(1)} ms, p99 ${steady.operator.p99.toFixed(1)} ms, max ${steady.operator.max.toFixed(1)} ms; operator CPU ${steady.operatorCpuMsPerChange.toFixed(1)} ms per change`,
+    );
+    console.log(
+      `baseline  EnvoyFilter PATCH → its watch event (${okRaw.length}/${changes}): p50 ${steady.raw.p50.toFixed(1)} ms, p99 ${steady.raw.p99.toFixed(1)} ms, max ${steady.raw.max.toFixed(1)} ms`,
+    );
     const end = procRss(op.child.pid!);
     const m = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
-    const metric = (name: string): number => m.split('\n').filter((l) => l.startsWith(name)).reduce((a, l) => a + Number(l.split(' ').at(-1)), 0);
+    const metric = (name: string): number =>
+      m
+        .split('\n')
+        .filter((l) => l.startsWith(name))
+        .reduce((a, l) => a + Number(l.split(' ').at(-1)), 0);
     clearInterval(sampler);
     const exit = await op.stop();
     return {
-      count, namespaces: nsCount, workloads: nsCount * workloads, perWorkload, concurrency, loadavgBefore: loadBefore, loadavgAfter: loadavg(),
-      rawCreate, slCreate, cold, steady,
-      rssEndMB: end.rss, rssPeakMB: end.hwm,
-      reconciles: metric('controller_runtime_reconcile_total'), writes: metric('meshwarden_writes_total'), heapUsedMB: metric('nodejs_heap_size_used_bytes') / 2 ** 20,
+      count,
+      namespaces: nsCount,
+      workloads: nsCount * workloads,
+      perWorkload,
+      concurrency,
+      loadavgBefore: loadBefore,
+      loadavgAfter: loadavg(),
+      rawCreate,
+      slCreate,
+      cold,
+      steady,
+      rssEndMB: end.rss,
+      rssPeakMB: end.hwm,
+      reconciles: metric('controller_runtime_reconcile_total'),
+      writes: metric('meshwarden_writes_total'),
+      heapUsedMB: metric('nodejs_heap_size_used_bytes') / 2 ** 20,
       operatorExit: exit,
     };
   } finally {

@@ -127,8 +127,14 @@ if (lint) {
     rows.push([
       'lint fixed cost',
       'CPU and peak RSS of each program on one file of two documents (start, load, exit)',
-      st.filter(([k]) => !k.startsWith('meshwarden')).map(([k, v]) => `${k.split(' ')[0]} ${n0(v.cpuS * 1000)} ms, ${n0(v.maxRssMB)} MB`).join('; '),
-      st.filter(([k]) => k.startsWith('meshwarden')).map(([k, v]) => `${k.includes('--istio-version') ? `Istio ${lint.istio}` : 'all 4 minors'} ${n0(v.cpuS * 1000)} ms, ${n0(v.maxRssMB)} MB`).join('; '),
+      st
+        .filter(([k]) => !k.startsWith('meshwarden'))
+        .map(([k, v]) => `${k.split(' ')[0]} ${n0(v.cpuS * 1000)} ms, ${n0(v.maxRssMB)} MB`)
+        .join('; '),
+      st
+        .filter(([k]) => k.startsWith('meshwarden'))
+        .map(([k, v]) => `${k.includes('--istio-version') ? `Istio ${lint.istio}` : 'all 4 minors'} ${n0(v.cpuS * 1000)} ms, ${n0(v.maxRssMB)} MB`)
+        .join('; '),
       '',
       '(no target)',
       '',
@@ -150,7 +156,13 @@ if (lint) {
       const series = lint.scales.map((s: J) => s.processes[key]);
       if (series.some((x: J) => !x)) continue;
       const gr = series[series.length - 1].cpuS / series[0].cpuS / k;
-      scale.push([key + ', whole process', lint.scales.map((s: J) => n0(s.documents)).join(', ') + ' documents', series.map((x: J) => n0(x.docsPerCpuS)).join(', ') + ' docs/CPU-s', `CPU ${n2(gr)}`, gr <= 1.1 ? 'linear or better' : 'worse than linear']);
+      scale.push([
+        key + ', whole process',
+        lint.scales.map((s: J) => n0(s.documents)).join(', ') + ' documents',
+        series.map((x: J) => n0(x.docsPerCpuS)).join(', ') + ' docs/CPU-s',
+        `CPU ${n2(gr)}`,
+        gr <= 1.1 ? 'linear or better' : 'worse than linear',
+      ]);
     }
   }
 }
@@ -192,11 +204,29 @@ if (op) {
     const a = op.runs[0];
     const k = r.count / a.count;
     const gc = r.cold.ms / a.cold.ms / k;
-    scale.push(['cold start', op.runs.map((x: J) => n0(x.count)).join(', ') + ' SmartLimiters', op.runs.map((x: J) => `${n1(x.cold.ms / 1000)} s`).join(', ') + ' (raw create ' + op.runs.map((x: J) => `${n1(x.rawCreate.ms / 1000)} s`).join(', ') + ')', `time ${n2(gc)}, operator CPU ${n2(r.cold.operatorCpuS / a.cold.operatorCpuS / k)}, raw create ${n2(r.rawCreate.ms / a.rawCreate.ms / k)}`, gc <= 1.1 ? 'linear or better' : 'worse than linear']);
+    scale.push([
+      'cold start',
+      op.runs.map((x: J) => n0(x.count)).join(', ') + ' SmartLimiters',
+      op.runs.map((x: J) => `${n1(x.cold.ms / 1000)} s`).join(', ') + ' (raw create ' + op.runs.map((x: J) => `${n1(x.rawCreate.ms / 1000)} s`).join(', ') + ')',
+      `time ${n2(gc)}, operator CPU ${n2(r.cold.operatorCpuS / a.cold.operatorCpuS / k)}, raw create ${n2(r.rawCreate.ms / a.rawCreate.ms / k)}`,
+      gc <= 1.1 ? 'linear or better' : 'worse than linear',
+    ]);
     const gr = r.cold.rssMB / a.cold.rssMB;
-    scale.push(['operator RSS', op.runs.map((x: J) => n0(x.count)).join(', ') + ' SmartLimiters', op.runs.map((x: J) => `${n0(x.cold.rssMB)} MB`).join(', '), `${n2(gr)}× for ${k}× the objects`, gr <= k ? 'better than linear' : 'worse than linear']);
+    scale.push([
+      'operator RSS',
+      op.runs.map((x: J) => n0(x.count)).join(', ') + ' SmartLimiters',
+      op.runs.map((x: J) => `${n0(x.cold.rssMB)} MB`).join(', '),
+      `${n2(gr)}× for ${k}× the objects`,
+      gr <= k ? 'better than linear' : 'worse than linear',
+    ]);
     const gp = r.steady.operator.p99 / a.steady.operator.p99;
-    scale.push(['steady state p99', op.runs.map((x: J) => n0(x.count)).join(', ') + ' SmartLimiters', op.runs.map((x: J) => ms(x.steady.operator.p99)).join(', ') + ' (raw ' + op.runs.map((x: J) => ms(x.steady.raw.p99)).join(', ') + ')', `${n2(gp)}× for ${k}× the objects`, gp <= k ? 'better than linear' : 'worse than linear']);
+    scale.push([
+      'steady state p99',
+      op.runs.map((x: J) => n0(x.count)).join(', ') + ' SmartLimiters',
+      op.runs.map((x: J) => ms(x.steady.operator.p99)).join(', ') + ' (raw ' + op.runs.map((x: J) => ms(x.steady.raw.p99)).join(', ') + ')',
+      `${n2(gp)}× for ${k}× the objects`,
+      gp <= k ? 'better than linear' : 'worse than linear',
+    ]);
   }
 }
 

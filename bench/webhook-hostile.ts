@@ -102,7 +102,12 @@ interface RunResult {
   loadAverage: string;
 }
 
-async function run(label: string, server: BenchServer, caPem: string, o: { rate: number; seconds: number; hostileEvery?: number; fx: typeof import('../operator/src/webhook/fixtures.js') }): Promise<RunResult> {
+async function run(
+  label: string,
+  server: BenchServer,
+  caPem: string,
+  o: { rate: number; seconds: number; hostileEvery?: number; fx: typeof import('../operator/src/webhook/fixtures.js') },
+): Promise<RunResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: caPem });
   const post = (body: string) => postValidate(agent, server.port, body, 15_000);
   const normal = (i: number): string => JSON.stringify(o.fx.admissionReview(o.fx.goodSmartLimiter(`${label.replace(/\W+/g, '-')}-${i}`)));
@@ -112,8 +117,14 @@ async function run(label: string, server: BenchServer, caPem: string, o: { rate:
         o.fx.envoyFilter(`hostile-${i}`, 'shop', [
           {
             applyTo: 'HTTP_FILTER',
-            match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
-            patch: { operation: 'INSERT_BEFORE', value: { name: 'h.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: hostileLua(i) } } } },
+            match: {
+              context: 'SIDECAR_INBOUND',
+              listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } },
+            },
+            patch: {
+              operation: 'INSERT_BEFORE',
+              value: { name: 'h.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: hostileLua(i) } } },
+            },
           },
         ]),
         { dryRun: true },

@@ -36,7 +36,6 @@ interface ServerSpec {
   istioVersions: string[];
 }
 
-
 async function serverProcess(spec: ServerSpec): Promise<void> {
   const { pino } = await import('pino');
   const { createWebhookServer } = await import('../operator/src/webhook/server.js');
@@ -131,7 +130,19 @@ async function load(label: string, server: BenchServer, caPem: string, bodies: B
   const cpuPerRequest = ((await server.cpuMs()) - cpu0) / total;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { label, cpuPerRequest, cpuShare: (cpuPerRequest * total) / (secs * 1000), sent: total, ok, errors, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN, seconds: secs };
+  return {
+    label,
+    cpuPerRequest,
+    cpuShare: (cpuPerRequest * total) / (secs * 1000),
+    sent: total,
+    ok,
+    errors,
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    max: latencies[latencies.length - 1] ?? NaN,
+    seconds: secs,
+  };
 }
 
 function startServer(spec: ServerSpec): Promise<BenchServer> {
@@ -167,8 +178,15 @@ async function main(): Promise<void> {
   const same: Bodies = () => distinct(0);
   const body = distinct(0);
   const os = await import('node:os');
-  console.log(`webhook admission latency: ${patches}-patch EnvoyFilter (${(body.length / 1024).toFixed(1)} KiB AdmissionReview), ${rates.join(', ')} req/s for ${seconds} s per run, HTTPS keep-alive on 127.0.0.1, open loop`);
-  console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `webhook admission latency: ${patches}-patch EnvoyFilter (${(body.length / 1024).toFixed(1)} KiB AdmissionReview), ${rates.join(', ')} req/s for ${seconds} s per run, HTTPS keep-alive on 127.0.0.1, open loop`,
+  );
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   const perRate: Array<{ rate: number; loadavgBefore: number[]; results: RunResult[] }> = [];
   for (const rate of rates) {
@@ -187,10 +205,14 @@ async function main(): Promise<void> {
     perRate.push({ rate, loadavgBefore, results });
 
     const baseline = results[0]!;
-    console.log(`\n${rate} req/s, load average before ${loadavgBefore.join(' ')}\n` + ['run'.padEnd(38), 'sent', 'errors', 'p50', 'p90', 'p99', 'max', 'p99/baseline', 'server CPU/request'].join('\t'));
+    console.log(
+      `\n${rate} req/s, load average before ${loadavgBefore.join(' ')}\n` + ['run'.padEnd(38), 'sent', 'errors', 'p50', 'p90', 'p99', 'max', 'p99/baseline', 'server CPU/request'].join('\t'),
+    );
     for (const r of results) {
       console.log(
-        [r.label.padEnd(38), r.sent, r.errors, fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.max), r === baseline ? '1.0x' : `${(r.p99 / baseline.p99).toFixed(1)}x`, fmt(r.cpuPerRequest ?? NaN)].join('\t'),
+        [r.label.padEnd(38), r.sent, r.errors, fmt(r.p50), fmt(r.p90), fmt(r.p99), fmt(r.max), r === baseline ? '1.0x' : `${(r.p99 / baseline.p99).toFixed(1)}x`, fmt(r.cpuPerRequest ?? NaN)].join(
+          '\t',
+        ),
       );
     }
     for (const r of results.slice(1)) {
@@ -210,7 +232,12 @@ async function main(): Promise<void> {
       console.log(`  ${label.padEnd(38)} ${row.map((r, k) => `${perRate[k]!.rate}/s: p99 ${fmt(r.p99)}, CPU ${fmt(r.cpuPerRequest ?? NaN)}/req`).join('; ')}`);
     }
   }
-  console.log(`load average after the runs: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (other processes share them: compare ratios, not absolutes)`);
+  console.log(
+    `load average after the runs: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${os.cpus().length} cores (other processes share them: compare ratios, not absolutes)`,
+  );
   const { writeResult } = await import('./lib.js');
   writeResult(values.json, 'webhook', { patches, seconds, bodyBytes: body.length, rates: perRate });
   if (!values['skip-worst']) await worstCases();
@@ -223,17 +250,44 @@ async function worstCases(): Promise<void> {
   const lua = (i: number, code: string) => ({
     applyTo: 'HTTP_FILTER',
     match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
-    patch: { operation: 'INSERT_BEFORE', value: { name: `lua${i}`, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: code } } } },
+    patch: {
+      operation: 'INSERT_BEFORE',
+      value: { name: `lua${i}`, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: code } } },
+    },
   });
   const n = defaultLimits.maxPatches;
   const luaMax = defaultLimits.maxLuaScripts;
   const cases = (tag: string): Array<[string, unknown]> => [
     [`${n} LocalRateLimit patches`, fx.goodEnvoyFilter(n)],
-    [`${luaMax} Lua patches, each an infinite loop`, fx.envoyFilter('loops', 'shop', Array.from({ length: luaMax }, (_, i) => lua(i, `-- ${tag} ${i}\nwhile true do end`)))],
-    [`${luaMax} distinct Lua scripts of 1000 bytes`, fx.envoyFilter('many', 'shop', Array.from({ length: luaMax }, (_, i) => lua(i, `-- ${tag} ${i}\n` + 'local t = {1,2,3}\n'.repeat(55) + 'function envoy_on_request(h) end')))],
-    [`one Lua script of ${defaultLimits.maxStringBytes / 1024} KiB`, fx.envoyFilter('huge', 'shop', [lua(0, `-- ${tag} big\n` + 'local t = {1,2,3}\n'.repeat(Math.floor((defaultLimits.maxStringBytes - 100) / 18)) + 'function envoy_on_request(h) end')])],
+    [
+      `${luaMax} Lua patches, each an infinite loop`,
+      fx.envoyFilter(
+        'loops',
+        'shop',
+        Array.from({ length: luaMax }, (_, i) => lua(i, `-- ${tag} ${i}\nwhile true do end`)),
+      ),
+    ],
+    [
+      `${luaMax} distinct Lua scripts of 1000 bytes`,
+      fx.envoyFilter(
+        'many',
+        'shop',
+        Array.from({ length: luaMax }, (_, i) => lua(i, `-- ${tag} ${i}\n` + 'local t = {1,2,3}\n'.repeat(55) + 'function envoy_on_request(h) end')),
+      ),
+    ],
+    [
+      `one Lua script of ${defaultLimits.maxStringBytes / 1024} KiB`,
+      fx.envoyFilter('huge', 'shop', [lua(0, `-- ${tag} big\n` + 'local t = {1,2,3}\n'.repeat(Math.floor((defaultLimits.maxStringBytes - 100) / 18)) + 'function envoy_on_request(h) end')]),
+    ],
     [`${n + 1} patches (refused by the limit)`, fx.goodEnvoyFilter(n + 1)],
-    [`${luaMax + 1} Lua patches (refused by the limit)`, fx.envoyFilter('loops', 'shop', Array.from({ length: luaMax + 1 }, (_, i) => lua(i, `-- ${tag} x${i}\nwhile true do end`)))],
+    [
+      `${luaMax + 1} Lua patches (refused by the limit)`,
+      fx.envoyFilter(
+        'loops',
+        'shop',
+        Array.from({ length: luaMax + 1 }, (_, i) => lua(i, `-- ${tag} x${i}\nwhile true do end`)),
+      ),
+    ],
   ];
   console.log(`\nworst cases within the limits (${JSON.stringify(defaultLimits)}), admitted in-process:`);
   for (const versions of defaultVersionSets()) {

@@ -10,10 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { controlPlaneAvailable, startControlPlane, type ControlPlane } from './harness/controlplane.js';
 
-const skip =
-  controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1'
-    ? false
-    : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
+const skip = controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -227,7 +224,10 @@ describe('real control plane', { skip, timeout: 300_000 }, () => {
       });
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'allowed' } } });
     } finally {
-      await kc0().makeApiClient(AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: 'e2e-deny' }).catch(() => {});
+      await kc0()
+        .makeApiClient(AdmissionregistrationV1Api)
+        .deleteValidatingWebhookConfiguration({ name: 'e2e-deny' })
+        .catch(() => {});
       server.close();
     }
   });

@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { controlPlaneAvailable, startControlPlane, type ControlPlane } from './harness/controlplane.js';
 import { REPO_ROOT } from './harness/controlplane.js';
 
-const skip =
-  controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run npm run setup';
+const skip = controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run npm run setup';
 
 const fixtures = join(REPO_ROOT, 'operator', 'test', 'fixtures', 'schema');
-const files = (sub: string) => readdirSync(join(fixtures, sub)).filter((f) => f.endsWith('.yaml')).map((f) => join(fixtures, sub, f));
+const files = (sub: string) =>
+  readdirSync(join(fixtures, sub))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(fixtures, sub, f));
 
 describe('the API server agrees with the schema fixtures', { skip, timeout: 300_000 }, () => {
   let cp: ControlPlane;
@@ -46,7 +48,16 @@ describe('the API server agrees with the schema fixtures', { skip, timeout: 300_
       assert.notEqual(run.code, 0, `the API server accepted it: ${run.stdout}`);
       // The refusal names the same field the schema layer reports.
       const expectedPaths = [...readFileSync(file, 'utf8').matchAll(/^# expect: MW\d{3} (\S+)$/gm)].map((m) => m[1]!);
-      const mentioned = expectedPaths.some((p) => run.stderr.includes(p.replace(/\[(\d+)\]/g, '[$1]')) || run.stderr.includes(p.split('.').pop()!.replace(/\[\d+\]$/, '')));
+      const mentioned = expectedPaths.some(
+        (p) =>
+          run.stderr.includes(p.replace(/\[(\d+)\]/g, '[$1]')) ||
+          run.stderr.includes(
+            p
+              .split('.')
+              .pop()!
+              .replace(/\[\d+\]$/, ''),
+          ),
+      );
       assert.ok(mentioned, `the error names one of ${expectedPaths.join(', ')}: ${run.stderr}`);
     });
   }

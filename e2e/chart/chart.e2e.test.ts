@@ -66,7 +66,7 @@ function grantedKeys(rules: Rule[], scope: string): string[] {
   return rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${scope} ${v} ${g}/${res}${r.resourceNames ? `[${r.resourceNames.join(',')}]` : ''}`))));
 }
 
-describe('Helm chart on a real API server, operator under the chart\'s ServiceAccount', { skip, timeout: 600_000 }, () => {
+describe("Helm chart on a real API server, operator under the chart's ServiceAccount", { skip, timeout: 600_000 }, () => {
   let cp: ControlPlane;
   let env: Env;
   let objs: K8sObject[];
@@ -132,11 +132,16 @@ describe('Helm chart on a real API server, operator under the chart\'s ServiceAc
       },
     };
     replicas.push(replica);
-    await eventually(`replica ${name} ready (log ${logPath})`, 90_000, async () => {
-      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${replica.log().slice(-3000)}`);
-      const r = await fetch(`http://127.0.0.1:${probePort}/readyz`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-      return r?.status === 200;
-    }, 250);
+    await eventually(
+      `replica ${name} ready (log ${logPath})`,
+      90_000,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${replica.log().slice(-3000)}`);
+        const r = await fetch(`http://127.0.0.1:${probePort}/readyz`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+        return r?.status === 200;
+      },
+      250,
+    );
     return replica;
   };
 
@@ -176,29 +181,39 @@ describe('Helm chart on a real API server, operator under the chart\'s ServiceAc
     // Post-renderer: the webhook service reference → this machine's replica (the chart renders the
     // configuration as JSON, so its clientConfig is the only `"service": {…}` in the stream).
     const post = join(work, 'post-render.sh');
-    await writeFile(post, `#!/bin/sh\nexec ${process.execPath} -e 'process.stdout.write(require("fs").readFileSync(0, "utf8").replace(/"service": \\{[^}]*\\}/g, JSON.stringify("url") + ": " + JSON.stringify("https://127.0.0.1:${webhookPort}/validate")))'\n`, { mode: 0o755 });
+    await writeFile(
+      post,
+      `#!/bin/sh\nexec ${process.execPath} -e 'process.stdout.write(require("fs").readFileSync(0, "utf8").replace(/"service": \\{[^}]*\\}/g, JSON.stringify("url") + ": " + JSON.stringify("https://127.0.0.1:${webhookPort}/validate")))'\n`,
+      { mode: 0o755 },
+    );
     await writeFile(join(work, 'values.json'), JSON.stringify(values));
     helmArgs = ['--namespace', NS, '--kubeconfig', cp.kubeconfigPath, '--values', join(work, 'values.json'), '--post-renderer', post];
     const install = helm(['install', RELEASE, chartPath, ...helmArgs]);
     assert.equal(install.code, 0, install.stderr);
     notes = install.stdout;
     objs = parseStream(helm(['get', 'manifest', RELEASE, '--namespace', NS, '--kubeconfig', cp.kubeconfigPath]).stdout);
-    assert.deepEqual(find(objs, 'ValidatingWebhookConfiguration', FULLNAME).webhooks.map((w: { clientConfig: unknown }) => w.clientConfig), [
-      { url: `https://127.0.0.1:${webhookPort}/validate` },
-      { url: `https://127.0.0.1:${webhookPort}/validate` },
-    ]);
+    assert.deepEqual(
+      find(objs, 'ValidatingWebhookConfiguration', FULLNAME).webhooks.map((w: { clientConfig: unknown }) => w.clientConfig),
+      [{ url: `https://127.0.0.1:${webhookPort}/validate` }, { url: `https://127.0.0.1:${webhookPort}/validate` }],
+    );
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/smartlimiters.meshwarden.io', 'crd/envoyplugins.meshwarden.io']);
     await kubectl(['apply', '-f', '-'], appYaml(APP));
 
     // The ServiceAccount's own credentials: a bound token from the TokenRequest API.
     const token = (await kubectl(['create', 'token', FULLNAME, '-n', NS, '--duration=1h'])).trim();
     saKubeconfig = join(work, 'sa.kubeconfig');
-    await writeFile(saKubeconfig, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
-      clusters: [{ name: 'e2e', cluster: { server: cp.server, 'certificate-authority-data': Buffer.from(cp.caPem).toString('base64') } }],
-      users: [{ name: 'sa', user: { token } }],
-      contexts: [{ name: 'sa', context: { cluster: 'e2e', user: 'sa', namespace: NS } }],
-    }), { mode: 0o600 });
+    await writeFile(
+      saKubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'sa',
+        clusters: [{ name: 'e2e', cluster: { server: cp.server, 'certificate-authority-data': Buffer.from(cp.caPem).toString('base64') } }],
+        users: [{ name: 'sa', user: { token } }],
+        contexts: [{ name: 'sa', context: { cluster: 'e2e', user: 'sa', namespace: NS } }],
+      }),
+      { mode: 0o600 },
+    );
   });
 
   after(async () => {
@@ -220,18 +235,19 @@ describe('Helm chart on a real API server, operator under the chart\'s ServiceAc
     assert.match(r.stderr, /failed calling webhook "validate\.meshwarden\.io"/);
   });
 
-  test('two replicas under the ServiceAccount: one certificate through the chart\'s Secret, caBundle patched, one leader', async () => {
+  test("two replicas under the ServiceAccount: one certificate through the chart's Secret, caBundle patched, one leader", async () => {
     const a = await startReplica('replica-a', webhookPort);
     const b = await startReplica('replica-b');
     const secret = (await getJson<{ data: Record<string, string> }>('secret', NS, `${FULLNAME}-webhook-tls`))!;
     assert.deepEqual(Object.keys(secret.data).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
-    for (const r of [a, b]) assert.equal(readFileSync(join(r.certDir, 'tls.crt'), 'utf8'), Buffer.from(secret.data['tls.crt']!, 'base64').toString('utf8'), `${r.certDir} holds the shared certificate`);
+    for (const r of [a, b])
+      assert.equal(readFileSync(join(r.certDir, 'tls.crt'), 'utf8'), Buffer.from(secret.data['tls.crt']!, 'base64').toString('utf8'), `${r.certDir} holds the shared certificate`);
     assert.match(a.log(), /generated the webhook certificate into its Secret/);
     assert.match(b.log(), /webhook certificate read from its Secret/);
     const vwc = (await getJson<{ webhooks: Array<{ clientConfig: { caBundle?: string } }> }>('validatingwebhookconfiguration', '', FULLNAME))!;
     assert.equal(vwc.webhooks.length, 2);
     for (const w of vwc.webhooks) assert.equal(w.clientConfig.caBundle, secret.data['ca.crt']);
-    const lease = await eventually('a leader on the chart\'s Lease', 30_000, async () => {
+    const lease = await eventually("a leader on the chart's Lease", 30_000, async () => {
       const l = await getJson<{ spec: { holderIdentity?: string } }>('lease', NS, `${FULLNAME}-controller`);
       return l?.spec.holderIdentity ? l : undefined;
     });
@@ -262,7 +278,10 @@ spec:
     await kubectl(['apply', '-f', '-'], smartLimiter(APP, 'web', '  - name: per-pod\n    rate: {requests: 100, per: 1m}\n'));
     await waitCondition(env, 'smartlimiter', APP, 'web', 'Ready', 'True', 'Applied');
     const ef = (await getJson<{ metadata: { ownerReferences: Array<{ kind: string; blockOwnerDeletion: boolean }> } }>('envoyfilter', APP, 'web-ratelimit'))!;
-    assert.deepEqual(ef.metadata.ownerReferences.map((o) => [o.kind, o.blockOwnerDeletion]), [['SmartLimiter', true]]);
+    assert.deepEqual(
+      ef.metadata.ownerReferences.map((o) => [o.kind, o.blockOwnerDeletion]),
+      [['SmartLimiter', true]],
+    );
 
     // Global: the rate limit service's ConfigMap in its own namespace (the chart's per-namespace Role).
     await kubectl(['apply', '-f', '-'], smartLimiter(APP, 'glob', '  - name: g\n    rate: {requests: 50, per: 1s}\n    strategy: global\n'));
@@ -273,7 +292,9 @@ spec:
     // (the full resync is 10 h away), so list+watch by resourceNames is enough for the informer.
     const key = Object.keys(cm.data).find((k) => /shop\/glob\/g/.test(cm.data[k]!))!;
     await kubectl(['patch', 'configmap', 'ratelimit-config', '-n', 'rls', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: `/data/${key.replace(/~/g, '~0').replace(/\//g, '~1')}` }])]);
-    await eventually('the edited ConfigMap repaired through the watch', 20_000, async () => /shop\/glob\/g/.test(Object.values((await getJson<{ data?: Record<string, string> }>('configmap', 'rls', 'ratelimit-config'))?.data ?? {}).join('\n')));
+    await eventually('the edited ConfigMap repaired through the watch', 20_000, async () =>
+      /shop\/glob\/g/.test(Object.values((await getJson<{ data?: Record<string, string> }>('configmap', 'rls', 'ratelimit-config'))?.data ?? {}).join('\n')),
+    );
 
     // EnvoyPlugin: a WasmPlugin and a Lua EnvoyFilter, then both dropped from the spec → pruned (delete).
     const plugin = (plugins: string): string => `apiVersion: meshwarden.io/v1alpha1
@@ -289,9 +310,18 @@ ${plugins}`;
     const lua = '  - name: tag\n    lua:\n      code: |\n        function envoy_on_response(h) h:headers():add("x-tag", "1") end\n';
     await kubectl(['apply', '-f', '-'], plugin(waf + audit + lua));
     await waitCondition(env, 'envoyplugin', APP, 'guard', 'Ready', 'True');
-    for (const [kind, name] of [['wasmplugin', 'guard-waf'], ['wasmplugin', 'guard-audit'], ['envoyfilter', 'guard-plugins']]) assert.ok(await getJson(kind!, APP, name!), `${kind} ${name}`);
+    for (const [kind, name] of [
+      ['wasmplugin', 'guard-waf'],
+      ['wasmplugin', 'guard-audit'],
+      ['envoyfilter', 'guard-plugins'],
+    ])
+      assert.ok(await getJson(kind!, APP, name!), `${kind} ${name}`);
     await kubectl(['apply', '-f', '-'], plugin(waf));
-    await eventually('guard-audit and guard-plugins pruned', 20_000, async () => (await getJson('wasmplugin', APP, 'guard-audit')) === undefined && (await getJson('envoyfilter', APP, 'guard-plugins')) === undefined);
+    await eventually(
+      'guard-audit and guard-plugins pruned',
+      20_000,
+      async () => (await getJson('wasmplugin', APP, 'guard-audit')) === undefined && (await getJson('envoyfilter', APP, 'guard-plugins')) === undefined,
+    );
 
     // Deleting the global limiter: its entries leave the ConfigMap (update), the finalizer goes (patch).
     await kubectl(['delete', 'smartlimiter', 'glob', '-n', APP, '--wait=true', '--timeout=30s']);
@@ -299,14 +329,20 @@ ${plugins}`;
     assert.doesNotMatch(Object.values(after.data).join('\n'), /shop\/glob\/g/);
 
     // An object of the generated name that is not ours: RBAC would allow the write, the operator does not make it.
-    await kubectl(['apply', '-f', '-'], 'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: other-ratelimit, namespace: shop}\nspec:\n  workloadSelector: {labels: {app: other}}\n  configPatches: []\n');
+    await kubectl(
+      ['apply', '-f', '-'],
+      'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: other-ratelimit, namespace: shop}\nspec:\n  workloadSelector: {labels: {app: other}}\n  configPatches: []\n',
+    );
     const rv = (await getJson<{ metadata: { resourceVersion: string } }>('envoyfilter', APP, 'other-ratelimit'))!.metadata.resourceVersion;
     await kubectl(['apply', '-f', '-'], smartLimiter(APP, 'other', '  - name: per-pod\n    rate: {requests: 10, per: 1m}\n'));
     await waitCondition(env, 'smartlimiter', APP, 'other', 'Programmed', 'False', 'NotOwned');
     assert.equal((await getJson<{ metadata: { resourceVersion: string } }>('envoyfilter', APP, 'other-ratelimit'))!.metadata.resourceVersion, rv);
 
     const events = JSON.parse(await kubectl(['get', 'events.events.k8s.io', '-n', APP, '-o', 'json'])) as { items: Array<{ reportingController: string }> };
-    assert.ok(events.items.some((e) => e.reportingController === 'meshwarden.io/controller'), 'Events recorded under the ServiceAccount');
+    assert.ok(
+      events.items.some((e) => e.reportingController === 'meshwarden.io/controller'),
+      'Events recorded under the ServiceAccount',
+    );
     for (const r of replicas) assert.doesNotMatch(r.log(), /forbidden/i, `${r.logPath} mentions a forbidden request`);
   });
 
@@ -318,7 +354,10 @@ ${plugins}`;
     const dep = (await getJson<{ spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }>('deployment', NS, FULLNAME))!;
     assert.ok(dep.spec.template.spec.containers[0]!.args.includes('--concurrency=8'), 'the upgrade landed');
     assert.deepEqual((await getJson<{ data: unknown }>('secret', NS, `${FULLNAME}-webhook-tls`))!.data, before.secret);
-    assert.deepEqual((await getJson<VWC>('validatingwebhookconfiguration', '', FULLNAME))!.webhooks.map((w) => w.clientConfig.caBundle), before.vwc.map((w) => w.clientConfig.caBundle));
+    assert.deepEqual(
+      (await getJson<VWC>('validatingwebhookconfiguration', '', FULLNAME))!.webhooks.map((w) => w.clientConfig.caBundle),
+      before.vwc.map((w) => w.clientConfig.caBundle),
+    );
     // Still admitted through the webhook after the upgrade.
     const good = await kubectlRaw(['apply', '--dry-run=server', '-f', '-'], smartLimiter(APP, 'after-upgrade', '  - name: p\n    rate: {requests: 5, per: 1m}\n'));
     assert.equal(good.code, 0, good.stderr);
@@ -331,7 +370,11 @@ ${plugins}`;
     const events = audit();
     assert.ok(events.length > 50, `audit log has ${events.length} requests of ${SA}`);
     const refused = events.filter((e) => e.responseStatus?.code === 403);
-    assert.deepEqual(refused.map((e) => `${e.verb} ${e.requestURI}`), [], 'requests refused by RBAC');
+    assert.deepEqual(
+      refused.map((e) => `${e.verb} ${e.requestURI}`),
+      [],
+      'requests refused by RBAC',
+    );
 
     const used = new Set<string>();
     for (const e of events) {
@@ -352,14 +395,18 @@ ${plugins}`;
       'update meshwarden.io/envoyplugins/finalizers': 'checked by OwnerReferencesPermissionEnforcement for blockOwnerDeletion, not a request',
       'patch events.k8s.io/events': 'only a repeated event within 6 minutes is patched (its series)',
     };
-    const unused = granted
-      .map((g) => g.replace(/^\S+ /, ''))
-      .filter((k) => !used.has(k) && !(k.replace(/\[.*\]$/, '') in invisible));
+    const unused = granted.map((g) => g.replace(/^\S+ /, '')).filter((k) => !used.has(k) && !(k.replace(/\[.*\]$/, '') in invisible));
     const distinct = new Set([...used].filter((k) => !k.endsWith(']')));
-    console.error(`[chart-e2e] audit: ${events.length} requests by ${SA}, ${distinct.size} distinct verb+resource; ${granted.length} granted verb+resource(+name) pairs, ${Object.keys(invisible).length} not visible in audit`);
+    console.error(
+      `[chart-e2e] audit: ${events.length} requests by ${SA}, ${distinct.size} distinct verb+resource; ${granted.length} granted verb+resource(+name) pairs, ${Object.keys(invisible).length} not visible in audit`,
+    );
     assert.deepEqual(unused, [], `granted but never used:\n${unused.join('\n')}\nused:\n${[...used].sort().join('\n')}`);
     // And every invisible rule is still in the chart (the list above is not stale).
-    for (const k of Object.keys(invisible)) assert.ok(granted.some((g) => g.replace(/^\S+ /, '') === k), `${k} no longer granted: drop it from the list`);
+    for (const k of Object.keys(invisible))
+      assert.ok(
+        granted.some((g) => g.replace(/^\S+ /, '') === k),
+        `${k} no longer granted: drop it from the list`,
+      );
   });
 
   test('RBAC is no wider: what the ServiceAccount may not do (SubjectAccessReview)', async () => {
@@ -430,7 +477,12 @@ ${plugins}`;
     assert.match(r.stdout, /These resources were kept due to the resource policy:\n\[CustomResourceDefinition\] (envoyplugins|smartlimiters)\.meshwarden\.io/);
     for (const crd of ['smartlimiters.meshwarden.io', 'envoyplugins.meshwarden.io']) assert.ok(await getJson('crd', '', crd), `${crd} kept`);
     assert.ok(await getJson('smartlimiter', APP, 'web'), 'SmartLimiters kept');
-    for (const [kind, ns, name] of [['validatingwebhookconfiguration', '', FULLNAME], ['secret', NS, `${FULLNAME}-webhook-tls`], ['clusterrole', '', FULLNAME], ['deployment', NS, FULLNAME]] as const) {
+    for (const [kind, ns, name] of [
+      ['validatingwebhookconfiguration', '', FULLNAME],
+      ['secret', NS, `${FULLNAME}-webhook-tls`],
+      ['clusterrole', '', FULLNAME],
+      ['deployment', NS, FULLNAME],
+    ] as const) {
       await eventually(`${kind} ${name} deleted`, 30_000, async () => (await getJson(kind, ns, name)) === undefined);
     }
   });

@@ -67,7 +67,14 @@ function dockerignored(patterns: string[], path: string): boolean {
         p
           .replace(/\/$/, '')
           .split('/')
-          .map((seg) => (seg === '**' ? '.*' : seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+          .map((seg) =>
+            seg === '**'
+              ? '.*'
+              : seg
+                  .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                  .replace(/\*/g, '[^/]*')
+                  .replace(/\?/g, '[^/]'),
+          )
           .join('/')
           .replace(/\.\*\//g, '(.*/)?') +
         '$',
@@ -113,7 +120,10 @@ test('every COPY from the build context exists and is not excluded by .dockerign
 
 test('stages: Go for the validator data, Node 22 to build, distroless Node 22 as uid 65532 to run', () => {
   assert.equal(args.get('NODE_VERSION'), '22');
-  assert.deepEqual(stages.map((s) => s.name), ['validator-data', 'build', '2']);
+  assert.deepEqual(
+    stages.map((s) => s.name),
+    ['validator-data', 'build', '2'],
+  );
   assert.match(stages[0]!.image, /^golang:1\.\d+-bookworm$/);
   assert.equal(stages[1]!.image, 'node:22-bookworm');
   assert.equal(stages[2]!.image, 'gcr.io/distroless/nodejs22-debian12:nonroot');
@@ -127,7 +137,7 @@ test('stages: Go for the validator data, Node 22 to build, distroless Node 22 as
   }
 });
 
-test('the runtime is laid out as the npm package: package.json\'s files, LICENSE, production node_modules, the validator data in data/', () => {
+test("the runtime is laid out as the npm package: package.json's files, LICENSE, production node_modules, the validator data in data/", () => {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] };
   assert.ok(pkg.files.includes('data'), 'the package ships data/');
   const fromBuild = stages[2]!.copies.filter((c) => c.from === 'build').flatMap((c) => c.sources.map((s) => s.replace(/^\/app\//, '').replace(/\/$/, '')));

@@ -61,13 +61,19 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
       const text = renderText({ files });
       const r = meshwardenLint(text);
       assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(r.findings, null, 2)}`);
-      assert.deepEqual(r.findings.filter((f) => f.severity === 'error'), []);
+      assert.deepEqual(
+        r.findings.filter((f) => f.severity === 'error'),
+        [],
+      );
     }
     // The check can fail: the same stream with a broken SmartLimiter appended does not lint clean.
     const broken = `${renderText()}\n---\napiVersion: meshwarden.io/v1alpha1\nkind: SmartLimiter\nmetadata: {name: x, namespace: shop}\nspec: {target: {service: a}, limits: [{name: a, rate: {requests: 0, per: 1m}}]}\n`;
     const bad = meshwardenLint(broken);
     assert.equal(bad.code, 1);
-    assert.deepEqual(bad.findings.map((f) => f.rule), ['MW103']);
+    assert.deepEqual(
+      bad.findings.map((f) => f.rule),
+      ['MW103'],
+    );
   });
 
   test('default values: 2 hardened replicas with leader election, probes, shared-Secret certificates, the webhook per kind', () => {
@@ -78,25 +84,49 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
     const c = pod.containers[0];
     assert.deepEqual(c.securityContext, {
-      allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
     });
-    assert.deepEqual([c.livenessProbe.httpGet, c.readinessProbe.httpGet], [{ path: '/healthz', port: 'probes' }, { path: '/readyz', port: 'probes' }]);
+    assert.deepEqual(
+      [c.livenessProbe.httpGet, c.readinessProbe.httpGet],
+      [
+        { path: '/healthz', port: 'probes' },
+        { path: '/readyz', port: 'probes' },
+      ],
+    );
     assert.equal(c.ports.find((p: { name: string }) => p.name === 'probes').containerPort, 8081);
     assert.ok(c.resources.requests.cpu && c.resources.limits.memory);
-    for (const arg of ['--leader-elect=true', '--leader-election-namespace=meshwarden-system', '--leader-election-id=mw-meshwarden-controller', '--health-probe-bind-address=:8081',
-      '--cert-dir=/var/run/meshwarden/certs', '--webhook-service=mw-meshwarden-webhook.meshwarden-system', '--cert-secret=meshwarden-system/mw-meshwarden-webhook-tls', '--webhook-configuration=mw-meshwarden']) {
+    for (const arg of [
+      '--leader-elect=true',
+      '--leader-election-namespace=meshwarden-system',
+      '--leader-election-id=mw-meshwarden-controller',
+      '--health-probe-bind-address=:8081',
+      '--cert-dir=/var/run/meshwarden/certs',
+      '--webhook-service=mw-meshwarden-webhook.meshwarden-system',
+      '--cert-secret=meshwarden-system/mw-meshwarden-webhook-tls',
+      '--webhook-configuration=mw-meshwarden',
+    ]) {
       assert.ok(c.args.includes(arg), `missing ${arg} in ${c.args.join(' ')}`);
     }
     assert.deepEqual(pod.volumes.find((v: { name: string }) => v.name === 'certs').emptyDir, { sizeLimit: '1Mi' });
-    assert.deepEqual(pod.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+    assert.deepEqual(
+      pod.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey),
+      ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'],
+    );
     assert.equal(find(objs, 'Secret', 'mw-meshwarden-webhook-tls').data, undefined, 'the chart creates the Secret empty');
 
     const vwc = find(objs, 'ValidatingWebhookConfiguration', 'mw-meshwarden');
-    assert.deepEqual(vwc.webhooks.map((w: { name: string; failurePolicy: string; timeoutSeconds: number }) => [w.name, w.failurePolicy, w.timeoutSeconds]), [
-      ['validate.meshwarden.io', 'Fail', 10],
-      ['istio.validate.meshwarden.io', 'Ignore', 10],
-    ]);
+    assert.deepEqual(
+      vwc.webhooks.map((w: { name: string; failurePolicy: string; timeoutSeconds: number }) => [w.name, w.failurePolicy, w.timeoutSeconds]),
+      [
+        ['validate.meshwarden.io', 'Fail', 10],
+        ['istio.validate.meshwarden.io', 'Ignore', 10],
+      ],
+    );
     for (const w of vwc.webhooks) {
       assert.deepEqual(w.namespaceSelector.matchExpressions[0].values, ['meshwarden-system', 'kube-system']);
       assert.deepEqual(w.clientConfig.service, { name: 'mw-meshwarden-webhook', namespace: 'meshwarden-system', path: '/validate', port: 443 });
@@ -106,7 +136,13 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     assert.equal(find(objs, 'Service', 'mw-meshwarden-metrics').spec.ports[0].port, 8080);
     assert.equal(find(objs, 'PodDisruptionBudget').spec.minAvailable, 1);
     for (const crd of objs.filter((o) => o.kind === 'CustomResourceDefinition')) assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
-    assert.deepEqual(objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort(), ['envoyplugins.meshwarden.io', 'smartlimiters.meshwarden.io']);
+    assert.deepEqual(
+      objs
+        .filter((o) => o.kind === 'CustomResourceDefinition')
+        .map((o) => o.metadata.name)
+        .sort(),
+      ['envoyplugins.meshwarden.io', 'smartlimiters.meshwarden.io'],
+    );
     assert.ok(!objs.some((o) => ['ServiceMonitor', 'NetworkPolicy', 'Certificate', 'Issuer'].includes(o.kind)));
   });
 
@@ -125,8 +161,11 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     const vwc = find(objs, 'ValidatingWebhookConfiguration');
     assert.equal(vwc.metadata.annotations['cert-manager.io/inject-ca-from'], 'meshwarden-system/mw-meshwarden-serving-cert');
     assert.deepEqual(vwc.webhooks[0].namespaceSelector.matchExpressions[0].values, ['meshwarden-system', 'kube-system', 'istio-system']);
-    const roles = objs.filter((o) => o.kind === 'Role' && o.metadata.name === 'mw-meshwarden-ratelimit-config').map((o) => o.metadata.namespace).sort();
-    assert.deepEqual(roles, ['rls', 'rls-shared'], 'the address\'s namespace and the listed one');
+    const roles = objs
+      .filter((o) => o.kind === 'Role' && o.metadata.name === 'mw-meshwarden-ratelimit-config')
+      .map((o) => o.metadata.namespace)
+      .sort();
+    assert.deepEqual(roles, ['rls', 'rls-shared'], "the address's namespace and the listed one");
     const cr = find(objs, 'ClusterRole');
     assert.ok(!cr.rules.some((r: { resources: string[] }) => r.resources.includes('validatingwebhookconfigurations')), 'no caBundle patch permission with cert-manager');
   });
@@ -173,7 +212,11 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
       ports: [{ port: 15012, protocol: 'TCP' }],
       to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } }, podSelector: { matchLabels: { app: 'istiod' } } }],
     });
-    assert.ok(!find(render({ files: [allFeaturesValues], values: { effective: { enabled: false } } }), 'NetworkPolicy').spec.egress.some((e: { ports: Array<{ port: number }> }) => e.ports.some((p) => p.port === 15012)));
+    assert.ok(
+      !find(render({ files: [allFeaturesValues], values: { effective: { enabled: false } } }), 'NetworkPolicy').spec.egress.some((e: { ports: Array<{ port: number }> }) =>
+        e.ports.some((p) => p.port === 15012),
+      ),
+    );
 
     // Plaintext (istiod with ENABLE_DEBUG_ENDPOINT_AUTH=false): addresses only, no token, no CA.
     const plain = pick(render({ values: { effective: { enabled: true, discovery: false, addresses: ['istiod.istio-system.svc:15010'], tls: { enabled: false } } } }));
@@ -182,7 +225,11 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
 
   test('switches: crds.enabled, crds.keep, webhook.enabled, webhook.validateIstio, one replica', () => {
     assert.ok(!render({ values: { crds: { enabled: false } } }).some((o) => o.kind === 'CustomResourceDefinition'));
-    assert.ok(render({ values: { crds: { keep: false } } }).filter((o) => o.kind === 'CustomResourceDefinition').every((o) => o.metadata.annotations === undefined));
+    assert.ok(
+      render({ values: { crds: { keep: false } } })
+        .filter((o) => o.kind === 'CustomResourceDefinition')
+        .every((o) => o.metadata.annotations === undefined),
+    );
     const off = render({ values: { webhook: { enabled: false } } });
     assert.ok(!off.some((o) => o.kind === 'ValidatingWebhookConfiguration' || o.kind === 'Secret' || o.metadata.name === 'mw-meshwarden-webhook'));
     assert.ok(find(off, 'Deployment').spec.template.spec.containers[0].args.includes('--webhook=false'));
@@ -201,13 +248,27 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     for (const c of cases) {
       const objs = render({ ...(c.values !== undefined ? { values: c.values } : {}), ...(c.files ? { files: c.files } : {}) });
       assert.deepEqual(configMapAccessViolations(objs), [], c.name);
-      const roles = objs.filter((o) => o.kind === 'Role' && (o as unknown as { rules: Rule[] }).rules.some((r) => r.resources.includes('configmaps'))) as unknown as Array<{ metadata: { name: string; namespace: string }; rules: Rule[] }>;
+      const roles = objs.filter((o) => o.kind === 'Role' && (o as unknown as { rules: Rule[] }).rules.some((r) => r.resources.includes('configmaps'))) as unknown as Array<{
+        metadata: { name: string; namespace: string };
+        rules: Rule[];
+      }>;
       assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), c.namespaces, `${c.name}: Roles on ConfigMaps`);
       for (const r of roles) {
-        assert.deepEqual(r.rules.map((x) => [x.verbs, x.resourceNames ?? null]), [[['create'], null], [['get', 'list', 'watch', 'update'], c.names]], `${c.name}: ${r.metadata.namespace}`);
+        assert.deepEqual(
+          r.rules.map((x) => [x.verbs, x.resourceNames ?? null]),
+          [
+            [['create'], null],
+            [['get', 'list', 'watch', 'update'], c.names],
+          ],
+          `${c.name}: ${r.metadata.namespace}`,
+        );
       }
       const args = find(objs, 'Deployment').spec.template.spec.containers[0].args as string[];
-      const flag = (f: string): string[] => args.filter((a) => a.startsWith(`--${f}=`)).map((a) => a.slice(f.length + 3)).sort();
+      const flag = (f: string): string[] =>
+        args
+          .filter((a) => a.startsWith(`--${f}=`))
+          .map((a) => a.slice(f.length + 3))
+          .sort();
       assert.deepEqual([flag('rate-limit-config-namespace'), flag('rate-limit-config-name')], [c.namespaces, c.names], `${c.name}: what the operator watches is what the Roles grant`);
     }
   });
@@ -219,21 +280,38 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
       }
     }
     // The rule this chart had until ADR 0105, and other wide forms, are each reported.
-    const role = (kind: string, rules: Rule[]): K8sObject => (({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'x', ...(kind === 'Role' ? { namespace: 'rls' } : {}) }, rules }));
+    const role = (kind: string, rules: Rule[]): K8sObject => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'x', ...(kind === 'Role' ? { namespace: 'rls' } : {}) }, rules });
     assert.deepEqual(configMapAccessViolations([role('ClusterRole', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }])]), ['ClusterRole x: list,watch configmaps']);
     assert.deepEqual(configMapAccessViolations([role('ClusterRole', [{ apiGroups: ['*'], resources: ['*'], verbs: ['get'] }])]), ['ClusterRole x: get *']);
-    assert.deepEqual(configMapAccessViolations([role('Role', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }])]), ['Role rls/x: list,watch configmaps without resourceNames']);
-    assert.deepEqual(configMapAccessViolations([role('Role', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'delete'] }])]), ['Role rls/x: create,delete configmaps without resourceNames']);
+    assert.deepEqual(configMapAccessViolations([role('Role', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }])]), [
+      'Role rls/x: list,watch configmaps without resourceNames',
+    ]);
+    assert.deepEqual(configMapAccessViolations([role('Role', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'delete'] }])]), [
+      'Role rls/x: create,delete configmaps without resourceNames',
+    ]);
   });
 
-  test('/metrics only on the metrics port: Services, ServiceMonitor and NetworkPolicy; the API server\'s rule opens the webhook port only', () => {
+  test("/metrics only on the metrics port: Services, ServiceMonitor and NetworkPolicy; the API server's rule opens the webhook port only", () => {
     const objs = render({ files: [allFeaturesValues] });
     const c = find(objs, 'Deployment').spec.template.spec.containers[0];
-    assert.deepEqual(c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]), [['webhook', 9443], ['metrics', 8080], ['probes', 8081]]);
+    assert.deepEqual(
+      c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]),
+      [
+        ['webhook', 9443],
+        ['metrics', 8080],
+        ['probes', 8081],
+      ],
+    );
     assert.ok(c.args.includes('--metrics-bind-address=:8080') && c.args.includes('--webhook-port=9443'));
     assert.deepEqual(find(objs, 'Service', 'mw-meshwarden-metrics').spec.ports, [{ name: 'http-metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
-    assert.deepEqual(find(objs, 'Service', 'mw-meshwarden-webhook').spec.ports.map((p: { targetPort: string }) => p.targetPort), ['webhook']);
-    assert.deepEqual(find(objs, 'ServiceMonitor').spec.endpoints.map((e: { port: string; path: string }) => [e.port, e.path]), [['http-metrics', '/metrics']]);
+    assert.deepEqual(
+      find(objs, 'Service', 'mw-meshwarden-webhook').spec.ports.map((p: { targetPort: string }) => p.targetPort),
+      ['webhook'],
+    );
+    assert.deepEqual(
+      find(objs, 'ServiceMonitor').spec.endpoints.map((e: { port: string; path: string }) => [e.port, e.path]),
+      [['http-metrics', '/metrics']],
+    );
     const ingress = find(objs, 'NetworkPolicy').spec.ingress as Array<{ ports: Array<{ port: string }>; from?: unknown[] }>;
     assert.deepEqual(ingress, [
       { ports: [{ port: 'webhook', protocol: 'TCP' }], from: [{ ipBlock: { cidr: '10.0.0.0/28' } }] },
@@ -249,11 +327,17 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     assert.doesNotThrow(() => renderText({ values: { webhook: { enabled: false, port: 8080 } } }), 'no webhook, no clash');
   });
 
-  test('evaluation pool and connection cap: the chart\'s defaults are the code\'s, every rendered arg parses as a serve flag', () => {
+  test("evaluation pool and connection cap: the chart's defaults are the code's, every rendered arg parses as a serve flag", () => {
     const pool = new EvaluationPool({ istioVersions: [] });
     const args = (objs: K8sObject[]): string[] => find(objs, 'Deployment').spec.template.spec.containers[0].args;
     const defaults = args(render());
-    for (const a of [`--webhook-eval-workers=${pool.size}`, `--webhook-eval-timeout=${pool.timeoutMs / 1000}s`, `--webhook-eval-memory=${pool.rssMb}Mi`, `--webhook-eval-queue=${pool.maxQueue}`, '--webhook-max-connections=256']) {
+    for (const a of [
+      `--webhook-eval-workers=${pool.size}`,
+      `--webhook-eval-timeout=${pool.timeoutMs / 1000}s`,
+      `--webhook-eval-memory=${pool.rssMb}Mi`,
+      `--webhook-eval-queue=${pool.maxQueue}`,
+      '--webhook-max-connections=256',
+    ]) {
       assert.ok(defaults.includes(a), `missing ${a} in ${defaults.join(' ')}`);
     }
     const all = parseServeFlags(args(render({ files: [allFeaturesValues] })).slice(1), {});
@@ -272,7 +356,10 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
     const need = 472 + 2 * 384;
     assert.ok(mib(c.resources.limits.memory) - need >= 256, `limits.memory ${c.resources.limits.memory}: ${need} MiB plus headroom for the 50 ms sampling of the workers' cap`);
     assert.ok(mib(c.resources.requests.memory) >= 200 + 2 * 200, `requests.memory ${c.resources.requests.memory} below an idle pod (main + 2 warm workers)`);
-    assert.throws(() => renderText({ values: { resources: { limits: { memory: '1Gi' } } } }), /resources\.limits\.memory 1024Mi is below the bounded budgets: 472Mi \(main process: validator, Lua runner, caches\) \+ 2 workers × 384Mi = 1240Mi/);
+    assert.throws(
+      () => renderText({ values: { resources: { limits: { memory: '1Gi' } } } }),
+      /resources\.limits\.memory 1024Mi is below the bounded budgets: 472Mi \(main process: validator, Lua runner, caches\) \+ 2 workers × 384Mi = 1240Mi/,
+    );
     assert.throws(() => renderText({ values: { webhook: { evaluation: { workers: 4, timeout: '4s', memory: '384Mi', queue: 64 } } } }), /\+ 4 workers × 384Mi = 2008Mi/);
     assert.doesNotThrow(() => renderText({ values: { webhook: { evaluation: { workers: 4, timeout: '4s', memory: '384Mi', queue: 64 } }, resources: { limits: { memory: '2Gi' } } } }));
     assert.doesNotThrow(() => renderText({ values: { webhook: { enabled: false }, resources: { limits: { memory: '512Mi' } } } }), 'no webhook, no workers');
@@ -292,7 +379,14 @@ describe('Helm chart charts/meshwarden', { skip, timeout: 600_000 }, () => {
       [{ leaderElection: { leaseDuration: '15' } }, /at '\/leaderElection\/leaseDuration'/],
       [{ image: { digest: 'latest' } }, /at '\/image\/digest'/],
       [{ rateLimitService: { address: 'ratelimit.rls' } }, /at '\/rateLimitService\/address'/],
-      [{ controller: { istioVersions: ['1.27'] } }, new RegExp(`at '/controller/istioVersions/0': value must be one of ${istioMinors().map((m) => `'${m.replace('.', '\\.')}'`).join(', ')}`)],
+      [
+        { controller: { istioVersions: ['1.27'] } },
+        new RegExp(
+          `at '/controller/istioVersions/0': value must be one of ${istioMinors()
+            .map((m) => `'${m.replace('.', '\\.')}'`)
+            .join(', ')}`,
+        ),
+      ],
       [{ certManager: { issuerRef: { kind: 'ClusterIssuer' } } }, /at '\/certManager\/issuerRef'/],
       [{ crds: { keep: 'yes' } }, /at '\/crds\/keep': got string, want boolean/],
       [{ effective: { addresses: ['istiod.istio-system.svc'] } }, /at '\/effective\/addresses\/0': 'istiod.istio-system.svc' does not match pattern/],

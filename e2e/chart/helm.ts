@@ -30,7 +30,11 @@ export interface Run {
 }
 
 export function helm(args: string[]): Run {
-  const r = spawnSync(helmBinary, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'mw-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'mw-helm-config') } });
+  const r = spawnSync(helmBinary, args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'mw-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'mw-helm-config') },
+  });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

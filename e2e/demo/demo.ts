@@ -37,11 +37,20 @@ const EXAMPLES = [
 /** The per-pod example ships only its Service; these stand in for its Deployment's pods. */
 const REVIEWS_PODS = ['reviews-1', 'reviews-2'];
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; spec?: Record<string, unknown>; status?: { conditions?: Array<{ type: string; status: string }> }; items?: Obj[] };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  spec?: Record<string, unknown>;
+  status?: { conditions?: Array<{ type: string; status: string }> };
+  items?: Obj[];
+};
 
 /** An example's manifests (not rendered.yaml: the operator writes those objects), Lists expanded. */
 function exampleObjects(dir: string): { files: string[]; objects: Obj[] } {
-  const files = readdirSync(join(REPO_ROOT, 'examples', dir)).filter((f) => f.endsWith('.yaml') && f !== 'rendered.yaml').sort();
+  const files = readdirSync(join(REPO_ROOT, 'examples', dir))
+    .filter((f) => f.endsWith('.yaml') && f !== 'rendered.yaml')
+    .sort();
   const docs = files.flatMap((f) => parseAllDocuments(readFileSync(join(REPO_ROOT, 'examples', dir, f), 'utf8')).map((d) => d.toJS() as Obj | null));
   return { files: files.map((f) => `examples/${dir}/${f}`), objects: docs.flatMap((o) => (o === null ? [] : o.kind === 'List' ? (o.items ?? []) : [o])) };
 }
@@ -156,11 +165,22 @@ async function main(): Promise<number> {
     cp = await startControlPlane({ log: progress });
     const env = envOf(cp);
     await env.kubectl(['apply', '--server-side', '-f', '-'], `${ourCrds()}\n---\n${istioCrds()}`);
-    await env.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/smartlimiters.meshwarden.io', 'crd/envoyplugins.meshwarden.io', 'crd/envoyfilters.networking.istio.io', 'crd/wasmplugins.extensions.istio.io']);
+    await env.kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/smartlimiters.meshwarden.io',
+      'crd/envoyplugins.meshwarden.io',
+      'crd/envoyfilters.networking.istio.io',
+      'crd/wasmplugins.extensions.istio.io',
+    ]);
     say("CRDs installed: SmartLimiter and EnvoyPlugin (crds/), Istio's EnvoyFilter and WasmPlugin");
     for (const ns of [NS, OPERATOR_NS]) await env.kubectl(['create', 'namespace', ns]);
 
-    steps.step('Start `meshwarden serve`: the operator and its admission webhook', 'As the Helm chart does without cert-manager: the ValidatingWebhookConfiguration is registered without a CA, serve generates one and patches it into caBundle.');
+    steps.step(
+      'Start `meshwarden serve`: the operator and its admission webhook',
+      'As the Helm chart does without cert-manager: the ValidatingWebhookConfiguration is registered without a CA, serve generates one and patches it into caBundle.',
+    );
     const webhookPort = await freePort();
     const certDir = join(cp.dir, 'webhook-certs');
     const vwc = validatingWebhookConfiguration({ url: `https://127.0.0.1:${webhookPort}/validate`, operatorNamespace: OPERATOR_NS });
@@ -168,7 +188,12 @@ async function main(): Promise<number> {
     command('kubectl apply -f webhook.yaml');
     await env.kubectl(['apply', '-f', '-'], JSON.stringify(vwc));
     for (const w of vwc.webhooks as Array<{ name: string; failurePolicy: string; rules: Array<{ resources: string[] }> }>) {
-      say(`  ${w.name.padEnd(30)} ${w.rules.flatMap((r) => r.resources).join(', ').padEnd(26)} failurePolicy ${w.failurePolicy}`);
+      say(
+        `  ${w.name.padEnd(30)} ${w.rules
+          .flatMap((r) => r.resources)
+          .join(', ')
+          .padEnd(26)} failurePolicy ${w.failurePolicy}`,
+      );
     }
     command(`meshwarden serve --webhook-port ${webhookPort} --webhook-configuration ${vwc.metadata.name} --cert-dir <tmp>/webhook-certs --istio-version 1.28 …`);
     const t = Date.now();
@@ -180,10 +205,15 @@ async function main(): Promise<number> {
     if (!patched) throw new Error(`caBundle of ${vwc.metadata.name} is not the CA in ${certDir}/ca.crt`);
     say(`caBundle of both webhooks = the CA serve generated in --cert-dir`);
     // The API server loads webhook configurations through an informer: wait until a bad object is denied.
-    await eventually('the webhook to be enforced', 30_000, async () => {
-      const r = await env.kubectlRaw(['apply', '--dry-run=server', '-f', '-'], BAD_ENVOYFILTER);
-      return r.code !== 0 && r.stderr.includes('denied the request');
-    }, 250);
+    await eventually(
+      'the webhook to be enforced',
+      30_000,
+      async () => {
+        const r = await env.kubectlRaw(['apply', '--dry-run=server', '-f', '-'], BAD_ENVOYFILTER);
+        return r.code !== 0 && r.stderr.includes('denied the request');
+      },
+      250,
+    );
 
     steps.step('Apply three examples', 'Pods stand in for Deployments (there is no kubelet): the demo sets their Ready condition itself.');
     say(`two reviews pods, ${REVIEWS_PODS.join(' and ')}, Ready:`);
@@ -199,8 +229,7 @@ async function main(): Promise<number> {
       for (const pod of ready) await setPodReady(env, NS, pod, true);
     }
     for (const ex of EXAMPLES) await waitCondition(env, ex.kind, NS, ex.name, 'Ready', 'True');
-    const effective = async (name: string): Promise<EffectiveLimit | undefined> =>
-      (await env.getJson<{ status?: { effective?: EffectiveLimit[] } }>('smartlimiter', NS, name))?.status?.effective?.[0];
+    const effective = async (name: string): Promise<EffectiveLimit | undefined> => (await env.getJson<{ status?: { effective?: EffectiveLimit[] } }>('smartlimiter', NS, name))?.status?.effective?.[0];
     await eventually('ratings averaged over 3 pods', 30_000, async () => (await effective('ratings'))?.replicas === 3);
     command(`kubectl get smartlimiters,envoyplugins -n ${NS}`);
     output(await env.kubectl(['get', 'smartlimiters,envoyplugins', '-n', NS]));
@@ -214,7 +243,10 @@ async function main(): Promise<number> {
     output(trimmed(await env.kubectl(['get', 'envoyfilter', 'reviews-ratelimit', '-n', NS, '-o', 'yaml'])));
 
     steps.step('Bad configuration is refused at kubectl apply', 'The webhook runs the same validator as `meshwarden lint`, with the cluster as context; nothing is stored.');
-    for (const [what, yaml] of [['A SmartLimiter whose path regex Envoy cannot compile:', BAD_SMARTLIMITER], ['A hand-written EnvoyFilter that would take the listener down:', BAD_ENVOYFILTER]] as const) {
+    for (const [what, yaml] of [
+      ['A SmartLimiter whose path regex Envoy cannot compile:', BAD_SMARTLIMITER],
+      ['A hand-written EnvoyFilter that would take the listener down:', BAD_ENVOYFILTER],
+    ] as const) {
       say(what);
       output(yaml);
       command('kubectl apply -f -');
@@ -224,7 +256,13 @@ async function main(): Promise<number> {
       console.log();
     }
     const stored = await env.kubectlRaw(['get', 'smartlimiter/reviews-api', 'envoyfilter/hand-written', '-n', NS]);
-    say(`nothing was stored: ${stored.stderr.trim().split('\n').map((l) => l.replace(/^Error from server \(NotFound\): /, '')).join('; ')}`);
+    say(
+      `nothing was stored: ${stored.stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^Error from server \(NotFound\): /, ''))
+        .join('; ')}`,
+    );
 
     steps.step('The operator follows the cluster', 'Every change to a resource, its Service or its pods is reconciled into the EnvoyFilters.');
     const efOf = async (name: string) => (await env.getJson<EnvoyFilterObject>('envoyfilter', NS, name))!;
@@ -242,7 +280,10 @@ async function main(): Promise<number> {
     await follow('5 a minute, no burst', 'reviews-ratelimit', 5, async () => void (await env.kubectl(['patch', 'smartlimiter', 'reviews', '-n', NS, '--type=json', '-p', tighten])));
     await waitCondition(env, 'SmartLimiter', NS, 'reviews', 'Ready', 'True');
 
-    steps.step('A real Envoy enforces the generated limiter', `Envoy ${ENVOY.envoy} (Istio ${ENVOY.istio.replace(/\.0$/, '')}'s proxy) runs the reviews-ratelimit EnvoyFilter read back from the API server, applied to the inbound listener istiod would generate for a reviews pod (the Istio baseline the validator uses), served on 127.0.0.1 in front of a tiny backend.`);
+    steps.step(
+      'A real Envoy enforces the generated limiter',
+      `Envoy ${ENVOY.envoy} (Istio ${ENVOY.istio.replace(/\.0$/, '')}'s proxy) runs the reviews-ratelimit EnvoyFilter read back from the API server, applied to the inbound listener istiod would generate for a reviews pod (the Istio baseline the validator uses), served on 127.0.0.1 in front of a tiny backend.`,
+    );
     traffic = await startTraffic(ENVOY, await efOf('reviews-ratelimit'), { side: 'inbound', port: 8080 });
     const replies = [];
     for (let i = 0; i < 8; i++) replies.push(await traffic.send('/reviews/1'));

@@ -11,7 +11,11 @@ export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 const pad = '    ';
 export const indent = (text: string, prefix = pad): string =>
-  text.replace(/\s+$/, '').split('\n').map((l) => (l ? prefix + l : l)).join('\n');
+  text
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map((l) => (l ? prefix + l : l))
+    .join('\n');
 
 export class Steps {
   private n = 0;
@@ -49,7 +53,7 @@ export const output = (text: string): void => console.log(indent(text, `${pad}  
 /** `1..8: 200 200 429` with runs of more than six equal codes folded: `200 ×114`. */
 export function codesLine(codes: number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < codes.length; ) {
+  for (let i = 0; i < codes.length;) {
     let j = i;
     while (j < codes.length && codes[j] === codes[i]) j++;
     const run = j - i;

@@ -39,7 +39,9 @@ function entryOf(ef: EnvoyFilterObject): { entry: TrafficEntry; host?: string } 
   return { entry: { side: 'inbound', port: p.match?.listener?.portNumber ?? 8080 } };
 }
 
-const examples = readdirSync(dir).filter((d) => d !== 'smartlimiter-global').sort();
+const examples = readdirSync(dir)
+  .filter((d) => d !== 'smartlimiter-global')
+  .sort();
 
 for (const build of ENVOYS) {
   describe(`examples serve traffic on Envoy ${build.envoy} (Istio ${build.istio})`, { skip, timeout: 120_000 }, () => {

@@ -94,7 +94,9 @@ for (const build of ENVOYS) {
         assert.deepEqual(await y.burst(1, '/users/me', { headers: { 'x-user-id': 'alice' } }), [429], 'alice is limited on the other Envoy too');
         assert.deepEqual(await y.burst(2, '/users/me', { headers: { 'x-user-id': 'bob' } }), [200, 200], 'bob has his own counter');
         const stats = await y.envoy.stats('ratelimit');
-        const overLimit = Object.entries(stats).filter(([k]) => k.endsWith('.ratelimit.over_limit')).reduce((n, [, v]) => n + v, 0);
+        const overLimit = Object.entries(stats)
+          .filter(([k]) => k.endsWith('.ratelimit.over_limit'))
+          .reduce((n, [, v]) => n + v, 0);
         assert.equal(overLimit, 3, `Envoy counted the service's OVER_LIMIT answers: ${JSON.stringify(stats)}`);
       });
     });
@@ -139,8 +141,12 @@ describe('global limits across Envoy versions', { skip, timeout: 120_000 }, () =
       assert.deepEqual(await y.burst(3, '/api/products'), [200, 200, 200]);
       for (const e of [x, y]) {
         const stats = await e.envoy.stats('ratelimit');
-        const ok = Object.entries(stats).filter(([k]) => k.endsWith('.ratelimit.ok')).reduce((n, [, v]) => n + v, 0);
-        const errors = Object.entries(stats).filter(([k]) => k.endsWith('.ratelimit.error') || k.endsWith('.ratelimit.failure_mode_allowed')).reduce((n, [, v]) => n + v, 0);
+        const ok = Object.entries(stats)
+          .filter(([k]) => k.endsWith('.ratelimit.ok'))
+          .reduce((n, [, v]) => n + v, 0);
+        const errors = Object.entries(stats)
+          .filter(([k]) => k.endsWith('.ratelimit.error') || k.endsWith('.ratelimit.failure_mode_allowed'))
+          .reduce((n, [, v]) => n + v, 0);
         assert.equal(ok, 6, `two filters x three requests answered OK by the service: ${JSON.stringify(stats)}`);
         assert.equal(errors, 0);
       }

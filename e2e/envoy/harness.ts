@@ -198,7 +198,9 @@ export async function startEnvoy(binary: string, bootstrap: unknown, opts: { con
       }
       await new Promise((ok) => setTimeout(ok, 100));
     }
-    const listeners = JSON.parse((await request(adminPort, '/listeners?format=json')).body) as { listener_statuses: Array<{ name: string; local_address: { socket_address: { port_value: number } } }> };
+    const listeners = JSON.parse((await request(adminPort, '/listeners?format=json')).body) as {
+      listener_statuses: Array<{ name: string; local_address: { socket_address: { port_value: number } } }>;
+    };
     const port = listeners.listener_statuses.find((l) => l.name === 'meshwarden-traffic')?.local_address.socket_address.port_value;
     if (!port) throw new Error('the traffic listener is not bound');
     return {

@@ -73,21 +73,36 @@ for (const build of ENVOYS) {
     });
 
     /** A limit of 2 per hour with `match`; `hit` requests are limited after 2, `miss` requests never. */
-    const matchCases: Array<{ name: string; match: string; hit: { path: string; method?: string; headers?: Record<string, string> }; miss: Array<{ path: string; method?: string; headers?: Record<string, string> }> }> = [
+    const matchCases: Array<{
+      name: string;
+      match: string;
+      hit: { path: string; method?: string; headers?: Record<string, string> };
+      miss: Array<{ path: string; method?: string; headers?: Record<string, string> }>;
+    }> = [
       { name: 'header', match: '{headers: [{name: x-tier, exact: free}]}', hit: { path: '/', headers: { 'x-tier': 'free' } }, miss: [{ path: '/', headers: { 'x-tier': 'paid' } }, { path: '/' }] },
       { name: 'query', match: '{query: [{name: region, regex: "eu-[a-z]+"}]}', hit: { path: '/orders?region=eu-west' }, miss: [{ path: '/orders?region=us-east' }, { path: '/orders' }] },
       { name: 'path prefix', match: '{path: {prefix: /api}}', hit: { path: '/api/items' }, miss: [{ path: '/static/app.js' }] },
       { name: 'path exact', match: '{path: {exact: /orders}}', hit: { path: '/orders' }, miss: [{ path: '/orders/1' }] },
-      { name: 'method', match: '{methods: [POST, PUT]}', hit: { path: '/orders', method: 'POST' }, miss: [{ path: '/orders', method: 'GET' }, { path: '/orders', method: 'DELETE' }] },
+      {
+        name: 'method',
+        match: '{methods: [POST, PUT]}',
+        hit: { path: '/orders', method: 'POST' },
+        miss: [
+          { path: '/orders', method: 'GET' },
+          { path: '/orders', method: 'DELETE' },
+        ],
+      },
       { name: 'source CIDR containing 127.0.0.1', match: '{sourceCIDRs: [127.0.0.0/8]}', hit: { path: '/' }, miss: [] },
     ];
     for (const c of matchCases) {
       test(`${c.name} match limits only matching requests`, async () => {
-        const ef = renderEnvoyFilter(limiter(`
+        const ef = renderEnvoyFilter(
+          limiter(`
   - name: matched
     port: 9080
     match: ${c.match}
-    rate: {requests: 2, per: 1h}`));
+    rate: {requests: 2, per: 1h}`),
+        );
         const t = await startTraffic(build, ef, inbound);
         try {
           for (const m of c.miss) assert.deepEqual(await t.burst(4, m.path, m), repeat(4, 200), `not matching: ${JSON.stringify(m)}`);
@@ -100,11 +115,13 @@ for (const build of ENVOYS) {
     }
 
     test('source CIDR not containing 127.0.0.1 never limits loopback clients (but XFF inside it does)', async () => {
-      const ef = renderEnvoyFilter(limiter(`
+      const ef = renderEnvoyFilter(
+        limiter(`
   - name: partners
     port: 9080
     match: {sourceCIDRs: [10.0.0.0/8, "2001:db8::/32"]}
-    rate: {requests: 2, per: 1h}`));
+    rate: {requests: 2, per: 1h}`),
+      );
       const t = await startTraffic(build, ef, inbound);
       try {
         assert.deepEqual(await t.burst(6, '/'), repeat(6, 200));
@@ -116,11 +133,13 @@ for (const build of ENVOYS) {
     });
 
     test('distinctBy header: one bucket per value, requests without the header share one', async () => {
-      const ef = renderEnvoyFilter(limiter(`
+      const ef = renderEnvoyFilter(
+        limiter(`
   - name: per-user
     port: 9080
     distinctBy: {header: X-User-Id}
-    rate: {requests: 2, per: 1h}`));
+    rate: {requests: 2, per: 1h}`),
+      );
       const t = await startTraffic(build, ef, inbound);
       try {
         assert.deepEqual(await t.burst(3, '/', { headers: { 'x-user-id': 'alice' } }), [200, 200, 429], 'alice');
@@ -135,11 +154,13 @@ for (const build of ENVOYS) {
     });
 
     test('distinctBy query parameter and source IP: one bucket per value', async () => {
-      const byQuery = renderEnvoyFilter(limiter(`
+      const byQuery = renderEnvoyFilter(
+        limiter(`
   - name: per-tenant
     port: 9080
     distinctBy: {query: tenant}
-    rate: {requests: 1, per: 1h}`));
+    rate: {requests: 1, per: 1h}`),
+      );
       const t = await startTraffic(build, byQuery, inbound);
       try {
         assert.deepEqual(await t.burst(2, '/?tenant=a'), [200, 429]);
@@ -147,11 +168,13 @@ for (const build of ENVOYS) {
       } finally {
         await t.stop();
       }
-      const bySource = renderEnvoyFilter(limiter(`
+      const bySource = renderEnvoyFilter(
+        limiter(`
   - name: per-client
     port: 9080
     distinctBy: {sourceIP: true}
-    rate: {requests: 2, per: 1h}`));
+    rate: {requests: 2, per: 1h}`),
+      );
       const u = await startTraffic(build, bySource, inbound);
       try {
         assert.deepEqual(await u.burst(3, '/'), [200, 200, 429], 'the loopback client 127.0.0.1');
@@ -165,11 +188,13 @@ for (const build of ENVOYS) {
     });
 
     test('shadow mode never rejects but counts rate_limited in /stats', async () => {
-      const ef = renderEnvoyFilter(limiter(`
+      const ef = renderEnvoyFilter(
+        limiter(`
   - name: trial
     port: 9080
     rate: {requests: 2, per: 1h}
-    mode: shadow`));
+    mode: shadow`),
+      );
       const [prefix] = statPrefixes(ef);
       assert.ok(prefix);
       const t = await startTraffic(build, ef, inbound);
@@ -186,14 +211,16 @@ for (const build of ENVOYS) {
     });
 
     test('two limits on one route both apply', async () => {
-      const ef = renderEnvoyFilter(limiter(`
+      const ef = renderEnvoyFilter(
+        limiter(`
   - name: all
     port: 9080
     rate: {requests: 4, per: 1h}
   - name: writes
     port: 9080
     match: {methods: [POST]}
-    rate: {requests: 1, per: 1h}`));
+    rate: {requests: 1, per: 1h}`),
+      );
       assert.equal(statPrefixes(ef).length, 2, 'one filter per limit');
       const t = await startTraffic(build, ef, inbound);
       try {

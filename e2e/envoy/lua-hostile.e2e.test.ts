@@ -63,7 +63,10 @@ const LUA_CASES: Array<{ name: string; code: string; hangs?: boolean; heavy?: bo
   { name: 'string longer than LJ_MAX_STR (rep)', code: `local s = ('x'):rep(2^31)${H}` },
   // Envoy builds a 1 GiB string before it refuses the 2 GiB one: seconds and ~3 GB of memory.
   { name: 'string doubled 31 times', code: `local s = 'x' for i = 1, 31 do s = s .. s end${H}`, heavy: true },
-  { name: 'collectgarbage, every option', code: `collectgarbage() collectgarbage('collect') local kb = collectgarbage('count') collectgarbage('step') collectgarbage('setpause', 100) collectgarbage('setstepmul', 200) collectgarbage('stop') collectgarbage('restart') local r = collectgarbage('isrunning')${H}` },
+  {
+    name: 'collectgarbage, every option',
+    code: `collectgarbage() collectgarbage('collect') local kb = collectgarbage('count') collectgarbage('step') collectgarbage('setpause', 100) collectgarbage('setstepmul', 200) collectgarbage('stop') collectgarbage('restart') local r = collectgarbage('isrunning')${H}`,
+  },
   { name: 'collectgarbage, unknown option', code: `collectgarbage('bogus')${H}` },
   { name: '197 nested parentheses', code: `local x = ${nested('(', ')', 197)}${H}` },
   { name: '198 nested parentheses', code: `local x = ${nested('(', ')', 198)}${H}` },
@@ -95,7 +98,11 @@ for (const build of ENVOYS) {
       for (const p of [nested('(', ')', 5000, 'a'), nested('(?:', ')', 5000, 'a')]) {
         const envoy = envoyValidate(build.path, bootstrap({ regex: p }));
         const ours = checkRegex(p);
-        assert.equal(ours.some((f) => f.severity === 'error'), !envoy.accepted, `Envoy: ${envoy.why}`);
+        assert.equal(
+          ours.some((f) => f.severity === 'error'),
+          !envoy.accepted,
+          `Envoy: ${envoy.why}`,
+        );
       }
     });
   });

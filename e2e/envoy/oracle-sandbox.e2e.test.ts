@@ -60,7 +60,13 @@ function bootstrap(opts: { lua?: string; accessLog?: string }) {
   return {
     node: { id: 'sidecar~127.0.0.1~oracle.default~default.svc.cluster.local', cluster: 'oracle' },
     static_resources: {
-      listeners: [{ name: 'l', address: { socket_address: { address: '0.0.0.0', port_value: 15006 } }, filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }] }],
+      listeners: [
+        {
+          name: 'l',
+          address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
+          filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }],
+        },
+      ],
     },
   };
 }
@@ -93,7 +99,11 @@ describe('the sandbox: a Lua script that reaches Envoy cannot touch the host', {
   });
 
   test('no network: the sandbox sees only its own loopback, none of the host interfaces', () => {
-    const hostInterfaces = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter((n) => n && n !== 'lo');
+    const hostInterfaces = readFileSync('/proc/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(':')[0]!.trim())
+      .filter((n) => n && n !== 'lo');
     assert.ok(hostInterfaces.length > 0, 'the host has a non-loopback interface to hide');
     const verdict = envoyValidate(ENVOY, bootstrap({ lua: report(`io.open('/proc/net/dev'):read('*a')`) }));
     const seen = /SEEN\[(.*)\]/.exec(verdict.error ?? '')?.[1] ?? '';
@@ -117,12 +127,16 @@ describe('clean failures: typed errors with a message for the user', { skip }, (
     assert.ok(Date.now() - started < 10_000);
   });
 
-  test('output is capped: a Lua top level that prints without end cannot fill the disk', { skip: spawnSync('prlimit', ['--version']).status === 0 ? false : 'prlimit (util-linux) not installed' }, () => {
-    assert.throws(
-      () => envoyValidate(ENVOY, bootstrap({ lua: "for i = 1, 100000 do print(string.rep('x', 1000)) end" })),
-      (e: unknown) => e instanceof EnvoyUnavailableError && /wrote more than 4194304 bytes of output .* not judged/.test(e.message),
-    );
-  });
+  test(
+    'output is capped: a Lua top level that prints without end cannot fill the disk',
+    { skip: spawnSync('prlimit', ['--version']).status === 0 ? false : 'prlimit (util-linux) not installed' },
+    () => {
+      assert.throws(
+        () => envoyValidate(ENVOY, bootstrap({ lua: "for i = 1, 100000 do print(string.rep('x', 1000)) end" })),
+        (e: unknown) => e instanceof EnvoyUnavailableError && /wrote more than 4194304 bytes of output .* not judged/.test(e.message),
+      );
+    },
+  );
 
   test('a missing or non-executable binary: EnvoyUnavailableError naming the fix', () => {
     const notExecutable = join(scratch, 'envoy-not-executable');
@@ -179,7 +193,10 @@ describe('the screen: hostile EnvoyFilters are reported, not handed to Envoy', {
   test('Lua os.execute / io.open at top level: MW703 at the script, nothing created on the host', () => {
     const [m1, m2] = [marker('ef-execute'), marker('ef-io')];
     const findings = judge(luaFilter({ inline_string: `os.execute('touch ${m1}')\nio.open('${m2}', 'w'):write('x')` }));
-    assert.deepEqual(findings.map((f) => [f.rule, f.path]), [['MW703', `${VALUE}.typed_config.default_source_code.inline_string`]]);
+    assert.deepEqual(
+      findings.map((f) => [f.rule, f.path]),
+      [['MW703', `${VALUE}.typed_config.default_source_code.inline_string`]],
+    );
     assert.match(findings[0]!.message, /os\.execute \(line 1\), io \(line 2\)/);
     assert.match(findings[0]!.message, /not hand this EnvoyFilter to Envoy/);
     assert.equal(existsSync(m1), false);
@@ -188,20 +205,32 @@ describe('the screen: hostile EnvoyFilters are reported, not handed to Envoy', {
 
   test('a Lua script that does not parse: judged by the sandboxed Envoy (MW701), refused without the sandbox (MW703)', () => {
     const ef = luaFilter({ inline_string: 'function envoy_on_request(h) if then end' });
-    assert.deepEqual(judge(ef).map((f) => f.rule), ['MW701']);
+    assert.deepEqual(
+      judge(ef).map((f) => f.rule),
+      ['MW701'],
+    );
     const unsandboxed = oracleFindings(ef, { envoy: ENVOY, istioVersion: ISTIO, unsandboxed: true });
-    assert.deepEqual(unsandboxed.map((f) => [f.rule, f.path]), [['MW703', `${VALUE}.typed_config.default_source_code.inline_string`]]);
+    assert.deepEqual(
+      unsandboxed.map((f) => [f.rule, f.path]),
+      [['MW703', `${VALUE}.typed_config.default_source_code.inline_string`]],
+    );
   });
 
   test('a filename DataSource (/etc/passwd): MW704 at the field, the file content appears nowhere', () => {
     const findings = judge(luaFilter({ filename: '/etc/passwd' }));
-    assert.deepEqual(findings.map((f) => [f.rule, f.path]), [['MW704', `${VALUE}.typed_config.default_source_code.filename`]]);
+    assert.deepEqual(
+      findings.map((f) => [f.rule, f.path]),
+      [['MW704', `${VALUE}.typed_config.default_source_code.filename`]],
+    );
     assert.ok(!JSON.stringify(findings).includes(passwdFirstLine));
   });
 
   test('an environment_variable DataSource: MW704 (the host environment is not the proxy one)', () => {
     const findings = judge(luaFilter({ environment_variable: 'PATH' }));
-    assert.deepEqual(findings.map((f) => [f.rule, f.path]), [['MW704', `${VALUE}.typed_config.default_source_code.environment_variable`]]);
+    assert.deepEqual(
+      findings.map((f) => [f.rule, f.path]),
+      [['MW704', `${VALUE}.typed_config.default_source_code.environment_variable`]],
+    );
   });
 
   const accessLogMerge = (path: string) =>
@@ -214,7 +243,10 @@ describe('the screen: hostile EnvoyFilters are reported, not handed to Envoy', {
   test('an access log to a host path: judged with /dev/stdout (MW705 info), no file created on the host', () => {
     const logFile = marker('access-log');
     const findings = judge(accessLogMerge(logFile));
-    assert.deepEqual(findings.map((f) => [f.rule, f.severity, f.path]), [['MW705', 'info', `${VALUE}.typed_config.access_log[0].typed_config.path`]]);
+    assert.deepEqual(
+      findings.map((f) => [f.rule, f.severity, f.path]),
+      [['MW705', 'info', `${VALUE}.typed_config.access_log[0].typed_config.path`]],
+    );
     assert.equal(existsSync(logFile), false);
   });
 
@@ -226,7 +258,10 @@ describe('the screen: hostile EnvoyFilters are reported, not handed to Envoy', {
     const m = marker('other');
     const other = { ...luaFilter({ inline_string: `os.execute('touch ${m}')` }), metadata: { name: 'hostile', namespace: 'bookinfo' } } as EnvoyFilterObject;
     const findings = oracleFindings(accessLogMerge('/dev/stdout'), { envoy: ENVOY, istioVersion: ISTIO, otherEnvoyFilters: [other] });
-    assert.deepEqual(findings.map((f) => [f.rule, f.path]), [['MW706', 'spec']]);
+    assert.deepEqual(
+      findings.map((f) => [f.rule, f.path]),
+      [['MW706', 'spec']],
+    );
     assert.match(findings[0]!.message, /bookinfo\/hostile/);
     assert.equal(existsSync(m), false);
   });
@@ -241,7 +276,11 @@ describe('the CLI: validate --envoy runs sandboxed; --unsandboxed-oracle is the 
     const saved = process.env.PATH;
     if (path !== undefined) process.env.PATH = path;
     try {
-      const code = await main(['validate', '--envoy', ENVOY, '-o', 'json', ...args, input], { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), readStdin: async () => '' });
+      const code = await main(['validate', '--envoy', ENVOY, '-o', 'json', ...args, input], {
+        stdout: (t) => void (out.stdout += t),
+        stderr: (t) => void (out.stderr += t),
+        readStdin: async () => '',
+      });
       return { code, ...out };
     } finally {
       process.env.PATH = saved;
@@ -250,14 +289,20 @@ describe('the CLI: validate --envoy runs sandboxed; --unsandboxed-oracle is the 
 
   test('sandboxed by default: the file access log is judged with /dev/stdout (MW705), nothing written on the host', async () => {
     const ef = envoyFilter(
-      { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM, access_log: [{ name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG, path: hostLog } }] } },
+      {
+        name: 'envoy.filters.network.http_connection_manager',
+        typed_config: { '@type': HCM, access_log: [{ name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG, path: hostLog } }] },
+      },
       'NETWORK_FILTER',
       'MERGE',
     );
     writeFileSync(input, JSON.stringify(ef));
     const run = await cli([]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.deepEqual((JSON.parse(run.stdout) as Array<{ rule: string }>).map((d) => d.rule).filter((r) => r.startsWith('MW7')), ['MW705']);
+    assert.deepEqual(
+      (JSON.parse(run.stdout) as Array<{ rule: string }>).map((d) => d.rule).filter((r) => r.startsWith('MW7')),
+      ['MW705'],
+    );
     assert.equal(existsSync(hostLog), false);
   });
 

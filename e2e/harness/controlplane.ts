@@ -44,13 +44,7 @@ export function kubectlBinary(): string {
   return existsSync(local) ? local : 'kubectl';
 }
 
-export const DEFAULT_CONTROLLERS = [
-  'garbage-collector-controller',
-  'namespace-controller',
-  'serviceaccount-controller',
-  'serviceaccount-token-controller',
-  'root-ca-certificate-publisher-controller',
-];
+export const DEFAULT_CONTROLLERS = ['garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'serviceaccount-token-controller', 'root-ca-certificate-publisher-controller'];
 
 export interface ControlPlaneOptions {
   /** Multi-call binary; default controlPlaneBinary(). */
@@ -214,8 +208,7 @@ async function signLeaf(dir: string, name: string, subj: string, ext: string): P
   await writeFile(join(dir, `${name}.ext`), ext);
   await openssl(['req', '-new', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj], dir);
   await openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key',
-      '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`],
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`],
     dir,
   );
 }
@@ -226,8 +219,23 @@ const subjPart = (v: string): string => v.replace(/[\\/=+,]/g, (c) => `\\${c}`);
 async function makeCerts(dir: string): Promise<Certs> {
   await mkdir(dir, { recursive: true });
   await openssl(
-    ['req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=meshwarden-e2e-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=meshwarden-e2e-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
   const leaf = (name: string, subj: string, ext: string): Promise<void> => signLeaf(dir, name, subj, ext);
@@ -249,9 +257,16 @@ async function makeCerts(dir: string): Promise<Certs> {
   ]);
   const p = (f: string): string => join(dir, f);
   return {
-    ca: p('ca.crt'), caKey: p('ca.key'), serving: p('serving.crt'), servingKey: p('serving.key'),
-    admin: p('admin.crt'), adminKey: p('admin.key'), kcm: p('kcm.crt'), kcmKey: p('kcm.key'),
-    saKey: p('sa.key'), saPub: p('sa.pub'),
+    ca: p('ca.crt'),
+    caKey: p('ca.key'),
+    serving: p('serving.crt'),
+    servingKey: p('serving.key'),
+    admin: p('admin.crt'),
+    adminKey: p('admin.key'),
+    kcm: p('kcm.crt'),
+    kcmKey: p('kcm.key'),
+    saKey: p('sa.key'),
+    saPub: p('sa.pub'),
   };
 }
 
@@ -296,10 +311,7 @@ async function stopProc(p: Proc | undefined, graceMs: number): Promise<void> {
   if (!p) return;
   killGroup(p.child, graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    p.exited.then(() => false),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
-  ]);
+  const timedOut = await Promise.race([p.exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)))]);
   clearTimeout(timer); // a pending timer would keep the test process alive
   if (timedOut) {
     killGroup(p.child, 'SIGKILL');
@@ -325,16 +337,12 @@ interface TlsClient {
 
 function httpsGet(url: string, tls: TlsClient | undefined, timeoutMs = 5_000): Promise<{ status: number; body: string }> {
   return new Promise((res, rej) => {
-    const req = https.get(
-      url,
-      tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, timeout: timeoutMs } : { rejectUnauthorized: false, timeout: timeoutMs },
-      (r) => {
-        let body = '';
-        r.setEncoding('utf8');
-        r.on('data', (c: string) => (body += c));
-        r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-      },
-    );
+    const req = https.get(url, tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, timeout: timeoutMs } : { rejectUnauthorized: false, timeout: timeoutMs }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (c: string) => (body += c));
+      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+    });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', rej);
   });
@@ -429,10 +437,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const [etcdClient, etcdPeer, apiPort, kcmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const server = `https://127.0.0.1:${apiPort}`;
 
-    etcd = spawnProc(binary, 'etcd', [
-      'etcd', '--data-dir', join(dir, 'etcd'),
-      '--listen-client', `127.0.0.1:${etcdClient}`, '--listen-peer', `127.0.0.1:${etcdPeer}`,
-    ], join(logDir, 'etcd.log'));
+    etcd = spawnProc(binary, 'etcd', ['etcd', '--data-dir', join(dir, 'etcd'), '--listen-client', `127.0.0.1:${etcdClient}`, '--listen-peer', `127.0.0.1:${etcdPeer}`], join(logDir, 'etcd.log'));
     await waitHttp(etcd, `http://127.0.0.1:${etcdClient}/health`, readyTimeoutMs);
     log(`etcd ready on 127.0.0.1:${etcdClient}`);
 
@@ -475,22 +480,27 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (opts.controllerManager ?? true) {
       const kcmKubeconfig = join(dir, 'kcm.kubeconfig');
       await writeFile(kcmKubeconfig, await kubeconfig(server, certs.ca, certs.kcm, certs.kcmKey, 'kcm'), { mode: 0o600 });
-      kcm = spawnProc(binary, 'kube-controller-manager', [
+      kcm = spawnProc(
+        binary,
         'kube-controller-manager',
-        `--kubeconfig=${kcmKubeconfig}`,
-        `--authentication-kubeconfig=${kcmKubeconfig}`,
-        `--authorization-kubeconfig=${kcmKubeconfig}`,
-        `--controllers=${(opts.controllers ?? DEFAULT_CONTROLLERS).join(',')}`,
-        `--secure-port=${kcmPort}`,
-        '--bind-address=127.0.0.1',
-        `--cert-dir=${join(dir, 'kcm-certs')}`,
-        '--leader-elect=false',
-        '--use-service-account-credentials=false',
-        `--service-account-private-key-file=${certs.saKey}`,
-        `--root-ca-file=${certs.ca}`,
-        '--profiling=false',
-        ...(opts.controllerManagerArgs ?? []),
-      ], join(logDir, 'kube-controller-manager.log'));
+        [
+          'kube-controller-manager',
+          `--kubeconfig=${kcmKubeconfig}`,
+          `--authentication-kubeconfig=${kcmKubeconfig}`,
+          `--authorization-kubeconfig=${kcmKubeconfig}`,
+          `--controllers=${(opts.controllers ?? DEFAULT_CONTROLLERS).join(',')}`,
+          `--secure-port=${kcmPort}`,
+          '--bind-address=127.0.0.1',
+          `--cert-dir=${join(dir, 'kcm-certs')}`,
+          '--leader-elect=false',
+          '--use-service-account-credentials=false',
+          `--service-account-private-key-file=${certs.saKey}`,
+          `--root-ca-file=${certs.ca}`,
+          '--profiling=false',
+          ...(opts.controllerManagerArgs ?? []),
+        ],
+        join(logDir, 'kube-controller-manager.log'),
+      );
       await waitReady(kcm, `https://127.0.0.1:${kcmPort}/healthz`, undefined, readyTimeoutMs);
       log(`kube-controller-manager healthy on 127.0.0.1:${kcmPort}`);
     }
@@ -557,11 +567,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   }
 }
 
-export async function runKubectl(
-  kubeconfigPath: string,
-  args: string[],
-  opts: { input?: string; timeoutMs?: number } = {},
-): Promise<KubectlResult> {
+export async function runKubectl(kubeconfigPath: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
   return new Promise((res, rej) => {
     const child = spawn(kubectlBinary(), args, {
       env: { ...process.env, KUBECONFIG: kubeconfigPath },

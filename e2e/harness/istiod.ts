@@ -278,23 +278,29 @@ export async function startIstiod(cp: ControlPlane, o: IstiodOptions): Promise<I
   };
   const logPath = join(cp.logDir, `istiod-${o.minor}-${xdsPort}.log`);
   const t0 = Date.now();
-  const proc = spawnLogged(binary, [
-    'discovery',
-    `--kubeconfig=${cp.kubeconfigPath}`,
-    `--meshConfig=${meshPath}`,
-    '--registries=Kubernetes',
-    '--clusterID=Kubernetes',
-    '--domain=cluster.local',
-    `--grpcAddr=127.0.0.1:${xdsPort}`,
-    `--httpAddr=127.0.0.1:${httpPort}`,
-    `--monitoringAddr=127.0.0.1:${monPort}`,
-    '--secureGRPCAddr=',
-    '--httpsAddr=',
-    // ControlZ (introspection) defaults to 9876: a second istiod on the machine would not get it.
-    '--ctrlz_address=127.0.0.1',
-    `--ctrlz_port=${ctrlzPort}`,
-    '--log_output_level=default:info',
-  ], logPath, env, dir);
+  const proc = spawnLogged(
+    binary,
+    [
+      'discovery',
+      `--kubeconfig=${cp.kubeconfigPath}`,
+      `--meshConfig=${meshPath}`,
+      '--registries=Kubernetes',
+      '--clusterID=Kubernetes',
+      '--domain=cluster.local',
+      `--grpcAddr=127.0.0.1:${xdsPort}`,
+      `--httpAddr=127.0.0.1:${httpPort}`,
+      `--monitoringAddr=127.0.0.1:${monPort}`,
+      '--secureGRPCAddr=',
+      '--httpsAddr=',
+      // ControlZ (introspection) defaults to 9876: a second istiod on the machine would not get it.
+      '--ctrlz_address=127.0.0.1',
+      `--ctrlz_port=${ctrlzPort}`,
+      '--log_output_level=default:info',
+    ],
+    logPath,
+    env,
+    dir,
+  );
   const stop = async (): Promise<void> => {
     await proc.stop(5_000);
     if (process.env.MESHWARDEN_E2E_KEEP !== '1') await rm(dir, { recursive: true, force: true });
@@ -329,7 +335,7 @@ export async function startIstiod(cp: ControlPlane, o: IstiodOptions): Promise<I
     await stop();
     throw new Error(`/debug/mesh: ${mesh.status} ${mesh.body.slice(0, 200)}`);
   }
-  const defaultConfig = ((JSON.parse(mesh.body) as { defaultConfig?: Record<string, unknown> }).defaultConfig ?? {});
+  const defaultConfig = (JSON.parse(mesh.body) as { defaultConfig?: Record<string, unknown> }).defaultConfig ?? {};
   return {
     minor: o.minor,
     proxyConfig: { ...defaultConfig, discoveryAddress: `127.0.0.1:${xdsPort}` },
@@ -420,7 +426,12 @@ export function proxyBootstrap(istiod: Pick<Istiod, 'xdsPort' | 'proxyConfig' | 
   return {
     node: { id: nodeId(p), cluster: `${app}.${p.namespace}`, metadata: nodeMetadata(p, istiod) },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
-    layered_runtime: { layers: [{ name: 'global config', static_layer: {} }, { name: 'admin', admin_layer: {} }] },
+    layered_runtime: {
+      layers: [
+        { name: 'global config', static_layer: {} },
+        { name: 'admin', admin_layer: {} },
+      ],
+    },
     bootstrap_extensions: [
       {
         name: 'envoy.bootstrap.internal_listener',
@@ -495,10 +506,13 @@ export async function startEnvoyProxy(istiod: Istiod, o: EnvoyProxyOptions): Pro
   await writeFile(cfg, JSON.stringify(proxyBootstrap(istiod, o), null, 1));
   const logPath = join(dirnameOf(istiod.logPath), `envoy-${o.kind}-${o.name}-${Date.now()}.log`);
   // No hot restart: no shared memory or domain socket to collide with other engineers' Envoys.
-  const proc = spawnLogged(binary, [
-    '-c', cfg, '--disable-hot-restart', '--admin-address-path', adminFile, '--log-level', o.logLevel ?? 'warning',
-    '--concurrency', '1', '--drain-time-s', '0', 
-  ], logPath, { PATH: process.env.PATH }, dir);
+  const proc = spawnLogged(
+    binary,
+    ['-c', cfg, '--disable-hot-restart', '--admin-address-path', adminFile, '--log-level', o.logLevel ?? 'warning', '--concurrency', '1', '--drain-time-s', '0'],
+    logPath,
+    { PATH: process.env.PATH },
+    dir,
+  );
   const stop = async (): Promise<void> => {
     await proc.stop(5_000);
     await rm(dir, { recursive: true, force: true });
@@ -569,7 +583,7 @@ const dirnameOf = (p: string): string => p.slice(0, p.lastIndexOf('/'));
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 // `.RoutesConfigDump`, not `ScopedRoutesConfigDump`, which comes first in Envoy's dump.
-const section = (d: ConfigDump, type: string): Obj | undefined => d.configs.find((c) => typeof c['@type'] === 'string' && (c['@type']).endsWith(`.${type}`));
+const section = (d: ConfigDump, type: string): Obj | undefined => d.configs.find((c) => typeof c['@type'] === 'string' && c['@type'].endsWith(`.${type}`));
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Active dynamic listeners (the accepted ones). */
@@ -587,11 +601,15 @@ export function dumpListenerErrors(d: ConfigDump): Array<{ name: string; details
 }
 
 export function dumpRoutes(d: ConfigDump): Obj[] {
-  return arr(section(d, 'RoutesConfigDump')?.['dynamic_route_configs']).map((r) => (isObj(r) ? r['route_config'] : undefined)).filter(isObj);
+  return arr(section(d, 'RoutesConfigDump')?.['dynamic_route_configs'])
+    .map((r) => (isObj(r) ? r['route_config'] : undefined))
+    .filter(isObj);
 }
 
 export function dumpClusters(d: ConfigDump): Obj[] {
-  return arr(section(d, 'ClustersConfigDump')?.['dynamic_active_clusters']).map((c) => (isObj(c) ? c['cluster'] : undefined)).filter(isObj);
+  return arr(section(d, 'ClustersConfigDump')?.['dynamic_active_clusters'])
+    .map((c) => (isObj(c) ? c['cluster'] : undefined))
+    .filter(isObj);
 }
 
 export const listenerNames = (d: ConfigDump): string[] => dumpListeners(d).map((l) => String(l['name']));
@@ -602,10 +620,12 @@ export function httpFilterNames(d: ConfigDump, listener: string): string[] {
   if (!l) return [];
   const chains = [...arr(l['filter_chains']), l['default_filter_chain']].filter(isObj);
   return chains.flatMap((fc) =>
-    arr(fc['filters']).filter(isObj).flatMap((f) => {
-      const tc = f['typed_config'];
-      return isObj(tc) && Array.isArray(tc['http_filters']) ? tc['http_filters'].filter(isObj).map((h) => String(h['name'])) : [];
-    }),
+    arr(fc['filters'])
+      .filter(isObj)
+      .flatMap((f) => {
+        const tc = f['typed_config'];
+        return isObj(tc) && Array.isArray(tc['http_filters']) ? tc['http_filters'].filter(isObj).map((h) => String(h['name'])) : [];
+      }),
   );
 }
 

@@ -101,7 +101,12 @@ export function luaPlugin(name: string, code: string): Record<string, unknown> {
 }
 
 type Limit = Record<string, unknown>;
-export function smartLimiter(name: string, limits: Limit[], target: Record<string, unknown> = { workloadSelector: { matchLabels: { app: 'reviews' } } }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function smartLimiter(
+  name: string,
+  limits: Limit[],
+  target: Record<string, unknown> = { workloadSelector: { matchLabels: { app: 'reviews' } } },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name, namespace: NS, ...extra }, spec: { target, limits } };
 }
 const limit = (name: string, more: Limit = {}): Limit => ({ name, port: 9080, rate: { requests: 100, per: '1m' }, ...more });
@@ -292,7 +297,8 @@ const cases: HostileCase[] = [
     id: 'yaml-nesting-1000',
     class: 'yaml',
     title: 'a document nested 1,000 deep: a bare stack-overflow message before',
-    text: () => `apiVersion: meshwarden.io/v1alpha1\nkind: SmartLimiter\nmetadata: {name: nested, namespace: ${NS}}\nspec:\n  target: {workloadSelector: {matchLabels: {app: reviews}}}\n  limits: ${'['.repeat(1_000)}${']'.repeat(1_000)}\n`,
+    text: () =>
+      `apiVersion: meshwarden.io/v1alpha1\nkind: SmartLimiter\nmetadata: {name: nested, namespace: ${NS}}\nspec:\n  target: {workloadSelector: {matchLabels: {app: reviews}}}\n  limits: ${'['.repeat(1_000)}${']'.repeat(1_000)}\n`,
     cli: { verdict: 'input-error', message: /nested too deeply.*limit \d+/ },
   },
   {
@@ -310,8 +316,18 @@ const cases: HostileCase[] = [
     id: 'size-10000-limits',
     class: 'size',
     title: "a SmartLimiter with 10,000 limits: 41 s in the CLI before being told 'max 64'",
-    object: () => smartLimiter('many', Array.from({ length: 10_000 }, (_, i) => limit(`l${i}`))),
-    text: () => json(smartLimiter('many', Array.from({ length: 10_000 }, (_, i) => limit(`l${i}`)))),
+    object: () =>
+      smartLimiter(
+        'many',
+        Array.from({ length: 10_000 }, (_, i) => limit(`l${i}`)),
+      ),
+    text: () =>
+      json(
+        smartLimiter(
+          'many',
+          Array.from({ length: 10_000 }, (_, i) => limit(`l${i}`)),
+        ),
+      ),
     cli: { verdict: 'findings', rules: ['MW105'], message: /limit/ },
     webhook: { allowed: false, message: /limit|too large/ },
     // A refusal before evaluation: startup plus parsing ~1 MB.
@@ -368,7 +384,7 @@ export function hostAccessCases(markerDir: string): HostileCase[] {
     {
       id: 'envoy-os-execute',
       class: 'host-access',
-      title: "top-level os.execute and io.open under `validate --envoy`: they ran on the host before",
+      title: 'top-level os.execute and io.open under `validate --envoy`: they ran on the host before',
       command: 'validate',
       text: () => json(luaEnvoyFilter('exec', `os.execute('touch ${marker}')\nlocal f = io.open('${marker}', 'w') if f then f:write('x') f:close() end` + handler)),
       // Screened before Envoy runs (the oracle sandbox, ADR 0103), and said so.

@@ -76,12 +76,15 @@ export async function runCli(args: readonly string[], opts: RunOptions): Promise
   child.stdin.on('error', () => undefined); // a CLI that refuses early closes its stdin
   child.stdin.end(opts.stdin ?? '');
   let killed = false;
-  const killer = setTimeout(() => {
-    killed = true;
-    // The CLI first, so that time (its parent) lives to report the peak RSS; then the whole group.
-    for (const pid of useTime ? childrenOf(child.pid!) : []) sendSignal(pid, 'SIGKILL');
-    setTimeout(() => sendSignal(-child.pid!, 'SIGKILL'), 500).unref();
-  }, opts.bounds.wallMs + (opts.killAfterExtraMs ?? cliBounds.killAfterExtraMs));
+  const killer = setTimeout(
+    () => {
+      killed = true;
+      // The CLI first, so that time (its parent) lives to report the peak RSS; then the whole group.
+      for (const pid of useTime ? childrenOf(child.pid!) : []) sendSignal(pid, 'SIGKILL');
+      setTimeout(() => sendSignal(-child.pid!, 'SIGKILL'), 500).unref();
+    },
+    opts.bounds.wallMs + (opts.killAfterExtraMs ?? cliBounds.killAfterExtraMs),
+  );
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
   const wallMs = performance.now() - t0;
   clearTimeout(killer);

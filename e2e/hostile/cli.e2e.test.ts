@@ -22,10 +22,7 @@ const skipEnvoy = existsSync(envoy) || process.env.MESHWARDEN_E2E_REQUIRE === '1
 
 async function judge(c: HostileCase): Promise<{ run: CliRun; problems: string[] }> {
   const bounds = { ...cli.defaults, ...c.bounds };
-  const args =
-    c.command === 'validate'
-      ? ['validate', '--envoy', envoy, '-o', 'json', '-']
-      : ['lint', '--istio-version', newestIstio, '-o', 'json', '-'];
+  const args = c.command === 'validate' ? ['validate', '--envoy', envoy, '-o', 'json', '-'] : ['lint', '--istio-version', newestIstio, '-o', 'json', '-'];
   const run = await runCli(args, { stdin: c.text(), bounds });
   const problems = cliProblems(c.cli, run, bounds);
   const extra = c.after?.(run);
@@ -33,8 +30,7 @@ async function judge(c: HostileCase): Promise<{ run: CliRun; problems: string[] 
   return { run, problems };
 }
 
-const report = (c: HostileCase, run: CliRun): string =>
-  `${c.id}: exit ${run.code}, ${Math.round(run.wallMs)} ms, peak ${run.peakRssMb === undefined ? '?' : Math.round(run.peakRssMb)} MiB`;
+const report = (c: HostileCase, run: CliRun): string => `${c.id}: exit ${run.code}, ${Math.round(run.wallMs)} ms, peak ${run.peakRssMb === undefined ? '?' : Math.round(run.peakRssMb)} MiB`;
 
 describe('the runner itself', () => {
   test('recognises a stack trace and a clean one-line error', () => {

@@ -125,7 +125,12 @@ export function regex(r: Rng): string {
   if (r.chance(0.2)) {
     // Deep nesting of one construct, the crash class of issue 21.
     const n = r.pick([100, 999, 1_001, 2_000, 5_000]);
-    const [open, close] = r.pick([['(', ')'], ['(?:', ')'], ['(', ')*'], ['[', ']']] as const);
+    const [open, close] = r.pick([
+      ['(', ')'],
+      ['(?:', ')'],
+      ['(', ')*'],
+      ['[', ']'],
+    ] as const);
     return `${open.repeat(n)}a${close.repeat(n)}`;
   }
   return `^${regexTerm(r, r.int(1, 7))}$`;
@@ -189,12 +194,20 @@ export function yamlText(r: Rng): string {
         const f = r.int(2, 10);
         const l = r.int(1, 9);
         const tree = [`  t0: &t0 [${Array(f).fill('"lol"').join(',')}]`];
-        for (let i = 1; i < l; i++) tree.push(`  t${i}: &t${i} [${Array(f).fill(`*t${i - 1}`).join(',')}]`);
+        for (let i = 1; i < l; i++)
+          tree.push(
+            `  t${i}: &t${i} [${Array(f)
+              .fill(`*t${i - 1}`)
+              .join(',')}]`,
+          );
         return `${parts.join('\n')}\nspec:\n${tree.join('\n')}\n`;
       }
       case 3: {
         const d = r.pick([10, 99, 101, 511, 513, 1_000, 3_000]);
-        const [o, c] = r.pick([['[', ']'], ['{a: ', '}']] as const);
+        const [o, c] = r.pick([
+          ['[', ']'],
+          ['{a: ', '}'],
+        ] as const);
         extras.push(`${key}: ${o.repeat(d)}${c.repeat(d)}`);
         break;
       }

@@ -57,9 +57,7 @@ export function cliProblems(expect: CliExpect, run: CliRun, bounds: CliBounds): 
         problems.push(`stdout is not lint's JSON: ${excerpt(run.stdout)}`);
         break;
       }
-      const hit = wanted.find(
-        (d) => expect.rules.includes(d.rule) && (!expect.path || expect.path.test(d.path)) && (!expect.message || expect.message.test(`${d.path} ${d.message}`)),
-      );
+      const hit = wanted.find((d) => expect.rules.includes(d.rule) && (!expect.path || expect.path.test(d.path)) && (!expect.message || expect.message.test(`${d.path} ${d.message}`)));
       if (!hit) {
         const want = `${expect.warningSuffices ? 'a diagnostic' : 'an error'} ${expect.rules.join('|')}${expect.path ? ` at ${expect.path}` : ''}${expect.message ? ` matching ${expect.message}` : ''}`;
         problems.push(`expected ${want}; got ${diagnostics.map((d) => `${d.severity} ${d.rule} ${d.path}: ${excerpt(d.message, 160)}`).join(' | ') || 'no diagnostics'}`);

@@ -23,7 +23,8 @@ const linux = existsSync('/proc/self/status') ? false : 'needs /proc to observe 
 /** A looping top level, unique per name: the Lua checker memoises verdicts by script, and a memoised one is no evaluation in flight. */
 const spin = (name: string): Record<string, unknown> => luaEnvoyFilter(name, `local tag = '${name}'\nwhile true do end\nfunction envoy_on_request(h) end`);
 const normal = (tag: string) => (i: number) => goodSmartLimiter(`normal-${tag}-${i}`);
-const fmt = (a: Answer): string => `HTTP ${a.status || a.error}, ${Math.round(a.ms)} ms, allowed ${a.response?.allowed}, ${a.response?.status?.code ?? ''} ${(a.response?.status?.message ?? '').slice(0, 300)}`;
+const fmt = (a: Answer): string =>
+  `HTTP ${a.status || a.error}, ${Math.round(a.ms)} ms, allowed ${a.response?.allowed}, ${a.response?.status?.code ?? ''} ${(a.response?.status?.message ?? '').slice(0, 300)}`;
 
 describe('hostile inputs against a live webhook', { skip: linux, concurrency: 1, timeout: fuzz.suiteTimeoutMs }, () => {
   let wh: LiveWebhook;
@@ -49,7 +50,9 @@ describe('hostile inputs against a live webhook', { skip: linux, concurrency: 1,
     // Keep observing a little after the verdict: a worker being replaced must not disturb either.
     await new Promise((r) => setTimeout(r, 300));
     const o = await watch.stop();
-    console.log(`# ${tag}: ${answers.map(fmt).join(' | ')}; /healthz max ${Math.round(o.healthz.maxMs)} ms over ${o.healthz.count}, ordinary max ${Math.round(o.normal.maxMs)} ms over ${o.normal.count}, peak main ${Math.round(o.peakMainRssMb)} MiB, tree ${Math.round(o.peakTreeRssMb)} MiB`);
+    console.log(
+      `# ${tag}: ${answers.map(fmt).join(' | ')}; /healthz max ${Math.round(o.healthz.maxMs)} ms over ${o.healthz.count}, ordinary max ${Math.round(o.normal.maxMs)} ms over ${o.normal.count}, peak main ${Math.round(o.peakMainRssMb)} MiB, tree ${Math.round(o.peakTreeRssMb)} MiB`,
+    );
     const problems = observationProblems(o);
     for (const a of answers) if (a.ms > bounds.hostileVerdictMs) problems.push(`verdict after ${Math.round(a.ms)} ms, bound ${bounds.hostileVerdictMs} ms`);
     return { answers, problems };
@@ -129,7 +132,8 @@ describe('hostile inputs against a live webhook', { skip: linux, concurrency: 1,
     if (stopped.ms > bounds.sigtermExitMs) problems.push(`exited ${Math.round(stopped.ms)} ms after SIGTERM, bound ${bounds.sigtermExitMs} ms`);
     if (stopped.signal === 'SIGKILL') problems.push('had to be killed');
     // A connection error is not an answer: the API server would apply the failure policy (Ignore for raw EnvoyFilters: admitted).
-    if (answer.status !== 200 || !answer.response) problems.push(`the hostile request got no answer on the way out (${answer.error ?? `HTTP ${answer.status}`}): the API server applies the failure policy`);
+    if (answer.status !== 200 || !answer.response)
+      problems.push(`the hostile request got no answer on the way out (${answer.error ?? `HTTP ${answer.status}`}): the API server applies the failure policy`);
     else if (answer.response.allowed) problems.push('the hostile request was admitted on the way out');
     const alive = pids.filter(isRunning);
     if (alive.length > 0) problems.push(`evaluation workers outlived the webhook: ${alive.join(', ')}`);

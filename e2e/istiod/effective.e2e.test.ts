@@ -23,8 +23,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../harness/controlplane.js';
 import {
-  httpFilterNames, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, listenerNames, meshWidePlaintext, serviceYaml,
-  startEnvoyProxy, startIstiod, type EnvoyProxy, type Istiod,
+  httpFilterNames,
+  installIstio,
+  ISTIOD_MINOR_LIST,
+  istiodSkipReason,
+  listenerNames,
+  meshWidePlaintext,
+  serviceYaml,
+  startEnvoyProxy,
+  startIstiod,
+  type EnvoyProxy,
+  type Istiod,
 } from '../harness/istiod.js';
 import { eventually, startEnv, startOperator, waitCondition, type Env, type Operator } from '../operator/helpers.js';
 
@@ -167,7 +176,14 @@ for (const minor of ISTIOD_MINOR_LIST) {
       }
       // Plus an address where no istiod answers: the others' reports must still count.
       const dead = `127.0.0.1:${await freePort()}`;
-      op = await startOperator(env, ['--leader-elect=false', '--log-level', process.env.MESHWARDEN_E2E_LOG_LEVEL ?? 'info', '--istio-version', minor, ...[...istiods.map((i) => i.xdsAddress), dead].flatMap((a) => ['--istiod-address', a])]);
+      op = await startOperator(env, [
+        '--leader-elect=false',
+        '--log-level',
+        process.env.MESHWARDEN_E2E_LOG_LEVEL ?? 'info',
+        '--istio-version',
+        minor,
+        ...[...istiods.map((i) => i.xdsAddress), dead].flatMap((a) => ['--istiod-address', a]),
+      ]);
     });
 
     after(async () => {
@@ -186,15 +202,20 @@ for (const minor of ISTIOD_MINOR_LIST) {
       for (const gw of gws) assert.ok(httpFilterNames(await gw.configDump(), `0.0.0.0_${gwPort}`).includes('meshwarden.ratelimit.istio-system.shop.shop-host'));
       const at = loggedAt(op, 'SmartLimiter/istio-system/shop', 'True', t0);
       const written = Date.parse(/written at (\S+)$/.exec(c.message)?.[1] ?? '');
-      console.error(`[effective] ${minor}: SmartLimiter applied → Effective=True decided in ${at ? at - t0 : '?'} ms, ${at ? at - written : '?'} ms after the EnvoyFilter write (operator log); visible to kubectl within ${Date.now() - t0} ms`);
+      console.error(
+        `[effective] ${minor}: SmartLimiter applied → Effective=True decided in ${at ? at - t0 : '?'} ms, ${at ? at - written : '?'} ms after the EnvoyFilter write (operator log); visible to kubectl within ${Date.now() - t0} ms`,
+      );
     });
 
-    test('an EnvoyPlugin the validator passes and Envoy NACKs: Effective=False with Envoy\'s error; the SmartLimiter stays True', async () => {
+    test("an EnvoyPlugin the validator passes and Envoy NACKs: Effective=False with Envoy's error; the SmartLimiter stays True", async () => {
       const t0 = Date.now();
       await env.apply(plugin('          upgrade_configs: [{upgrade_type: websocket}]\n'));
       await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Accepted', 'True', undefined, 60_000);
       const c = (await waitCondition(env, 'envoyplugin', 'istio-system', 'hcm', 'Effective', 'False', 'Rejected', 60_000)) as Cond;
-      assert.match(c.message, /^proxy gw-0\.istio-system rejected the LDS update istiod pushed after this resource's objects were written \(2 of 2 proxies rejected it: gw-0\.istio-system, gw-1\.istio-system\): .*multiple upgrade configs with the same name: 'websocket'/);
+      assert.match(
+        c.message,
+        /^proxy gw-0\.istio-system rejected the LDS update istiod pushed after this resource's objects were written \(2 of 2 proxies rejected it: gw-0\.istio-system, gw-1\.istio-system\): .*multiple upgrade configs with the same name: 'websocket'/,
+      );
       const at = loggedAt(op, 'EnvoyPlugin/istio-system/hcm', 'False', t0);
       console.error(`[effective] ${minor}: EnvoyPlugin applied → Effective=False decided in ${at ? at - t0 : '?'} ms; message: ${c.message}`);
       // The gateway still runs the SmartLimiter's filter (its last good listener): that resource stays True.
@@ -232,7 +253,7 @@ for (const minor of ISTIOD_MINOR_LIST) {
       });
     });
 
-    test('a sidecar: a SmartLimiter on a Service selects its pod\'s proxy, Effective=True once it ACKed', async () => {
+    test("a sidecar: a SmartLimiter on a Service selects its pod's proxy, Effective=True once it ACKed", async () => {
       await env.apply(`apiVersion: v1
 kind: Namespace
 metadata: {name: shop}
@@ -247,7 +268,7 @@ spec:
       await env.kubectl(['patch', 'pod', 'reviews-0', '-n', 'shop', '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus)]);
       const sidecar = await startEnvoyProxy(istiods[0]!, { kind: 'sidecar', name: 'reviews-0', namespace: 'shop', labels: { app: 'reviews' } });
       try {
-        await eventually('the sidecar\'s inbound listener', 30_000, async () => listenerNames(await sidecar.configDump()).includes('virtualInbound'));
+        await eventually("the sidecar's inbound listener", 30_000, async () => listenerNames(await sidecar.configDump()).includes('virtualInbound'));
         await env.apply(`apiVersion: meshwarden.io/v1alpha1
 kind: SmartLimiter
 metadata: {name: reviews, namespace: shop}
@@ -269,7 +290,12 @@ spec:
 
     test('an operator restart, now finding istiod by its pods, keeps the verdicts without rewriting them', async () => {
       const rv = async (): Promise<string[]> =>
-        Promise.all([['smartlimiter', 'shop'], ['envoyplugin', 'hcm']].map(async ([k, n]) => (await env.getJson<{ metadata: { resourceVersion: string } }>(k!, 'istio-system', n!))!.metadata.resourceVersion));
+        Promise.all(
+          [
+            ['smartlimiter', 'shop'],
+            ['envoyplugin', 'hcm'],
+          ].map(async ([k, n]) => (await env.getJson<{ metadata: { resourceVersion: string } }>(k!, 'istio-system', n!))!.metadata.resourceVersion),
+        );
       // The sidecar is gone, its pod stays: that resource may turn NoProxies; the gateway's must not move.
       const before = await rv();
       await op.stop();

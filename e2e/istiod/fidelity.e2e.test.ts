@@ -24,8 +24,20 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import { freePort, REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import {
-  dumpListenerErrors, dumpListeners, installIstio, ISTIOD_MINOR_LIST, ISTIOD_MINORS, istiodSkipReason, meshWidePlaintext, registerPod, startEnvoyProxy, startIstiod,
-  type ConfigDump, type EnvoyProxy, type Istiod, type SyncStatus,
+  dumpListenerErrors,
+  dumpListeners,
+  installIstio,
+  ISTIOD_MINOR_LIST,
+  ISTIOD_MINORS,
+  istiodSkipReason,
+  meshWidePlaintext,
+  registerPod,
+  startEnvoyProxy,
+  startIstiod,
+  type ConfigDump,
+  type EnvoyProxy,
+  type Istiod,
+  type SyncStatus,
 } from '../harness/istiod.js';
 import { record, type Recording } from './recorder.js';
 import { inbound, ROUTER, scenarioYaml, server, SIDECAR } from './scenario.js';
@@ -48,7 +60,9 @@ interface Case {
 
 function cases(): Case[] {
   const out: Case[] = [];
-  for (const f of readdirSync(FIXTURES).filter((x) => /^(good|bad)-.*\.yaml$/.test(x)).sort()) {
+  for (const f of readdirSync(FIXTURES)
+    .filter((x) => /^(good|bad)-.*\.yaml$/.test(x))
+    .sort()) {
     out.push({ id: `fixture/${f}`, ef: parse(readFileSync(join(FIXTURES, f), 'utf8')) as EnvoyFilterObject });
   }
   const examples = join(REPO_ROOT, 'examples');
@@ -89,7 +103,7 @@ function retarget(ef: EnvoyFilterObject, gwPort?: number): EnvoyFilterObject {
   }
   out.metadata = meta;
   if (gwPort) {
-    for (const p of (out.spec['configPatches']) ?? []) {
+    for (const p of out.spec['configPatches'] ?? []) {
       if (p?.match?.context === 'GATEWAY' && p.match.listener?.portNumber === server.targetPort) p.match.listener.portNumber = gwPort;
     }
   }
@@ -184,8 +198,9 @@ for (const minor of ISTIOD_MINOR_LIST) {
       const ports = { inbound: [inbound], gatewayServers: [server], outboundHttpPorts: [80, 9080] };
       if (!ef) return loadBaseline(version, kind, ports);
       const who = kind === 'gateway' ? ROUTER : SIDECAR;
-      const c = patchedConfigs(ef, { istioVersion: version, istioVersions: [version], ...ports, routeFacts: 'strict', proxyLabels: who.labels, proxyNamespace: who.namespace })
-        .find((x) => x.kind === kind);
+      const c = patchedConfigs(ef, { istioVersion: version, istioVersions: [version], ...ports, routeFacts: 'strict', proxyLabels: who.labels, proxyNamespace: who.namespace }).find(
+        (x) => x.kind === kind,
+      );
       if (!c) throw new Error(`no ${kind} config for ${ef.metadata.name}`);
       return c.config;
     };
@@ -274,7 +289,7 @@ for (const minor of ISTIOD_MINOR_LIST) {
       }
     }
 
-    test('upstream-Envoy mode: with no EnvoyFilter the wheel\'s Envoy ACKs all of istiod\'s config, as sidecar and gateway', async () => {
+    test("upstream-Envoy mode: with no EnvoyFilter the wheel's Envoy ACKs all of istiod's config, as sidecar and gateway", async () => {
       assert.deepEqual(baselineNacks, []);
       for (const p of Object.values(proxies)) {
         const d = await p.configDump();
@@ -300,7 +315,10 @@ for (const minor of ISTIOD_MINOR_LIST) {
         }
         const rejects = validatorErrors.length > 0;
         if (rejects !== nacks.length > 0) {
-          seen.set(`${minor}/B/${c.id}`, `validator ${rejects ? `rejects (${[...new Set(validatorErrors.map((d) => d.rule))].join(',')})` : 'accepts'}, Envoy ${nacks.length > 0 ? `NACKs (${nacks.join(' | ')})` : 'ACKs'}`);
+          seen.set(
+            `${minor}/B/${c.id}`,
+            `validator ${rejects ? `rejects (${[...new Set(validatorErrors.map((d) => d.rule))].join(',')})` : 'accepts'}, Envoy ${nacks.length > 0 ? `NACKs (${nacks.join(' | ')})` : 'ACKs'}`,
+          );
         } else agreed++;
         await kubectl(cp, ['delete', 'envoyfilter', ef.metadata.name ?? '', '-n', ef.metadata.namespace ?? 'default', '--wait=true']);
         for (const kind of kinds) {
@@ -315,7 +333,14 @@ for (const minor of ISTIOD_MINOR_LIST) {
       }
       console.error(`[fidelity] ${minor} B: ${agreed} EnvoyFilters agree, ${seen.size} disagree`);
       for (const [k, v] of seen) console.error(`[fidelity] ${k}: ${v}`);
-      assert.deepEqual(judge(seen, `${minor}/B`, all.map((c) => c.id)), []);
+      assert.deepEqual(
+        judge(
+          seen,
+          `${minor}/B`,
+          all.map((c) => c.id),
+        ),
+        [],
+      );
     });
   });
 }

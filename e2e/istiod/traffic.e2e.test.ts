@@ -12,8 +12,20 @@ import { startBackend, request } from '../envoy/harness.js';
 import { eventually, startEnv, startOperator, type Env, type Operator, waitCondition } from '../operator/helpers.js';
 import { freePort } from '../harness/controlplane.js';
 import {
-  dumpListenerErrors, dumpRoutes, httpFilterNames, installIstio, ISTIOD_MINOR_LIST, istiodSkipReason, meshWidePlaintext, registerPod, serviceYaml,
-  startEnvoyProxy, startIstiod, type EnvoyProxy, type Istiod, type SyncStatus,
+  dumpListenerErrors,
+  dumpRoutes,
+  httpFilterNames,
+  installIstio,
+  ISTIOD_MINOR_LIST,
+  istiodSkipReason,
+  meshWidePlaintext,
+  registerPod,
+  serviceYaml,
+  startEnvoyProxy,
+  startIstiod,
+  type EnvoyProxy,
+  type Istiod,
+  type SyncStatus,
 } from '../harness/istiod.js';
 
 const LISTENER_TYPE = 'type.googleapis.com/envoy.config.listener.v3.Listener';
@@ -128,7 +140,7 @@ for (const minor of ISTIOD_MINOR_LIST) {
       await env?.stop();
     });
 
-    test('the gateway ACKs istiod\'s config with no Istio-only filter left, and routes to the backend', async () => {
+    test("the gateway ACKs istiod's config with no Istio-only filter left, and routes to the backend", async () => {
       const listener = `0.0.0.0_${gwPort}`;
       const filters = await gw.waitFor(`listener ${listener}`, (d) => {
         const f = httpFilterNames(d, listener);
@@ -169,21 +181,32 @@ for (const minor of ISTIOD_MINOR_LIST) {
       assert.ok(codes.filter((c) => c === 200).length <= 3, `at most 3 × 200 in ${codes.join(',')}`);
       // One vhost serves both hosts, named after deals.example.com: the limit found it by its domain,
       // and so applies to the whole vhost, deals.example.com included, with the same bucket (ADR 0077).
-      const vhosts = dumpRoutes(await gw.configDump()).flatMap((rc) => ((rc['virtual_hosts'] as Array<{ name: string; domains: string[] }> | undefined) ?? []));
-      assert.deepEqual(vhosts.map((v) => [v.name, [...v.domains].sort()]), [['deals.example.com:80', ['deals.example.com', 'shop.example.com']]]);
+      const vhosts = dumpRoutes(await gw.configDump()).flatMap((rc) => (rc['virtual_hosts'] as Array<{ name: string; domains: string[] }> | undefined) ?? []);
+      assert.deepEqual(
+        vhosts.map((v) => [v.name, [...v.domains].sort()]),
+        [['deals.example.com:80', ['deals.example.com', 'shop.example.com']]],
+      );
       assert.equal((await request(gwPort, '/', { headers: { host: 'deals.example.com' } })).status, 429, 'the other host of the merged vhost shares the bucket');
       const stats = await gw.stats('meshwarden.istio-system.shop.shop-host');
-      assert.ok(Object.entries(stats).some(([k, v]) => k.endsWith('http_local_rate_limit.rate_limited') && v > 0), JSON.stringify(stats));
+      assert.ok(
+        Object.entries(stats).some(([k, v]) => k.endsWith('http_local_rate_limit.rate_limited') && v > 0),
+        JSON.stringify(stats),
+      );
     });
 
     test('a bad hand-written EnvoyFilter (past the webhook) is NACKed; the gateway keeps its last good listener', async () => {
       const before = await gw.stats('listener_manager.lds.update_rejected');
       const t0 = Date.now();
       await env.apply(badFilter);
-      const nack = await eventually('istiod records the NACK', 30_000, async () => {
-        const e = listenerStatus((await istiod.syncz()).find((x) => x.proxy === gw.proxyId))?.lastError;
-        return e ? e : undefined;
-      }, 50);
+      const nack = await eventually(
+        'istiod records the NACK',
+        30_000,
+        async () => {
+          const e = listenerStatus((await istiod.syncz()).find((x) => x.proxy === gw.proxyId))?.lastError;
+          return e ? e : undefined;
+        },
+        50,
+      );
       console.error(`[latency] ${minor}: bad EnvoyFilter applied → NACK in syncz ${Date.now() - t0} ms: ${nack}`);
       assert.match(nack, /stat_prefix|StatPrefix/i, nack);
       const after = await gw.stats('listener_manager.lds.update_rejected');
@@ -196,7 +219,9 @@ for (const minor of ISTIOD_MINOR_LIST) {
       // Push-to-ACK: a good EnvoyFilter written straight to the API server until Envoy holds it.
       await env.kubectl(['delete', 'envoyfilter', 'hand-written-bad', '-n', 'istio-system']);
       const t1 = Date.now();
-      await env.apply(badFilter.replace('hand-written-bad', 'hand-written-good').replace('hand.written.bad', 'hand.written.good').replace('token_bucket:', 'stat_prefix: good\n          token_bucket:'));
+      await env.apply(
+        badFilter.replace('hand-written-bad', 'hand-written-good').replace('hand.written.bad', 'hand.written.good').replace('token_bucket:', 'stat_prefix: good\n          token_bucket:'),
+      );
       await gw.waitFor('hand.written.good in Envoy', (d) => httpFilterNames(d, `0.0.0.0_${gwPort}`).includes('hand.written.good'), 30_000);
       console.error(`[latency] ${minor}: EnvoyFilter applied → in Envoy's config_dump ${Date.now() - t1} ms`);
       await env.kubectl(['delete', 'envoyfilter', 'hand-written-good', '-n', 'istio-system']);

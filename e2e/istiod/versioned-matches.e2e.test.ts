@@ -48,11 +48,22 @@ const anchoredOn = (name: string, anchor: string, marker: string): EnvoyFilterOb
   spec: {
     workloadSelector: { labels: { app: 'productpage' } },
     priority: 10,
-    configPatches: [{
-      applyTo: 'HTTP_FILTER',
-      match: { context: 'SIDECAR_INBOUND', listener: { portNumber: inbound.targetPort, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: anchor } } } } },
-      patch: { operation: 'INSERT_AFTER', value: { name: marker, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'function envoy_on_request(h) end' } } } },
-    }],
+    configPatches: [
+      {
+        applyTo: 'HTTP_FILTER',
+        match: {
+          context: 'SIDECAR_INBOUND',
+          listener: { portNumber: inbound.targetPort, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: anchor } } } },
+        },
+        patch: {
+          operation: 'INSERT_AFTER',
+          value: {
+            name: marker,
+            typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'function envoy_on_request(h) end' } },
+          },
+        },
+      },
+    ],
   },
 });
 
@@ -64,11 +75,22 @@ const TLS_ONLY: EnvoyFilterObject = {
   spec: {
     workloadSelector: { labels: { app: 'productpage' } },
     priority: 20,
-    configPatches: [{
-      applyTo: 'NETWORK_FILTER',
-      match: { context: 'SIDECAR_INBOUND', listener: { portNumber: inbound.targetPort, filterChain: { transportSocket: 'envoy.transport_sockets.tls', filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
-      patch: { operation: 'MERGE', value: { name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', stream_idle_timeout: '123s' } } },
-    }],
+    configPatches: [
+      {
+        applyTo: 'NETWORK_FILTER',
+        match: {
+          context: 'SIDECAR_INBOUND',
+          listener: { portNumber: inbound.targetPort, filterChain: { transportSocket: 'envoy.transport_sockets.tls', filter: { name: 'envoy.filters.network.http_connection_manager' } } },
+        },
+        patch: {
+          operation: 'MERGE',
+          value: {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', stream_idle_timeout: '123s' },
+          },
+        },
+      },
+    ],
   },
 };
 
@@ -148,7 +170,10 @@ for (const minor of ISTIOD_MINOR_LIST) {
     test('istiod names the WasmPlugin filter extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin', async () => {
       const names = httpFilterNames(await until((d) => httpFilterNames(d, 'virtualInbound').includes(NEW)), 'virtualInbound');
       assert.ok(names.includes(NEW), names.join(', '));
-      assert.deepEqual(names.filter((n) => n.startsWith('extensions.istio.io/wasmplugin/')), []);
+      assert.deepEqual(
+        names.filter((n) => n.startsWith('extensions.istio.io/wasmplugin/')),
+        [],
+      );
     });
 
     test('an anchor on that name is applied, one on the old name is not; the validator says the same', async () => {
@@ -166,7 +191,7 @@ for (const minor of ISTIOD_MINOR_LIST) {
       assert.deepEqual(mw427(efs[1]!), [], 'no MW427 on the current name');
     });
 
-    test('filterChain.transportSocket: pruned by this minor\'s API server, ignored by this istiod; the simulator widens the same way and says so (MW426)', async () => {
+    test("filterChain.transportSocket: pruned by this minor's API server, ignored by this istiod; the simulator widens the same way and says so (MW426)", async () => {
       const version = ISTIOD_MINORS[minor].istioVersion;
       const everyChain = ['envoy.transport_sockets.raw_buffer', 'envoy.transport_sockets.tls'];
       // kubectl's default (strict field validation) is refused; Helm, GitOps tools and client libraries send
@@ -192,7 +217,12 @@ for (const minor of ISTIOD_MINOR_LIST) {
 
       const sim = patchedConfigs(TLS_ONLY, { istioVersion: version, istioVersions: [version], inbound: [inbound], proxyLabels: SIDECAR.labels, proxyNamespace: SIDECAR.namespace })[0]!;
       assert.deepEqual(chainsWithTimeout(sim.config.listeners), everyChain, 'the simulator widens the same way');
-      assert.deepEqual(checkEnvoyFilterPatches(TLS_ONLY, { istioVersions: [version] }).filter((f) => f.rule === 'MW426').map((f) => f.path), ['spec.configPatches[0].match.listener.filterChain.transportSocket']);
+      assert.deepEqual(
+        checkEnvoyFilterPatches(TLS_ONLY, { istioVersions: [version] })
+          .filter((f) => f.rule === 'MW426')
+          .map((f) => f.path),
+        ['spec.configPatches[0].match.listener.filterChain.transportSocket'],
+      );
     });
   });
 }

@@ -56,10 +56,17 @@ describe('EnvoyPlugin', { skip, timeout: 600_000 }, () => {
     await env.apply(plugin(waf + audit + lua('x-guarded')));
     await waitCondition(env, 'envoyplugin', 'p1', 'guard', 'Ready', 'True', 'Applied');
     const ep = (await env.getJson<Obj>('envoyplugin', 'p1', 'guard'))!;
-    for (const [kind, name] of [['wasmplugin', 'guard-waf'], ['wasmplugin', 'guard-audit'], ['envoyfilter', 'guard-plugins']] as const) {
+    for (const [kind, name] of [
+      ['wasmplugin', 'guard-waf'],
+      ['wasmplugin', 'guard-audit'],
+      ['envoyfilter', 'guard-plugins'],
+    ] as const) {
       const o = await env.getJson<Obj>(kind, 'p1', name);
       assert.ok(o, `${kind} ${name}`);
-      assert.deepEqual(o.metadata.ownerReferences?.map((r) => [r.kind, r.uid, r.controller]), [['EnvoyPlugin', ep.metadata.uid, true]]);
+      assert.deepEqual(
+        o.metadata.ownerReferences?.map((r) => [r.kind, r.uid, r.controller]),
+        [['EnvoyPlugin', ep.metadata.uid, true]],
+      );
     }
     const table = await env.kubectl(['get', 'envoyplugins', '-n', 'p1']);
     assert.match(table, /\nguard\s+True\s+Applied\s/);
@@ -74,11 +81,16 @@ describe('EnvoyPlugin', { skip, timeout: 600_000 }, () => {
 
   test('a Lua syntax error is refused with its finding; the running objects stay', async () => {
     const before = (await env.getJson<{ metadata: { resourceVersion: string } }>('envoyfilter', 'p1', 'guard-plugins'))!;
-    await env.apply(plugin(waf + `  - name: tag
+    await env.apply(
+      plugin(
+        waf +
+          `  - name: tag
     lua:
       code: |
         function envoy_on_request(h) h:headers():add("x", "1" end
-`));
+`,
+      ),
+    );
     const c = await waitCondition(env, 'envoyplugin', 'p1', 'guard', 'Accepted', 'False', 'ValidationFailed');
     assert.match(c.message, /MW5\d\d spec\.plugins\[1\]/);
     const now = (await env.getJson<{ metadata: { resourceVersion: string } }>('envoyfilter', 'p1', 'guard-plugins'))!;

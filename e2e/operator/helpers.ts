@@ -11,8 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { controlPlaneAvailable, freePort, REPO_ROOT, startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { defaultIstioMinors } from '../../operator/src/versions/table.js';
 
-export const skip =
-  controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
+export const skip = controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -84,7 +83,15 @@ export async function startEnv(): Promise<Env> {
   try {
     await kubectl(['apply', '--server-side', '-f', '-'], ourCrds());
     await kubectl(['apply', '--server-side', '-f', '-'], istioCrds());
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/smartlimiters.meshwarden.io', 'crd/envoyplugins.meshwarden.io', 'crd/envoyfilters.networking.istio.io', 'crd/wasmplugins.extensions.istio.io']);
+    await kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/smartlimiters.meshwarden.io',
+      'crd/envoyplugins.meshwarden.io',
+      'crd/envoyfilters.networking.istio.io',
+      'crd/wasmplugins.extensions.istio.io',
+    ]);
   } catch (e) {
     await cp.stop();
     throw e;
@@ -131,26 +138,37 @@ export async function startOperator(env: Env, args: string[] = [], opts: { name?
     [
       join(REPO_ROOT, 'bin', 'meshwarden.js'),
       'serve',
-      '--kubeconfig', env.cp.kubeconfigPath,
-      '--health-probe-bind-address', `127.0.0.1:${port}`,
-      '--metrics-bind-address', `127.0.0.1:${port}`,
-      '--leader-election-namespace', 'default',
-      '--rate-limit-service', 'ratelimit.rls.svc.cluster.local:8081',
-      '--istio-version', E2E_ISTIO_MINOR,
+      '--kubeconfig',
+      env.cp.kubeconfigPath,
+      '--health-probe-bind-address',
+      `127.0.0.1:${port}`,
+      '--metrics-bind-address',
+      `127.0.0.1:${port}`,
+      '--leader-election-namespace',
+      'default',
+      '--rate-limit-service',
+      'ratelimit.rls.svc.cluster.local:8081',
+      '--istio-version',
+      E2E_ISTIO_MINOR,
       // Every replica serves the webhook too: an ephemeral port and its own certificates.
-      '--webhook-port', '0',
-      '--webhook-bind-address', '127.0.0.1',
-      '--cert-dir', join(env.cp.dir, `certs-${opts.name ?? 'main'}-${port}`),
+      '--webhook-port',
+      '0',
+      '--webhook-bind-address',
+      '127.0.0.1',
+      '--cert-dir',
+      join(env.cp.dir, `certs-${opts.name ?? 'main'}-${port}`),
       ...args,
     ],
     { stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: '' } },
   );
   closeSync(fd);
   operators.add(child);
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => {
-    operators.delete(child);
-    res(code);
-  }));
+  const exited = new Promise<number | null>((res) =>
+    child.on('exit', (code) => {
+      operators.delete(child);
+      res(code);
+    }),
+  );
   const op: Operator = {
     child,
     port,
@@ -175,10 +193,15 @@ export async function startOperator(env: Env, args: string[] = [], opts: { name?
     },
   };
   if (opts.waitReady ?? true) {
-    await eventually(`operator ready on ${port} (log ${logPath})`, 90_000, async () => {
-      if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}: ${op.log().slice(-2000)}`);
-      return op.ready();
-    }, 250);
+    await eventually(
+      `operator ready on ${port} (log ${logPath})`,
+      90_000,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}: ${op.log().slice(-2000)}`);
+        return op.ready();
+      },
+      250,
+    );
   }
   return op;
 }

@@ -56,10 +56,11 @@ async function startProxy(env: Env): Promise<{ port: number; expireNextWatch(res
     port,
     expireNextWatch: (r) => armed.add(r),
     cutWatches: (r) => {
-      for (const w of watches) if (w.resource === r) {
-        w.up.destroy();
-        w.res.end();
-      }
+      for (const w of watches)
+        if (w.resource === r) {
+          w.up.destroy();
+          w.res.end();
+        }
     },
     get expired() {
       return state.expired;
@@ -70,4 +71,3 @@ async function startProxy(env: Env): Promise<{ port: number; expireNextWatch(res
     },
   };
 }
-

@@ -20,9 +20,7 @@ const limit = (n: number) => `  - name: x\n    rate: {requests: ${n}, per: 1s}\n
 async function converged(env: Env, ns: string): Promise<boolean> {
   const sls = JSON.parse(await env.kubectl(['get', 'smartlimiters', '-n', ns, '-o', 'json'])) as { items: SL[] };
   const efs = JSON.parse(await env.kubectl(['get', 'envoyfilters', '-n', ns, '-o', 'json'])) as { items: EF[] };
-  const ready = sls.items.every(
-    (s) => s.status?.observedGeneration === s.metadata.generation && s.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  );
+  const ready = sls.items.every((s) => s.status?.observedGeneration === s.metadata.generation && s.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   if (!ready) return false;
   const want = sls.items.map((s) => `${s.metadata.name}-ratelimit:${s.metadata.uid}`).sort();
   const have = efs.items.map((e) => `${e.metadata.name}:${e.metadata.ownerReferences?.[0]?.uid}`).sort();
@@ -67,13 +65,17 @@ describe('resilience', { skip, timeout: 600_000 }, () => {
   test('watch expiry (410 Gone) → relist, changes made meanwhile are reconciled', async () => {
     const proxy = await startProxy(env);
     const kcPath = join(env.cp.dir, 'proxy.kubeconfig');
-    writeFileSync(kcPath, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config',
-      clusters: [{ name: 'p', cluster: { server: `http://127.0.0.1:${proxy.port}`, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'p', user: {} }],
-      contexts: [{ name: 'p', context: { cluster: 'p', user: 'p' } }],
-      'current-context': 'p',
-    }));
+    writeFileSync(
+      kcPath,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'p', cluster: { server: `http://127.0.0.1:${proxy.port}`, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'p', user: {} }],
+        contexts: [{ name: 'p', context: { cluster: 'p', user: 'p' } }],
+        'current-context': 'p',
+      }),
+    );
     try {
       op = await startOperator(env, ['--leader-elect=false', '--kubeconfig', kcPath], { name: 'expiry' });
       await env.apply(appYaml('r2'));

@@ -5,13 +5,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import {
-  appYaml, condition, eventually, podYaml, setPodReady, skip, smartLimiter, startEnv, startOperator, waitCondition,
-  type Env, type Operator,
-} from './helpers.js';
+import { appYaml, condition, eventually, podYaml, setPodReady, skip, smartLimiter, startEnv, startOperator, waitCondition, type Env, type Operator } from './helpers.js';
 
-type EF = { metadata: { uid: string; resourceVersion: string; ownerReferences?: Array<{ uid: string; controller?: boolean; kind: string }>; labels?: Record<string, string> }; spec: { priority: number; configPatches: unknown[] } };
-type SL = { metadata: { uid: string; finalizers?: string[] }; status?: { effective?: Array<{ limit: string; perPodRequests?: number; replicas?: number }>; generated?: unknown[]; observedGeneration?: number } };
+type EF = {
+  metadata: { uid: string; resourceVersion: string; ownerReferences?: Array<{ uid: string; controller?: boolean; kind: string }>; labels?: Record<string, string> };
+  spec: { priority: number; configPatches: unknown[] };
+};
+type SL = {
+  metadata: { uid: string; finalizers?: string[] };
+  status?: { effective?: Array<{ limit: string; perPodRequests?: number; replicas?: number }>; generated?: unknown[]; observedGeneration?: number };
+};
 
 const perPod = (requests: number) => `  - name: per-pod
     rate: {requests: ${requests}, per: 1m}
@@ -41,7 +44,10 @@ describe('SmartLimiter', { skip, timeout: 600_000 }, () => {
     const sl = (await env.getJson<SL>('smartlimiter', 's1', 'web'))!;
     const ef = (await env.getJson<EF>('envoyfilter', 's1', 'web-ratelimit'))!;
     assert.ok(ef, 'EnvoyFilter created');
-    assert.deepEqual(ef.metadata.ownerReferences?.map((r) => [r.kind, r.uid, r.controller]), [['SmartLimiter', sl.metadata.uid, true]]);
+    assert.deepEqual(
+      ef.metadata.ownerReferences?.map((r) => [r.kind, r.uid, r.controller]),
+      [['SmartLimiter', sl.metadata.uid, true]],
+    );
     assert.equal(ef.metadata.labels?.['app.kubernetes.io/managed-by'], 'meshwarden');
     for (const t of ['Accepted', 'Programmed']) assert.equal((await condition(env, 'smartlimiter', 's1', 'web', t))?.status, 'True');
     assert.deepEqual(sl.status?.generated, [{ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'web-ratelimit' }]);
@@ -212,7 +218,16 @@ data:
 
   test('metrics: controller-runtime names', async () => {
     const m = await op.metrics();
-    for (const name of ['controller_runtime_reconcile_total{controller="smartlimiter",result="success"}', 'controller_runtime_reconcile_errors_total', 'controller_runtime_reconcile_time_seconds_bucket', 'workqueue_depth', 'workqueue_adds_total', 'workqueue_retries_total', 'workqueue_queue_duration_seconds_bucket', 'process_resident_memory_bytes']) {
+    for (const name of [
+      'controller_runtime_reconcile_total{controller="smartlimiter",result="success"}',
+      'controller_runtime_reconcile_errors_total',
+      'controller_runtime_reconcile_time_seconds_bucket',
+      'workqueue_depth',
+      'workqueue_adds_total',
+      'workqueue_retries_total',
+      'workqueue_queue_duration_seconds_bucket',
+      'process_resident_memory_bytes',
+    ]) {
       assert.ok(m.includes(name), `missing ${name}`);
     }
   });

@@ -83,12 +83,14 @@ describe('the packed tarball, installed with Node only, judges like the checkout
   const checkout = (args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'operator', 'src', 'cli', 'bin.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, maxBuffer: 256 << 20 });
 
-  test('the tarball holds the compiled CLI, LICENSE and every minor\'s data, and no test, e2e or bench code', () => {
+  test("the tarball holds the compiled CLI, LICENSE and every minor's data, and no test, e2e or bench code", () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
     assert.ok(files.includes('package/LICENSE'), 'LICENSE');
     assert.ok(files.includes('package/dist/operator/src/cli/bin.js'), 'compiled CLI');
     for (const f of VERSION_TABLE.flatMap((r) => dataFilesOf(r))) assert.ok(files.includes(`package/data/${f.kind}/${f.file}`), `data/${f.kind}/${f.file}`);
-    const testCode = files.filter((f) => /\.test\.js$|\.testkit\.js$|\/fixtures\.js$|\/bench-[^/]*\.js$|^package\/(e2e|bench|operator)\/|^package\/dist\/(e2e|bench|operator\/test|operator\/tools)\/|\.ts$|\.map$/.test(f));
+    const testCode = files.filter((f) =>
+      /\.test\.js$|\.testkit\.js$|\/fixtures\.js$|\/bench-[^/]*\.js$|^package\/(e2e|bench|operator)\/|^package\/dist\/(e2e|bench|operator\/test|operator\/tools)\/|\.ts$|\.map$/.test(f),
+    );
     assert.deepEqual(testCode, [], 'test code, e2e, bench or sources in the tarball');
     console.log(`# ${files.length} files`);
   });
@@ -114,7 +116,10 @@ describe('the packed tarball, installed with Node only, judges like the checkout
     test(`${command} of all its fixtures: the same output and exit code`, () => {
       const dir = join('operator', 'test', 'fixtures', command);
       // One process per side for every file (each file alone would cost a start-up per file).
-      const files = readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(dir, f));
+      const files = readdirSync(join(ROOT, dir))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+        .map((f) => join(dir, f));
       assert.ok(files.length > 0);
       const [mine, theirs] = [packaged([command, ...files]), checkout([command, ...files])];
       assert.equal(mine.status, theirs.status, `exit code (package stderr: ${mine.stderr.slice(0, 300)})`);

@@ -24,8 +24,7 @@ import { validatingWebhookConfiguration } from '../../operator/src/webhook/confi
 import * as f from '../../operator/src/webhook/fixtures.js';
 import { defaultIstioMinors } from '../../operator/src/versions/table.js';
 
-const skip =
-  controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
+const skip = controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
 
 /** The oldest minor Istio supports (the table's default set): its CRDs in the API server, the webhook judging for it. */
 const ISTIO_MINOR = defaultIstioMinors()[0]!;
@@ -79,10 +78,22 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
     wh = spawn(
       process.execPath,
       [
-        join(REPO_ROOT, 'bin', 'meshwarden.js'), 'serve', '--webhook-only', '--webhook-port', String(port), '--webhook-bind-address', '127.0.0.1',
+        join(REPO_ROOT, 'bin', 'meshwarden.js'),
+        'serve',
+        '--webhook-only',
+        '--webhook-port',
+        String(port),
+        '--webhook-bind-address',
+        '127.0.0.1',
         // /metrics is served on the metrics port only (ADR 0101), never on the webhook's TLS port.
-        '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--health-probe-bind-address', '0',
-        '--cert-dir', certDir, '--istio-version', ISTIO_MINOR,
+        '--metrics-bind-address',
+        `127.0.0.1:${metricsPort}`,
+        '--health-probe-bind-address',
+        '0',
+        '--cert-dir',
+        certDir,
+        '--istio-version',
+        ISTIO_MINOR,
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
@@ -115,7 +126,15 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
     cp = await startControlPlane({ log: (m) => console.error(`[controlplane] ${m}`) });
     const crds = await cp.kubectl(['apply', '--server-side', '-f', join(REPO_ROOT, 'crds'), '-f', '-'], { input: istioCrds() });
     assert.equal(crds.code, 0, crds.stderr);
-    const est = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/smartlimiters.meshwarden.io', 'crd/envoyplugins.meshwarden.io', 'crd/envoyfilters.networking.istio.io', 'crd/wasmplugins.extensions.istio.io']);
+    const est = await cp.kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/smartlimiters.meshwarden.io',
+      'crd/envoyplugins.meshwarden.io',
+      'crd/envoyfilters.networking.istio.io',
+      'crd/wasmplugins.extensions.istio.io',
+    ]);
     assert.equal(est.code, 0, est.stderr);
     for (const ns of [NS, OPERATOR_NS]) assert.equal((await cp.kubectl(['create', 'namespace', ns])).code, 0);
 
@@ -156,7 +175,7 @@ describe('admission webhook on a real kube-apiserver', { skip, timeout: 420_000 
     assert.match(r.stderr, /denied the request: EnvoyPlugin shop\/bad-lua: 1 error\n- MW501 spec\.plugins\[0\]: generated EnvoyFilter .*Lua syntax error/);
   });
 
-  test('a bad raw EnvoyFilter is refused (its patch value passes Istio\'s CRD schema, not Envoy\'s protos)', async () => {
+  test("a bad raw EnvoyFilter is refused (its patch value passes Istio's CRD schema, not Envoy's protos)", async () => {
     const r = await apply(f.badEnvoyFilter('broken', NS));
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /admission webhook "istio\.validate\.meshwarden\.io" denied the request: EnvoyFilter shop\/broken: 3 errors/);

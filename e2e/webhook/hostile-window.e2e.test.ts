@@ -28,8 +28,7 @@ import { validatingWebhookConfiguration } from '../../operator/src/webhook/confi
 import * as f from '../../operator/src/webhook/fixtures.js';
 import { defaultIstioMinors } from '../../operator/src/versions/table.js';
 
-const skip =
-  controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
+const skip = controlPlaneAvailable() || process.env.MESHWARDEN_E2E_REQUIRE === '1' ? false : '.tools/bin/kube-controlplane not built: run scripts/setup-e2e.sh';
 
 /** The oldest minor Istio supports (the table's default set): its CRDs in the API server, the webhook judging for it. */
 const ISTIO_MINOR = defaultIstioMinors()[0]!;
@@ -61,8 +60,14 @@ const luaFilter = (name: string, code: string) =>
   f.envoyFilter(name, NS, [
     {
       applyTo: 'HTTP_FILTER',
-      match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
-      patch: { operation: 'INSERT_BEFORE', value: { name: 'hostile.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: code } } } },
+      match: {
+        context: 'SIDECAR_INBOUND',
+        listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } },
+      },
+      patch: {
+        operation: 'INSERT_BEFORE',
+        value: { name: 'hostile.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: code } } },
+      },
     },
   ]);
 /** Passes Istio's CRD schema; Envoy refuses it (MW206 fill_interval must be greater than 0s). */
@@ -156,10 +161,15 @@ describe('a hostile dry run on a real kube-apiserver opens no window', { skip, t
     const [broken, valid] = await Promise.all([apply(brokenEnvoyFilter()), apply(f.goodSmartLimiter('valid-window', NS))]);
     const othersMs = performance.now() - t0;
     const h = await hostile;
-    console.error(`[hostile-window] /healthz ${Math.round(healthzMs)} ms; broken+valid answered ${Math.round(othersMs)} ms after the hostile request left; hostile answered after ${Math.round(h.ms)} ms: ${h.stderr.trim().slice(0, 300)}`);
+    console.error(
+      `[hostile-window] /healthz ${Math.round(healthzMs)} ms; broken+valid answered ${Math.round(othersMs)} ms after the hostile request left; hostile answered after ${Math.round(h.ms)} ms: ${h.stderr.trim().slice(0, 300)}`,
+    );
 
     assert.notEqual(broken.code, 0, `the broken EnvoyFilter was admitted: ${broken.stdout}`);
-    assert.match(broken.stderr, /admission webhook "istio\.validate\.meshwarden\.io" denied the request: EnvoyFilter shop\/broken-window: 1 error\n- MW206 spec\.configPatches\[0\]\.patch\.value\.typed_config\.token_bucket\.fill_interval/);
+    assert.match(
+      broken.stderr,
+      /admission webhook "istio\.validate\.meshwarden\.io" denied the request: EnvoyFilter shop\/broken-window: 1 error\n- MW206 spec\.configPatches\[0\]\.patch\.value\.typed_config\.token_bucket\.fill_interval/,
+    );
     assert.equal(valid.code, 0, valid.stderr);
     assert.match(valid.stdout, /smartlimiter\.meshwarden\.io\/valid-window created/);
 

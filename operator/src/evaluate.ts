@@ -97,12 +97,7 @@ function validateRendered(objects: K8sObject[], origins: Origins, vctx: Validati
  * Runs `check` over the Istio objects a resource rendered, as istiod will see them next
  * to everything else, and reports each finding at the resource field behind it.
  */
-export function reportAtOrigin(
-  objects: K8sObject[],
-  origins: Origins,
-  check: (obj: K8sObject, ctx: ValidationContext) => Finding[],
-  vctx: ValidationContext,
-): Finding[] {
+export function reportAtOrigin(objects: K8sObject[], origins: Origins, check: (obj: K8sObject, ctx: ValidationContext) => Finding[], vctx: ValidationContext): Finding[] {
   const istio = objects.filter(isIstioValidatedKind);
   const ctx: ValidationContext = {
     ...vctx,
@@ -121,4 +116,3 @@ export function reportAtOrigin(
       })),
   );
 }
-

@@ -31,12 +31,7 @@ export interface K8sObject {
 }
 
 export function isK8sObject(v: unknown): v is K8sObject {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as K8sObject).apiVersion === 'string' &&
-    typeof (v as K8sObject).kind === 'string'
-  );
+  return typeof v === 'object' && v !== null && typeof (v as K8sObject).apiVersion === 'string' && typeof (v as K8sObject).kind === 'string';
 }
 
 export function refOf(obj: { apiVersion?: string; kind?: string; metadata?: ObjectMeta }) {

@@ -32,14 +32,26 @@ test('the build config compiles operator/src without test code, and its CLI lint
     assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
 
     const built = filesOf(out, '.js');
-    assert.deepEqual(built.filter((f) => TEST_CODE.test(`/${f}`)), [], 'test code compiled into the build');
-    assert.deepEqual(built.filter((f) => !f.startsWith('operator/src/')), [], 'the build holds more than operator/src');
+    assert.deepEqual(
+      built.filter((f) => TEST_CODE.test(`/${f}`)),
+      [],
+      'test code compiled into the build',
+    );
+    assert.deepEqual(
+      built.filter((f) => !f.startsWith('operator/src/')),
+      [],
+      'the build holds more than operator/src',
+    );
     // Every shipped module is built: the build config leaves out test code and nothing else.
     const shipped = filesOf(join(ROOT, 'operator/src'), '.ts')
       .filter((f) => !f.endsWith('.d.ts') && !TEST_CODE.test(`/${f}`))
       .map((f) => `operator/src/${f.replace(/\.ts$/, '.js')}`);
     assert.ok(shipped.length > 100, `found ${shipped.length} shipped modules`);
-    assert.deepEqual(shipped.filter((f) => !built.includes(f)), [], 'shipped modules missing from the build');
+    assert.deepEqual(
+      shipped.filter((f) => !built.includes(f)),
+      [],
+      'shipped modules missing from the build',
+    );
     // Loaded by path, not by import (lua-runner.ts, eval-pool.ts): present because the build takes every module.
     for (const worker of ['operator/src/validate/syntax/lua-worker.js', 'operator/src/webhook/eval-worker.js']) {
       assert.ok(built.includes(worker), `${worker} missing from the build`);

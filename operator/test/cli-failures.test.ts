@@ -67,12 +67,18 @@ test('a failure of meshwarden itself is an internal error: one line, exit 2, no 
     readStdin: async () => limiter(limitEntry(0).replace('requests: 5', 'requests: 0')),
   });
   assert.equal(code, 2);
-  assert.match(stderr, /^meshwarden: internal error: TypeError: Cannot read properties of undefined \(reading 'x'\); this is a bug in meshwarden, please report it at https:\/\/github\.com\/meshwarden\/meshwarden\/issues\n$/);
+  assert.match(
+    stderr,
+    /^meshwarden: internal error: TypeError: Cannot read properties of undefined \(reading 'x'\); this is a bug in meshwarden, please report it at https:\/\/github\.com\/meshwarden\/meshwarden\/issues\n$/,
+  );
   assert.doesNotMatch(stderr, stackLine);
 });
 
 test('an internal error while judging an object names its position; standard input that cannot be read is an input error', async () => {
-  const error = new InternalError(at({ file: 'a.yaml', line: 3, column: 1 }, { kind: 'SmartLimiter', namespace: 'shop', name: 'x' }), new RangeError('Maximum call stack size exceeded\n    at f (x.js:1:1)'));
+  const error = new InternalError(
+    at({ file: 'a.yaml', line: 3, column: 1 }, { kind: 'SmartLimiter', namespace: 'shop', name: 'x' }),
+    new RangeError('Maximum call stack size exceeded\n    at f (x.js:1:1)'),
+  );
   assert.match(internalErrorText(error), /^meshwarden: internal error at a\.yaml:3:1 \(SmartLimiter shop\/x\): RangeError: Maximum call stack size exceeded at f \(x\.js:1:1\); this is a bug/);
   assert.doesNotMatch(internalErrorText(error), /\n/);
   let stderr = '';
@@ -118,10 +124,9 @@ function runBin(args: string[], input: string) {
   return { status: run.status, signal: run.signal, stderr: run.stderr.replace(/\nmaxrss=\d+\n$/, ''), ms, rssKiB };
 }
 
-const billionLaughs = [
-  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
-  ...'bcdefghij'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefghij'[i]}`).join(',')}]`),
-].join('\n');
+const billionLaughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghij'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefghij'[i]}`).join(',')}]`)].join(
+  '\n',
+);
 
 for (const [name, input, message] of [
   ['an alias bomb', billionLaughs, /^<stdin>:\d+:\d+: aliases expand the document by more than 512 KiB/],

@@ -43,7 +43,10 @@ test('render prints the generated objects as a YAML stream', async () => {
   const run = await runCli(['render', '-'], good);
   assert.equal(run.code, 0);
   const docs = parseAllDocuments(run.stdout).map((d) => d.toJS());
-  assert.deepEqual(docs.map((d) => `${d.kind}/${d.metadata.name}`), ['EnvoyFilter/ok-ratelimit']);
+  assert.deepEqual(
+    docs.map((d) => `${d.kind}/${d.metadata.name}`),
+    ['EnvoyFilter/ok-ratelimit'],
+  );
 });
 
 test('an invalid resource: exit 1 and every problem as file:line:col path: message, with a hint', async () => {
@@ -59,7 +62,10 @@ test('lint walks directories recursively and reads only manifests', async () => 
   const run = await runCli(['lint', '-o', 'json', dir], '', dir);
   assert.equal(run.code, 1);
   const diags = JSON.parse(run.stdout) as Array<{ source: { file: string } }>;
-  assert.deepEqual(diags.map((d) => d.source.file), ['nested/deeper/bad.yml']);
+  assert.deepEqual(
+    diags.map((d) => d.source.file),
+    ['nested/deeper/bad.yml'],
+  );
 });
 
 test('lint of clean input prints nothing and exits 0', async () => {
@@ -103,26 +109,27 @@ test('a YAML error costs only its document: the rest is linted, the error is a r
   assert.equal(text.code, 2, 'an input error wins over findings');
   assert.match(text.stderr, /^broken\.yaml:10:\d+: .*\nempty-key\.yaml:2:1: Map keys must be unique\n$/);
   // Both the document after the error and the other files are judged.
-  assert.deepEqual([...text.stdout.matchAll(/^(\S+): error .*\[MW103 SmartLimiter shop\/(\w+)\]$/gm)].map((m) => `${m[1]} ${m[2]}`), [
-    'broken.yaml:21:22 bad2',
-    'nested/deeper/bad.yml:10:22 bad',
-  ]);
+  assert.deepEqual(
+    [...text.stdout.matchAll(/^(\S+): error .*\[MW103 SmartLimiter shop\/(\w+)\]$/gm)].map((m) => `${m[1]} ${m[2]}`),
+    ['broken.yaml:21:22 bad2', 'nested/deeper/bad.yml:10:22 bad'],
+  );
   assert.doesNotMatch(text.stdout, /MW108/, 'text prints the input errors once, on standard error');
 
   const json = await runCli(['lint', '-o', 'json', dir], '', dir);
   assert.equal(json.code, 2);
   const diags = JSON.parse(json.stdout) as Array<{ rule: string; source: { file: string; line: number } }>;
-  assert.deepEqual(diags.map((d) => `${d.rule} ${d.source.file}:${d.source.line}`), [
-    'MW108 broken.yaml:10',
-    'MW108 empty-key.yaml:2',
-    'MW103 broken.yaml:21',
-    'MW103 nested/deeper/bad.yml:10',
-  ]);
+  assert.deepEqual(
+    diags.map((d) => `${d.rule} ${d.source.file}:${d.source.line}`),
+    ['MW108 broken.yaml:10', 'MW108 empty-key.yaml:2', 'MW103 broken.yaml:21', 'MW103 nested/deeper/bad.yml:10'],
+  );
   const sarif = JSON.parse((await runCli(['lint', '-o', 'sarif', dir], '', dir)).stdout) as {
     runs: Array<{ invocations: Array<{ exitCode: number }>; results: Array<{ ruleId: string; locations: Array<{ physicalLocation: { region?: { startLine: number } } }> }> }>;
   };
   assert.equal(sarif.runs[0]!.invocations[0]!.exitCode, 2);
-  assert.deepEqual(sarif.runs[0]!.results.filter((r) => r.ruleId === 'MW108').map((r) => r.locations[0]!.physicalLocation.region?.startLine), [10, 2]);
+  assert.deepEqual(
+    sarif.runs[0]!.results.filter((r) => r.ruleId === 'MW108').map((r) => r.locations[0]!.physicalLocation.region?.startLine),
+    [10, 2],
+  );
   const junit = (await runCli(['lint', '-o', 'junit', dir], '', dir)).stdout;
   assert.match(junit, /<testcase classname="broken\.yaml" name="Document at line 10">\n\s+<failure type="MW108"/);
   assert.match((await runCli(['lint', '-o', 'github', dir], '', dir)).stdout, /^::error file=broken\.yaml,line=10,col=\d+,title=MW108 /m);
@@ -131,7 +138,13 @@ test('a YAML error costs only its document: the rest is linted, the error is a r
   const missing = await runCli(['lint', '-o', 'sarif', '/nonexistent/x.yaml', join(dir, 'nested')], '', dir);
   assert.equal(missing.code, 2);
   const results = (JSON.parse(missing.stdout) as typeof sarif).runs[0]!.results;
-  assert.deepEqual(results.map((r) => [r.ruleId, r.locations[0]!.physicalLocation.region?.startLine]), [['MW108', undefined], ['MW103', 10]]);
+  assert.deepEqual(
+    results.map((r) => [r.ruleId, r.locations[0]!.physicalLocation.region?.startLine]),
+    [
+      ['MW108', undefined],
+      ['MW103', 10],
+    ],
+  );
   // render refuses any input error outright: half a rendering is never printed.
   const render = await runCli(['render', join(dir, 'broken.yaml')], '', dir);
   assert.deepEqual([render.code, render.stdout], [2, '']);
@@ -141,7 +154,10 @@ test('the rules command lists the catalogue', async () => {
   const run = await runCli(['rules', '-o', 'json']);
   const rules = JSON.parse(run.stdout) as Array<{ code: string }>;
   assert.ok(rules.some((r) => r.code === 'MW101'));
-  assert.deepEqual(rules.map((r) => r.code), [...rules.map((r) => r.code)].sort());
+  assert.deepEqual(
+    rules.map((r) => r.code),
+    [...rules.map((r) => r.code)].sort(),
+  );
 });
 
 test('the installed bin runs the CLI as a process with the same exit codes', () => {

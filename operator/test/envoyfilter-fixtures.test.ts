@@ -20,11 +20,12 @@ import type { EnvoyFilterObject } from '../src/validate/istio/index.js';
 import { runCli } from './cli-harness.js';
 
 const dir = join(packageRoot, 'operator', 'test', 'fixtures', 'envoyfilter');
-const fixtures = readdirSync(dir).filter((f) => /^(good|bad)-.*\.yaml$/.test(f)).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => /^(good|bad)-.*\.yaml$/.test(f))
+  .sort();
 const knownGaps = parse(readFileSync(join(dir, 'known-gaps.yaml'), 'utf8')) as Record<string, string>;
 
-const expected = (text: string, kind: 'expect' | 'expect-warning') =>
-  [...text.matchAll(new RegExp(`^# ${kind}: (MW\\d{3})$`, 'gm'))].map((m) => m[1]!).sort();
+const expected = (text: string, kind: 'expect' | 'expect-warning') => [...text.matchAll(new RegExp(`^# ${kind}: (MW\\d{3})$`, 'gm'))].map((m) => m[1]!).sort();
 const rulesOf = (ds: Array<{ rule: string; severity: string }>, severity: string) => [...new Set(ds.filter((d) => d.severity === severity).map((d) => d.rule))].sort();
 
 for (const file of fixtures) {
@@ -73,7 +74,11 @@ for (const [binary, istioVersion] of binaries) {
       const objects = parseAllDocuments(readFileSync(rendered, 'utf8')).map((d) => d.toJS() as K8sObject);
       for (const ef of objects.filter((o) => o.kind === 'EnvoyFilter')) {
         const rejected = oracleFindings(ef as unknown as EnvoyFilterObject, { envoy, istioVersion }).filter((f) => f.rule === 'MW701');
-        assert.deepEqual(rejected.map((f) => `${f.path}: ${f.message}`), [], `${name}/${ef.metadata.name}`);
+        assert.deepEqual(
+          rejected.map((f) => `${f.path}: ${f.message}`),
+          [],
+          `${name}/${ef.metadata.name}`,
+        );
       }
     }
   });

@@ -38,8 +38,15 @@ const envoyFilter = {
     configPatches: [
       {
         applyTo: 'HTTP_FILTER',
-        match: { context: 'SIDECAR_INBOUND', proxy: { proxyVersion: '^1\\.28' }, listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
-        patch: { operation: 'INSERT_BEFORE', value: { name: 'l', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'x = 1' } } } },
+        match: {
+          context: 'SIDECAR_INBOUND',
+          proxy: { proxyVersion: '^1\\.28' },
+          listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } },
+        },
+        patch: {
+          operation: 'INSERT_BEFORE',
+          value: { name: 'l', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'x = 1' } } },
+        },
       },
     ],
   },
@@ -67,6 +74,9 @@ for (const [name, base] of Object.entries({ envoyFilter, wasmPlugin, smartLimite
         crashes.push(`${(e as Error).message} <- ${JSON.stringify(obj).slice(0, 160)}`);
       }
     }
-    assert.deepEqual([...new Set(crashes.map((c) => c.split(' <- ')[0]))].map((m) => crashes.find((c) => c.startsWith(m!))), []);
+    assert.deepEqual(
+      [...new Set(crashes.map((c) => c.split(' <- ')[0]))].map((m) => crashes.find((c) => c.startsWith(m!))),
+      [],
+    );
   });
 }

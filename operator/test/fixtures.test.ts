@@ -16,11 +16,18 @@ import { packageRoot } from '../src/util/package-root.js';
 import { runCli } from './cli-harness.js';
 
 const dir = join(packageRoot, 'operator', 'test', 'fixtures', 'schema');
-const files = (sub: string) => readdirSync(join(dir, sub)).filter((f) => f.endsWith('.yaml')).map((f) => join(dir, sub, f));
+const files = (sub: string) =>
+  readdirSync(join(dir, sub))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(dir, sub, f));
 /** The object as kubectl (YAML 1.1) reads the fixture. */
 const kubectlReads = (text: string, file: string) => loadYaml(text, file).objects[0]!.value as { kind?: unknown };
 const key = (d: { rule: string; path: string }) => `${d.rule} ${d.path}`;
-const errorsOf = (ds: Array<{ rule: string; path: string; severity: string }>) => ds.filter((d) => d.severity === 'error').map(key).sort();
+const errorsOf = (ds: Array<{ rule: string; path: string; severity: string }>) =>
+  ds
+    .filter((d) => d.severity === 'error')
+    .map(key)
+    .sort();
 
 for (const file of files('valid')) {
   test(`valid fixture ${file.split('/').pop()} passes everywhere`, async () => {

@@ -39,7 +39,11 @@ const lint = async (args: string[], stdin = '') => {
   return { code: run.code, diagnostics: JSON.parse(run.stdout) as Diagnostic[] };
 };
 
-const byFile = (ds: readonly Diagnostic[], file: string) => ds.filter((d) => d.source?.file === file).map((d) => JSON.stringify(d)).sort();
+const byFile = (ds: readonly Diagnostic[], file: string) =>
+  ds
+    .filter((d) => d.source?.file === file)
+    .map((d) => JSON.stringify(d))
+    .sort();
 
 async function assertFolderEqualsFiles(dir: string): Promise<{ perFile: Map<string, number>; code: number }> {
   const files = manifestsUnder(join(packageRoot, dir));

@@ -56,14 +56,18 @@ test('each layer rule reports its violation and nothing else', { timeout: 60_000
     const r = depcruise('json');
     const violations = (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
     const found = violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort();
-    assert.deepEqual(found, [
-      'core-not-to-shells: operator/src/render/r.ts → operator/src/webhook/client.testkit.ts',
-      'core-not-to-shells: operator/src/validate/a.ts → operator/src/cli/io.ts',
-      'no-circular: operator/src/controller/x.ts → operator/src/controller/y.ts',
-      'no-circular: operator/src/validate/a.ts → operator/src/validate/b.ts',
-      'no-test-code-in-src: operator/src/render/r.ts → operator/src/webhook/client.testkit.ts',
-      'src-not-to-test-trees: operator/src/render/r.ts → operator/test/helper.ts',
-    ].sort(), r.stderr);
+    assert.deepEqual(
+      found,
+      [
+        'core-not-to-shells: operator/src/render/r.ts → operator/src/webhook/client.testkit.ts',
+        'core-not-to-shells: operator/src/validate/a.ts → operator/src/cli/io.ts',
+        'no-circular: operator/src/controller/x.ts → operator/src/controller/y.ts',
+        'no-circular: operator/src/validate/a.ts → operator/src/validate/b.ts',
+        'no-test-code-in-src: operator/src/render/r.ts → operator/src/webhook/client.testkit.ts',
+        'src-not-to-test-trees: operator/src/render/r.ts → operator/test/helper.ts',
+      ].sort(),
+      r.stderr,
+    );
     // What npm run check:layers runs: its exit code fails scripts/test.sh.
     const err = depcruise('err');
     assert.equal(err.status, violations.length, err.stdout + err.stderr);

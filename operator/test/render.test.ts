@@ -41,10 +41,20 @@ test('a port the Service lacks is reported with the ports it has', () => {
 });
 
 test('a non-HTTP Service port is refused; omitting the port skips non-HTTP ports', () => {
-  const c = ctx({ services: [service([{ name: 'http', port: 80, targetPort: 8080 }, { name: 'tcp-db', port: 5432 }])] });
+  const c = ctx({
+    services: [
+      service([
+        { name: 'http', port: 80, targetPort: 8080 },
+        { name: 'tcp-db', port: 5432 },
+      ]),
+    ],
+  });
   assert.deepEqual(rules(render(limiter({ limits: [{ name: 'a', port: 5432, rate: { requests: 1, per: '1s' } }] }), c)), ['MW602 spec.limits[0].port']);
   const all = render(limiter({}), c);
-  assert.deepEqual(patchesOf(all.objects[0]!).map((p) => p.match.listener.portNumber), [8080]);
+  assert.deepEqual(
+    patchesOf(all.objects[0]!).map((p) => p.match.listener.portNumber),
+    [8080],
+  );
 });
 
 test('a named targetPort resolves through the Pods, or is reported', () => {
@@ -52,7 +62,10 @@ test('a named targetPort resolves through the Pods, or is reported', () => {
   assert.deepEqual(rules(render(limiter({}), c)), ['MW603 spec.limits[0]']);
   const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop', labels: { app: 'api' } }, spec: { containers: [{ ports: [{ name: 'web', containerPort: 9000 }] }] } };
   const r = render(limiter({}), { ...c, pods: [pod] });
-  assert.deepEqual(patchesOf(r.objects[0]!).map((p) => p.match.listener.portNumber), [9000]);
+  assert.deepEqual(
+    patchesOf(r.objects[0]!).map((p) => p.match.listener.portNumber),
+    [9000],
+  );
 });
 
 test('a global limit without any rate limit service is refused', () => {
@@ -62,7 +75,10 @@ test('a global limit without any rate limit service is refused', () => {
 test('the operator-wide rate limit service is the default', () => {
   const r = render(limiter({ limits: [{ name: 'a', strategy: 'global', rate: { requests: 1, per: '1s' } }] }), ctx({ rateLimitService: { host: 'rl.infra.svc.cluster.local', port: 8081 } }));
   assert.deepEqual(r.findings, []);
-  assert.deepEqual(r.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`), ['EnvoyFilter shop/lim-ratelimit', 'ConfigMap infra/ratelimit-config']);
+  assert.deepEqual(
+    r.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`),
+    ['EnvoyFilter shop/lim-ratelimit', 'ConfigMap infra/ratelimit-config'],
+  );
 });
 
 test('average without replica information warns and gives each pod the whole rate', () => {
@@ -112,9 +128,7 @@ test('per-route config of an unknown native filter needs an @type', () => {
 });
 
 test('several resources on one workload get distinct filter instance names', () => {
-  const names = ['one', 'two'].flatMap((n) =>
-    patchesOf(render(limiter({}, { name: n }), ctx()).objects[0]!).map((p) => p.patch.value.name as string),
-  );
+  const names = ['one', 'two'].flatMap((n) => patchesOf(render(limiter({}, { name: n }), ctx()).objects[0]!).map((p) => p.patch.value.name as string));
   assert.deepEqual(names, ['meshwarden.ratelimit.shop.one.a', 'meshwarden.ratelimit.shop.two.a']);
 });
 
@@ -123,9 +137,7 @@ test('the istio.io/rev label passes through; owner references need the owner uid
   assert.equal(offline.metadata.labels!['istio.io/rev'], 'canary');
   assert.equal(offline.metadata.ownerReferences, undefined);
   const live = render(limiter({}, { uid: 'u-1' }), ctx()).objects[0]!;
-  assert.deepEqual(live.metadata.ownerReferences, [
-    { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', name: 'lim', uid: 'u-1', controller: true, blockOwnerDeletion: true },
-  ]);
+  assert.deepEqual(live.metadata.ownerReferences, [{ apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', name: 'lim', uid: 'u-1', controller: true, blockOwnerDeletion: true }]);
 });
 
 test('the generated EnvoyFilter always sets a priority; spec.priority overrides it', () => {
@@ -137,7 +149,10 @@ test('the generated EnvoyFilter always sets a priority; spec.priority overrides 
 test('plugins are inserted before the router in list order', () => {
   const r = render(plugin({ plugins: ['a', 'b', 'c'].map((name) => ({ name, lua: { code: 'x = 1' } })) }), ctx());
   const inserted = patchesOf(r.objects[0]!).filter((p) => p.patch.operation === 'INSERT_BEFORE');
-  assert.deepEqual(inserted.map((p) => p.patch.value.name), ['meshwarden.shop.plug.a', 'meshwarden.shop.plug.b', 'meshwarden.shop.plug.c']);
+  assert.deepEqual(
+    inserted.map((p) => p.patch.value.name),
+    ['meshwarden.shop.plug.a', 'meshwarden.shop.plug.b', 'meshwarden.shop.plug.c'],
+  );
   assert.ok(inserted.every((p) => p.match.listener.filterChain.filter.subFilter.name === 'envoy.filters.http.router'));
 });
 

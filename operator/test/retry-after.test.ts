@@ -16,14 +16,26 @@ import { istioOfEnvoy } from '../src/versions/table.js';
 
 const newest = istioOfEnvoy(ENVOY_BOUNDARIES.retryAfterHeader)!;
 const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'shop' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
-const ctx = (istioVersions?: string[]): RenderContext => ({ services: [service], pods: [], ...(istioVersions ? { istioVersions } : {}), rateLimitService: { host: 'rls.infra.svc.cluster.local', port: 8081 } });
+const ctx = (istioVersions?: string[]): RenderContext => ({
+  services: [service],
+  pods: [],
+  ...(istioVersions ? { istioVersions } : {}),
+  rateLimitService: { host: 'rls.infra.svc.cluster.local', port: 8081 },
+});
 const limiter = (limit: Record<string, unknown>): SmartLimiter =>
-  ({ apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name: 'lim', namespace: 'shop' }, spec: { target: { service: 'api' }, limits: [{ name: 'a', rate: { requests: 1, per: '1h' }, response: { retryAfter: true }, ...limit }] } }) as unknown as SmartLimiter;
+  ({
+    apiVersion: 'meshwarden.io/v1alpha1',
+    kind: 'SmartLimiter',
+    metadata: { name: 'lim', namespace: 'shop' },
+    spec: { target: { service: 'api' }, limits: [{ name: 'a', rate: { requests: 1, per: '1h' }, response: { retryAfter: true }, ...limit }] },
+  }) as unknown as SmartLimiter;
 
 /** The typed configs of the filters a rendered EnvoyFilter inserts, and of its per-route patches. */
 function typedConfigs(o: K8sObject): Array<Record<string, unknown>> {
   const patches = (o.spec as { configPatches: Array<{ patch: { value: Record<string, any> } }> }).configPatches;
-  return patches.flatMap((p) => [p.patch.value['typed_config'], ...Object.values(p.patch.value['typed_per_filter_config'] ?? {})]).filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null);
+  return patches
+    .flatMap((p) => [p.patch.value['typed_config'], ...Object.values(p.patch.value['typed_per_filter_config'] ?? {})])
+    .filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null);
 }
 
 test(`retryAfter on Istio ${newest}: enable_retry_after_header in the local and the global filter`, () => {
@@ -31,7 +43,10 @@ test(`retryAfter on Istio ${newest}: enable_retry_after_header in the local and 
     const r = render(limiter({ strategy, rate: { requests: 1, per: strategy === 'global' ? '1h' : '1h' } }), ctx([newest]));
     assert.deepEqual(r.findings, []);
     const configs = typedConfigs(r.objects.find((o) => o.kind === 'EnvoyFilter')!);
-    assert.ok(configs.some((c) => c['enable_retry_after_header'] === true), `${strategy}: ${JSON.stringify(configs)}`);
+    assert.ok(
+      configs.some((c) => c['enable_retry_after_header'] === true),
+      `${strategy}: ${JSON.stringify(configs)}`,
+    );
   }
 });
 
@@ -48,31 +63,44 @@ test('retryAfter with an older Istio among the targets: MW613 at response.retryA
 });
 
 test('evaluate: retryAfter with status 503 or a fixed retry-after header is refused by the CRD rules (MW104)', () => {
-  for (const response of [{ retryAfter: true, status: 503 }, { retryAfter: true, headers: { 'retry-after': '60' } }]) {
+  for (const response of [
+    { retryAfter: true, status: 503 },
+    { retryAfter: true, headers: { 'retry-after': '60' } },
+  ]) {
     const v = evaluate(limiter({ response }), { ...ctx([newest]) });
-    assert.ok(v.diagnostics.some((d) => d.rule === 'MW104' && d.severity === 'error' && /retryAfter/.test(d.path + d.message)), JSON.stringify(v.diagnostics));
+    assert.ok(
+      v.diagnostics.some((d) => d.rule === 'MW104' && d.severity === 'error' && /retryAfter/.test(d.path + d.message)),
+      JSON.stringify(v.diagnostics),
+    );
   }
   const ok = evaluate(limiter({}), { ...ctx([newest]) });
-  assert.deepEqual(ok.diagnostics.filter((d) => d.severity !== 'info'), []);
+  assert.deepEqual(
+    ok.diagnostics.filter((d) => d.severity !== 'info'),
+    [],
+  );
 });
 
 const bin = envoyBinary(ENVOY_BOUNDARIES.retryAfterHeader);
-test('the rendered local limit on the real Envoy: the second request is 429 with the computed Retry-After (port-wide and route-scoped)', { skip: bin ? false : `no Envoy ${ENVOY_BOUNDARIES.retryAfterHeader} in .tools/bin (scripts/fetch-envoy.sh)`, timeout: 60_000 }, async () => {
-  for (const limit of [{}, { route: 'api' }]) {
-    const r = render(limiter(limit), ctx([newest]));
-    assert.deepEqual(r.findings, []);
-    const ef = r.objects.find((o) => o.kind === 'EnvoyFilter')!;
-    const patches = (ef.spec as { configPatches: Array<{ applyTo: string; patch: { value: Record<string, any> } }> }).configPatches;
-    const filter = patches.find((p) => p.applyTo === 'HTTP_FILTER')!.patch.value;
-    const perRoute = patches.find((p) => p.applyTo === 'HTTP_ROUTE')?.patch.value['typed_per_filter_config'];
-    const envoy = await serveEnvoy(bin!, { httpFilters: [filter], ...(perRoute ? { perRoute } : {}) });
-    try {
-      assert.equal((await envoy.get('/')).status, 200);
-      const limited = await envoy.get('/');
-      assert.equal(limited.status, 429, JSON.stringify(limit));
-      assert.ok(Number(limited.headers['retry-after']) > 1000, `Retry-After ${String(limited.headers['retry-after'])} (${JSON.stringify(limit)})`);
-    } finally {
-      await envoy.stop();
+test(
+  'the rendered local limit on the real Envoy: the second request is 429 with the computed Retry-After (port-wide and route-scoped)',
+  { skip: bin ? false : `no Envoy ${ENVOY_BOUNDARIES.retryAfterHeader} in .tools/bin (scripts/fetch-envoy.sh)`, timeout: 60_000 },
+  async () => {
+    for (const limit of [{}, { route: 'api' }]) {
+      const r = render(limiter(limit), ctx([newest]));
+      assert.deepEqual(r.findings, []);
+      const ef = r.objects.find((o) => o.kind === 'EnvoyFilter')!;
+      const patches = (ef.spec as { configPatches: Array<{ applyTo: string; patch: { value: Record<string, any> } }> }).configPatches;
+      const filter = patches.find((p) => p.applyTo === 'HTTP_FILTER')!.patch.value;
+      const perRoute = patches.find((p) => p.applyTo === 'HTTP_ROUTE')?.patch.value['typed_per_filter_config'];
+      const envoy = await serveEnvoy(bin!, { httpFilters: [filter], ...(perRoute ? { perRoute } : {}) });
+      try {
+        assert.equal((await envoy.get('/')).status, 200);
+        const limited = await envoy.get('/');
+        assert.equal(limited.status, 429, JSON.stringify(limit));
+        assert.ok(Number(limited.headers['retry-after']) > 1000, `Retry-After ${String(limited.headers['retry-after'])} (${JSON.stringify(limit)})`);
+      } finally {
+        await envoy.stop();
+      }
     }
-  }
-});
+  },
+);

@@ -57,16 +57,28 @@ test('every catalogue rule has an invalid case that produces it and a valid case
 });
 
 test('the case files declare sound expectations', () => {
-  assert.deepEqual(cases.flatMap((c) => declarationProblems(c).map((p) => `${c.rule}/${c.name}: ${p}`)), []);
+  assert.deepEqual(
+    cases.flatMap((c) => declarationProblems(c).map((p) => `${c.rule}/${c.name}: ${p}`)),
+    [],
+  );
 });
 
 test('the harness fails a case whose declarations are wrong', async () => {
   const invalid = cases.find((c) => !c.valid && c.needs.length === 0 && c.expect.some((e) => e.severity === 'error'));
   assert.ok(invalid, 'there is an invalid case with an error');
   const undeclared = await judge({ ...invalid, expect: [] });
-  assert.ok(undeclared.problems.some((p) => p.startsWith('lint: unexpected')), 'lint findings not declared');
-  assert.ok(undeclared.problems.some((p) => p.startsWith('evaluate: unexpected')), 'evaluate findings not declared');
-  assert.ok(undeclared.problems.some((p) => p.startsWith('lint: exit code')), 'exit code without the errors');
+  assert.ok(
+    undeclared.problems.some((p) => p.startsWith('lint: unexpected')),
+    'lint findings not declared',
+  );
+  assert.ok(
+    undeclared.problems.some((p) => p.startsWith('evaluate: unexpected')),
+    'evaluate findings not declared',
+  );
+  assert.ok(
+    undeclared.problems.some((p) => p.startsWith('lint: exit code')),
+    'exit code without the errors',
+  );
   const valid = cases.find((c) => c.valid && c.needs.length === 0)!;
   const extra = await judge({ ...valid, expect: [...valid.expect, { rule: 'MW201', severity: 'warning', path: 'spec' }] });
   assert.ok(extra.problems.includes('lint: missing MW201 warning spec'));
@@ -74,8 +86,18 @@ test('the harness fails a case whose declarations are wrong', async () => {
 });
 
 test('the webhook and controller checks fail when a shell disagrees with the verdict', async () => {
-  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'shop' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } as K8sObject;
-  const limiter = { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name: 'lim', namespace: 'shop' }, spec: { target: { service: 'api' }, limits: [{ name: 'a', rate: { requests: 10, per: '1s' } }] } } as K8sObject;
+  const service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'api', namespace: 'shop' },
+    spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  } as K8sObject;
+  const limiter = {
+    apiVersion: 'meshwarden.io/v1alpha1',
+    kind: 'SmartLimiter',
+    metadata: { name: 'lim', namespace: 'shop' },
+    spec: { target: { service: 'api' }, limits: [{ name: 'a', rate: { requests: 10, per: '1s' } }] },
+  } as K8sObject;
   const ctx = { services: [service as never], pods: [] };
   // The limiter is valid: a verdict that claims an error must be contradicted by both shells.
   const claimed: Diagnostic[] = [{ rule: 'MW103', severity: 'error', path: 'spec.limits[0].rate.requests', message: 'claimed', object: { kind: 'SmartLimiter', name: 'lim' } }];

@@ -64,7 +64,10 @@ export function parseCase(rule: string, file: string, text: string): RuleCase {
       if (/^#\s*(expect\w*|istio\w*|needs?)\s*:/i.test(line)) throw new Error(`${name}: malformed directive "${line}" (see operator/test/rules/README.md)`);
       continue;
     }
-    const words = m[2]!.trim().split(/\s+/).filter((w) => w !== '');
+    const words = m[2]!
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w !== '');
     if (m[1] === 'expect') {
       const [code, severity, path, ...rest] = words;
       if (!code || !/^MW\d{3}$/.test(code) || !['error', 'warning', 'info'].includes(severity ?? '') || path === undefined || rest.length > 0) {
@@ -89,7 +92,9 @@ export function loadCases(dir = rulesDir): RuleCase[] {
   const cases: RuleCase[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
-    for (const f of readdirSync(join(dir, entry.name)).filter((n) => n.endsWith('.yaml')).sort()) {
+    for (const f of readdirSync(join(dir, entry.name))
+      .filter((n) => n.endsWith('.yaml'))
+      .sort()) {
       const file = join(dir, entry.name, f);
       cases.push(parseCase(entry.name, file, readFileSync(file, 'utf8')));
     }
@@ -123,7 +128,11 @@ export function declarationProblems(c: RuleCase): string[] {
 }
 
 /** MW7xx: only `meshwarden validate --envoy` reports them. */
-const oracleCodes: ReadonlySet<string> = new Set(allRules().filter((r) => r.layer === 'oracle').map((r) => r.code));
+const oracleCodes: ReadonlySet<string> = new Set(
+  allRules()
+    .filter((r) => r.layer === 'oracle')
+    .map((r) => r.code),
+);
 const isOracleRule = (code: string): boolean => oracleCodes.has(code);
 
 const keyOf = (d: { rule: string; severity: string; path: string }) => `${d.rule} ${d.severity} ${d.path === '' ? '(object)' : d.path}`;

@@ -31,7 +31,9 @@ export interface Adr {
 
 /** Every ADR file of `root`'s docs/adr, in number order. */
 export function readAdrs(root: string): Adr[] {
-  const files = readdirSync(join(root, ADR_DIR)).filter((f) => /^\d{4}-.+\.md$/.test(f)).sort();
+  const files = readdirSync(join(root, ADR_DIR))
+    .filter((f) => /^\d{4}-.+\.md$/.test(f))
+    .sort();
   return files.map((file) => {
     const lines = readFileSync(join(root, ADR_DIR, file), 'utf8').split('\n');
     const title = TITLE.exec(lines[0] ?? '');
@@ -58,7 +60,9 @@ export function adrProblems(root: string): string[] {
     if (!title) problems.push(`${a.file}: line 1 must be "# ADR ${a.file.slice(0, 4)}: <title>"`);
     else if (title[1] !== a.file.slice(0, 4)) problems.push(`${a.file}: the title names ADR ${title[1]}, the file ${a.file.slice(0, 4)}`);
     if (a.status === undefined) {
-      problems.push(`${a.file}: line 3 must start with "Status: Accepted", "Status: Accepted; superseded in part by ADR NNNN", "Status: Superseded by ADR NNNN" or "Status: Deprecated" (line 2 blank)`);
+      problems.push(
+        `${a.file}: line 3 must start with "Status: Accepted", "Status: Accepted; superseded in part by ADR NNNN", "Status: Superseded by ADR NNNN" or "Status: Deprecated" (line 2 blank)`,
+      );
     }
     for (const n of a.statusRefs) if (!numbers.has(n)) problems.push(`${a.file}: the status names ADR ${n}, which does not exist`);
     const outside = OUTSIDE.exec(text);

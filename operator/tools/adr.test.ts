@@ -28,7 +28,10 @@ test('the ADR check refuses a missing or free-form status, a wrong title, a stat
       problems.map((p) => p.slice(0, p.indexOf(':'))),
       ['0003-section.md', '0004-lower.md', '0005-title.md', '0006-dangling.md', '0007-number.md', '0008-outside.md'],
     );
-    assert.match(problems.find((p) => p.startsWith('0006'))!, /ADR 0042, which does not exist/);
+    assert.match(
+      problems.find((p) => p.startsWith('0006'))!,
+      /ADR 0042, which does not exist/,
+    );
     assert.match(adrIndexMarkdown(root), /\| \[0002\]\(0002-replaced\.md\) \| Replaced \| Superseded by \[ADR 0001\]\(0001-good\.md\) \|/);
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -123,7 +123,10 @@ let stale = 0;
 for (const minor of want) {
   const t0 = Date.now();
   const { sidecar, gateway } = await capture(minor);
-  for (const [kind, t] of [['sidecar', sidecar], ['gateway', gateway]] as const) {
+  for (const [kind, t] of [
+    ['sidecar', sidecar],
+    ['gateway', gateway],
+  ] as const) {
     const file = join(outDir, minor, `${kind}.json`);
     const body = JSON.stringify({ captured: provenance(minor), ...t }, null, 1) + '\n';
     if (check) {

@@ -43,23 +43,25 @@ test("Istio's local rate limit shape (TypedStruct, INSERT_BEFORE without subFilt
     limits: [{ name: 'local-ratelimit', rate: { requests: 4, per: '1m' }, response: { headers: { 'x-local-rate-limit': 'true' } } }],
   });
   assert.ok(a.differences.length > 0);
-  assert.match(a.differences[0]!, /the original runs envoy\.extensions\.filters\.http\.local_ratelimit\.v3\.LocalRateLimit .* \(before istio\.metadata_exchange\), the proposal istiod's istio\.metadata_exchange/);
-  assert.deepEqual(a.notes.map((n) => `${n.kind} ${formatPath(n.path)}`), ['approximate spec.configPatches[0].patch.operation']);
+  assert.match(
+    a.differences[0]!,
+    /the original runs envoy\.extensions\.filters\.http\.local_ratelimit\.v3\.LocalRateLimit .* \(before istio\.metadata_exchange\), the proposal istiod's istio\.metadata_exchange/,
+  );
+  assert.deepEqual(
+    a.notes.map((n) => `${n.kind} ${formatPath(n.path)}`),
+    ['approximate spec.configPatches[0].patch.operation'],
+  );
 });
 
 test('a bucket on one port, before the router, with burst and status: equivalent', () => {
   const a = only('local-ratelimit-port.yaml');
-  assert.deepEqual((a.proposal!['spec'] as { limits: unknown }).limits, [
-    { name: 'local-ratelimit', port: 9080, rate: { requests: 10, per: '1s' }, burst: 5, response: { status: 503 } },
-  ]);
+  assert.deepEqual((a.proposal!['spec'] as { limits: unknown }).limits, [{ name: 'local-ratelimit', port: 9080, rate: { requests: 10, per: '1s' }, burst: 5, response: { status: 503 } }]);
   assert.deepEqual(a.differences, []);
 });
 
 test("Istio's per-route shape (inert filter, bucket on inbound|http|9080 routes, enforced 0%): a shadow limit on port 9080, equivalent", () => {
   const a = only('local-ratelimit-route.yaml');
-  assert.deepEqual((a.proposal!['spec'] as { limits: unknown }).limits, [
-    { name: 'local-ratelimit-route', port: 9080, rate: { requests: 4, per: '1m' }, mode: 'shadow' },
-  ]);
+  assert.deepEqual((a.proposal!['spec'] as { limits: unknown }).limits, [{ name: 'local-ratelimit-route', port: 9080, rate: { requests: 4, per: '1m' }, mode: 'shadow' }]);
   assert.deepEqual(a.differences, []);
 });
 
@@ -112,11 +114,23 @@ test('descriptors inside the filter config (Envoy 1.32+): one limit per descript
   const loaded = loadYaml(readFileSync(file, 'utf8'), 'f.yaml');
   const original = loaded.objects[0]!.value as K8sObject;
   const changed = structuredClone(a.proposal!);
-  ((changed['spec'] as { limits: Array<{ match: { headers: Array<{ exact: string }> } }> }).limits[1]!.match.headers[0]!).exact = 'other';
+  (changed['spec'] as { limits: Array<{ match: { headers: Array<{ exact: string }> } }> }).limits[1]!.match.headers[0]!.exact = 'other';
   const diff = compare(original, evaluate(changed, contextFromInputs([])).rendered, version).differences;
-  assert.ok(diff.some((d) => /"exact":"acme"/.test(d) && /"exact":"other"/.test(d)), diff.join('\n'));
+  assert.ok(
+    diff.some((d) => /"exact":"acme"/.test(d) && /"exact":"other"/.test(d)),
+    diff.join('\n'),
+  );
 
-  const finite = adopt(loadYaml(readFileSync(file, 'utf8').replace('token_bucket: {max_tokens: 4294967295, tokens_per_fill: 4294967295, fill_interval: 1s}', 'token_bucket: {max_tokens: 1000, tokens_per_fill: 1000, fill_interval: 1s}'), 'f.yaml').objects, versions)[0]!;
+  const finite = adopt(
+    loadYaml(
+      readFileSync(file, 'utf8').replace(
+        'token_bucket: {max_tokens: 4294967295, tokens_per_fill: 4294967295, fill_interval: 1s}',
+        'token_bucket: {max_tokens: 1000, tokens_per_fill: 1000, fill_interval: 1s}',
+      ),
+      'f.yaml',
+    ).objects,
+    versions,
+  )[0]!;
   assert.equal(finite.proposal, undefined);
   assert.match(finite.notes[0]!.message, /a default bucket that limits the requests no descriptor selects/);
 });
@@ -131,7 +145,10 @@ test("the route-level style (the route's rate_limits feed the per-route descript
 
 test('descriptors under a limiting default bucket, context ANY and no selector are not adopted, each with its field', () => {
   const r = run(join(fixtures, 'unadoptable.yaml'));
-  assert.deepEqual(r.map((a) => a.proposal), [undefined, undefined, undefined]);
+  assert.deepEqual(
+    r.map((a) => a.proposal),
+    [undefined, undefined, undefined],
+  );
   assert.deepEqual(
     r.map((a) => a.notes.map((n) => `${n.source.line}:${n.source.column} ${formatPath(n.path)}`)),
     [['52:13 spec.configPatches[2].patch.value.typed_per_filter_config["envoy.filters.http.local_ratelimit"].token_bucket'], ['68:7 spec.configPatches[0].match.context'], ['84:1 spec']],
@@ -147,19 +164,50 @@ test('the comparison fails on a different rate, port or placement', () => {
     mutate(copy['spec'] as { limits: Array<Record<string, unknown>> });
     return evaluate(copy, contextFromInputs([])).rendered;
   };
-  assert.deepEqual(compare(original, renderWith(() => {}), version).differences, []);
-  const rate = compare(original, renderWith((s) => (s.limits[0]!['rate'] = { requests: 11, per: '1s' })), version).differences;
-  assert.ok(rate.some((d) => /"tokens_per_fill":10/.test(d) && /"tokens_per_fill":11/.test(d)), rate.join('\n'));
-  const port = compare(original, renderWith((s) => delete s.limits[0]!['port']), version).differences;
-  assert.ok(port.some((d) => /catchall/.test(d)), `every port is more than port 9080:\n${port.join('\n')}`);
-  const shadow = compare(original, renderWith((s) => (s.limits[0]!['mode'] = 'shadow')), version).differences;
-  assert.ok(shadow.some((d) => /"filter_enforced":0/.test(d)), shadow.join('\n'));
+  assert.deepEqual(
+    compare(
+      original,
+      renderWith(() => {}),
+      version,
+    ).differences,
+    [],
+  );
+  const rate = compare(
+    original,
+    renderWith((s) => (s.limits[0]!['rate'] = { requests: 11, per: '1s' })),
+    version,
+  ).differences;
+  assert.ok(
+    rate.some((d) => /"tokens_per_fill":10/.test(d) && /"tokens_per_fill":11/.test(d)),
+    rate.join('\n'),
+  );
+  const port = compare(
+    original,
+    renderWith((s) => delete s.limits[0]!['port']),
+    version,
+  ).differences;
+  assert.ok(
+    port.some((d) => /catchall/.test(d)),
+    `every port is more than port 9080:\n${port.join('\n')}`,
+  );
+  const shadow = compare(
+    original,
+    renderWith((s) => (s.limits[0]!['mode'] = 'shadow')),
+    version,
+  ).differences;
+  assert.ok(
+    shadow.some((d) => /"filter_enforced":0/.test(d)),
+    shadow.join('\n'),
+  );
 });
 
 // ---- round trip: adopt(render(cr)) over the examples ----
 
 const examplesDir = join(packageRoot, 'examples');
-const examples = readdirSync(examplesDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const examples = readdirSync(examplesDir, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 /** Examples whose rendering is a pattern adopt knows; the raw patch is not one (it stays an EnvoyFilter). */
 const adoptable = new Set(examples.filter((e) => e !== 'envoyplugin-raw-patch'));
 
@@ -183,12 +231,18 @@ for (const name of examples) {
     for (const a of efs) {
       if (!adoptable.has(name)) {
         assert.equal(a.proposal, undefined);
-        assert.ok(a.notes.some((n) => n.kind === 'dropped' && n.hint), 'says why and what to do');
+        assert.ok(
+          a.notes.some((n) => n.kind === 'dropped' && n.hint),
+          'says why and what to do',
+        );
         continue;
       }
       assert.ok(a.proposal, a.notes.map((n) => n.message).join('\n'));
       assert.deepEqual(a.differences, [], 'render(adopt(render(cr))) behaves as render(cr)');
-      assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error'), []);
+      assert.deepEqual(
+        a.diagnostics.filter((d) => d.severity === 'error'),
+        [],
+      );
       // ≈ cr: the original resource's fields come back where the rendering keeps them.
       const original = cr.map((o) => o.value as K8sObject).find((o) => o.kind === a.proposal!.kind);
       if (!original) continue; // a SmartLimiter with global limits renders native filters: adopted as an EnvoyPlugin

@@ -16,7 +16,10 @@ const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS({ versi
 test('adopt: equivalent proposals on stdout and "equivalent" on stderr, exit 0', async () => {
   const run = await runCli(['adopt', join(adoptDir, 'lua.yaml'), join(adoptDir, 'local-ratelimit-port.yaml')], '', adoptDir);
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(docs(run.stdout).map((d) => `${d.kind}/${d.metadata.name}`), ['EnvoyPlugin/httpbin-lua', 'SmartLimiter/reviews-limit']);
+  assert.deepEqual(
+    docs(run.stdout).map((d) => `${d.kind}/${d.metadata.name}`),
+    ['EnvoyPlugin/httpbin-lua', 'SmartLimiter/reviews-limit'],
+  );
   assert.match(run.stderr, /^lua\.yaml:2:1: EnvoyFilter default\/httpbin-lua: matches "Lua filter before the router"; proposed EnvoyPlugin default\/httpbin-lua: equivalent$/m);
 });
 
@@ -28,7 +31,10 @@ test('adopt: a differing proposal is listed, not printed, exit 1; --allow-differ
   assert.match(run.stderr, /^local-ratelimit-first\.yaml:21:7: approximate spec\.configPatches\[0\]\.patch\.operation: /m);
   const allowed = await runCli(['adopt', '--allow-differences', join(adoptDir, 'local-ratelimit-first.yaml')], '', adoptDir);
   assert.equal(allowed.code, 0);
-  assert.deepEqual(docs(allowed.stdout).map((d) => d.kind), ['SmartLimiter']);
+  assert.deepEqual(
+    docs(allowed.stdout).map((d) => d.kind),
+    ['SmartLimiter'],
+  );
 });
 
 test('adopt: an EnvoyFilter of no known pattern says why at file:line:col and exits 1; usage exits 2', async () => {

@@ -53,7 +53,10 @@ export async function adoptCommand(args: string[], io: Io): Promise<number> {
     io.stderr(inputs.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n') + '\n');
     return 2;
   }
-  const adoptions = adopt(inputs.objects, versions.map((v) => (/^\d+\.\d+$/.test(v) ? `${v}.0` : v)));
+  const adoptions = adopt(
+    inputs.objects,
+    versions.map((v) => (/^\d+\.\d+$/.test(v) ? `${v}.0` : v)),
+  );
   if (adoptions.length === 0) {
     io.stderr('meshwarden adopt: no EnvoyFilter (networking.istio.io) in the input\n');
     return 1;

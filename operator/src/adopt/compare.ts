@@ -118,7 +118,8 @@ function canonical(type: string, config: JsonObject): JsonObject {
     if (isObject(c['status']) && Number(c['status']['code']) === 429) delete c['status'];
     // The headers go only on the limited answer, which Envoy generates: append and overwrite add them alike.
     const hs = c['response_headers_to_add'];
-    if (Array.isArray(hs)) c['response_headers_to_add'] = hs.map((h) => (isObject(h) && isObject(h['header']) ? { key: String(h['header']['key']).toLowerCase(), value: h['header']['value'] ?? '' } : h));
+    if (Array.isArray(hs))
+      c['response_headers_to_add'] = hs.map((h) => (isObject(h) && isObject(h['header']) ? { key: String(h['header']['key']).toLowerCase(), value: h['header']['value'] ?? '' } : h));
     if (!Array.isArray(c['descriptors']) || c['descriptors'].length === 0) {
       delete c['always_consume_default_token_bucket'];
       delete c['descriptors'];
@@ -199,7 +200,7 @@ function sameCondition(rl: JsonObject, d: JsonObject): { rate_limits: Json[]; de
       entries.push({ key: 'masked_remote_address', value: `${value}/${v6 ? 128 : 32}` });
     } else {
       const headers = v['headers'];
-      actions.push(Array.isArray(headers) ? { [kind]: { ...v, headers: headers.map((h) => (isObject(h) ? { ...h, name: String(h['name']).toLowerCase() } : h)) } } : (a));
+      actions.push(Array.isArray(headers) ? { [kind]: { ...v, headers: headers.map((h) => (isObject(h) ? { ...h, name: String(h['name']).toLowerCase() } : h)) } } : a);
       entries.push(e);
     }
   });
@@ -211,7 +212,18 @@ function actionGenerates(a: unknown, e: unknown): boolean {
   if (!isObject(a) || !isObject(e)) return false;
   const [kind, v] = Object.entries(a)[0] ?? [];
   if (!isObject(v)) return false;
-  const key = typeof v['descriptor_key'] === 'string' ? v['descriptor_key'] : ({ generic_key: 'generic_key', header_value_match: 'header_match', query_parameter_value_match: 'query_match', remote_address: 'remote_address', masked_remote_address: 'masked_remote_address' } as Record<string, string>)[kind!];
+  const key =
+    typeof v['descriptor_key'] === 'string'
+      ? v['descriptor_key']
+      : (
+          {
+            generic_key: 'generic_key',
+            header_value_match: 'header_match',
+            query_parameter_value_match: 'query_match',
+            remote_address: 'remote_address',
+            masked_remote_address: 'masked_remote_address',
+          } as Record<string, string>
+        )[kind!];
   if (e['key'] !== key) return false;
   return typeof v['descriptor_value'] === 'string' ? e['value'] === v['descriptor_value'] : true;
 }

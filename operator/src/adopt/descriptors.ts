@@ -108,18 +108,20 @@ function generates(g: Generated, want: { key: string; value: string }): boolean 
  * generate a descriptor (an entry without one would be a no-op meshwarden cannot write).
  */
 export function readDescriptors(rateLimits: unknown, descriptors: unknown): Selection[] | string {
-  if (!Array.isArray(rateLimits) || !Array.isArray(descriptors) || descriptors.length === 0) return 'descriptors without the rate_limits that generate them (the route\'s rate_limits are not adopted)';
+  if (!Array.isArray(rateLimits) || !Array.isArray(descriptors) || descriptors.length === 0) return "descriptors without the rate_limits that generate them (the route's rate_limits are not adopted)";
   const entries: Generated[][] = [];
   for (const rl of rateLimits) {
     if (!isObject(rl) || !Array.isArray(rl['actions']) || Object.keys(rl).some((k) => k !== 'actions')) return 'a rate_limits entry with more than actions (stage, limit, apply_on_stream_done…)';
     const gen = rl['actions'].map(action);
-    if (gen.some((g) => g === undefined)) return 'a rate limit action meshwarden does not write (only generic_key, header_value_match, query_parameter_value_match, request_headers, query_parameters, remote_address, masked_remote_address)';
+    if (gen.some((g) => g === undefined))
+      return 'a rate limit action meshwarden does not write (only generic_key, header_value_match, query_parameter_value_match, request_headers, query_parameters, remote_address, masked_remote_address)';
     entries.push(gen as Generated[]);
   }
   const used = new Set<number>();
   const selections: Variant[] = [];
   for (const d of descriptors) {
-    if (!isObject(d) || !Array.isArray(d['entries']) || !isObject(d['token_bucket']) || Object.keys(d).some((k) => k !== 'entries' && k !== 'token_bucket')) return 'a descriptor without entries and token_bucket';
+    if (!isObject(d) || !Array.isArray(d['entries']) || !isObject(d['token_bucket']) || Object.keys(d).some((k) => k !== 'entries' && k !== 'token_bucket'))
+      return 'a descriptor without entries and token_bucket';
     const want = d['entries'].map((e) => (isObject(e) ? { key: String(e['key']), value: typeof e['value'] === 'string' ? e['value'] : '' } : { key: '', value: '' }));
     const fits = entries.flatMap((gen, i) => (gen.length === want.length && gen.every((g, j) => generates(g, want[j]!)) ? [i] : []));
     if (fits.length !== 1) return fits.length === 0 ? 'a descriptor no rate_limits entry generates' : 'a descriptor several rate_limits entries generate';
@@ -134,7 +136,8 @@ export function readDescriptors(rateLimits: unknown, descriptors: unknown): Sele
       else if ('query' in c) (match.query ??= []).push(c.query);
       else if ('absentHeader' in c) sel.absent = `header:${c.absentHeader}`;
       else if ('absentQuery' in c) sel.absent = `query:${c.absentQuery}`;
-      else if ('cidr' in c) sel.cidr = formatCidr(parseCidr(value)!); // generates() checked it
+      else if ('cidr' in c)
+        sel.cidr = formatCidr(parseCidr(value)!); // generates() checked it
       else if (value !== '') {
         // A fixed value of a per-value action: one value's bucket.
         if ('distinctHeader' in c) (match.headers ??= []).push({ name: c.distinctHeader, exact: value });

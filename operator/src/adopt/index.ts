@@ -31,7 +31,7 @@ function isEnvoyFilter(v: unknown): v is K8sObject {
 
 function patternOf(p: K8sObject): string {
   if (p.kind === 'SmartLimiter') return 'HTTP local rate limit';
-  const plugins = ((p['spec'] as { plugins?: Array<{ lua?: unknown }> }).plugins ?? []);
+  const plugins = (p['spec'] as { plugins?: Array<{ lua?: unknown }> }).plugins ?? [];
   const luaCount = plugins.filter((x) => x.lua).length;
   return luaCount === plugins.length ? 'Lua filter before the router' : luaCount === 0 ? 'native filters before the router' : 'Lua and native filters before the router';
 }

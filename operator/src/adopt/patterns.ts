@@ -78,7 +78,12 @@ export interface Parsed {
 function onlyKeys(o: JsonObject, allowed: readonly string[], path: Path, what: string): Note | undefined {
   const extra = Object.keys(o).filter((k) => !allowed.includes(k));
   if (extra.length === 0) return undefined;
-  return { kind: 'dropped', path: [...path, extra[0]!], message: `${what} uses ${extra.map((k) => `"${k}"`).join(', ')}, which no meshwarden resource expresses`, hint: 'keep this EnvoyFilter (meshwarden validates it as it is)' };
+  return {
+    kind: 'dropped',
+    path: [...path, extra[0]!],
+    message: `${what} uses ${extra.map((k) => `"${k}"`).join(', ')}, which no meshwarden resource expresses`,
+    hint: 'keep this EnvoyFilter (meshwarden validates it as it is)',
+  };
 }
 
 /** `{'@type': T, ...}` or a TypedStruct → the message name and its fields (proto names). */
@@ -107,8 +112,10 @@ export function parsePatches(patches: unknown[], notes: Note[]): Parsed | undefi
     const path: Path = ['spec', 'configPatches', i];
     const p = patches[i];
     if (!isObject(p) || !isObject(p['match']) || !isObject(p['patch'])) return fail({ kind: 'dropped', path, message: 'a patch without match or patch', hint: 'fix the EnvoyFilter' });
-    const bad = onlyKeys(p, ['applyTo', 'match', 'patch'], path, 'the patch') ?? onlyKeys(p['match'], ['context', 'listener', 'routeConfiguration'], [...path, 'match'], 'the match')
-      ?? onlyKeys(p['patch'], ['operation', 'value'], [...path, 'patch'], 'the patch');
+    const bad =
+      onlyKeys(p, ['applyTo', 'match', 'patch'], path, 'the patch') ??
+      onlyKeys(p['match'], ['context', 'listener', 'routeConfiguration'], [...path, 'match'], 'the match') ??
+      onlyKeys(p['patch'], ['operation', 'value'], [...path, 'patch'], 'the patch');
     if (bad) return fail(bad);
     const match = p['match'];
     const context = match['context'];
@@ -137,7 +144,12 @@ export function parsePatches(patches: unknown[], notes: Note[]): Parsed | undefi
       if ('kind' in r) return fail(r);
       out.bodies.push(r);
     } else {
-      return fail({ kind: 'dropped', path, message: `${String(p['applyTo'])} ${String(op)}: not a pattern meshwarden resources express (HTTP filters before the router, their per-route config, limit responses)`, hint: 'keep this EnvoyFilter (meshwarden validates it as it is)' });
+      return fail({
+        kind: 'dropped',
+        path,
+        message: `${String(p['applyTo'])} ${String(op)}: not a pattern meshwarden resources express (HTTP filters before the router, their per-route config, limit responses)`,
+        hint: 'keep this EnvoyFilter (meshwarden validates it as it is)',
+      });
     }
   }
   return out;
@@ -154,14 +166,24 @@ function parseInsert(context: Context, match: JsonObject, op: unknown, value: un
   const badFilter = onlyKeys(filter, ['name', 'subFilter'], [...path, 'match', 'listener', 'filterChain', 'filter'], 'the filter match');
   if (badFilter) return badFilter;
   if (typeof filter['name'] === 'string' && !hcmNames.has(filter['name'])) {
-    return { kind: 'dropped', path: [...path, 'match', 'listener', 'filterChain', 'filter', 'name'], message: `HTTP filters of ${filter['name']}: meshwarden plugins go into the HTTP connection manager`, hint: 'keep this EnvoyFilter' };
+    return {
+      kind: 'dropped',
+      path: [...path, 'match', 'listener', 'filterChain', 'filter', 'name'],
+      message: `HTTP filters of ${filter['name']}: meshwarden plugins go into the HTTP connection manager`,
+      hint: 'keep this EnvoyFilter',
+    };
   }
   const sub = isObject(filter['subFilter']) ? filter['subFilter']['name'] : undefined;
   let placement: FilterInsert['placement'];
   if (op === 'INSERT_FIRST' || (op === 'INSERT_BEFORE' && sub === undefined)) placement = 'first';
   else if (op === 'INSERT_BEFORE' && typeof sub === 'string' && routerNames.has(sub)) placement = 'beforeRouter';
   else {
-    return { kind: 'dropped', path: [...path, 'patch', 'operation'], message: `${String(op)}${sub ? ` relative to ${String(sub)}` : ''}: meshwarden inserts filters right before the router`, hint: 'insert before envoy.filters.http.router to adopt it, or keep this EnvoyFilter' };
+    return {
+      kind: 'dropped',
+      path: [...path, 'patch', 'operation'],
+      message: `${String(op)}${sub ? ` relative to ${String(sub)}` : ''}: meshwarden inserts filters right before the router`,
+      hint: 'insert before envoy.filters.http.router to adopt it, or keep this EnvoyFilter',
+    };
   }
   if (!isObject(value)) return { kind: 'dropped', path: [...path, 'patch'], message: 'no filter in patch.value', hint: 'fix the EnvoyFilter' };
   const v = normalizeKeys(value) as JsonObject;
@@ -193,7 +215,12 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
   const badRoute = onlyKeys(route, ['name', 'action'], [...path, 'match', 'routeConfiguration', 'vhost', 'route'], 'the route match');
   if (badRoute) return badRoute;
   if (route['action'] !== undefined && route['action'] !== 'ANY') {
-    return { kind: 'dropped', path: [...path, 'match', 'routeConfiguration', 'vhost', 'route', 'action'], message: `routes by action ${String(route['action'])}: meshwarden scopes by host and route name`, hint: 'keep this EnvoyFilter' };
+    return {
+      kind: 'dropped',
+      path: [...path, 'match', 'routeConfiguration', 'vhost', 'route', 'action'],
+      message: `routes by action ${String(route['action'])}: meshwarden scopes by host and route name`,
+      hint: 'keep this EnvoyFilter',
+    };
   }
   const v = isObject(value) ? (normalizeKeys(value) as JsonObject) : {};
   const where = {
@@ -211,7 +238,12 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
   }
   const tpfc = v['typed_per_filter_config'];
   if (Object.keys(v).length !== 1 || !isObject(tpfc) || Object.keys(tpfc).length !== 1) {
-    return { kind: 'dropped', path: [...path, 'patch', 'value'], message: `${applyTo} MERGE of anything but one typed_per_filter_config entry or the route's rate_limits: no meshwarden field expresses it`, hint: 'keep this EnvoyFilter (meshwarden validates it as it is)' };
+    return {
+      kind: 'dropped',
+      path: [...path, 'patch', 'value'],
+      message: `${applyTo} MERGE of anything but one typed_per_filter_config entry or the route's rate_limits: no meshwarden field expresses it`,
+      hint: 'keep this EnvoyFilter (meshwarden validates it as it is)',
+    };
   }
   const filter = Object.keys(tpfc)[0]!;
   const tc = typedConfig(tpfc[filter]);
@@ -227,7 +259,12 @@ function parseRouteConfig(applyTo: 'HTTP_ROUTE' | 'VIRTUAL_HOST', context: Conte
 
 /** The local_reply_config mapper meshwarden renders for a limit's response body (envoy-templates/local-reply-body.yaml). */
 function parseReplyBody(context: Context, match: JsonObject, value: unknown, path: Path): ReplyBody | Note {
-  const refuse: Note = { kind: 'dropped', path: [...path, 'patch', 'value'], message: 'a NETWORK_FILTER MERGE other than one local reply body for a status code: no meshwarden field expresses it', hint: 'keep this EnvoyFilter (meshwarden validates it as it is)' };
+  const refuse: Note = {
+    kind: 'dropped',
+    path: [...path, 'patch', 'value'],
+    message: 'a NETWORK_FILTER MERGE other than one local reply body for a status code: no meshwarden field expresses it',
+    hint: 'keep this EnvoyFilter (meshwarden validates it as it is)',
+  };
   const listener = isObject(match['listener']) ? match['listener'] : {};
   const chain = isObject(listener['filterChain']) ? listener['filterChain'] : {};
   const filter = isObject(chain['filter']) ? chain['filter'] : {};

@@ -30,15 +30,29 @@ function targetOf(ef: K8sObject, context: Context, notes: Note[]): Target | unde
   if (refs.length > 0) {
     const ref = refs[0]!;
     if (refs.length > 1 || ref.kind !== 'Gateway' || (ref.group ?? 'gateway.networking.k8s.io') !== 'gateway.networking.k8s.io' || !ref.name) {
-      notes.push({ kind: 'dropped', path: ['spec', 'targetRefs'], message: 'targetRefs other than one Gateway API Gateway (a Service or GatewayClass ref targets waypoints or many gateways)', hint: 'keep this EnvoyFilter' });
+      notes.push({
+        kind: 'dropped',
+        path: ['spec', 'targetRefs'],
+        message: 'targetRefs other than one Gateway API Gateway (a Service or GatewayClass ref targets waypoints or many gateways)',
+        hint: 'keep this EnvoyFilter',
+      });
       return undefined;
     }
     // Istio attaches a Gateway targetRef to the pods labelled with the Gateway's name (pilot/pkg/model/policyattachment.go).
     labels = { [GATEWAY_NAME_LABEL]: ref.name };
-    notes.push({ kind: 'info', path: ['spec', 'targetRefs', 0], message: `targetRefs Gateway ${ref.name}: the proposal selects its pods by the label ${GATEWAY_NAME_LABEL}=${ref.name}, which is how Istio attaches it` });
+    notes.push({
+      kind: 'info',
+      path: ['spec', 'targetRefs', 0],
+      message: `targetRefs Gateway ${ref.name}: the proposal selects its pods by the label ${GATEWAY_NAME_LABEL}=${ref.name}, which is how Istio attaches it`,
+    });
   }
   if (Object.keys(labels).length === 0) {
-    notes.push({ kind: 'dropped', path: ['spec'], message: 'no workloadSelector: the EnvoyFilter applies to every proxy of its namespace (of the mesh in the root namespace); a meshwarden target selects pods by labels', hint: 'add a workloadSelector to adopt it, or keep this EnvoyFilter' });
+    notes.push({
+      kind: 'dropped',
+      path: ['spec'],
+      message: 'no workloadSelector: the EnvoyFilter applies to every proxy of its namespace (of the mesh in the root namespace); a meshwarden target selects pods by labels',
+      hint: 'add a workloadSelector to adopt it, or keep this EnvoyFilter',
+    });
     return undefined;
   }
   return context === 'GATEWAY' ? { gateway: { selector: labels } } : { workloadSelector: { matchLabels: labels } };
@@ -47,7 +61,12 @@ function targetOf(ef: K8sObject, context: Context, notes: Note[]): Target | unde
 /** Gateways listen on the container port; meshwarden's gateway ports are Gateway server ports (Istio's chart maps 80→8080, 443→8443). */
 function serverPort(listenerPort: number, path: Path, notes: Note[]): number {
   const server = listenerPort === 8080 ? 80 : listenerPort === 8443 ? 443 : listenerPort;
-  notes.push({ kind: 'approximate', path, message: `gateway listener port ${listenerPort} is assumed to serve Gateway server port ${server} (Istio's default gateway Service)`, hint: 'check the port in the proposal against your gateway Service' });
+  notes.push({
+    kind: 'approximate',
+    path,
+    message: `gateway listener port ${listenerPort} is assumed to serve Gateway server port ${server} (Istio's default gateway Service)`,
+    hint: 'check the port in the proposal against your gateway Service',
+  });
   return server;
 }
 
@@ -58,7 +77,12 @@ function scopeOf(r: RouteConfig, notes: Note[]): { port?: number; host?: string;
     // Matched by one of the vhost's domains: the host itself (with a name too, both must match).
     const m = r.vhost === undefined ? undefined : /^(.+):(\d+)$/.exec(r.vhost);
     if (r.vhost !== undefined && (!m || m[1] !== r.domain)) {
-      notes.push({ kind: 'dropped', path: [...r.path, 'match', 'routeConfiguration', 'vhost'], message: `virtual host "${r.vhost}" matched by the domain "${r.domain}" of another host`, hint: 'keep this EnvoyFilter' });
+      notes.push({
+        kind: 'dropped',
+        path: [...r.path, 'match', 'routeConfiguration', 'vhost'],
+        message: `virtual host "${r.vhost}" matched by the domain "${r.domain}" of another host`,
+        hint: 'keep this EnvoyFilter',
+      });
       return undefined;
     }
     const port = r.port ?? (m ? Number(m[2]) : undefined);
@@ -68,14 +92,24 @@ function scopeOf(r: RouteConfig, notes: Note[]): { port?: number; host?: string;
   if (r.context === 'SIDECAR_INBOUND') {
     const m = /^inbound\|http\|(\d+)$/.exec(r.vhost);
     if (!m) {
-      notes.push({ kind: 'dropped', path: [...r.path, 'match', 'routeConfiguration', 'vhost', 'name'], message: `inbound virtual host "${r.vhost}" is not inbound|http|<port>`, hint: 'keep this EnvoyFilter' });
+      notes.push({
+        kind: 'dropped',
+        path: [...r.path, 'match', 'routeConfiguration', 'vhost', 'name'],
+        message: `inbound virtual host "${r.vhost}" is not inbound|http|<port>`,
+        hint: 'keep this EnvoyFilter',
+      });
       return undefined;
     }
     return { port: Number(m[1]), ...(route ? { route } : {}) };
   }
   const m = /^(.+):(\d+)$/.exec(r.vhost);
   if (!m || (r.port !== undefined && r.port !== Number(m[2]))) {
-    notes.push({ kind: 'dropped', path: [...r.path, 'match', 'routeConfiguration', 'vhost', 'name'], message: `virtual host "${r.vhost}" is not <host>:<port>${r.port !== undefined ? ` of port ${r.port}` : ''}`, hint: 'keep this EnvoyFilter' });
+    notes.push({
+      kind: 'dropped',
+      path: [...r.path, 'match', 'routeConfiguration', 'vhost', 'name'],
+      message: `virtual host "${r.vhost}" is not <host>:<port>${r.port !== undefined ? ` of port ${r.port}` : ''}`,
+      hint: 'keep this EnvoyFilter',
+    });
     return undefined;
   }
   return { host: m[1]!, port: Number(m[2]), ...(route ? { route } : {}) };
@@ -105,8 +139,18 @@ function uint(v: unknown): number | undefined {
 }
 
 const limitFields = [
-  'stat_prefix', 'token_bucket', 'filter_enabled', 'filter_enforced', 'status', 'response_headers_to_add', 'always_consume_default_token_bucket',
-  'local_rate_limit_per_downstream_connection', 'descriptors', 'rate_limits', 'max_dynamic_descriptors', 'enable_retry_after_header',
+  'stat_prefix',
+  'token_bucket',
+  'filter_enabled',
+  'filter_enforced',
+  'status',
+  'response_headers_to_add',
+  'always_consume_default_token_bucket',
+  'local_rate_limit_per_downstream_connection',
+  'descriptors',
+  'rate_limits',
+  'max_dynamic_descriptors',
+  'enable_retry_after_header',
 ];
 /** The default bucket of a selective limit (render/rate.ts unlimitedBucket): it never limits. */
 const unlimited = 4294967295;
@@ -121,7 +165,8 @@ function rateOf(tb: unknown): Pick<Limit, 'rate' | 'burst'> | string {
   const max = uint(tb['max_tokens']);
   const fill = uint(tb['tokens_per_fill'] ?? 1);
   const ms = durationMs(tb['fill_interval']);
-  if (max === undefined || fill === undefined || ms === undefined || !Number.isInteger(ms) || ms < 50 || fill < 1 || fill > 1e9) return 'a token bucket meshwarden cannot express (whole milliseconds of at least 50ms, 1 to 10⁹ tokens per fill)';
+  if (max === undefined || fill === undefined || ms === undefined || !Number.isInteger(ms) || ms < 50 || fill < 1 || fill > 1e9)
+    return 'a token bucket meshwarden cannot express (whole milliseconds of at least 50ms, 1 to 10⁹ tokens per fill)';
   if (max < fill) return `max_tokens ${max} below tokens_per_fill ${fill}: meshwarden's bucket holds at least one fill`;
   return { rate: { requests: fill, per: formatDuration(ms) }, ...(max > fill ? { burst: max - fill } : {}) };
 }
@@ -190,29 +235,54 @@ function enabled(config: JsonObject): boolean {
 export function propose(ef: K8sObject, parsed: Parsed, notes: Note[]): K8sObject | undefined {
   const { inserts } = parsed;
   if (inserts.length === 0) {
-    notes.push({ kind: 'dropped', path: ['spec', 'configPatches'], message: 'no HTTP filter inserted: only per-route config or responses of filters inserted elsewhere', hint: 'keep this EnvoyFilter, or adopt the one that inserts the filters together with it' });
+    notes.push({
+      kind: 'dropped',
+      path: ['spec', 'configPatches'],
+      message: 'no HTTP filter inserted: only per-route config or responses of filters inserted elsewhere',
+      hint: 'keep this EnvoyFilter, or adopt the one that inserts the filters together with it',
+    });
     return undefined;
   }
   const context = inserts[0]!.context;
   const other = [...inserts, ...parsed.routes, ...parsed.bodies].find((x) => x.context !== context);
   if (other) {
-    notes.push({ kind: 'dropped', path: [...other.path, 'match', 'context'], message: `patches for ${context} and ${other.context}: a meshwarden resource targets one`, hint: 'split the EnvoyFilter by context' });
+    notes.push({
+      kind: 'dropped',
+      path: [...other.path, 'match', 'context'],
+      message: `patches for ${context} and ${other.context}: a meshwarden resource targets one`,
+      hint: 'split the EnvoyFilter by context',
+    });
     return undefined;
   }
   const w = inserts.find((i) => i.type === wasm);
   if (w) {
-    notes.push({ kind: 'dropped', path: [...w.path, 'patch', 'value'], message: 'an inline Wasm filter: meshwarden delivers Wasm as an Istio WasmPlugin (an OCI or HTTP module), not an inline one', hint: 'write an EnvoyPlugin wasm plugin with the module url by hand' });
+    notes.push({
+      kind: 'dropped',
+      path: [...w.path, 'patch', 'value'],
+      message: 'an inline Wasm filter: meshwarden delivers Wasm as an Istio WasmPlugin (an OCI or HTTP module), not an inline one',
+      hint: 'write an EnvoyPlugin wasm plugin with the module url by hand',
+    });
     return undefined;
   }
   const target = targetOf(ef, context, notes);
   if (!target) return undefined;
   const first = inserts.find((i) => i.placement === 'first');
   if (first) {
-    notes.push({ kind: 'approximate', path: [...first.path, 'patch', 'operation'], message: 'the original inserts its filter first in the chain, ahead of the filters istiod generates (authn, authz, stats); the proposal inserts it before the router, after them', hint: "see the differences listed for this EnvoyFilter: requests that istiod's filters reject are no longer counted" });
+    notes.push({
+      kind: 'approximate',
+      path: [...first.path, 'patch', 'operation'],
+      message: 'the original inserts its filter first in the chain, ahead of the filters istiod generates (authn, authz, stats); the proposal inserts it before the router, after them',
+      hint: "see the differences listed for this EnvoyFilter: requests that istiod's filters reject are no longer counted",
+    });
   }
   const unmatched = parsed.routes.find((r) => !inserts.some((i) => i.name === r.filter));
   if (unmatched) {
-    notes.push({ kind: 'dropped', path: [...unmatched.path, 'patch', 'value'], message: `per-route config of "${unmatched.filter}", a filter this EnvoyFilter does not insert`, hint: 'adopt it together with the EnvoyFilter that inserts the filter, or keep it' });
+    notes.push({
+      kind: 'dropped',
+      path: [...unmatched.path, 'patch', 'value'],
+      message: `per-route config of "${unmatched.filter}", a filter this EnvoyFilter does not insert`,
+      hint: 'adopt it together with the EnvoyFilter that inserts the filter, or keep it',
+    });
     return undefined;
   }
   const meta = adoptedMetadata(ef);
@@ -220,7 +290,12 @@ export function propose(ef: K8sObject, parsed: Parsed, notes: Note[]): K8sObject
   if (inserts.every((i) => i.type === localRateLimit)) return smartLimiter(meta, target, priority, parsed, notes);
   const extra = parsed.bodies[0] ?? parsed.rateLimits[0];
   if (extra) {
-    notes.push({ kind: 'dropped', path: extra.path, message: `${'body' in extra ? 'a local reply body' : 'route rate_limits'} next to filters other than local rate limits`, hint: 'keep this EnvoyFilter' });
+    notes.push({
+      kind: 'dropped',
+      path: extra.path,
+      message: `${'body' in extra ? 'a local reply body' : 'route rate_limits'} next to filters other than local rate limits`,
+      hint: 'keep this EnvoyFilter',
+    });
     return undefined;
   }
   return envoyPlugin(meta, target, priority, parsed, notes);
@@ -256,11 +331,21 @@ function smartLimiter(metadata: ReturnType<typeof adoptedMetadata>, target: Targ
     const direction = f.context === 'SIDECAR_OUTBOUND' ? { direction: 'outbound' as const } : {};
     if (enabled(f.config)) {
       if (routes.length > 0) {
-        notes.push({ kind: 'dropped', path: [...routes[0]!.path], message: 'per-route buckets replacing an active filter-level bucket: meshwarden limits add up, they do not replace each other', hint: 'keep this EnvoyFilter' });
+        notes.push({
+          kind: 'dropped',
+          path: [...routes[0]!.path],
+          message: 'per-route buckets replacing an active filter-level bucket: meshwarden limits add up, they do not replace each other',
+          hint: 'keep this EnvoyFilter',
+        });
         return undefined;
       }
       if (f.context === 'SIDECAR_OUTBOUND') {
-        notes.push({ kind: 'dropped', path: f.path, message: 'an outbound limit for every destination: meshwarden outbound limits name their destination host', hint: 'keep this EnvoyFilter, or scope it to a host:port virtual host' });
+        notes.push({
+          kind: 'dropped',
+          path: f.path,
+          message: 'an outbound limit for every destination: meshwarden outbound limits name their destination host',
+          hint: 'keep this EnvoyFilter, or scope it to a host:port virtual host',
+        });
         return undefined;
       }
       const bodies = limitsOf(f.config, [...f.path, 'patch', 'value', 'typed_config'], notes);
@@ -270,12 +355,22 @@ function smartLimiter(metadata: ReturnType<typeof adoptedMetadata>, target: Targ
       continue;
     }
     if (routes.length === 0) {
-      notes.push({ kind: 'dropped', path: f.path, message: 'a local rate limit filter that is not enabled (filter_enabled 0%) and no route enables it: it does nothing', hint: 'nothing to adopt; delete it' });
+      notes.push({
+        kind: 'dropped',
+        path: f.path,
+        message: 'a local rate limit filter that is not enabled (filter_enabled 0%) and no route enables it: it does nothing',
+        hint: 'nothing to adopt; delete it',
+      });
       return undefined;
     }
     const passthrough = Object.keys(f.config).filter((k) => k !== 'stat_prefix');
     if (passthrough.length > 0) {
-      notes.push({ kind: 'dropped', path: [...f.path, 'patch', 'value', 'typed_config', passthrough[0]!], message: 'filter-level settings of a filter whose buckets are per route', hint: 'keep this EnvoyFilter' });
+      notes.push({
+        kind: 'dropped',
+        path: [...f.path, 'patch', 'value', 'typed_config', passthrough[0]!],
+        message: 'filter-level settings of a filter whose buckets are per route',
+        hint: 'keep this EnvoyFilter',
+      });
       return undefined;
     }
     for (const r of routes) {
@@ -293,11 +388,20 @@ function smartLimiter(metadata: ReturnType<typeof adoptedMetadata>, target: Targ
       const bodies = limitsOf(r.config, [...r.path, 'patch', 'value', 'typed_per_filter_config', r.filter], notes);
       if (!bodies) return undefined;
       if (!enabled(r.config)) {
-        notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: 'a per-route bucket that is not enabled (filter_enabled 0%): it does nothing', hint: 'nothing to adopt for this route' });
+        notes.push({
+          kind: 'dropped',
+          path: [...r.path, 'patch', 'value'],
+          message: 'a per-route bucket that is not enabled (filter_enabled 0%): it does nothing',
+          hint: 'nothing to adopt for this route',
+        });
         continue;
       }
       if (f.port !== undefined && scope.port !== undefined && r.port === undefined && f.context === 'SIDECAR_INBOUND' && f.port !== scope.port) {
-        notes.push({ kind: 'approximate', path: [...r.path, 'match'], message: `the filter is on listener port ${f.port} and the bucket on virtual host port ${scope.port}; meshwarden's port for a workloadSelector target is the container port, ${f.port}` });
+        notes.push({
+          kind: 'approximate',
+          path: [...r.path, 'match'],
+          message: `the filter is on listener port ${f.port} and the bucket on virtual host port ${scope.port}; meshwarden's port for a workloadSelector target is the container port, ${f.port}`,
+        });
         scope.port = f.port;
       }
       for (const l of bodies) limits.push({ name: uniqueName(`${shortName(f.name)}-${scope.route ?? scope.host ?? 'route'}`, taken), ...direction, ...scope, ...l });
@@ -305,7 +409,12 @@ function smartLimiter(metadata: ReturnType<typeof adoptedMetadata>, target: Targ
   }
   const unused = parsed.rateLimits.find((x) => !usedRateLimits.has(x));
   if (unused) {
-    notes.push({ kind: 'dropped', path: [...unused.path, 'patch', 'value'], message: "route rate_limits that no local rate limit's descriptors use here (other filters, such as a global rate limit, read them too)", hint: 'keep this EnvoyFilter' });
+    notes.push({
+      kind: 'dropped',
+      path: [...unused.path, 'patch', 'value'],
+      message: "route rate_limits that no local rate limit's descriptors use here (other filters, such as a global rate limit, read them too)",
+      hint: 'keep this EnvoyFilter',
+    });
     return undefined;
   }
   for (const b of parsed.bodies) {
@@ -325,7 +434,12 @@ function envoyPlugin(metadata: ReturnType<typeof adoptedMetadata>, target: Targe
   const context = parsed.inserts[0]!.context;
   const listenerPorts = new Set(parsed.inserts.map((i) => i.port));
   if (listenerPorts.size > 1) {
-    notes.push({ kind: 'dropped', path: parsed.inserts[1]!.path, message: 'filters on different ports: one EnvoyPlugin puts all its plugins on the same ports', hint: 'split the EnvoyFilter by port' });
+    notes.push({
+      kind: 'dropped',
+      path: parsed.inserts[1]!.path,
+      message: 'filters on different ports: one EnvoyPlugin puts all its plugins on the same ports',
+      hint: 'split the EnvoyFilter by port',
+    });
     return undefined;
   }
   const listenerPort = parsed.inserts[0]!.port;
@@ -334,7 +448,12 @@ function envoyPlugin(metadata: ReturnType<typeof adoptedMetadata>, target: Targe
   const gatewayPorts = context === 'GATEWAY' && listenerPort === undefined && parsed.routes.length > 0 ? [...new Set(parsed.routes.map((r) => r.port))] : undefined;
   if (gatewayPorts?.includes(undefined)) {
     const r = parsed.routes.find((x) => x.port === undefined)!;
-    notes.push({ kind: 'dropped', path: [...r.path, 'match', 'routeConfiguration'], message: 'gateway per-route config without routeConfiguration.portNumber next to per-port config', hint: 'keep this EnvoyFilter' });
+    notes.push({
+      kind: 'dropped',
+      path: [...r.path, 'match', 'routeConfiguration'],
+      message: 'gateway per-route config without routeConfiguration.portNumber next to per-port config',
+      hint: 'keep this EnvoyFilter',
+    });
     return undefined;
   }
   const ports = gatewayPorts
@@ -352,7 +471,10 @@ function envoyPlugin(metadata: ReturnType<typeof adoptedMetadata>, target: Targe
         notes.push({
           kind: 'dropped',
           path: routes[0]?.path ?? f.path,
-          message: routes.length > 0 ? `per-route config of "${f.name}", which runs on every route: meshwarden's plugin routes restrict the plugin to those routes` : `"${f.name}" runs on every gateway port while other filters are enabled per port`,
+          message:
+            routes.length > 0
+              ? `per-route config of "${f.name}", which runs on every route: meshwarden's plugin routes restrict the plugin to those routes`
+              : `"${f.name}" runs on every gateway port while other filters are enabled per port`,
           hint: 'keep this EnvoyFilter',
         });
         return undefined;
@@ -362,7 +484,12 @@ function envoyPlugin(metadata: ReturnType<typeof adoptedMetadata>, target: Targe
       const wholePorts = new Set(scopes.filter((x) => x.scope === undefined).map((x) => x.port));
       const scoped = scopes.flatMap((x) => (x.scope ? [x.scope] : []));
       if (wholePorts.size > 0 && (scoped.length > 0 || !gatewayPorts || wholePorts.size !== gatewayPorts.length)) {
-        notes.push({ kind: 'dropped', path: f.path, message: `"${f.name}" is enabled on every route of some ports and on chosen routes of others: one EnvoyPlugin scopes all its plugins to the same ports`, hint: 'split the EnvoyFilter, or keep it' });
+        notes.push({
+          kind: 'dropped',
+          path: f.path,
+          message: `"${f.name}" is enabled on every route of some ports and on chosen routes of others: one EnvoyPlugin scopes all its plugins to the same ports`,
+          hint: 'split the EnvoyFilter, or keep it',
+        });
         return undefined;
       }
       if (wholePorts.size === 0 && scoped.length === 0) {
@@ -397,7 +524,12 @@ function routeScopes(f: FilterInsert, routes: RouteConfig[], notes: Note[]): Arr
     // A FilterConfig enables the disabled filter (with the config it holds); any other per-route config enables it too.
     // is_optional belongs to the enable marker (an optional FilterConfig inside; the renderer writes it).
     if (r.type === filterConfigType && Object.keys(r.config).some((k) => k !== 'config' && !(k === 'is_optional' && isEnableMarker(r.config)))) {
-      notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: `a FilterConfig of the disabled filter "${f.name}" with more than config (disabled, is_optional)`, hint: 'keep this EnvoyFilter' });
+      notes.push({
+        kind: 'dropped',
+        path: [...r.path, 'patch', 'value'],
+        message: `a FilterConfig of the disabled filter "${f.name}" with more than config (disabled, is_optional)`,
+        hint: 'keep this EnvoyFilter',
+      });
       return undefined;
     }
     const s = scopeOf(r, notes);
@@ -409,7 +541,12 @@ function routeScopes(f: FilterInsert, routes: RouteConfig[], notes: Note[]): Arr
     const scope: RouteScope = { ...(s.host ? { host: s.host } : {}), ...(s.route ? { route: s.route } : {}), ...(config ? { config } : {}) };
     if (!scope.host && !scope.route) {
       if (scope.config) {
-        notes.push({ kind: 'dropped', path: [...r.path, 'patch', 'value'], message: 'per-port config of a filter: meshwarden gives per-route config to hosts or routes', hint: 'keep this EnvoyFilter' });
+        notes.push({
+          kind: 'dropped',
+          path: [...r.path, 'patch', 'value'],
+          message: 'per-port config of a filter: meshwarden gives per-route config to hosts or routes',
+          hint: 'keep this EnvoyFilter',
+        });
         return undefined;
       }
       out.push({ ...(r.port !== undefined ? { port: r.port } : {}) });

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { render, type MeshwardenResource, type RenderContext } from '../render/index.js';
 import { referenceMarkdown, renderDefaults } from './reference.js';
 
-const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'reviews', namespace: 'shop' }, spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080, targetPort: 8080 }] } };
+const service = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'reviews', namespace: 'shop' },
+  spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080, targetPort: 8080 }] },
+};
 const ctx: RenderContext = { services: [service], pods: [] };
 
 /** Resources with every optional parent of a defaulted field present, the field itself absent. */
@@ -13,7 +18,10 @@ const bases: Record<string, MeshwardenResource[]> = {
       apiVersion: 'meshwarden.io/v1alpha1',
       kind: 'SmartLimiter',
       metadata: { name: 'local', namespace: 'shop' },
-      spec: { target: { service: 'reviews' }, limits: [{ name: 'l', port: 9080, rate: { requests: 10, per: '1m' }, distinctBy: { header: 'x-user' }, response: { headers: { 'retry-after': '60' } } }] },
+      spec: {
+        target: { service: 'reviews' },
+        limits: [{ name: 'l', port: 9080, rate: { requests: 10, per: '1m' }, distinctBy: { header: 'x-user' }, response: { headers: { 'retry-after': '60' } } }],
+      },
     },
     {
       apiVersion: 'meshwarden.io/v1alpha1',
@@ -52,7 +60,11 @@ function parentOf(resource: unknown, path: string): { holder: Record<string, unk
 
 const renderOf = (r: MeshwardenResource) => {
   const out = render(r, ctx);
-  assert.deepEqual(out.findings.filter((f) => f.severity === 'error'), [], `${r.metadata.name} renders without errors`);
+  assert.deepEqual(
+    out.findings.filter((f) => f.severity === 'error'),
+    [],
+    `${r.metadata.name} renders without errors`,
+  );
   return out.objects;
 };
 
@@ -72,7 +84,10 @@ for (const [kind, defaults] of Object.entries(renderDefaults)) {
       if (typeof value === 'number') {
         p.holder[p.key] = value + 1;
         const changed = render(withDefault, ctx);
-        assert.ok(changed.findings.some((f) => f.severity === 'error') || JSON.stringify(changed.objects) !== JSON.stringify(renderOf(base)), `${path}: ${String(p.holder[p.key])} renders the same as omitted`);
+        assert.ok(
+          changed.findings.some((f) => f.severity === 'error') || JSON.stringify(changed.objects) !== JSON.stringify(renderOf(base)),
+          `${path}: ${String(p.holder[p.key])} renders the same as omitted`,
+        );
       }
     });
   }

@@ -140,8 +140,14 @@ export function referenceMarkdown(): string {
       cell(String(root.description ?? '')),
       '',
       `Short name \`${info.shortNames.join('`, `')}\`, category \`meshwarden\` (\`kubectl get meshwarden\` lists both kinds). ` +
-        `\`kubectl get ${info.plural}\` shows ${columns.filter((c) => !c.priority).map((c) => c.name.toUpperCase()).join(', ')}; ` +
-        `\`-o wide\` adds ${columns.filter((c) => c.priority).map((c) => c.name.toUpperCase()).join(', ')} (all of the \`Ready\` condition).`,
+        `\`kubectl get ${info.plural}\` shows ${columns
+          .filter((c) => !c.priority)
+          .map((c) => c.name.toUpperCase())
+          .join(', ')}; ` +
+        `\`-o wide\` adds ${columns
+          .filter((c) => c.priority)
+          .map((c) => c.name.toUpperCase())
+          .join(', ')} (all of the \`Ready\` condition).`,
       '',
       '| field | type | required | default | description | constraints |',
       '|---|---|---|---|---|---|',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
 import { chartDir, chartGeneratedFiles, crdFiles, crdFromTemplate, crdTemplate } from './generated.js';
 
-test('the chart\'s generated templates are up to date (run npm run generate)', () => {
+test("the chart's generated templates are up to date (run npm run generate)", () => {
   for (const [path, content] of chartGeneratedFiles()) {
     assert.equal(readFileSync(join(packageRoot, path), 'utf8'), content, `${path} is stale: run npm run generate`);
   }
@@ -38,6 +38,13 @@ test('the ClusterRole grants nothing on ConfigMaps or on every resource (ADR 010
   assert.ok(start > 0, 'rbac.yaml has a ClusterRole');
   const clusterRole = rbac.slice(start, rbac.indexOf('\n---', start));
   const lines = clusterRole.split('\n').filter((l) => !/^\s*#/.test(l));
-  assert.ok(lines.some((l) => /resources: \[services, pods\]/.test(l)), 'the ClusterRole\'s rules were found');
-  assert.deepEqual(lines.filter((l) => /configmaps|\*/.test(l)), [], 'a ClusterRole rule on ConfigMaps lets the operator read every ConfigMap of the cluster');
+  assert.ok(
+    lines.some((l) => /resources: \[services, pods\]/.test(l)),
+    "the ClusterRole's rules were found",
+  );
+  assert.deepEqual(
+    lines.filter((l) => /configmaps|\*/.test(l)),
+    [],
+    'a ClusterRole rule on ConfigMaps lets the operator read every ConfigMap of the cluster',
+  );
 });

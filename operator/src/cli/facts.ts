@@ -37,11 +37,20 @@ type Check = (v: unknown) => boolean;
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString: Check = (v) => typeof v === 'string';
 const isPort: Check = (v) => Number.isInteger(v);
-const optional = (check: Check): Check => (v) => v === undefined || check(v);
-const listOf = (check: Check): Check => (v) => Array.isArray(v) && v.every(check);
+const optional =
+  (check: Check): Check =>
+  (v) =>
+    v === undefined || check(v);
+const listOf =
+  (check: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(check);
 const stringMap: Check = (v) => isMap(v) && Object.values(v).every(isString);
 /** A map whose listed fields pass their checks (the fields the facts' readers use; others are not read). */
-const fields = (spec: Record<string, Check>): Check => (v) => isMap(v) && Object.entries(spec).every(([k, check]) => check(v[k]));
+const fields =
+  (spec: Record<string, Check>): Check =>
+  (v) =>
+    isMap(v) && Object.entries(spec).every(([k, check]) => check(v[k]));
 
 const metadataShape = fields({ name: isString, namespace: optional(isString), labels: optional(stringMap) });
 

@@ -78,7 +78,10 @@ export function formatJunit(objects: readonly LintedObject[], failOn: Severity):
       const name = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
       const fails = failing(o);
       const body = fails
-        .map((d) => `      <failure type="${d.rule}" message="${xml(describe(d))}">${xml(`${d.source && d.source.line > 0 ? `${d.source.file}:${d.source.line}:${d.source.column}` : file} ${d.severity} ${d.rule} ${describe(d)}`)}</failure>`)
+        .map(
+          (d) =>
+            `      <failure type="${d.rule}" message="${xml(describe(d))}">${xml(`${d.source && d.source.line > 0 ? `${d.source.file}:${d.source.line}:${d.source.column}` : file} ${d.severity} ${d.rule} ${describe(d)}`)}</failure>`,
+        )
         .join('\n');
       return body ? `    <testcase classname="${xml(file)}" name="${xml(name)}">\n${body}\n    </testcase>` : `    <testcase classname="${xml(file)}" name="${xml(name)}"/>`;
     });

@@ -259,7 +259,11 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   const unreadable: LintedObject[] = inputs.errors.map((e) => ({ file: e.file, kind: 'Document', name: e.line > 0 ? `at line ${e.line}` : '(unreadable)', diagnostics: [inputErrorDiagnostic(e)] }));
 
   const { objects } = inputs;
-  const results = evaluateAll(objects, { istioVersions }, envoy !== undefined ? { envoy, istioVersion: istioVersions[0]!, unsandboxed: (values as { 'unsandboxed-oracle'?: boolean })['unsandboxed-oracle'] === true } : undefined);
+  const results = evaluateAll(
+    objects,
+    { istioVersions },
+    envoy !== undefined ? { envoy, istioVersion: istioVersions[0]!, unsandboxed: (values as { 'unsandboxed-oracle'?: boolean })['unsandboxed-oracle'] === true } : undefined,
+  );
   const judged = [...inputs.oversized.map((o) => ({ object: o.object, diagnostics: [o.diagnostic] })), ...objects.map((object, i) => ({ object, diagnostics: results[i]!.diagnostics }))];
   const linted: LintedObject[] = judged.map(({ object: o, diagnostics: all }) => {
     const ref = refOf(isK8sObject(o.value) ? o.value : { kind: 'Unknown' });

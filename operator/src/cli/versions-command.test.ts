@@ -43,11 +43,14 @@ test('versions: support status follows the date; the EOL column shows the date o
   assert.match(row(after.out.stdout, '1.31'), /\ssupported\s+~Feb 2027 \(expected\)\s/);
 });
 
-test('versions -o json: the matrix with what each check uses; -o env: the scripts\' variables', async () => {
+test("versions -o json: the matrix with what each check uses; -o env: the scripts' variables", async () => {
   const json = await runCli(['versions', '-o', 'json']);
   assert.equal(json.code, 0);
   const m = JSON.parse(json.stdout) as Matrix;
-  assert.deepEqual(m.rows.map((r) => [r.istio, r.envoy]), VERSION_TABLE.map((r) => [r.istio, r.envoy]));
+  assert.deepEqual(
+    m.rows.map((r) => [r.istio, r.envoy]),
+    VERSION_TABLE.map((r) => [r.istio, r.envoy]),
+  );
   assert.deepEqual(m.defaultSet, [...defaultIstioMinors()]);
   const r128 = m.rows.find((r) => r.istio === '1.28')!;
   assert.equal(r128.endOfLifeConfirmed, true);
@@ -63,7 +66,11 @@ test('versions -o json: the matrix with what each check uses; -o env: the script
 
 for (const command of ['lint', 'migrate', 'adopt'] as const) {
   test(`${command} --istio-version 1.33 / 1.3 / latest: one usage error, the supported minors and the nearest, exit 2`, async () => {
-    for (const [given, hint] of [['1.33', `nearest: ${istioMinors().at(-1)}`], ['1.3', 'nearest: 1.30'], ['latest', `the newest is ${istioMinors().at(-1)}`]] as const) {
+    for (const [given, hint] of [
+      ['1.33', `nearest: ${istioMinors().at(-1)}`],
+      ['1.3', 'nearest: 1.30'],
+      ['latest', `the newest is ${istioMinors().at(-1)}`],
+    ] as const) {
       const run = await runCli([command, '--istio-version', '1.31', '--istio-version', given, '-'], configMap);
       assert.equal(run.code, 2, `${command} ${given}`);
       const errors = run.stderr.split('\n').filter((l) => l.includes('--istio-version "'));
@@ -80,13 +87,16 @@ test('lint: an end-of-life minor named explicitly warns on stderr and still runs
   assert.equal(named.stderr, 'meshwarden: warning: Istio 1.28 reached end of life on 2026-07-01 (https://istio.io/latest/docs/releases/supported-releases/); meshwarden still checks it when named\n');
   const byDefault = await runCli(['lint', '-'], configMap);
   assert.equal(byDefault.code, 0);
-  assert.equal(byDefault.stderr, '', 'the default set (Istio\'s supported minors) never warns');
+  assert.equal(byDefault.stderr, '', "the default set (Istio's supported minors) never warns");
   const eol = await runCli(['lint', '--istio-version', '1.29', '-'], configMap);
   assert.equal(eol.code, 0, 'an end-of-life minor is a warning, not a failure');
   assert.match(eol.stderr, /^meshwarden: warning: Istio 1\.29 reached end of life on 2026-10-12 \(/);
 });
 
 test('serve --istio-version: judged by the same function (a flag error for an unknown minor)', () => {
-  assert.throws(() => parseServeFlags(['--istio-version', 'latest'], {}), (e: unknown) => e instanceof FlagError && /--istio-version "latest" is not an Istio version meshwarden supports; give one of/.test((e).message));
+  assert.throws(
+    () => parseServeFlags(['--istio-version', 'latest'], {}),
+    (e: unknown) => e instanceof FlagError && /--istio-version "latest" is not an Istio version meshwarden supports; give one of/.test(e.message),
+  );
   assert.deepEqual(parseServeFlags(['--istio-version', '1.31.2'], {}).istioVersions, ['1.31.2']);
 });

@@ -16,4 +16,3 @@ export interface Caches {
   Service: Cache<Service>;
   Pod: Cache<Pod>;
 }
-

@@ -45,8 +45,7 @@ export function podChanged(old: Pod | undefined, cur: Pod | undefined): boolean 
  * Our own status writes would otherwise each cause one more no-op reconcile.
  */
 export function specChanged(old: K8sObject, cur: K8sObject): boolean {
-  const m = (o: K8sObject): string =>
-    JSON.stringify([o.metadata.uid, o.metadata.generation, o.metadata.deletionTimestamp, o.metadata.finalizers, o.metadata.labels, o.metadata.annotations]);
+  const m = (o: K8sObject): string => JSON.stringify([o.metadata.uid, o.metadata.generation, o.metadata.deletionTimestamp, o.metadata.finalizers, o.metadata.labels, o.metadata.annotations]);
   return m(old) !== m(cur);
 }
 

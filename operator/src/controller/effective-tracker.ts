@@ -114,7 +114,12 @@ export class EffectiveTracker {
     this.#now = deps.now ?? Date.now;
     if (deps.registry) {
       this.#queries = new Counter({ name: 'meshwarden_syncz_queries_total', help: 'syncz queries to istiod by result', labelNames: ['result'] as const, registers: [deps.registry] });
-      this.#latency = new Histogram({ name: 'meshwarden_syncz_query_seconds', help: 'Latency of one syncz query to one istiod', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [deps.registry] });
+      this.#latency = new Histogram({
+        name: 'meshwarden_syncz_query_seconds',
+        help: 'Latency of one syncz query to one istiod',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers: [deps.registry],
+      });
       const size = (): { tracked: number; polling: number } => this.size;
       new Gauge({
         name: 'meshwarden_effective_resources',
@@ -198,11 +203,14 @@ export class EffectiveTracker {
     this.#timer = undefined;
     if (due === undefined) return;
     const at = Math.max(due, this.#lastRound + this.#timing.minRoundMs);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      // A round that throws (istiod discovery, judging) is logged; round()'s finally schedules the next.
-      this.round().catch((err: unknown) => this.deps.log.error({ err }, 'Effective: polling round failed; the next one is scheduled'));
-    }, Math.max(0, at - this.#now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        // A round that throws (istiod discovery, judging) is logged; round()'s finally schedules the next.
+        this.round().catch((err: unknown) => this.deps.log.error({ err }, 'Effective: polling round failed; the next one is scheduled'));
+      },
+      Math.max(0, at - this.#now()),
+    );
     this.#timer.unref();
   }
 

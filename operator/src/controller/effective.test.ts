@@ -22,8 +22,12 @@ class MapCache<T extends K8sObject> implements Cache<T> {
 
 const pod = (ns: string, name: string, labels: Record<string, string>, phase = 'Running'): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels }, status: { phase } });
 const svc = (ns: string, name: string, selector: Record<string, string>): Service => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { selector } });
-const limiter = (ns: string, name: string, target: Record<string, unknown>, uid = `uid-${name}`): K8sObject =>
-  ({ apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name, namespace: ns, uid, generation: 1 }, spec: { target } });
+const limiter = (ns: string, name: string, target: Record<string, unknown>, uid = `uid-${name}`): K8sObject => ({
+  apiVersion: 'meshwarden.io/v1alpha1',
+  kind: 'SmartLimiter',
+  metadata: { name, namespace: ns, uid, generation: 1 },
+  spec: { target },
+});
 
 const W = 1_000_000;
 const t = (type: keyof typeof xdsTypeUrls, status: XdsTypeStatus['status'], lastSentMs?: number, error?: string): XdsTypeStatus => ({
@@ -66,9 +70,9 @@ test('judgeProxy: a NACK after the write rejects; in flight or not pushed since 
 
 const input = (over: Partial<EffectiveInput>): EffectiveInput => ({ selected: [], proxies: new Map(), unreachable: [], writtenAtMs: W, nowMs: W + 10_000, quietMs: 500, ...over });
 
-test('effectiveCondition: True, False with Envoy\'s text, and each Unknown reason', () => {
+test("effectiveCondition: True, False with Envoy's text, and each Unknown reason", () => {
   const ok = proxy('a.shop', t('LDS', 'SYNCED', W + 100));
-  const bad = proxy('b.shop', t('LDS', 'ERROR', W + 150, 'Error adding/updating listener(s) virtualInbound: Didn\'t find a registered implementation'));
+  const bad = proxy('b.shop', t('LDS', 'ERROR', W + 150, "Error adding/updating listener(s) virtualInbound: Didn't find a registered implementation"));
   assert.deepEqual(effectiveCondition(input({})).condition.reason, 'NoProxies');
   assert.equal(effectiveCondition(input({})).next, 'stop');
 
@@ -101,7 +105,7 @@ test('effectiveCondition: True, False with Envoy\'s text, and each Unknown reaso
   assert.equal(p1.condition.message, p2.condition.message);
 });
 
-test('a proxy that accepted since the write is not blamed for a later NACK (someone else\'s push); acceptance is final only once the push is quiet', () => {
+test("a proxy that accepted since the write is not blamed for a later NACK (someone else's push); acceptance is final only once the push is quiet", () => {
   const nackLater = indexProxies([proxy('a.shop', t('CDS', 'SYNCED', W + 100), t('LDS', 'ERROR', W + 60_000, 'another EnvoyFilter'))]);
   assert.equal(effectiveCondition(input({ selected: ['a.shop'], proxies: nackLater, nowMs: W + 70_000 })).condition.status, 'False');
   assert.equal(effectiveCondition(input({ selected: ['a.shop'], proxies: nackLater, nowMs: W + 70_000, acceptedBefore: new Set(['a.shop']) })).condition.status, 'True');
@@ -120,22 +124,43 @@ test('indexProxies keeps the newest report of a proxy seen by two istiods', () =
 
 test('lastWriteMs: the newest meshwarden managedFields time', () => {
   const ef = (entries: Array<{ manager: string; time: string }>): K8sObject => ({ apiVersion: 'v1', kind: 'EnvoyFilter', metadata: { name: 'x', managedFields: entries } as K8sObject['metadata'] });
-  assert.equal(lastWriteMs([ef([{ manager: 'meshwarden', time: '2026-01-01T00:00:01Z' }, { manager: 'kubectl', time: '2026-01-01T00:00:09Z' }]), ef([{ manager: 'meshwarden', time: '2026-01-01T00:00:03Z' }])]), Date.parse('2026-01-01T00:00:03Z'));
+  assert.equal(
+    lastWriteMs([
+      ef([
+        { manager: 'meshwarden', time: '2026-01-01T00:00:01Z' },
+        { manager: 'kubectl', time: '2026-01-01T00:00:09Z' },
+      ]),
+      ef([{ manager: 'meshwarden', time: '2026-01-01T00:00:03Z' }]),
+    ]),
+    Date.parse('2026-01-01T00:00:03Z'),
+  );
   assert.equal(lastWriteMs([ef([])]), undefined);
 });
 
 test('flags: istiod addresses are HOST:PORT, discovery and credentials are optional, nothing by default', () => {
   const none = parseServeFlags([], {});
   assert.deepEqual([none.istiodAddresses, none.istiodDiscovery, none.istiodTokenFile], [[], false, undefined]);
-  const f = parseServeFlags(['--istiod-address', 'istiod.istio-system.svc:15012', '--istiod-address', '[::1]:15010', '--istiod-discovery=true', '--istiod-token-file', '/t', '--istiod-ca-file', '/ca'], {});
+  const f = parseServeFlags(
+    ['--istiod-address', 'istiod.istio-system.svc:15012', '--istiod-address', '[::1]:15010', '--istiod-discovery=true', '--istiod-token-file', '/t', '--istiod-ca-file', '/ca'],
+    {},
+  );
   assert.deepEqual([f.istiodAddresses, f.istiodDiscovery, f.istiodTokenFile, f.istiodCaFile], [['istiod.istio-system.svc:15012', '[::1]:15010'], true, '/t', '/ca']);
-  assert.throws(() => parseServeFlags(['--istiod-address', 'istiod'], {}), (e: Error) => e instanceof FlagError && /HOST:PORT/.test(e.message));
+  assert.throws(
+    () => parseServeFlags(['--istiod-address', 'istiod'], {}),
+    (e: Error) => e instanceof FlagError && /HOST:PORT/.test(e.message),
+  );
 });
 
 test('discovery: running istiod pods of every revision in the namespace, by pod IP and named xDS port', () => {
-  const istiod = (name: string, rev: string, ip: string | undefined, phase = 'Running', ports?: Array<{ name: string; containerPort: number }>): Pod =>
-    ({ ...pod('istio-system', name, { app: 'istiod', 'istio.io/rev': rev }, phase), ...(ports ? { spec: { containers: [{ ports }] } } : {}), status: { phase, ...(ip ? { podIP: ip } : {}) } });
-  const ports = [{ name: 'grpc-xds', containerPort: 25010 }, { name: 'tls-xds', containerPort: 25012 }];
+  const istiod = (name: string, rev: string, ip: string | undefined, phase = 'Running', ports?: Array<{ name: string; containerPort: number }>): Pod => ({
+    ...pod('istio-system', name, { app: 'istiod', 'istio.io/rev': rev }, phase),
+    ...(ports ? { spec: { containers: [{ ports }] } } : {}),
+    status: { phase, ...(ip ? { podIP: ip } : {}) },
+  });
+  const ports = [
+    { name: 'grpc-xds', containerPort: 25010 },
+    { name: 'tls-xds', containerPort: 25012 },
+  ];
   const pods = new MapCache<Pod>([
     istiod('istiod-1', 'default', '10.0.0.1', 'Running', ports),
     istiod('istiod-canary-1', 'canary', 'fd00::2'),
@@ -215,12 +240,29 @@ test('tracker after a restart: the condition in status stands when the first ver
   const pods = new MapCache<Pod>([pod('shop', 'a-0', { app: 'a' }), pod('shop', 'b-0', { app: 'b' })]);
   const written = new Date(W).toISOString();
   const ef = (name: string): K8sObject =>
-    ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name, namespace: 'shop', managedFields: [{ manager: 'meshwarden', time: new Date(Math.floor(W / 1000) * 1000).toISOString() }] } }) as K8sObject;
-  const prior = { type: 'Effective', status: 'True' as const, reason: 'Accepted', message: `all 1 connected selected proxies accepted the configuration written at ${written}`, lastTransitionTime: written };
+    ({
+      apiVersion: 'networking.istio.io/v1alpha3',
+      kind: 'EnvoyFilter',
+      metadata: { name, namespace: 'shop', managedFields: [{ manager: 'meshwarden', time: new Date(Math.floor(W / 1000) * 1000).toISOString() }] },
+    }) as K8sObject;
+  const prior = {
+    type: 'Effective',
+    status: 'True' as const,
+    reason: 'Accepted',
+    message: `all 1 connected selected proxies accepted the configuration written at ${written}`,
+    lastTransitionTime: written,
+  };
   const withStatus = (cr: K8sObject): K8sObject & { status: { conditions: (typeof prior)[] } } => ({ ...cr, status: { conditions: [prior] } });
   const a = withStatus(limiter('shop', 'a', { workloadSelector: { matchLabels: { app: 'a' } } }));
   const b = withStatus(limiter('shop', 'b', { workloadSelector: { matchLabels: { app: 'b' } } }));
-  const caches = { SmartLimiter: new MapCache([a, b]), EnvoyPlugin: new MapCache(), EnvoyFilter: new MapCache([ef('a'), ef('b')]), WasmPlugin: new MapCache(), Service: new MapCache<Service>(), Pod: pods } as unknown as Caches;
+  const caches = {
+    SmartLimiter: new MapCache([a, b]),
+    EnvoyPlugin: new MapCache(),
+    EnvoyFilter: new MapCache([ef('a'), ef('b')]),
+    WasmPlugin: new MapCache(),
+    Service: new MapCache<Service>(),
+    Pod: pods,
+  } as unknown as Caches;
   const enqueued: string[] = [];
   const tracker = new EffectiveTracker({
     caches,
@@ -232,7 +274,10 @@ test('tracker after a restart: the condition in status stands when the first ver
     log: pino({ level: 'silent' }),
     now: () => now,
   });
-  for (const [cr, name] of [[a, 'a'], [b, 'b']] as const) {
+  for (const [cr, name] of [
+    [a, 'a'],
+    [b, 'b'],
+  ] as const) {
     assert.deepEqual(tracker.observe('SmartLimiter', cr, { startedMs: now, wrote: false, generated: [{ kind: 'EnvoyFilter', name }] }), { status: 'True', reason: 'Accepted', message: prior.message });
   }
   await tracker.round();

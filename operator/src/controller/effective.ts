@@ -70,10 +70,7 @@ export function selectedProxyIds(cr: K8sObject, pods: Cache<Pod>, services: Cach
     .sort();
 }
 
-export type ProxyVerdict =
-  | { state: 'accepted'; lastSentMs: number }
-  | { state: 'rejected'; type: XdsName; details: string; atMs: number }
-  | { state: 'pending' };
+export type ProxyVerdict = { state: 'accepted'; lastSentMs: number } | { state: 'rejected'; type: XdsName; details: string; atMs: number } | { state: 'pending' };
 
 export function judgeProxy(p: ProxySync, writtenAtMs: number): ProxyVerdict {
   const types = judged.flatMap(([name, url]) => {
@@ -153,7 +150,10 @@ export function effectiveCondition(i: EffectiveInput): { condition: EffectiveCon
   if (found.length === 0) {
     if (i.unreachable.length > 0) {
       const errs = i.unreachable.map((u) => `${u.address}: ${u.error}`).join('; ');
-      return { condition: { status: 'Unknown', reason: effectiveReasons.istiodUnreachable, message: `no reachable istiod knows the proxies of the ${i.selected.length} selected pods; ${errs}` }, next: 'slow' };
+      return {
+        condition: { status: 'Unknown', reason: effectiveReasons.istiodUnreachable, message: `no reachable istiod knows the proxies of the ${i.selected.length} selected pods; ${errs}` },
+        next: 'slow',
+      };
     }
     return {
       condition: { status: 'Unknown', reason: effectiveReasons.noProxies, message: `none of the ${i.selected.length} selected pods (${list(i.selected)}) has a proxy connected to istiod` },

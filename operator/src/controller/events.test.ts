@@ -36,10 +36,16 @@ test('repeats within the window extend the series; a different note is a new Eve
   await r.record(obj, 'Warning', 'ValidationFailed', 'x');
   await r.record(obj, 'Warning', 'ValidationFailed', 'x');
   await r.record(obj, 'Warning', 'ValidationFailed', 'x');
-  assert.deepEqual(kube.calls.map((c) => c.method), ['POST', 'PATCH', 'PATCH']);
+  assert.deepEqual(
+    kube.calls.map((c) => c.method),
+    ['POST', 'PATCH', 'PATCH'],
+  );
   assert.equal((kube.calls[2]!.body as { series: { count: number } }).series.count, 3);
   await r.record(obj, 'Warning', 'ValidationFailed', 'y');
   now = 2000;
   await r.record(obj, 'Warning', 'ValidationFailed', 'x');
-  assert.deepEqual(kube.calls.map((c) => c.method), ['POST', 'PATCH', 'PATCH', 'POST', 'POST']);
+  assert.deepEqual(
+    kube.calls.map((c) => c.method),
+    ['POST', 'PATCH', 'PATCH', 'POST', 'POST'],
+  );
 });

@@ -90,7 +90,10 @@ const silent = pino({ level: 'silent' });
 
 test('per-namespace scope: one list+watch in each namespace, never all namespaces; the cache is their union', async () => {
   const api = await fakeApi({ rls: ['ratelimit-config'], shared: ['other-config'] }, ['shared']);
-  const inf = new ResilientInformer<K8sObject>(api.kc, api.kube, 'ConfigMap', resources.ConfigMap, silent, { labelSelector: 'app.kubernetes.io/managed-by=meshwarden', namespaces: ['rls', 'shared', 'rls'] });
+  const inf = new ResilientInformer<K8sObject>(api.kc, api.kube, 'ConfigMap', resources.ConfigMap, silent, {
+    labelSelector: 'app.kubernetes.io/managed-by=meshwarden',
+    namespaces: ['rls', 'shared', 'rls'],
+  });
   const added: string[] = [];
   inf.onAdd((o) => added.push(`${o.metadata.namespace}/${o.metadata.name}`));
   try {
@@ -99,8 +102,17 @@ test('per-namespace scope: one list+watch in each namespace, never all namespace
     await inf.waitForSync(AbortSignal.timeout(5_000));
     assert.equal(inf.errors, 1);
     assert.deepEqual(added.sort(), ['rls/ratelimit-config', 'shared/other-config']);
-    assert.deepEqual(inf.list().map((o) => o.metadata.name).sort(), ['other-config', 'ratelimit-config']);
-    assert.deepEqual(inf.list('rls').map((o) => o.metadata.name), ['ratelimit-config']);
+    assert.deepEqual(
+      inf
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+      ['other-config', 'ratelimit-config'],
+    );
+    assert.deepEqual(
+      inf.list('rls').map((o) => o.metadata.name),
+      ['ratelimit-config'],
+    );
     assert.deepEqual(inf.list('elsewhere'), []);
     assert.equal(inf.get('other-config', 'shared')?.metadata.namespace, 'shared');
     assert.equal(inf.get('other-config', 'rls'), undefined);
@@ -127,18 +139,29 @@ test('per-name scope: one list+watch per namespace and name, by field selector (
   try {
     await inf.start();
     await inf.waitForSync(AbortSignal.timeout(5_000));
-    assert.deepEqual(inf.list().map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort(), ['rls/canary', 'rls/ratelimit-config', 'shared/ratelimit-config']);
-    assert.deepEqual(inf.list('shared').map((o) => o.metadata.name), ['ratelimit-config']);
+    assert.deepEqual(
+      inf
+        .list()
+        .map((o) => `${o.metadata.namespace}/${o.metadata.name}`)
+        .sort(),
+      ['rls/canary', 'rls/ratelimit-config', 'shared/ratelimit-config'],
+    );
+    assert.deepEqual(
+      inf.list('shared').map((o) => o.metadata.name),
+      ['ratelimit-config'],
+    );
     assert.equal(inf.get('canary', 'rls')?.metadata.name, 'canary');
     assert.equal(inf.get('unrelated', 'rls'), undefined);
   } finally {
     await inf.stop();
     await api.close();
   }
-  const watches = new Set(api.requests.map((r) => {
-    const u = new URL(r, 'http://x');
-    return `${u.pathname} ${u.searchParams.get('fieldSelector')}`;
-  }));
+  const watches = new Set(
+    api.requests.map((r) => {
+      const u = new URL(r, 'http://x');
+      return `${u.pathname} ${u.searchParams.get('fieldSelector')}`;
+    }),
+  );
   assert.deepEqual([...watches].sort(), [
     '/api/v1/namespaces/rls/configmaps metadata.name=canary',
     '/api/v1/namespaces/rls/configmaps metadata.name=ratelimit-config',
@@ -156,7 +179,10 @@ test('an empty namespace list watches nothing and is synced at once; a cluster-s
     assert.deepEqual(inf.list(), []);
     await inf.stop();
     assert.deepEqual(api.requests, []);
-    assert.throws(() => new ResilientInformer(api.kc, api.kube, 'Thing', { group: 'x.io', version: 'v1', plural: 'things', namespaced: false }, silent, { namespaces: ['a'] }), /Thing is not namespaced/);
+    assert.throws(
+      () => new ResilientInformer(api.kc, api.kube, 'Thing', { group: 'x.io', version: 'v1', plural: 'things', namespaced: false }, silent, { namespaces: ['a'] }),
+      /Thing is not namespaced/,
+    );
   } finally {
     await api.close();
   }
@@ -184,7 +210,10 @@ test('a restart whose start() rejects (here: an event handler throws) counts as 
     assert.deepEqual(unhandled, []);
     assert.equal(watching(), true, api.requests.join('\n'));
     assert.equal(inf.errors, 2, 'the refused list and the rejected start()');
-    assert.deepEqual(inf.list().map((o) => o.metadata.name), ['ratelimit-config']);
+    assert.deepEqual(
+      inf.list().map((o) => o.metadata.name),
+      ['ratelimit-config'],
+    );
   } finally {
     process.off('unhandledRejection', onUnhandled);
     await inf.stop();

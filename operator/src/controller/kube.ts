@@ -121,37 +121,33 @@ export class KubeClient implements Kube {
     this.requests++;
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
-      const req = mod.request(
-        url,
-        { ...base, method, headers, agent: this.#agent, timeout: opts.timeoutMs ?? 30_000 },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              try {
-                resolve((text ? JSON.parse(text) : {}) as T);
-              } catch (e) {
-                reject(e);
-              }
-              return;
-            }
-            let reason = '';
-            let message = text.slice(0, 2000);
+      const req = mod.request(url, { ...base, method, headers, agent: this.#agent, timeout: opts.timeoutMs ?? 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
             try {
-              const s = JSON.parse(text) as { reason?: string; message?: string };
-              reason = s.reason ?? '';
-              message = s.message ?? message;
-            } catch {
-              /* not a Status */
+              resolve((text ? JSON.parse(text) : {}) as T);
+            } catch (e) {
+              reject(e);
             }
-            reject(new ApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`));
-          });
-        },
-      );
+            return;
+          }
+          let reason = '';
+          let message = text.slice(0, 2000);
+          try {
+            const s = JSON.parse(text) as { reason?: string; message?: string };
+            reason = s.reason ?? '';
+            message = s.message ?? message;
+          } catch {
+            /* not a Status */
+          }
+          reject(new ApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`));
+        });
+      });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
       req.on('error', reject);
       req.end(payload);

@@ -47,22 +47,13 @@ export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-export type Decision =
-  | { action: 'create'; spec: LeaseSpec }
-  | { action: 'update'; spec: LeaseSpec }
-  | { action: 'wait'; holder: string };
+export type Decision = { action: 'create'; spec: LeaseSpec } | { action: 'update'; spec: LeaseSpec } | { action: 'wait'; holder: string };
 
 /**
  * The pure core of tryAcquireOrRenew: given the current record and when this candidate
  * observed it last change, decide whether to write, and what.
  */
-export function decide(
-  current: LeaseSpec | undefined,
-  observedAtMs: number,
-  nowMs: number,
-  identity: string,
-  leaseDurationMs: number,
-): Decision {
+export function decide(current: LeaseSpec | undefined, observedAtMs: number, nowMs: number, identity: string, leaseDurationMs: number): Decision {
   const now = microTime(nowMs);
   const seconds = Math.ceil(leaseDurationMs / 1000);
   if (current === undefined) {
@@ -173,9 +164,7 @@ export class LeaderElector {
     };
     try {
       const written =
-        d.action === 'create'
-          ? await this.kube.request<Lease>('POST', resourcePath(resources.Lease, this.cfg.namespace), { body })
-          : await this.kube.request<Lease>('PUT', path, { body });
+        d.action === 'create' ? await this.kube.request<Lease>('POST', resourcePath(resources.Lease, this.cfg.namespace), { body }) : await this.kube.request<Lease>('PUT', path, { body });
       this.#observed = written.spec;
       this.#observedAt = now;
       this.#observedRv = written.metadata.resourceVersion;

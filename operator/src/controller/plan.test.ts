@@ -25,7 +25,10 @@ function input(obj: K8sObject, cache: K8sObject[] = [], previous: PlanInput['pre
 test('a new resource: its EnvoyFilter is unknown to the cache (read before create)', () => {
   const p = plan(input(sl(local)));
   assert.equal(p.valid, true);
-  assert.deepEqual(p.unknown.map((o) => o.metadata.name), ['r-ratelimit']);
+  assert.deepEqual(
+    p.unknown.map((o) => o.metadata.name),
+    ['r-ratelimit'],
+  );
   assert.deepEqual(p.generated, [{ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', name: 'r-ratelimit' }]);
   assert.equal(p.unknown[0]!.metadata.ownerReferences?.[0]?.uid, 'u1');
 });
@@ -43,10 +46,21 @@ test('an object as rendered is unchanged; an edited one is re-applied; a foreign
 });
 
 test('owned objects no longer rendered are pruned; others are left alone', () => {
-  const stale = { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: 'r-old', namespace: 'ns1', ownerReferences: [{ apiVersion: 'x', kind: 'SmartLimiter', name: 'r', uid: 'u1', controller: true }] } };
-  const other = { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: 'x', namespace: 'ns1', ownerReferences: [{ apiVersion: 'x', kind: 'SmartLimiter', name: 'z', uid: 'u9', controller: true }] } };
+  const stale = {
+    apiVersion: 'extensions.istio.io/v1alpha1',
+    kind: 'WasmPlugin',
+    metadata: { name: 'r-old', namespace: 'ns1', ownerReferences: [{ apiVersion: 'x', kind: 'SmartLimiter', name: 'r', uid: 'u1', controller: true }] },
+  };
+  const other = {
+    apiVersion: 'extensions.istio.io/v1alpha1',
+    kind: 'WasmPlugin',
+    metadata: { name: 'x', namespace: 'ns1', ownerReferences: [{ apiVersion: 'x', kind: 'SmartLimiter', name: 'z', uid: 'u9', controller: true }] },
+  };
   const p = plan(input(sl(local), [stale, other]));
-  assert.deepEqual(p.prune.map((o) => o.metadata.name), ['r-old']);
+  assert.deepEqual(
+    p.prune.map((o) => o.metadata.name),
+    ['r-old'],
+  );
 });
 
 test('an invalid spec writes nothing and keeps the previous generated list', () => {
@@ -69,14 +83,23 @@ test('global limits become a ConfigMap write without an ownerReference; dropping
 test('mergeRlsData keeps other keys and other owners; removal is idempotent', () => {
   const theirs = 'domain: meshwarden\ndescriptors:\n  - key: generic_key\n    value: other/x/a\n    rate_limit: {unit: second, requests_per_unit: 1}\n';
   const data = { 'meshwarden.yaml': theirs, 'unrelated.conf': 'keep me' };
-  const write = { namespace: 'rls', name: 'c', key: 'meshwarden.yaml', domain: 'meshwarden', descriptors: [{ key: 'generic_key', value: 'ns1/r/g', rate_limit: { unit: 'second', requests_per_unit: 5 } }] };
+  const write = {
+    namespace: 'rls',
+    name: 'c',
+    key: 'meshwarden.yaml',
+    domain: 'meshwarden',
+    descriptors: [{ key: 'generic_key', value: 'ns1/r/g', rate_limit: { unit: 'second', requests_per_unit: 5 } }],
+  };
   const merged = mergeRlsData(data, write, 'ns1/r/')!;
   assert.equal(merged['unrelated.conf'], 'keep me');
   const values = (parse(merged['meshwarden.yaml']!) as { descriptors: Array<{ value: string }> }).descriptors.map((d) => d.value);
   assert.deepEqual(values, ['ns1/r/g', 'other/x/a']);
   assert.equal(mergeRlsData(merged, write, 'ns1/r/'), undefined, 'no change the second time');
   const removed = mergeRlsData(merged, { ...write, key: '', descriptors: [] }, 'ns1/r/')!;
-  assert.deepEqual((parse(removed['meshwarden.yaml']!) as { descriptors: Array<{ value: string }> }).descriptors.map((d) => d.value), ['other/x/a']);
+  assert.deepEqual(
+    (parse(removed['meshwarden.yaml']!) as { descriptors: Array<{ value: string }> }).descriptors.map((d) => d.value),
+    ['other/x/a'],
+  );
   assert.equal(mergeRlsData(removed, { ...write, key: '', descriptors: [] }, 'ns1/r/'), undefined);
 });
 

@@ -51,8 +51,7 @@ export function refString(o: { kind: string; metadata: { namespace?: string; nam
 /** True when `existing` already has every field we would apply. */
 export function upToDate(desired: K8sObject, existing: K8sObject | undefined): boolean {
   if (!existing) return false;
-  const sub = (want: Record<string, string> | undefined, have: Record<string, string> | undefined): boolean =>
-    Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
+  const sub = (want: Record<string, string> | undefined, have: Record<string, string> | undefined): boolean => Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
   if (!sub(desired.metadata.labels, existing.metadata.labels)) return false;
   if (!sub(desired.metadata.annotations, existing.metadata.annotations)) return false;
   const wantRef = controllerRef(desired);
@@ -161,11 +160,7 @@ export function rlsWriteOf(cm: K8sObject): RlsWrite | undefined {
  * an empty list) under every data key that holds a domain; other keys and other owners'
  * descriptors untouched. Returns undefined when nothing changes.
  */
-export function mergeRlsData(
-  data: Record<string, string> | undefined,
-  write: RlsWrite,
-  prefix: string,
-): Record<string, string> | undefined {
+export function mergeRlsData(data: Record<string, string> | undefined, write: RlsWrite, prefix: string): Record<string, string> | undefined {
   const next: Record<string, string> = { ...(data ?? {}) };
   let changed = false;
   // Remove ours from every other key (the domain may have changed).

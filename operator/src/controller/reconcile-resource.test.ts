@@ -21,7 +21,12 @@ class MapCache<T extends K8sObject> implements Cache<T> {
 
 function world() {
   const caches = {
-    SmartLimiter: new MapCache(), EnvoyPlugin: new MapCache(), EnvoyFilter: new MapCache(), WasmPlugin: new MapCache(), Service: new MapCache(), Pod: new MapCache(),
+    SmartLimiter: new MapCache(),
+    EnvoyPlugin: new MapCache(),
+    EnvoyFilter: new MapCache(),
+    WasmPlugin: new MapCache(),
+    Service: new MapCache(),
+    Pod: new MapCache(),
   };
   const calls: string[] = [];
   const kube: Kube = {
@@ -62,7 +67,10 @@ test('first visit: create, then one status write with every condition; a second 
   ]);
   assert.equal(first.writes, 2);
   const status = (caches.SmartLimiter.items[0] as unknown as { status: { conditions: Array<{ type: string; status: string }>; observedGeneration: number } }).status;
-  assert.deepEqual(status.conditions.map((c) => `${c.type}=${c.status}`), ['Accepted=True', 'Programmed=True', 'Ready=True']);
+  assert.deepEqual(
+    status.conditions.map((c) => `${c.type}=${c.status}`),
+    ['Accepted=True', 'Programmed=True', 'Ready=True'],
+  );
   assert.equal(status.observedGeneration, 1);
 
   // The watch brings the EnvoyFilter into the cache; nothing changed since: no request at all.
@@ -91,7 +99,10 @@ test('an invalid spec writes only status', async () => {
   const { caches, calls, kube } = world();
   caches.SmartLimiter.put(sl(100, 1234));
   await new ResourceReconciler('SmartLimiter', kube, caches, undefined, undefined).reconcile('ns', 'r', log);
-  assert.ok(calls.every((c) => c.endsWith('/status')), calls.join('\n'));
+  assert.ok(
+    calls.every((c) => c.endsWith('/status')),
+    calls.join('\n'),
+  );
   const c = (caches.SmartLimiter.items[0] as unknown as { status: { conditions: Array<{ type: string; reason: string }> } }).status.conditions;
   assert.equal(c.find((x) => x.type === 'Ready')?.reason, 'ValidationFailed');
 });

@@ -4,7 +4,7 @@ import { SelfWrites } from './self-writes.js';
 
 const ef = (rv: string) => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'a', namespace: 'n', resourceVersion: rv } });
 
-test('our own write is consumed once; someone else\'s edit (another resourceVersion) is not', () => {
+test("our own write is consumed once; someone else's edit (another resourceVersion) is not", () => {
   const s = new SelfWrites(2);
   s.record(ef('5'));
   assert.equal(s.consume(ef('6')), false);

@@ -13,11 +13,14 @@ const diag = (rule: string, severity: Diagnostic['severity'] = 'error'): Diagnos
 
 test('valid and applied: all True, Ready reason Applied', () => {
   const c = computeConditions({ diagnostics: [diag('MW605', 'warning')], conflicts: [] });
-  assert.deepEqual(c.map((x) => [x.type, x.status, x.reason]), [
-    ['Accepted', 'True', 'Accepted'],
-    ['Programmed', 'True', 'Applied'],
-    ['Ready', 'True', 'Applied'],
-  ]);
+  assert.deepEqual(
+    c.map((x) => [x.type, x.status, x.reason]),
+    [
+      ['Accepted', 'True', 'Accepted'],
+      ['Programmed', 'True', 'Applied'],
+      ['Ready', 'True', 'Applied'],
+    ],
+  );
   assert.match(c[0]!.message, /MW605/);
 });
 
@@ -33,7 +36,10 @@ test('reasons for invalid specs carry the findings', () => {
 
 test('foreign objects and apply errors', () => {
   const c = computeConditions({ diagnostics: [], conflicts: ['EnvoyFilter ns/x'] });
-  assert.deepEqual(c.map((x) => x.status), ['True', 'False', 'False']);
+  assert.deepEqual(
+    c.map((x) => x.status),
+    ['True', 'False', 'False'],
+  );
   assert.equal(c[2]!.reason, 'NotOwned');
   assert.equal(computeConditions({ diagnostics: [], conflicts: [], applyError: 'boom' })[1]!.reason, 'ApplyFailed');
 });
@@ -48,7 +54,10 @@ test('lastTransitionTime only moves when the status changes; transitions become 
   assert.ok(again.every((c) => c.lastTransitionTime === 't1' && c.observedGeneration === 2));
   assert.deepEqual(transitions(ok, again), []);
   const bad = setConditions(again, computeConditions({ diagnostics: [diag('MW602')], conflicts: [] }), 3, 't3');
-  assert.deepEqual(transitions(again, bad).map((t) => `${t.type}:${t.reason}`), ['Accepted:ValidationFailed', 'Programmed:ValidationFailed', 'Ready:ValidationFailed']);
+  assert.deepEqual(
+    transitions(again, bad).map((t) => `${t.type}:${t.reason}`),
+    ['Accepted:ValidationFailed', 'Programmed:ValidationFailed', 'Ready:ValidationFailed'],
+  );
 });
 
 test('statusEqual ignores key order', () => {

@@ -11,7 +11,10 @@ interface Target {
   workloadSelector?: { matchLabels?: Record<string, string> };
   gateway?: { selector?: Record<string, string> };
 }
-export type TargetedResource = K8sObject & { spec?: { target?: Target; subset?: Record<string, string> }; status?: { generated?: Array<{ kind: string; namespace?: string; name: string }>; conditions?: Array<{ type: string; reason: string }> } };
+export type TargetedResource = K8sObject & {
+  spec?: { target?: Target; subset?: Record<string, string> };
+  status?: { generated?: Array<{ kind: string; namespace?: string; name: string }>; conditions?: Array<{ type: string; reason: string }> };
+};
 
 /** The pod selector of a resource's target, or undefined when its Service is unknown. */
 export function selectorOf(r: TargetedResource, services: { get(name: string, ns?: string): Service | undefined }): Record<string, string> | undefined {
@@ -23,4 +26,3 @@ export function selectorOf(r: TargetedResource, services: { get(name: string, ns
   else if (t.gateway) base = t.gateway.selector;
   return base ? { ...base, ...r.spec?.subset } : undefined;
 }
-

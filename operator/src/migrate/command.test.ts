@@ -31,7 +31,11 @@ test('migrate: dropped fields are listed at file:line:col with a by-hand line, a
     /^smartlimiter-lossy\.yaml:10:9: dropped spec\.sets\._base\.descriptor\[0\]\.condition: condition "\{\{\._base\.cpu\.sum\}\}>100" is evaluated by Slime from metrics .* \[SmartLimiter bookinfo\/ratings\]\n {2}by hand: /m,
   );
   assert.match(run.stderr, /4 dropped, 1 approximate/);
-  assert.deepEqual(docs(run.stdout).map((d) => d.metadata.name), ['ratings'], 'what could be converted is still printed');
+  assert.deepEqual(
+    docs(run.stdout).map((d) => d.metadata.name),
+    ['ratings'],
+    'what could be converted is still printed',
+  );
   const allowed = await runCli(['migrate', '--allow-dropped', join(migrateDir, 'smartlimiter-lossy.yaml')], '', migrateDir);
   assert.equal(allowed.code, 0);
 });

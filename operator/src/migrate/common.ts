@@ -37,4 +37,3 @@ export function migratedMetadata(source: K8sObject, name: string, detail = ''): 
     annotations,
   };
 }
-

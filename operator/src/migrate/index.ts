@@ -57,7 +57,14 @@ export function migrate(inputs: LoadedObject[], options: { rateLimitService?: Ra
     if (!obj.apiVersion.startsWith(`${slimeGroup}/`)) continue;
     const out = convert(obj, opts, plugins) ?? {
       objects: [],
-      notes: [{ kind: 'dropped' as const, path: ['kind'], message: `${obj.apiVersion} ${obj.kind} is not a Slime kind migrate knows (SmartLimiter v1alpha2, EnvoyPlugin and PluginManager v1alpha1)`, hint: 'convert it by hand' }],
+      notes: [
+        {
+          kind: 'dropped' as const,
+          path: ['kind'],
+          message: `${obj.apiVersion} ${obj.kind} is not a Slime kind migrate knows (SmartLimiter v1alpha2, EnvoyPlugin and PluginManager v1alpha1)`,
+          hint: 'convert it by hand',
+        },
+      ],
     };
     converted.set(input, out);
   }

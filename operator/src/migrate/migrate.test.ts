@@ -48,7 +48,12 @@ test('a single limit with header matches keeps its target, port, rate, matchers 
       {
         name: 'descriptor-0',
         port: 9080,
-        match: { headers: [{ name: 'foo', exact: 'bar' }, { name: 'x-debug', present: true, invert: true }] },
+        match: {
+          headers: [
+            { name: 'foo', exact: 'bar' },
+            { name: 'x-debug', present: true, invert: true },
+          ],
+        },
         rate: { requests: 5, per: '1m' },
         response: { headers: { 'x-limited': 'yes' } },
       },
@@ -60,20 +65,29 @@ test('a single limit with header matches keeps its target, port, rate, matchers 
 
 test('"N/{{._base.pod}}" with strategy average is a shared total; a subset set becomes spec.subset from its DestinationRule', () => {
   const r = run('smartlimiter-average.yaml');
-  assert.deepEqual(r.outputs.map((o) => o.object.metadata.name), ['reviews', 'reviews-v2']);
+  assert.deepEqual(
+    r.outputs.map((o) => o.object.metadata.name),
+    ['reviews', 'reviews-v2'],
+  );
   assert.deepEqual(specs(r), [
     { target: { service: 'reviews' }, limits: [{ name: 'descriptor-0', port: 9080, rate: { requests: 100, per: '1m' }, strategy: 'average' }] },
     { target: { service: 'reviews' }, subset: { version: 'v2' }, limits: [{ name: 'descriptor-0', port: 9080, rate: { requests: 10, per: '1s' } }] },
   ]);
   assert.deepEqual(notesOf(r, 'dropped'), []);
   // Without Pods the replica count is a cluster fact: reported, not an error.
-  assert.deepEqual(r.diagnostics.map((d) => `${d.rule} ${d.severity}`), ['MW605 info']);
+  assert.deepEqual(
+    r.diagnostics.map((d) => `${d.rule} ${d.severity}`),
+    ['MW605 info'],
+  );
 });
 
 test('a subset set without its DestinationRule is dropped, located at the set', () => {
   const text = readFileSync(join(dir, 'smartlimiter-average.yaml'), 'utf8').split('---')[0]!;
   const r = fromText(text);
-  assert.deepEqual(r.outputs.map((o) => o.object.metadata.name), ['reviews']);
+  assert.deepEqual(
+    r.outputs.map((o) => o.object.metadata.name),
+    ['reviews'],
+  );
   assert.deepEqual(notesOf(r, 'dropped'), ['12:5 spec.sets.v2']);
   assert.match(r.notes.find((n) => n.kind === 'dropped')!.hint!, /pass the DestinationRule of host reviews/);
 });
@@ -85,7 +99,13 @@ test('global limits: query and header matchers ANDed, a comma list of source IPs
       target: { workloadSelector: { matchLabels: { app: 'api' } } },
       rateLimitService: { host: 'ratelimit.rls.svc.cluster.local', port: 8081 },
       limits: [
-        { name: 'descriptor-0', port: 8080, match: { headers: [{ name: ':method', exact: 'GET' }], query: [{ name: 'tier', exact: 'free' }] }, rate: { requests: 1000, per: '1m' }, strategy: 'global' },
+        {
+          name: 'descriptor-0',
+          port: 8080,
+          match: { headers: [{ name: ':method', exact: 'GET' }], query: [{ name: 'tier', exact: 'free' }] },
+          rate: { requests: 1000, per: '1m' },
+          strategy: 'global',
+        },
         { name: 'descriptor-1', port: 8080, match: { sourceCIDRs: ['10.0.0.7/32', '10.0.0.8/32'] }, rate: { requests: 20, per: '1s' }, strategy: 'global' },
       ],
     },
@@ -121,7 +141,10 @@ test('an outbound route becomes an outbound limit on the destination host, port 
 
 test('what meshwarden cannot express is dropped whole, each at its Slime field, with what to do by hand', () => {
   const r = run('smartlimiter-lossy.yaml');
-  assert.deepEqual((specs(r)[0] as { limits: Array<{ name: string }> }).limits.map((l) => l.name), ['descriptor-4']);
+  assert.deepEqual(
+    (specs(r)[0] as { limits: Array<{ name: string }> }).limits.map((l) => l.name),
+    ['descriptor-4'],
+  );
   assert.deepEqual(notesOf(r, 'dropped'), [
     '10:9 spec.sets._base.descriptor[0].condition', // adaptive condition
     '12:47 spec.sets._base.descriptor[1].action.quota', // metric expression
@@ -188,7 +211,10 @@ test('the output goes through the validator: a response header name Envoy refuse
 
 test('a PluginManager: one EnvoyPlugin per listener type and port, Lua and native in order, Wasm first, rawPatch as a merged patch', () => {
   const r = run('pluginmanager.yaml');
-  assert.deepEqual(r.outputs.map((o) => o.object.metadata.name), ['api-filters-inbound-8080', 'api-filters-outbound']);
+  assert.deepEqual(
+    r.outputs.map((o) => o.object.metadata.name),
+    ['api-filters-inbound-8080', 'api-filters-outbound'],
+  );
   const [inbound, outbound] = specs(r) as Array<Record<string, unknown>>;
   assert.deepEqual(inbound, {
     target: { workloadSelector: { matchLabels: { app: 'api' } } },
@@ -234,14 +260,20 @@ test("a Slime EnvoyPlugin becomes the per-route patches Slime generates; a virtu
           applyTo: 'HTTP_ROUTE',
           // Slime's vhost name shop.example.com:80 as domain and port (istiod merges a VirtualService's gateway vhosts).
           match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { domainName: 'shop.example.com', route: { name: 'api' } } } },
-          patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'envoy.filters.http.lua': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.LuaPerRoute', disabled: true } } } },
+          patch: {
+            operation: 'MERGE',
+            value: { typed_per_filter_config: { 'envoy.filters.http.lua': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.LuaPerRoute', disabled: true } } },
+          },
         },
       ],
     },
   ]);
   assert.deepEqual(notesOf(r, 'dropped'), ['9:10 spec.host[0]']);
   // The validator sees that no filter of that name runs on the gateway in this input.
-  assert.deepEqual(r.diagnostics.map((d) => d.rule), ['MW412']);
+  assert.deepEqual(
+    r.diagnostics.map((d) => d.rule),
+    ['MW412'],
+  );
 });
 
 test('objects without a selector Slime would apply namespace-wide are dropped, not guessed', () => {
@@ -257,7 +289,11 @@ spec:
 
 test("a filter Slime inserts disabled and its EnvoyPlugin enables per route: one plugin with routes[], which behaves as Slime's generated EnvoyFilters", () => {
   const r = run('pluginmanager-routes.yaml');
-  assert.deepEqual(r.outputs.map((o) => o.object.metadata.name), ['productpage-lua'], 'the Slime EnvoyPlugin is merged, not converted to patches');
+  assert.deepEqual(
+    r.outputs.map((o) => o.object.metadata.name),
+    ['productpage-lua'],
+    'the Slime EnvoyPlugin is merged, not converted to patches',
+  );
   assert.deepEqual((specs(r)[0] as { plugins: unknown }).plugins, [
     {
       name: 'tag',

@@ -22,10 +22,7 @@ import { migratedMetadata, sanitizeName } from './common.js';
 const listenerTypes = ['Outbound', 'Inbound', 'Gateway'] as const;
 const protocols = ['HTTP', 'Dubbo', 'Generic'] as const;
 type ListenerType = (typeof listenerTypes)[number];
-const knownPlugin = [
-  'enable', 'name', 'settings', 'listenerType', 'type_url', 'wasm', 'inline', 'rider', 'port', 'rawPatch',
-  'protocol', 'generic_app_protocol', 'disable_on_filter_level',
-];
+const knownPlugin = ['enable', 'name', 'settings', 'listenerType', 'type_url', 'wasm', 'inline', 'rider', 'port', 'rawPatch', 'protocol', 'generic_app_protocol', 'disable_on_filter_level'];
 const typePrefix = 'type.googleapis.com/';
 const luaType = 'envoy.extensions.filters.http.lua.v3.Lua';
 const typedStruct = 'type.googleapis.com/udpa.type.v1.TypedStruct';
@@ -55,7 +52,12 @@ function readPlugin(p: Message, notes: Note[]): ReadPlugin | undefined {
   }
   const protocol = p.enumOf('protocol', protocols);
   if (protocol !== 'HTTP') {
-    notes.push({ kind: 'dropped', path: p.at('protocol'), message: `protocol ${String(p.get('protocol'))}: meshwarden plugins are HTTP filters (Dubbo and generic proxy filters need Slime's Istio and Envoy builds)`, hint: 'keep this plugin on Slime or write an EnvoyFilter by hand' });
+    notes.push({
+      kind: 'dropped',
+      path: p.at('protocol'),
+      message: `protocol ${String(p.get('protocol'))}: meshwarden plugins are HTTP filters (Dubbo and generic proxy filters need Slime's Istio and Envoy builds)`,
+      hint: 'keep this plugin on Slime or write an EnvoyFilter by hand',
+    });
     return undefined;
   }
   const listenerType = p.enumOf('listenerType', listenerTypes);
@@ -95,7 +97,12 @@ export function migratePluginManager(obj: K8sObject, facts: PluginFacts): Out {
   notes.push(...spec.unknown(['workload_labels', 'plugin', 'gateways', 'priority']));
   const labels = spec.stringMap('workload_labels');
   if (Object.keys(labels).length === 0) {
-    notes.push({ kind: 'dropped', path: spec.at('workload_labels'), message: 'no workload_labels: Slime applies the filters to every proxy of the namespace (all of the mesh in the root namespace); a meshwarden target selects pods by labels', hint: 'add the labels of the pods that need these filters and migrate again' });
+    notes.push({
+      kind: 'dropped',
+      path: spec.at('workload_labels'),
+      message: 'no workload_labels: Slime applies the filters to every proxy of the namespace (all of the mesh in the root namespace); a meshwarden target selects pods by labels',
+      hint: 'add the labels of the pods that need these filters and migrate again',
+    });
     return { objects: [], notes };
   }
   if (spec.key('gateways') !== undefined) notes.push({ kind: 'info', path: spec.at('gateways'), message: "gateways is not used by Slime's translation; not converted" });
@@ -109,7 +116,12 @@ export function migratePluginManager(obj: K8sObject, facts: PluginFacts): Out {
     // config (any per-route config enables a disabled filter): meshwarden's plugin routes[].
     const enables = p.bool('disable_on_filter_level') ? routeEnables(obj, read, p, labels, facts, notes) : undefined;
     if (p.bool('disable_on_filter_level') && !enables) {
-      notes.push({ kind: 'dropped', path: p.at('disable_on_filter_level'), message: `plugin "${read.name}" is inserted disabled and enabled per route by Slime EnvoyPlugins, and none in the input enables it in a form meshwarden expresses`, hint: 'pass the Slime EnvoyPlugins with the input, or write a meshwarden plugin with routes[] by hand' });
+      notes.push({
+        kind: 'dropped',
+        path: p.at('disable_on_filter_level'),
+        message: `plugin "${read.name}" is inserted disabled and enabled per route by Slime EnvoyPlugins, and none in the input enables it in a form meshwarden expresses`,
+        hint: 'pass the Slime EnvoyPlugins with the input, or write a meshwarden plugin with routes[] by hand',
+      });
       continue;
     }
     const port = enables?.port ?? read.port;
@@ -133,7 +145,12 @@ export function migratePluginManager(obj: K8sObject, facts: PluginFacts): Out {
       for (const k of enables.consumed) facts.merged.add(k);
     }
     if (plugin.wasm && g.plugins.some((x) => !x.wasm)) {
-      notes.push({ kind: 'approximate', path: p.path, message: `Wasm plugin "${read.name}" comes after a Lua or native filter in Slime's list; Istio runs WasmPlugins before the filters meshwarden inserts, so it moves ahead of them`, hint: 'check that the order does not matter to these filters' });
+      notes.push({
+        kind: 'approximate',
+        path: p.path,
+        message: `Wasm plugin "${read.name}" comes after a Lua or native filter in Slime's list; Istio runs WasmPlugins before the filters meshwarden inserts, so it moves ahead of them`,
+        hint: 'check that the order does not matter to these filters',
+      });
     }
     g.plugins.push(plugin);
   }
@@ -211,10 +228,13 @@ function routeEnables(
       if (type === '') return refuse(`EnvoyPlugin ${ep.metadata.name} gives no type_url`);
       const config = isMap(settings) ? settings : {};
       const scopeConfig = type === known ? config : { '@type': `${typePrefix}${type}`, ...config };
-      const where = [...spec.strings('host').map((h) => ({ vhost: h, route: undefined as string | undefined })), ...spec.strings('route').map((r) => {
-        const cut = r.indexOf('/');
-        return cut >= 0 ? { vhost: r.slice(0, cut), route: r.slice(cut + 1) } : { vhost: '', route: r };
-      })];
+      const where = [
+        ...spec.strings('host').map((h) => ({ vhost: h, route: undefined as string | undefined })),
+        ...spec.strings('route').map((r) => {
+          const cut = r.indexOf('/');
+          return cut >= 0 ? { vhost: r.slice(0, cut), route: r.slice(cut + 1) } : { vhost: '', route: r };
+        }),
+      ];
       for (const w of where) {
         const hp = /^(.+):(\d+)$/.exec(w.vhost);
         if (w.vhost.startsWith('inbound|') || (w.vhost !== '' && !hp)) return refuse(`virtual host "${w.vhost}" is not <host>:<port>`);
@@ -228,7 +248,11 @@ function routeEnables(
   if (ports.size > 1) return refuse(`its virtual hosts name several ports (${[...ports].join(', ')}); one EnvoyPlugin has one set of ports`);
   const port = [...ports][0];
   if (port !== undefined && read.port !== undefined && read.listenerType !== 'Gateway' && port !== read.port) return refuse(`its virtual hosts are on port ${port}, the filter on port ${read.port}`);
-  notes.push({ kind: 'info', path: p.at('disable_on_filter_level'), message: `disabled at listener level and enabled per route by ${consumed.length} Slime EnvoyPlugin plugin(s): converted to routes[] (any per-route config enables a disabled filter)` });
+  notes.push({
+    kind: 'info',
+    path: p.at('disable_on_filter_level'),
+    message: `disabled at listener level and enabled per route by ${consumed.length} Slime EnvoyPlugin plugin(s): converted to routes[] (any per-route config enables a disabled filter)`,
+  });
   return { scopes, ...(port !== undefined ? { port } : {}), consumed };
 }
 
@@ -261,7 +285,11 @@ function pluginOf(read: ReadPlugin, p: Message, notes: Note[]): Plugin | undefin
     notes.push({ kind: 'info', path: inline ? inline.at('settings') : p.path, message: 'a Lua filter with more than one inline chunk (source_codes, stat_prefix…): converted as a native Lua filter' });
   }
   if (read.listenerType !== 'Inbound') {
-    notes.push({ kind: 'info', path: p.at('listenerType'), message: `listenerType ${read.listenerType}${p.key('listenerType') === undefined ? ' (the default)' : ''}: the filter goes into ${read.listenerType === 'Gateway' ? 'gateway' : 'outbound sidecar'} listeners` });
+    notes.push({
+      kind: 'info',
+      path: p.at('listenerType'),
+      message: `listenerType ${read.listenerType}${p.key('listenerType') === undefined ? ' (the default)' : ''}: the filter goes into ${read.listenerType === 'Gateway' ? 'gateway' : 'outbound sidecar'} listeners`,
+    });
   }
   return { name, native: { type, ...(Object.keys(config).length > 0 ? { config } : {}) } };
 }
@@ -282,7 +310,12 @@ function luaCode(settings: JsonMap): string | undefined {
 function wasmPlugin(name: string, w: Message, notes: Note[]): Plugin | undefined {
   notes.push(...w.unknown(['settings', 'plugin_name', 'url', 'sha256', 'image_pull_secret_name', 'image_pull_secret_content']));
   if (w.string('image_pull_secret_content') !== '') {
-    notes.push({ kind: 'dropped', path: w.at('image_pull_secret_content'), message: 'an inline pull secret: meshwarden references a Secret by name and keeps no credentials in resources', hint: 'create a docker-registry Secret and set wasm.imagePullSecret to its name' });
+    notes.push({
+      kind: 'dropped',
+      path: w.at('image_pull_secret_content'),
+      message: 'an inline pull secret: meshwarden references a Secret by name and keeps no credentials in resources',
+      hint: 'create a docker-registry Secret and set wasm.imagePullSecret to its name',
+    });
     return undefined;
   }
   let url = w.string('url');
@@ -297,13 +330,23 @@ function wasmPlugin(name: string, w: Message, notes: Note[]): Plugin | undefined
   if (isMap(settings)) {
     // Slime passes {"_string": "..."} alone as a raw string configuration; a WasmPlugin's pluginConfig is an object.
     if (Object.keys(settings).length === 1 && typeof settings['_string'] === 'string') {
-      notes.push({ kind: 'dropped', path: w.at('settings'), message: 'a raw string configuration (_string): a WasmPlugin pluginConfig is a JSON object', hint: 'give the configuration as an object the module parses, or keep the plugin on Slime' });
+      notes.push({
+        kind: 'dropped',
+        path: w.at('settings'),
+        message: 'a raw string configuration (_string): a WasmPlugin pluginConfig is a JSON object',
+        hint: 'give the configuration as an object the module parses, or keep the plugin on Slime',
+      });
       return undefined;
     }
     pluginConfig = settings;
   }
   const sha = w.string('sha256');
-  notes.push({ kind: 'info', path: w.path, message: "rendered as an Istio WasmPlugin: Istio's agent pulls the module (Slime served it over ECDS with its module's default_config fallback); failStrategy defaults to FAIL_CLOSE", hint: 'set wasm.failStrategy: FAIL_OPEN if requests should pass when the module cannot be loaded' });
+  notes.push({
+    kind: 'info',
+    path: w.path,
+    message: "rendered as an Istio WasmPlugin: Istio's agent pulls the module (Slime served it over ECDS with its module's default_config fallback); failStrategy defaults to FAIL_CLOSE",
+    hint: 'set wasm.failStrategy: FAIL_OPEN if requests should pass when the module cannot be loaded',
+  });
   return {
     name,
     wasm: {
@@ -328,7 +371,12 @@ function filterInsertPatch(read: ReadPlugin, p: Message, notes: Note[]): JsonMap
     value['typed_config'] = directTyped(typeUrl, isMap(settings) ? settings : {});
   }
   if (p.key('wasm') !== undefined || p.key('rider') !== undefined) {
-    notes.push({ kind: 'approximate', path: p.at('rawPatch'), message: 'rawPatch over a Wasm or Rider plugin: Slime patched its ECDS filter; the raw patch here inserts the filter inline', hint: 'check the generated patch' });
+    notes.push({
+      kind: 'approximate',
+      path: p.at('rawPatch'),
+      message: 'rawPatch over a Wasm or Rider plugin: Slime patched its ECDS filter; the raw patch here inserts the filter inline',
+      hint: 'check the generated patch',
+    });
   }
   return { applyTo: 'HTTP_FILTER', match: { context, listener }, patch: { operation: 'INSERT_BEFORE', value } };
 }
@@ -348,7 +396,12 @@ function rawPatched(patch: JsonMap, raw: Json, path: Array<string | number>, not
     notes.push({ kind: 'dropped', path, message: 'rawPatch must be an object (a JSON merge patch); Slime dropped the plugin', hint: 'fix rawPatch and migrate again' });
     return undefined;
   }
-  notes.push({ kind: 'approximate', path, message: 'rawPatch: converted to the patch Slime generates with it merged in, under spec.patches (applied after the plugins, and shown to the validator whole)', hint: 'if the patch only sets fields of the filter config, move them into the plugin by hand' });
+  notes.push({
+    kind: 'approximate',
+    path,
+    message: 'rawPatch: converted to the patch Slime generates with it merged in, under spec.patches (applied after the plugins, and shown to the validator whole)',
+    hint: 'if the patch only sets fields of the filter config, move them into the plugin by hand',
+  });
   return mergePatch(patch, raw) as JsonMap;
 }
 
@@ -387,7 +440,12 @@ export function migrateEnvoyPlugin(obj: K8sObject, facts: PluginFacts): Out {
   }
   const labels = spec.message('workload_selector')?.stringMap('labels') ?? {};
   if (Object.keys(labels).length === 0) {
-    notes.push({ kind: 'dropped', path: spec.at('workload_selector'), message: 'no workload_selector: Slime applies the route config to every proxy of the namespace; a meshwarden target selects pods by labels', hint: 'add workload_selector.labels and migrate again' });
+    notes.push({
+      kind: 'dropped',
+      path: spec.at('workload_selector'),
+      message: 'no workload_selector: Slime applies the route config to every proxy of the namespace; a meshwarden target selects pods by labels',
+      hint: 'add workload_selector.labels and migrate again',
+    });
     return { objects: [], notes };
   }
 
@@ -414,7 +472,12 @@ export function migrateEnvoyPlugin(obj: K8sObject, facts: PluginFacts): Out {
     }
     const read = readPlugin(p, notes);
     if (read && (p.key('wasm') !== undefined || p.key('rider') !== undefined)) {
-      notes.push({ kind: 'dropped', path: p.path, message: 'per-route config of a Wasm or Rider plugin (an ECDS filter named <namespace>.<name>)', hint: 'set per-route behaviour in the module configuration (WasmPlugin has no per-route config)' });
+      notes.push({
+        kind: 'dropped',
+        path: p.path,
+        message: 'per-route config of a Wasm or Rider plugin (an ECDS filter named <namespace>.<name>)',
+        hint: 'set per-route behaviour in the module configuration (WasmPlugin has no per-route config)',
+      });
       return [];
     }
     return read ? [read] : [];
@@ -423,7 +486,12 @@ export function migrateEnvoyPlugin(obj: K8sObject, facts: PluginFacts): Out {
     for (const p of plugins) {
       const ctx = routeContext(t.vhost ?? '', p.listenerType);
       if ((ctx === 'SIDECAR_OUTBOUND' || ctx === 'GATEWAY') && t.vhost !== undefined && t.vhost !== '' && !t.vhost.includes(':')) {
-        notes.push({ kind: 'dropped', path: t.path, message: `virtual host "${t.vhost}" without port: Slime appends ":*", which only NetEase's Istio build matches (upstream Istio names virtual hosts <host>:<port>)`, hint: `write ${t.vhost}:<port> and migrate again` });
+        notes.push({
+          kind: 'dropped',
+          path: t.path,
+          message: `virtual host "${t.vhost}" without port: Slime appends ":*", which only NetEase's Istio build matches (upstream Istio names virtual hosts <host>:<port>)`,
+          hint: `write ${t.vhost}:<port> and migrate again`,
+        });
         continue;
       }
       types.add(p.listenerType);
@@ -438,7 +506,7 @@ export function migrateEnvoyPlugin(obj: K8sObject, facts: PluginFacts): Out {
     kind: 'approximate',
     path: spec.at('plugins'),
     message: 'per-route config of filters that another resource inserts: kept as the patches Slime generates (on a gateway the vhost matched by domain and port), under spec.patches',
-    hint: 'once the filters are migrated (from their PluginManager), move each config into that plugin\'s routes[] and delete these patches',
+    hint: "once the filters are migrated (from their PluginManager), move each config into that plugin's routes[] and delete these patches",
   });
   const gatewayOnly = types.size === 1 && types.has('Gateway');
   const ep: EnvoyPlugin = {
@@ -455,7 +523,10 @@ function routeConfigurationNames(l: Message): string[] {
   const port = l.int('port');
   if (port === 0) return [l.string('bind')];
   if (l.bool('sidecar')) {
-    const named = l.strings('hosts').filter((h) => h !== '').map((h) => `${h}:${port}`);
+    const named = l
+      .strings('hosts')
+      .filter((h) => h !== '')
+      .map((h) => `${h}:${port}`);
     return named.length > 0 ? named : [String(port)];
   }
   const portName = l.string('portName');

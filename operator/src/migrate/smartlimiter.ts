@@ -22,10 +22,7 @@ const known = {
   descriptor: ['condition', 'action', 'match', 'target', 'custom_key', 'custom_value'],
   action: ['quota', 'fill_interval', 'strategy', 'headers_to_add'],
   target: ['direction', 'port', 'route', 'host'],
-  matcher: [
-    'name', 'regex_match', 'exact_match', 'prefix_match', 'suffix_match', 'present_match', 'invert_match',
-    'is_exact_match_empty', 'present_match_separate', 'useQueryMatch', 'matchSource',
-  ],
+  matcher: ['name', 'regex_match', 'exact_match', 'prefix_match', 'suffix_match', 'present_match', 'invert_match', 'is_exact_match_empty', 'present_match_separate', 'useQueryMatch', 'matchSource'],
 };
 const matchSources = ['HeadMatch', 'QueryMatch', 'JsonBodyMatch', 'SourceIpMatch'] as const;
 
@@ -47,7 +44,12 @@ export function migrateSmartLimiter(obj: K8sObject, opts: MigrateOptions): Out {
   const scope = scopeOf(spec, name, notes);
   if (!scope) return { objects: [], notes };
   if (spec.key('rls') !== undefined) {
-    notes.push({ kind: 'info', path: spec.at('rls'), message: 'deprecated: Slime takes the rate limit service from the limiter module config, not from here', hint: 'see the note on global limits below, if any' });
+    notes.push({
+      kind: 'info',
+      path: spec.at('rls'),
+      message: 'deprecated: Slime takes the rate limit service from the limiter module config, not from here',
+      hint: 'see the note on global limits below, if any',
+    });
   }
 
   const sets = spec.message('sets');
@@ -67,7 +69,12 @@ export function migrateSmartLimiter(obj: K8sObject, opts: MigrateOptions): Out {
     if (setName !== baseSet) {
       // envoy_filters.go: subsets are looked up only for inbound limiters of a Service.
       if (scope.kind !== 'service' || outbound) {
-        notes.push({ kind: 'dropped', path: set.path, message: `Slime ignores set "${setName}": subsets apply only to inbound limits of a Service (no workloadSelector, gateway or outbound target)`, hint: 'nothing took effect; delete the set' });
+        notes.push({
+          kind: 'dropped',
+          path: set.path,
+          message: `Slime ignores set "${setName}": subsets apply only to inbound limits of a Service (no workloadSelector, gateway or outbound target)`,
+          hint: 'nothing took effect; delete the set',
+        });
         continue;
       }
       subset = subsetLabels(opts.facts.destinationRules, name, ns ?? 'default', setName);
@@ -101,8 +108,8 @@ export function migrateSmartLimiter(obj: K8sObject, opts: MigrateOptions): Out {
         kind: 'info',
         path: set.path,
         message:
-          "global limits: Slime's rate limit service, domain (default \"slime\") and ConfigMap (rate-limit-config) came from its limiter module config; meshwarden writes its own descriptors under the domain \"meshwarden\" into the ConfigMap it manages",
-        hint: 'give the rate limit service with --rate-limit-service (or the operator flag of the same name); after cut-over remove Slime\'s entries from rate-limit-config',
+          'global limits: Slime\'s rate limit service, domain (default "slime") and ConfigMap (rate-limit-config) came from its limiter module config; meshwarden writes its own descriptors under the domain "meshwarden" into the ConfigMap it manages',
+        hint: "give the rate limit service with --rate-limit-service (or the operator flag of the same name); after cut-over remove Slime's entries from rate-limit-config",
       });
     }
     objects.push(out as unknown as K8sObject);
@@ -165,9 +172,7 @@ function migrateDescriptor(d: Message, i: number, spec: Message, scope: Scope, s
   if (condition !== 'true') {
     return drop(
       d.at('condition'),
-      condition === 'false'
-        ? 'condition "false": the limit never applies'
-        : `condition "${condition}" is evaluated by Slime from metrics (adaptive limiting); meshwarden limits have no conditions`,
+      condition === 'false' ? 'condition "false": the limit never applies' : `condition "${condition}" is evaluated by Slime from metrics (adaptive limiting); meshwarden limits have no conditions`,
       condition === 'false' ? 'nothing to migrate' : 'write a SmartLimiter limit by hand if the limit should always apply, or keep this one on Slime',
     );
   }
@@ -178,7 +183,11 @@ function migrateDescriptor(d: Message, i: number, spec: Message, scope: Scope, s
   if (!target) return drop(d.path, 'no target here nor in spec.target: Slime rejects the whole SmartLimiter (Validate: "invalid target")', 'add target (e.g. port) and migrate again');
   notes.push(...target.unknown(known.target));
   if (d.string('custom_key') !== '' && d.string('custom_value') !== '') {
-    return drop(d.at('custom_key'), 'custom_key/custom_value: Slime generates no route action and relies on a hand-written EnvoyPlugin for the descriptor', 'express the condition as match.headers/query/path of a SmartLimiter limit by hand');
+    return drop(
+      d.at('custom_key'),
+      'custom_key/custom_value: Slime generates no route action and relies on a hand-written EnvoyPlugin for the descriptor',
+      'express the condition as match.headers/query/path of a SmartLimiter limit by hand',
+    );
   }
 
   const rate = rateOf(action, scope, setName, notes);
@@ -190,7 +199,12 @@ function migrateDescriptor(d: Message, i: number, spec: Message, scope: Scope, s
 
   const headers = rate.strategy === 'global' ? undefined : responseHeaders(action, notes);
   if (rate.strategy === 'global' && action.key('headers_to_add') !== undefined) {
-    notes.push({ kind: 'info', path: action.at('headers_to_add'), message: 'Slime adds headers_to_add only to local limits; for this global limit they were never sent, so they are not converted', hint: 'add response.headers by hand if you want them' });
+    notes.push({
+      kind: 'info',
+      path: action.at('headers_to_add'),
+      message: 'Slime adds headers_to_add only to local limits; for this global limit they were never sent, so they are not converted',
+      hint: 'add response.headers by hand if you want them',
+    });
   }
   return placements.map((p, k) => ({
     name: placements.length > 1 ? `descriptor-${i}-${k}` : `descriptor-${i}`,
@@ -228,7 +242,12 @@ function rateOf(action: Message, scope: Scope, setName: string, notes: Note[]): 
   if (rawStrategy === 'global') {
     const n = plainQuota(quota);
     if (n === undefined) return drop(quotaPath, `a global quota must be a number; "${quota}" is an expression Slime evaluates from metrics`, 'write rate.requests by hand');
-    if (!['1s', '1m', '1h', '1d'].includes(per)) return drop(fill.path, `fill_interval ${per}: a global limit's interval must be 1s, 1m, 1h or 1d (Slime reported "invalid time in global rate limit" and wrote no descriptor)`, 'use one of those intervals');
+    if (!['1s', '1m', '1h', '1d'].includes(per))
+      return drop(
+        fill.path,
+        `fill_interval ${per}: a global limit's interval must be 1s, 1m, 1h or 1d (Slime reported "invalid time in global rate limit" and wrote no descriptor)`,
+        'use one of those intervals',
+      );
     return checked(n, per, 'global', quotaPath, notes);
   }
   if (rawStrategy !== 'single' && rawStrategy !== 'average') {
@@ -242,7 +261,12 @@ function rateOf(action: Message, scope: Scope, setName: string, notes: Note[]): 
   const n = plainQuota(quota);
   if (n !== undefined) {
     if (rawStrategy === 'average') {
-      notes.push({ kind: 'info', path: quotaPath, message: `strategy average with the plain quota "${quota}": Slime divides only through a quota expression such as "${quota}/{{._base.pod}}", so every pod allowed ${quota}; converted to perPod`, hint: 'use strategy average with the total rate if the rate should be shared' });
+      notes.push({
+        kind: 'info',
+        path: quotaPath,
+        message: `strategy average with the plain quota "${quota}": Slime divides only through a quota expression such as "${quota}/{{._base.pod}}", so every pod allowed ${quota}; converted to perPod`,
+        hint: 'use strategy average with the total rate if the rate should be shared',
+      });
     }
     return checked(n, per, 'perPod', quotaPath, notes);
   }
@@ -254,12 +278,25 @@ function rateOf(action: Message, scope: Scope, setName: string, notes: Note[]): 
     const sameSet = over === setName || (over === baseSet && setName === baseSet) || (over === baseSet && scope.kind !== 'service');
     notes.push(
       sameSet
-        ? { kind: 'info', path: quotaPath, message: `"${quota}" is ${total} shared by the pods: converted to strategy average (meshwarden divides by ready pods and recomputes as they scale; Slime counted Running pods every 30s)` }
-        : { kind: 'approximate', path: quotaPath, message: `"${quota}" divides by the pods of set "${over}", not of this set "${setName}"; meshwarden's average divides by the pods this resource selects`, hint: 'check rate.requests' },
+        ? {
+            kind: 'info',
+            path: quotaPath,
+            message: `"${quota}" is ${total} shared by the pods: converted to strategy average (meshwarden divides by ready pods and recomputes as they scale; Slime counted Running pods every 30s)`,
+          }
+        : {
+            kind: 'approximate',
+            path: quotaPath,
+            message: `"${quota}" divides by the pods of set "${over}", not of this set "${setName}"; meshwarden's average divides by the pods this resource selects`,
+            hint: 'check rate.requests',
+          },
     );
     return checked(total, per, 'average', quotaPath, notes);
   }
-  return drop(quotaPath, `quota "${quota}" is an expression over metrics that Slime recomputes; meshwarden rates are numbers (or a total shared with strategy average)`, 'choose a fixed rate.requests, or a total with strategy average, by hand');
+  return drop(
+    quotaPath,
+    `quota "${quota}" is an expression over metrics that Slime recomputes; meshwarden rates are numbers (or a total shared with strategy average)`,
+    'choose a fixed rate.requests, or a total with strategy average, by hand',
+  );
 }
 
 function plainQuota(q: string): number | undefined {
@@ -268,7 +305,12 @@ function plainQuota(q: string): number | undefined {
 
 function checked(n: number, per: string, strategy: RateOut['strategy'], path: Array<string | number>, notes: Note[]): RateOut | undefined {
   if (n < 1 || n > 1e9) {
-    notes.push({ kind: 'dropped', path, message: `quota ${n}: meshwarden rates are 1 to 1000000000 requests${n === 0 ? ' (Slime\'s 0 produced a bucket Envoy rejects)' : ''}`, hint: 'choose a rate in range by hand' });
+    notes.push({
+      kind: 'dropped',
+      path,
+      message: `quota ${n}: meshwarden rates are 1 to 1000000000 requests${n === 0 ? " (Slime's 0 produced a bucket Envoy rejects)" : ''}`,
+      hint: 'choose a rate in range by hand',
+    });
     return undefined;
   }
   return { requests: n, per, strategy };
@@ -295,7 +337,12 @@ function placementsOf(target: Message, scope: Scope, notes: Note[]): Placement[]
       return [];
     }
     if (outbound) {
-      notes.push({ kind: 'dropped', path: target.path, message: 'an outbound target without route or host: Slime silently limited the INBOUND traffic instead', hint: 'add route (host:port/route) or host and migrate again, or write the limit by hand' });
+      notes.push({
+        kind: 'dropped',
+        path: target.path,
+        message: 'an outbound target without route or host: Slime silently limited the INBOUND traffic instead',
+        hint: 'add route (host:port/route) or host and migrate again, or write the limit by hand',
+      });
       return [];
     }
     for (const f of ['route', 'host'] as const) {
@@ -331,7 +378,12 @@ function placementsOf(target: Message, scope: Scope, notes: Note[]): Placement[]
     routes.forEach((r, j) => {
       const parts = r.split('/');
       if (parts.length !== 2) {
-        notes.push({ kind: 'dropped', path: target.at('route', j), message: `route "${r}" is not host:port/route: Slime skips it`, hint: 'nothing took effect; fix it in Slime or write the limit by hand' });
+        notes.push({
+          kind: 'dropped',
+          path: target.at('route', j),
+          message: `route "${r}" is not host:port/route: Slime skips it`,
+          hint: 'nothing took effect; fix it in Slime or write the limit by hand',
+        });
         return;
       }
       add(parts[0]!, parts[1] || undefined, target.at('route', j));
@@ -360,7 +412,12 @@ function matchOf(d: Message, strategy: RateOut['strategy'], notes: Note[]): Matc
     notes.push(
       strategy === 'global'
         ? { kind: 'info', path: separate.at('present_match_separate'), message: 'present_match_separate: one counter per header value, converted to distinctBy.header' }
-        : { kind: 'approximate', path: separate.at('present_match_separate'), message: 'present_match_separate works only for global limits in Slime (its local descriptor never matched); converted to distinctBy.header, which meshwarden supports locally', hint: 'check that a per-value local limit is what you want' },
+        : {
+            kind: 'approximate',
+            path: separate.at('present_match_separate'),
+            message: 'present_match_separate works only for global limits in Slime (its local descriptor never matched); converted to distinctBy.header, which meshwarden supports locally',
+            hint: 'check that a per-value local limit is what you want',
+          },
     );
     for (const m of matchers) {
       if (m !== separate) notes.push({ kind: 'info', path: m.path, message: 'ignored by Slime in a descriptor with present_match_separate; not converted' });
@@ -372,10 +429,18 @@ function matchOf(d: Message, strategy: RateOut['strategy'], notes: Note[]): Matc
     const name = m.string('name');
     const source = m.enumOf('matchSource', matchSources);
     if (source === undefined) return drop(m.at('matchSource'), `unknown matchSource "${String(m.get('matchSource'))}"`, 'use HeadMatch, QueryMatch or SourceIpMatch');
-    if (source === 'JsonBodyMatch') return drop(m.at('matchSource'), 'JsonBodyMatch needs a custom Envoy build (body_value_match); meshwarden limits match headers, query, path and source addresses', 'keep this limit on Slime, or match a header the client sets');
+    if (source === 'JsonBodyMatch')
+      return drop(
+        m.at('matchSource'),
+        'JsonBodyMatch needs a custom Envoy build (body_value_match); meshwarden limits match headers, query, path and source addresses',
+        'keep this limit on Slime, or match a header the client sets',
+      );
     if (source === 'SourceIpMatch') {
       // exactIPs: a comma list is one descriptor (one bucket) per address.
-      for (const ip of m.string('exact_match').split(',').map((s) => s.trim())) {
+      for (const ip of m
+        .string('exact_match')
+        .split(',')
+        .map((s) => s.trim())) {
         const c = parseCidr(`${ip}/${ip.includes(':') ? 128 : 32}`);
         if (!c) return drop(m.at('exact_match'), `"${ip}" is not an IP address (Slime compares the client address to it as a string)`, 'use addresses, or CIDRs in match.sourceCIDRs by hand');
         cidrs.push(formatCidr(c));
@@ -384,16 +449,35 @@ function matchOf(d: Message, strategy: RateOut['strategy'], notes: Note[]): Matc
     }
     if (name === '') return drop(m.path, 'a matcher without name', 'add the header or parameter name');
     const isQuery = source === 'QueryMatch' || m.bool('useQueryMatch');
-    const kinds: Array<[string, keyof StringMatch]> = [['regex_match', 'regex'], ['exact_match', 'exact'], ['prefix_match', 'prefix'], ['suffix_match', 'suffix']];
+    const kinds: Array<[string, keyof StringMatch]> = [
+      ['regex_match', 'regex'],
+      ['exact_match', 'exact'],
+      ['prefix_match', 'prefix'],
+      ['suffix_match', 'suffix'],
+    ];
     const set = kinds.filter(([f]) => m.string(f) !== '');
     if (!isQuery && m.bool('is_exact_match_empty')) set.push(['is_exact_match_empty', 'exact']);
     if (!isQuery && m.bool('present_match')) set.push(['present_match', 'present']);
     if (set.length === 0) {
-      return drop(m.path, isQuery ? 'a query matcher needs regex_match, exact_match, prefix_match or suffix_match (Slime fails on anything else)' : 'a header matcher needs one of regex_match, exact_match, prefix_match, suffix_match, is_exact_match_empty or present_match: true (Slime fails on anything else)', 'fix the matcher and migrate again');
+      return drop(
+        m.path,
+        isQuery
+          ? 'a query matcher needs regex_match, exact_match, prefix_match or suffix_match (Slime fails on anything else)'
+          : 'a header matcher needs one of regex_match, exact_match, prefix_match, suffix_match, is_exact_match_empty or present_match: true (Slime fails on anything else)',
+        'fix the matcher and migrate again',
+      );
     }
     // The first kind in Slime's switch order wins.
     const [field, kind] = set[0]!;
-    if (set.length > 1) notes.push({ kind: 'info', path: m.at(set[1]![0]), message: `Slime uses only ${field} when several kinds are set; ${set.slice(1).map(([f]) => f).join(', ')} not converted` });
+    if (set.length > 1)
+      notes.push({
+        kind: 'info',
+        path: m.at(set[1]![0]),
+        message: `Slime uses only ${field} when several kinds are set; ${set
+          .slice(1)
+          .map(([f]) => f)
+          .join(', ')} not converted`,
+      });
     const value = field === 'is_exact_match_empty' ? '' : field === 'present_match' ? true : m.string(field);
     const sm = { name, [kind]: value } as unknown as StringMatch;
     if (m.bool('invert_match')) {

@@ -5,12 +5,20 @@ import { trafficBootstrap } from './bootstrap.js';
 
 type J = Record<string, any>;
 const ef = (patches: unknown[]): EnvoyFilterObject =>
-  ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 't', namespace: 'shop' }, spec: { workloadSelector: { labels: { app: 'x' } }, configPatches: patches } }) as unknown as EnvoyFilterObject;
+  ({
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 't', namespace: 'shop' },
+    spec: { workloadSelector: { labels: { app: 'x' } }, configPatches: patches },
+  }) as unknown as EnvoyFilterObject;
 
 const addHeader = (context: string, port: number) => ({
   applyTo: 'HTTP_FILTER',
   match: { context, listener: { portNumber: port, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
-  patch: { operation: 'INSERT_BEFORE', value: { name: 'probe', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'function envoy_on_request(h) end' } } } },
+  patch: {
+    operation: 'INSERT_BEFORE',
+    value: { name: 'probe', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'function envoy_on_request(h) end' } } },
+  },
 });
 
 function hcmOf(b: J): J {
@@ -30,7 +38,10 @@ test('trafficBootstrap: the patched inbound HCM on loopback, route clusters on t
   assert.ok(!names.some((n: string) => n.startsWith('istio.')), names.join(','));
   assert.ok(hcm['route_config'], 'the route config is inline');
   const clusters = b['static_resources']['clusters'];
-  assert.deepEqual(clusters.map((c: J) => c.name), ['inbound|8080||']);
+  assert.deepEqual(
+    clusters.map((c: J) => c.name),
+    ['inbound|8080||'],
+  );
   assert.equal(clusters[0].type, 'STATIC');
   assert.equal(clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, 4242);
   assert.equal(b['admin'].address.socket_address.address, '127.0.0.1');
@@ -55,7 +66,10 @@ test('trafficBootstrap: envoy_grpc clusters (the rate limit service) go to the g
   const rls = 'outbound|8081||ratelimit.rls.svc.cluster.local';
   const patch = {
     applyTo: 'HTTP_FILTER',
-    match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+    match: {
+      context: 'SIDECAR_INBOUND',
+      listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } },
+    },
     patch: {
       operation: 'INSERT_BEFORE',
       value: {

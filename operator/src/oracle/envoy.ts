@@ -38,9 +38,7 @@ export function envoyValidate(envoy: string, bootstrap: unknown, opts: EnvoyRunO
     mkdirSync(configDir);
     writeFileSync(join(configDir, 'bootstrap.json'), JSON.stringify(bootstrap));
     const envoyArgs = (configFile: string) => ['--mode', 'validate', '-c', configFile, '--log-level', 'critical', '--disable-hot-restart'];
-    const command = opts.unsandboxed
-      ? { file: envoy, args: envoyArgs(join(configDir, 'bootstrap.json')) }
-      : sandboxedEnvoy(envoy, configDir, envoyArgs(`${sandboxConfigDir}/bootstrap.json`));
+    const command = opts.unsandboxed ? { file: envoy, args: envoyArgs(join(configDir, 'bootstrap.json')) } : sandboxedEnvoy(envoy, configDir, envoyArgs(`${sandboxConfigDir}/bootstrap.json`));
     // Stdout and stderr go to a regular file, as a sidecar's go to the container log: Node's
     // 'pipe' stdio is a socketpair, where open('/dev/stdout') fails with ENXIO and Envoy
     // wrongly rejects Istio's default access log path (issue 22).
@@ -63,7 +61,9 @@ export function envoyValidate(envoy: string, bootstrap: unknown, opts: EnvoyRunO
     if (run.status === 0) return { ok: true };
     const signal = run.signal ?? signalOf(run.status);
     if (signal === 'SIGXFSZ') {
-      throw new EnvoyUnavailableError(`Envoy wrote more than ${maxOutputBytes} bytes of output while loading the configuration (a Lua top level that prints?) and was stopped; the configuration was not judged`);
+      throw new EnvoyUnavailableError(
+        `Envoy wrote more than ${maxOutputBytes} bytes of output while loading the configuration (a Lua top level that prints?) and was stopped; the configuration was not judged`,
+      );
     }
     if (run.status !== 1) {
       throw new EnvoyUnavailableError(`${envoy} ended with ${signal ?? run.status} while validating (a crash, not a verdict): ${lastLines(output)}`);

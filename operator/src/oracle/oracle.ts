@@ -92,7 +92,9 @@ export function oracleFindings(ef: EnvoyFilterObject, opts: OracleOptions): Find
   const others = opts.otherEnvoyFilters ?? [];
   const refused = others.filter((o) => patchHazards(o).some(refusedHere));
   if (refused.length > 0) {
-    findings.push(judgedWithout.finding('spec', `judged without ${refused.map(refName).join(', ')}, which the oracle does not hand to Envoy (see the findings on ${refused.length === 1 ? 'it' : 'them'})`));
+    findings.push(
+      judgedWithout.finding('spec', `judged without ${refused.map(refName).join(', ')}, which the oracle does not hand to Envoy (see the findings on ${refused.length === 1 ? 'it' : 'them'})`),
+    );
   }
   const base = { istioVersions: [opts.istioVersion], istioVersion: opts.istioVersion, otherEnvoyFilters: others.filter((o) => !refused.includes(o)) };
   const run = { ...(opts.unsandboxed ? { unsandboxed: true } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) };

@@ -109,17 +109,25 @@ function build(p: Prepared, configDir: string, envoyArgs: string[]): SandboxedCo
     '--unshare-all', // network (only a loopback that is down), PID, IPC, UTS, cgroup, user
     '--die-with-parent', // a timeout kills bwrap; Envoy goes with it
     '--new-session', // no TIOCSTI into the caller's terminal
-    '--cap-drop', 'ALL',
+    '--cap-drop',
+    'ALL',
     '--clearenv', // the host's environment (tokens, cloud credentials) is not Envoy's to read
     ...p.binds,
-    '--ro-bind', configDir, sandboxConfigDir,
-    '--dev', '/dev', // /dev/null, /dev/stdout → the output file opened by the caller
-    '--proc', '/proc',
+    '--ro-bind',
+    configDir,
+    sandboxConfigDir,
+    '--dev',
+    '/dev', // /dev/null, /dev/stdout → the output file opened by the caller
+    '--proc',
+    '/proc',
     // Nothing is writable inside (not even /dev/shm): Envoy's validate mode writes no files,
     // and a write that got past the screen cannot fill memory-backed storage.
-    '--remount-ro', '/',
-    '--remount-ro', '/dev',
-    '--chdir', '/',
+    '--remount-ro',
+    '/',
+    '--remount-ro',
+    '/dev',
+    '--chdir',
+    '/',
     sandboxEnvoy,
     ...envoyArgs,
   ];

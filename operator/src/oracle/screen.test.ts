@@ -20,12 +20,12 @@ test('Lua that reaches the host anywhere in the script is refused, with the path
     "loadfile('/etc/passwd')",
     "dofile('/x.lua')",
     "loadstring('os.execute(1)')()",
-    "load(function() return nil end)",
+    'load(function() return nil end)',
     "package.loadlib('/x.so', 'f')",
-    "debug.getinfo(1)",
+    'debug.getinfo(1)',
     "_G['o'..'s'].exit()",
-    "getfenv(0).os.exit()",
-    "local o = os o.exit()",
+    'getfenv(0).os.exit()',
+    'local o = os o.exit()',
     "os['execute']('x')",
     "os.getenv('HOME')",
     "function envoy_on_request(h) io.write('x') end",
@@ -37,7 +37,7 @@ test('Lua that reaches the host anywhere in the script is refused, with the path
     assert.equal(h.path, 'typed_config.default_source_code.inline_string');
     assert.match(h.detail, /line \d/, code);
   }
-  assert.match(luaRefused("\n\nos.exit()")[0]!.detail, /os\.exit \(line 3\)/);
+  assert.match(luaRefused('\n\nos.exit()')[0]!.detail, /os\.exit \(line 3\)/);
 });
 
 test('ordinary Lua passes: clock functions, built-in modules, fields and keys named like globals', () => {
@@ -134,5 +134,8 @@ test('file access logs are pointed at /dev/stdout (reported, not refused); stand
 test('nesting beyond the screen depth is refused, not walked', () => {
   let node: unknown = { leaf: 1 };
   for (let i = 0; i < maxScreenDepth + 10; i++) node = { n: node };
-  assert.deepEqual(hazardsOf(node).map((h) => h.kind), ['depth']);
+  assert.deepEqual(
+    hazardsOf(node).map((h) => h.kind),
+    ['depth'],
+  );
 });

@@ -121,7 +121,7 @@ function walk(node: unknown, path: string, inLua: boolean, depth: number, out: H
   }
   const rewriteAt = fileAccessLogType.test(type) ? (/TypedStruct$/.test(String(node['@type'])) ? 'value' : '') : undefined;
   if (rewriteAt !== undefined) {
-    const target = rewriteAt === '' ? copy : isObj(copy[rewriteAt]) ? { ...(copy[rewriteAt]) } : undefined;
+    const target = rewriteAt === '' ? copy : isObj(copy[rewriteAt]) ? { ...copy[rewriteAt] } : undefined;
     const logPath = target?.['path'];
     if (target && typeof logPath === 'string' && !standardStreams.has(logPath)) {
       out.push({ kind: 'accessLog', path: joinPath(joinPath(path, rewriteAt), 'path'), detail: `writes to ${JSON.stringify(logPath)}` });

@@ -55,7 +55,7 @@ function expandIPv6(addr: string): number[] {
 function formatIPv6(groups: number[]): string {
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

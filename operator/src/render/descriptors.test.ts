@@ -41,10 +41,7 @@ test('every variant opens with the generic key, conditions in order', () => {
 });
 
 test('CIDRs and a distinct header multiply into variants; absent headers share a bucket', () => {
-  const variants = planDescriptors(
-    { name: 'l', rate: { requests: 1, per: '1s' }, match: { sourceCIDRs: ['10.0.0.0/8', '192.168.0.0/16'] }, distinctBy: { header: 'X-User' } },
-    'id',
-  );
+  const variants = planDescriptors({ name: 'l', rate: { requests: 1, per: '1s' }, match: { sourceCIDRs: ['10.0.0.0/8', '192.168.0.0/16'] }, distinctBy: { header: 'X-User' } }, 'id');
   assert.equal(variants.length, 4);
   assert.deepEqual(
     variants.map((v) => v.entries.map((e) => `${e.key}=${e.value ?? '*'}`).join(',')),

@@ -60,10 +60,7 @@ function conditionActions(limit: Limit): Array<{ action: unknown; entry: Entry }
   if (!m) return out;
   if (m.path) {
     const p = m.path;
-    const matcher =
-      p.prefix !== undefined
-        ? { prefix: p.prefix }
-        : { safe_regex: { regex: (p.exact !== undefined ? quoteRe2(p.exact) : `(?:${p.regex})`) + optionalQuery } };
+    const matcher = p.prefix !== undefined ? { prefix: p.prefix } : { safe_regex: { regex: (p.exact !== undefined ? quoteRe2(p.exact) : `(?:${p.regex})`) + optionalQuery } };
     out.push(headerAction('path', [{ name: ':path', string_match: matcher }]));
   }
   if (m.methods) {
@@ -103,10 +100,7 @@ function distinctVariants(limit: Limit): Array<Array<{ action: unknown; entry: E
   if (d.sourceIP) return [[{ action: { remote_address: {} }, entry: { key: 'remote_address' } }]];
   if (d.header !== undefined) {
     const key = d.header.toLowerCase();
-    return [
-      [{ action: { request_headers: { header_name: key, descriptor_key: key } }, entry: { key } }],
-      [headerAction('absent', [{ name: key, present_match: true }], false)],
-    ];
+    return [[{ action: { request_headers: { header_name: key, descriptor_key: key } }, entry: { key } }], [headerAction('absent', [{ name: key, present_match: true }], false)]];
   }
   const q = d.query!;
   const key = `query.${q}`;

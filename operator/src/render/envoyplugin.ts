@@ -58,9 +58,7 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
       return;
     }
     const filterName = `meshwarden.${ns}.${name}.${plugin.name}`;
-    const typedConfig = plugin.lua
-      ? fillTemplate('lua-filter', { code: plugin.lua.code })
-      : { '@type': `type.googleapis.com/${plugin.native!.type}`, ...(plugin.native!.config ?? {}) };
+    const typedConfig = plugin.lua ? fillTemplate('lua-filter', { code: plugin.lua.code }) : { '@type': `type.googleapis.com/${plugin.native!.type}`, ...(plugin.native!.config ?? {}) };
     // A filter limited to some routes (or to some gateway server ports) is listed disabled
     // and enabled by a FilterConfig on those routes, with the route's config or, without one,
     // with its listener-level config (see routeFilterEnable).
@@ -91,13 +89,7 @@ export function renderEnvoyPlugin(ep: EnvoyPlugin, ctx: RenderContext): RenderRe
  * The HCMs the filters go into and, for gateway server ports, the route configurations
  * that enable them (see gatewayInstall).
  */
-function pluginScopes(
-  ep: EnvoyPlugin,
-  resolved: ResolvedTarget,
-  ns: string,
-  ctx: RenderContext,
-  findings: Finding[],
-): { filterScopes: PatchScope[]; routeScopes?: PatchScope[] } {
+function pluginScopes(ep: EnvoyPlugin, resolved: ResolvedTarget, ns: string, ctx: RenderContext, findings: Finding[]): { filterScopes: PatchScope[]; routeScopes?: PatchScope[] } {
   const context = proxyContext(resolved.kind, ep.spec.direction);
   const ports = ep.spec.ports;
   if (context === 'GATEWAY') {
@@ -125,9 +117,7 @@ function checkOrder(plugins: Plugin[]): Finding[] {
       return;
     }
     if (firstNonWasm !== undefined) {
-      findings.push(
-        wasmOrder.finding(`spec.plugins[${i}]`, `Wasm plugin "${p.name}" would run before "${plugins[firstNonWasm]!.name}", which precedes it in the list`, 'list Wasm plugins first'),
-      );
+      findings.push(wasmOrder.finding(`spec.plugins[${i}]`, `Wasm plugin "${p.name}" would run before "${plugins[firstNonWasm]!.name}", which precedes it in the list`, 'list Wasm plugins first'));
     }
     const phase = phaseOrder.indexOf(p.wasm.phase ?? 'UNSPECIFIED_PHASE');
     if (phase < lastPhase) {

@@ -24,9 +24,7 @@ export function generatedMetadata(owner: Owner, name: string, namespace = owner.
   // Offline (CLI) input has no uid: the owner reference is added once the owner exists.
   // Owner references cannot cross namespaces; those objects are cleaned up by a finalizer.
   if (owner.metadata.uid && namespace === owner.metadata.namespace) {
-    meta.ownerReferences = [
-      { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name!, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true },
-    ];
+    meta.ownerReferences = [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name!, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }];
   }
   return meta;
 }

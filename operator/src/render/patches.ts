@@ -56,12 +56,7 @@ function virtualHostMatch(scope: PatchScope, host: string | undefined): Record<s
 }
 
 /** Per-filter config for `filterName` on a host and/or route of the scope (every vhost when both are omitted). */
-export function perFilterConfigPatch(
-  scope: PatchScope,
-  where: { host?: string; route?: string },
-  filterName: string,
-  config: unknown,
-): object {
+export function perFilterConfigPatch(scope: PatchScope, where: { host?: string; route?: string }, filterName: string, config: unknown): object {
   const vhost: Record<string, unknown> = virtualHostMatch(scope, where.host);
   if (where.route !== undefined) vhost.route = { name: where.route };
   return fillTemplate('per-route-config', {

@@ -22,14 +22,15 @@ test('merging replaces only the owner’s descriptors and keeps everyone else’
     ],
   });
   const merged = mergeRlsConfig(existing, 'meshwarden', 'shop/api/', mine);
-  assert.deepEqual(merged.descriptors.map((d) => `${d.key}=${d.value ?? ''}`), [
-    'generic_key=shop/api-v2/x',
-    'generic_key=shop/api/a',
-    'generic_key=shop/api/b',
-    'remote_address=',
-  ]);
+  assert.deepEqual(
+    merged.descriptors.map((d) => `${d.key}=${d.value ?? ''}`),
+    ['generic_key=shop/api-v2/x', 'generic_key=shop/api/a', 'generic_key=shop/api/b', 'remote_address='],
+  );
   const removed = mergeRlsConfig(formatRlsConfig(merged), 'meshwarden', 'shop/api/', []);
-  assert.deepEqual(removed.descriptors.map((d) => d.value ?? ''), ['shop/api-v2/x', '']);
+  assert.deepEqual(
+    removed.descriptors.map((d) => d.value ?? ''),
+    ['shop/api-v2/x', ''],
+  );
   assert.equal((parse(formatRlsConfig(removed)) as { domain: string }).domain, 'meshwarden');
 });
 

@@ -120,7 +120,13 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
         const key = `${scope.context}/${scope.port ?? '*'}/${status}`;
         const prior = bodies.get(key);
         if (prior && prior.body !== limit.response.body) {
-          findings.push(conflictingBodies.finding(`${path}.response.body`, `${prior.path} already sets a different body for status ${status} on the same port`, 'use one body per port and status, or give the limits different response statuses'));
+          findings.push(
+            conflictingBodies.finding(
+              `${path}.response.body`,
+              `${prior.path} already sets a different body for status ${status} on the same port`,
+              'use one body per port and status, or give the limits different response statuses',
+            ),
+          );
         } else if (!prior) {
           bodies.set(key, { body: limit.response.body, status, path: `${path}.response.body`, scope });
         }
@@ -134,9 +140,7 @@ export function renderSmartLimiter(sl: SmartLimiter, ctx: RenderContext): Render
 
   const objects: K8sObject[] = [];
   if (patches.length > 0) {
-    objects.push(
-      envoyFilter(generatedMetadata(sl, limiterObjectName(name)), resolved.selector, sl.spec.priority ?? defaultLimiterPriority, patches),
-    );
+    objects.push(envoyFilter(generatedMetadata(sl, limiterObjectName(name)), resolved.selector, sl.spec.priority ?? defaultLimiterPriority, patches));
   }
   if (rls && rlsLeaves.length > 0) objects.push(origins.note(rlsConfigMap(sl, rls, rlsLeaves), 'spec.rateLimitService'));
   const result = { objects, findings, effective, origins };
@@ -149,7 +153,9 @@ function replicaCount(sl: SmartLimiter, resolved: ResolvedTarget, ns: string, ct
   const needsCount = sl.spec.limits.some((l) => l.strategy === 'average');
   if (needsCount && selected.length === 0 && ctx.pods.length === 0) {
     const i = sl.spec.limits.findIndex((l) => l.strategy === 'average');
-    findings.push(unknownReplicas.finding(`spec.limits[${i}].strategy`, 'the number of ready replicas is unknown, so each pod is given the whole rate', 'pass --replicas N or the Pods with the input'));
+    findings.push(
+      unknownReplicas.finding(`spec.limits[${i}].strategy`, 'the number of ready replicas is unknown, so each pod is given the whole rate', 'pass --replicas N or the Pods with the input'),
+    );
     return 1;
   }
   return selected.filter(isPodReady).length;
@@ -187,9 +193,7 @@ function localFilterConfig(limit: Limit, statPrefix: string, bucket: Record<stri
     responseHeaders: responseHeaders(limit),
     retryAfter: retryAfter ? true : undefined,
     rateLimits: selective ? variants.map((v) => ({ actions: v.actions })) : undefined,
-    descriptors: selective
-      ? variants.map((v) => ({ entries: v.entries.map((e) => ({ key: e.key, value: e.value ?? '' })), token_bucket: bucket }))
-      : undefined,
+    descriptors: selective ? variants.map((v) => ({ entries: v.entries.map((e) => ({ key: e.key, value: e.value ?? '' })), token_bucket: bucket })) : undefined,
     alwaysConsumeDefault: selective ? false : undefined,
     maxDynamicDescriptors: limit.distinctBy ? (limit.distinctBy.maxValues ?? defaultMaxValues) : undefined,
   });

@@ -12,7 +12,7 @@ const NAMES = ['api', 'web', 'db', 'x'];
 
 function services(seed: number, n: number): Service[] {
   let a = seed;
-  const next = () => ((a = (a * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const next = () => (a = (a * 1103515245 + 12345) % 2147483648) / 2147483648;
   return Array.from({ length: n }, (_, i) => {
     const namespace = NAMESPACES[Math.floor(next() * NAMESPACES.length)];
     const selector = next() < 0.15 ? {} : { app: `pods-${i}` };

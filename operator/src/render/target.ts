@@ -80,9 +80,7 @@ export function resolveTarget(
   if (Object.keys(selector).length === 0) {
     return {
       placeholder: placeholderTarget(subset),
-      findings: [
-        targetNotFound.finding(`${path}.service`, `Service "${name}" has no selector, so it selects no pods`, 'target the pods with workloadSelector'),
-      ],
+      findings: [targetNotFound.finding(`${path}.service`, `Service "${name}" has no selector, so it selects no pods`, 'target the pods with workloadSelector')],
     };
   }
   return { resolved: { kind: 'sidecar', selector: { ...selector, ...subset }, service: { name, ports: svc.spec?.ports ?? [] } }, findings: [] };
@@ -92,13 +90,7 @@ export function resolveTarget(
  * The inbound listener ports for a user-given port (or every HTTP port when omitted).
  * `[undefined]` means "every port" (no portNumber in the match).
  */
-export function inboundPorts(
-  resolved: ResolvedTarget,
-  port: number | undefined,
-  namespace: string,
-  ctx: RenderContext,
-  path: string,
-): { ports: Array<number | undefined>; findings: Finding[] } {
+export function inboundPorts(resolved: ResolvedTarget, port: number | undefined, namespace: string, ctx: RenderContext, path: string): { ports: Array<number | undefined>; findings: Finding[] } {
   if (!resolved.service) return { ports: [port], findings: [] };
   const svcPorts = resolved.service.ports;
   const chosen = port === undefined ? svcPorts.filter(isHttpPort) : svcPorts.filter((p) => p.port === port);
@@ -109,9 +101,7 @@ export function inboundPorts(
       findings: [
         portNotFound.finding(
           port === undefined ? path : `${path}.port`,
-          port === undefined
-            ? `Service "${resolved.service.name}" has no HTTP port`
-            : `port ${port} is not a port of Service "${resolved.service.name}"`,
+          port === undefined ? `Service "${resolved.service.name}" has no HTTP port` : `port ${port} is not a port of Service "${resolved.service.name}"`,
           `use one of its ports: ${known}`,
         ),
       ],
@@ -121,7 +111,9 @@ export function inboundPorts(
   const findings: Finding[] = [];
   for (const p of chosen) {
     if (port !== undefined && !isHttpPort(p)) {
-      findings.push(portNotFound.finding(`${path}.port`, `port ${p.port} (${p.name ?? p.appProtocol}) is not an HTTP port`, 'HTTP filters only run on HTTP ports; name the port http-* or set appProtocol: http'));
+      findings.push(
+        portNotFound.finding(`${path}.port`, `port ${p.port} (${p.name ?? p.appProtocol}) is not an HTTP port`, 'HTTP filters only run on HTTP ports; name the port http-* or set appProtocol: http'),
+      );
       continue;
     }
     const tp = p.targetPort ?? p.port;
@@ -154,4 +146,3 @@ function namedPort(ctx: RenderContext, namespace: string, selector: Record<strin
   }
   return undefined;
 }
-

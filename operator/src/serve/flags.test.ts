@@ -31,7 +31,7 @@ test('bind addresses', () => {
   assert.equal(parseBindAddress('0'), undefined);
 });
 
-test('rate limit ConfigMap namespaces: the listed ones plus the rate limit service host\'s, each once; none without either', () => {
+test("rate limit ConfigMap namespaces: the listed ones plus the rate limit service host's, each once; none without either", () => {
   assert.deepEqual(parseServeFlags([], {}).rateLimitConfigNamespaces, []);
   assert.deepEqual(parseServeFlags(['--rate-limit-service', 'ratelimit.rls.svc.cluster.local:8081'], {}).rateLimitConfigNamespaces, ['rls']);
   const f = parseServeFlags(['--rate-limit-config-namespace', 'shared', '--rate-limit-config-namespace=rls', '--rate-limit-service', 'ratelimit.rls:8081'], {});
@@ -41,7 +41,7 @@ test('rate limit ConfigMap namespaces: the listed ones plus the rate limit servi
   assert.throws(() => parseServeFlags(['--rate-limit-config-namespace', 'Not_A_Namespace'], {}), /--rate-limit-config-namespace must be a namespace name .*"Not_A_Namespace"/);
 });
 
-test('rate limit ConfigMap names: the renderer\'s default unless given, each once', () => {
+test("rate limit ConfigMap names: the renderer's default unless given, each once", () => {
   assert.deepEqual(parseServeFlags([], {}).rateLimitConfigNames, ['ratelimit-config']);
   assert.deepEqual(parseServeFlags(['--rate-limit-config-name=a', '--rate-limit-config-name', 'b.canary', '--rate-limit-config-name=a'], {}).rateLimitConfigNames, ['a', 'b.canary']);
   assert.throws(() => parseServeFlags(['--rate-limit-config-name', 'Bad/Name'], {}), /--rate-limit-config-name must be a ConfigMap name .*"Bad\/Name"/);

@@ -157,7 +157,11 @@ export function parseServeFlags(argv: string[], env: NodeJS.ProcessEnv = process
     }),
     istiodDiscovery: values['istiod-discovery'],
     webhookPool: webhookPoolFlags(values),
-    webhookValues: Object.fromEntries(Object.keys(webhookFlagOptions).map((k): [string, string | undefined] => [k, values[k as keyof typeof webhookFlagOptions]]).filter(([, v]) => v !== undefined)),
+    webhookValues: Object.fromEntries(
+      Object.keys(webhookFlagOptions)
+        .map((k): [string, string | undefined] => [k, values[k as keyof typeof webhookFlagOptions]])
+        .filter(([, v]) => v !== undefined),
+    ),
   };
   if (values['webhook-only'] && !values.webhook) throw new FlagError('--webhook-only and --webhook=false contradict each other');
   // client-go's own checks: leaseDuration > renewDeadline > retryPeriod * 1.2.

@@ -19,13 +19,17 @@ test('extra servers (the webhook seam): started on start, part of /readyz, close
   const dir = mkdtempSync(join(tmpdir(), 'mw-serve-'));
   const kubeconfig = join(dir, 'kubeconfig');
   // An API server that is not there: informers keep retrying, the probes still answer.
-  writeFileSync(kubeconfig, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config',
-    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'u', user: { token: 't' } }],
-    contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-    'current-context': 'c',
-  }));
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token: 't' } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }),
+  );
   const port = await freePort();
   const events: string[] = [];
   let exited: (code: number) => void = () => {};

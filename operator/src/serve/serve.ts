@@ -75,7 +75,12 @@ function warmUp(flags: ServeFlags, log: Logger): void {
   const t = Date.now();
   try {
     evaluate(
-      { apiVersion: 'meshwarden.io/v1alpha1', kind: 'SmartLimiter', metadata: { name: 'warm-up', namespace: 'default' }, spec: { target: { workloadSelector: { matchLabels: { app: 'warm-up' } } }, limits: [{ name: 'warm-up', rate: { requests: 1, per: '1s' } }] } },
+      {
+        apiVersion: 'meshwarden.io/v1alpha1',
+        kind: 'SmartLimiter',
+        metadata: { name: 'warm-up', namespace: 'default' },
+        spec: { target: { workloadSelector: { matchLabels: { app: 'warm-up' } } }, limits: [{ name: 'warm-up', rate: { requests: 1, per: '1s' } }] },
+      },
       { services: [], pods: [], ...(flags.istioVersions.length ? { istioVersions: flags.istioVersions } : {}) },
     );
     log.debug({ ms: Date.now() - t }, 'validator warmed up');

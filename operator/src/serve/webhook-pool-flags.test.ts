@@ -5,10 +5,10 @@ import { parseServeFlags } from './flags.js';
 
 test('webhook pool flags: only what is given is set', () => {
   assert.deepEqual(webhookPoolFromFlags({}), {});
-  assert.deepEqual(
-    webhookPoolFromFlags({ 'webhook-eval-workers': '3', 'webhook-eval-timeout': '2500ms', 'webhook-eval-memory': '1Gi', 'webhook-eval-queue': '16', 'webhook-max-connections': '64' }),
-    { evaluation: { size: 3, timeoutMs: 2500, rssMb: 1024, heapMb: 683, maxQueue: 16 }, maxConnections: 64 },
-  );
+  assert.deepEqual(webhookPoolFromFlags({ 'webhook-eval-workers': '3', 'webhook-eval-timeout': '2500ms', 'webhook-eval-memory': '1Gi', 'webhook-eval-queue': '16', 'webhook-max-connections': '64' }), {
+    evaluation: { size: 3, timeoutMs: 2500, rssMb: 1024, heapMb: 683, maxQueue: 16 },
+    maxConnections: 64,
+  });
   assert.deepEqual(parseServeFlags(['--webhook-eval-timeout', '4s'], {}).webhookPool, { evaluation: { timeoutMs: 4000 } });
 });
 

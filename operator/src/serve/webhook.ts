@@ -27,7 +27,10 @@ async function startWithCertificates(server: WebhookServer, flags: ServeFlags, k
     if (!kube || !inject.certSecret) return;
     const r = await syncCertificateSecret(kube, inject.certSecret, opts.certDir, { dnsNames: opts.dnsNames ?? [] });
     const secret = `${inject.certSecret.namespace}/${inject.certSecret.name}`;
-    log.info({ secret, generated: r.generated, ...(r.replaced ? { replaced: r.replaced } : {}) }, r.generated ? 'generated the webhook certificate into its Secret' : 'webhook certificate read from its Secret');
+    log.info(
+      { secret, generated: r.generated, ...(r.replaced ? { replaced: r.replaced } : {}) },
+      r.generated ? 'generated the webhook certificate into its Secret' : 'webhook certificate read from its Secret',
+    );
     // The server watches --cert-dir and reloads a changed certificate itself.
     if (inject.webhookConfiguration) await patch(r.caPem);
   };

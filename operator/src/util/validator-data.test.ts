@@ -55,8 +55,11 @@ test('missing data for the selected minors is one error naming every missing fil
     const missing = missingDataFor(minors, { protos: empty, istio: empty });
     assert.equal(missing.length, minors.length * 2);
     assert.ok(missing.some((m) => m.path === join(empty, `envoy-${rowOf(minors[0]!)!.envoy}.pb`)));
-    assert.throws(() => requireValidatorData(minors, { protos: empty, istio: empty }), (e: unknown) => e instanceof ValidatorDataMissingError && !e.message.includes('\n'));
-    assert.deepEqual(missingDataFor(['9.99'], { protos: empty, istio: empty }), [], 'unknown minors are the version flag\'s business');
+    assert.throws(
+      () => requireValidatorData(minors, { protos: empty, istio: empty }),
+      (e: unknown) => e instanceof ValidatorDataMissingError && !e.message.includes('\n'),
+    );
+    assert.deepEqual(missingDataFor(['9.99'], { protos: empty, istio: empty }), [], "unknown minors are the version flag's business");
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }

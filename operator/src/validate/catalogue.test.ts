@@ -43,14 +43,16 @@ test('every code named in operator/src is in the catalogue', () => {
   assert.deepEqual(unknown, []);
 });
 
-test('code outside the catalogue names a rule through it, not as a string (rules.MW413.code, not \'MW413\')', () => {
+test("code outside the catalogue names a rule through it, not as a string (rules.MW413.code, not 'MW413')", () => {
   const literals = files.flatMap((f) => [...f.text.matchAll(/['"]MW\d{3}['"]/g)].map((m) => `${f.file}: ${m[0]}`));
   assert.deepEqual(literals, []);
 });
 
 test('every entry is reported from somewhere: no dead rule, no unused alias', () => {
   const text = files.map((f) => f.text).join('\n');
-  const dead = allRules().filter((r) => !new RegExp(`\\brules\\.${r.code}\\b`).test(text)).map((r) => r.code);
+  const dead = allRules()
+    .filter((r) => !new RegExp(`\\brules\\.${r.code}\\b`).test(text))
+    .map((r) => r.code);
   assert.deepEqual(dead, [], 'entries no module takes with rules.MWnnn');
   // A layer's alias (`export const LUA_SYNTAX = rules.MW501;`) counts only if something uses the alias.
   const unusedAliases = files.flatMap((f) =>

@@ -77,7 +77,8 @@ const entries = {
   MW108: {
     layer: 'schema',
     severity: 'error',
-    title: "Input that cannot be read: a document that is not valid YAML or exceeds the reader's bounds (nesting, alias expansion), a duplicate key, or a file that cannot be opened. The rest of the input is still checked; the exit code is 2",
+    title:
+      "Input that cannot be read: a document that is not valid YAML or exceeds the reader's bounds (nesting, alias expansion), a duplicate key, or a file that cannot be opened. The rest of the input is still checked; the exit code is 2",
     hint: 'Fix the YAML at the reported position, or check the path and its permissions.',
     sources: ['https://github.com/meshwarden/meshwarden/blob/main/docs/adr/0109-lint-isolates-objects-and-documents.md'],
   },
@@ -86,7 +87,10 @@ const entries = {
     severity: 'error',
     title: "Field unknown to the target Istio minor's CRD: the API server prunes it silently (a newer match field then widens the match)",
     hint: 'Remove the field, or pin the object to an Istio revision whose CRD has it.',
-    sources: ['https://github.com/istio/istio/blob/master/manifests/charts/base/files/crd-all.gen.yaml', 'https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#field-pruning'],
+    sources: [
+      'https://github.com/istio/istio/blob/master/manifests/charts/base/files/crd-all.gen.yaml',
+      'https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#field-pruning',
+    ],
     failureModes: [11, 29],
   },
   MW111: {
@@ -183,9 +187,13 @@ const entries = {
   MW127: {
     layer: 'schema',
     severity: 'warning',
-    title: 'EnvoyFilter operation istiod does not implement for this applyTo (REPLACE outside HTTP_FILTER/NETWORK_FILTER/VIRTUAL_HOST/LISTENER_FILTER, ADD/REMOVE/INSERT on ROUTE_CONFIGURATION): ignored. IST0152 wrongly flags LISTENER_FILTER',
+    title:
+      'EnvoyFilter operation istiod does not implement for this applyTo (REPLACE outside HTTP_FILTER/NETWORK_FILTER/VIRTUAL_HOST/LISTENER_FILTER, ADD/REMOVE/INSERT on ROUTE_CONFIGURATION): ignored. IST0152 wrongly flags LISTENER_FILTER',
     hint: 'Use an operation istiod implements for this applyTo (see the EnvoyFilter reference).',
-    sources: ['https://github.com/istio/istio/blob/master/pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go', 'https://github.com/istio/istio/blob/master/pilot/pkg/networking/core/envoyfilter/'],
+    sources: [
+      'https://github.com/istio/istio/blob/master/pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go',
+      'https://github.com/istio/istio/blob/master/pilot/pkg/networking/core/envoyfilter/',
+    ],
     failureModes: [4],
     duplicateOf: 'MW420',
   },
@@ -234,7 +242,8 @@ const entries = {
   MW133: {
     layer: 'schema',
     severity: 'error',
-    title: 'targetRef to a kind Istio does not attach to (only Gateway/GatewayClass of gateway.networking.k8s.io, Service, ServiceEntry): WasmPlugin rejected by the webhook, EnvoyFilter matches nothing',
+    title:
+      'targetRef to a kind Istio does not attach to (only Gateway/GatewayClass of gateway.networking.k8s.io, Service, ServiceEntry): WasmPlugin rejected by the webhook, EnvoyFilter matches nothing',
     hint: 'Target a Gateway, GatewayClass, Service or ServiceEntry, or use a workload selector.',
     sources: ['https://github.com/istio/istio/blob/master/pkg/config/validation/validation.go (validatePolicyTargetReference)'],
     failureModes: [29],
@@ -403,7 +412,11 @@ const entries = {
     severity: 'error',
     title: 'Filter-level rate_limits entry uses stage, disable_key, the dynamic_metadata action, or limit (local filter; global filter before 1.39): not supported there, NACK [tested]',
     hint: 'Remove the unsupported field or action from the filter-level rate_limits, or move the entry to the route.',
-    sources: ['https://github.com/envoyproxy/envoy/blob/main/source/common/router/router_ratelimit.cc', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto'],
+    sources: [
+      'https://github.com/envoyproxy/envoy/blob/main/source/common/router/router_ratelimit.cc',
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto',
+    ],
     versions: { envoy: ['globalFilterRateLimitLimit'] },
   },
   MW309: {
@@ -427,7 +440,10 @@ const entries = {
     severity: 'warning',
     title: 'Rate-limit status code below 400: Envoy replies 429 instead',
     hint: 'Use a status code of 400 or more (429 is usual).',
-    sources: ['https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto'],
+    sources: [
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto',
+    ],
   },
   MW312: {
     layer: 'semantic',
@@ -448,18 +464,27 @@ const entries = {
   MW314: {
     layer: 'semantic',
     severity: 'warning',
-    title: 'local_ratelimit shadow_mode descriptor next to enforced descriptors or the default bucket on Envoy < 1.40: once the shadow descriptor is exhausted, evaluation stops and the enforced limits are never consumed, so they never limit [tested]',
+    title:
+      'local_ratelimit shadow_mode descriptor next to enforced descriptors or the default bucket on Envoy < 1.40: once the shadow descriptor is exhausted, evaluation stops and the enforced limits are never consumed, so they never limit [tested]',
     hint: 'Put the shadow limit in a filter of its own (filter_enforced 0%), or target Envoy 1.40, where an exhausted shadow descriptor no longer short-circuits.',
-    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (behavior_changes, local_ratelimit; runtime guard envoy.reloadable_features.local_ratelimit_shadow_mode_no_short_circuit)', 'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/common/local_ratelimit/local_ratelimit_impl.cc'],
+    sources: [
+      'https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (behavior_changes, local_ratelimit; runtime guard envoy.reloadable_features.local_ratelimit_shadow_mode_no_short_circuit)',
+      'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/common/local_ratelimit/local_ratelimit_impl.cc',
+    ],
     failureModes: [14],
     versions: { envoy: ['localRateLimitShadowDescriptor', 'localRateLimitShadowNoShortCircuit'] },
   },
   MW315: {
     layer: 'semantic',
     severity: 'warning',
-    title: 'enable_retry_after_header that does nothing: the rate-limited status is not 429 (Envoy adds Retry-After only to 429 replies), or response_headers_to_add sets a fixed retry-after (Envoy keeps it) [tested]',
+    title:
+      'enable_retry_after_header that does nothing: the rate-limited status is not 429 (Envoy adds Retry-After only to 429 replies), or response_headers_to_add sets a fixed retry-after (Envoy keeps it) [tested]',
     hint: 'Remove the non-429 status or the fixed retry-after header, or drop enable_retry_after_header.',
-    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (new_features, ratelimit)', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto'],
+    sources: [
+      'https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (new_features, ratelimit)',
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto',
+    ],
   },
   MW320: {
     layer: 'semantic',
@@ -496,9 +521,14 @@ const entries = {
   MW324: {
     layer: 'semantic',
     severity: 'warning',
-    title: 'Rate limit HTTP filter added without its own rate_limits while the EnvoyFilter sets no route/vhost rate_limits: no descriptor is ever generated, the filter never limits (Istio routes carry none)',
+    title:
+      'Rate limit HTTP filter added without its own rate_limits while the EnvoyFilter sets no route/vhost rate_limits: no descriptor is ever generated, the filter never limits (Istio routes carry none)',
     hint: 'Give the filter its own rate_limits, or add route/vhost rate_limits in the same EnvoyFilter.',
-    sources: ['https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto', 'https://github.com/envoyproxy/envoy/blob/main/api/envoy/config/route/v3/route_components.proto'],
+    sources: [
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto',
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
+      'https://github.com/envoyproxy/envoy/blob/main/api/envoy/config/route/v3/route_components.proto',
+    ],
     failureModes: [14, 21],
   },
   MW330: {
@@ -527,7 +557,8 @@ const entries = {
   MW350: {
     layer: 'semantic',
     severity: 'error',
-    title: 'HTTP connection manager with codec_type HTTP3 on a listener without udp_listener_config.quic_options (e.g. MERGEd into a TCP listener\'s HCM): "HTTP/3 codec configured on non-QUIC listener.", LDS NACK [tested]',
+    title:
+      'HTTP connection manager with codec_type HTTP3 on a listener without udp_listener_config.quic_options (e.g. MERGEd into a TCP listener\'s HCM): "HTTP/3 codec configured on non-QUIC listener.", LDS NACK [tested]',
     hint: 'Use codec_type AUTO or HTTP2 on a TCP listener; HTTP3 only on a QUIC listener.',
     sources: ['https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/network/http_connection_manager/config.cc'],
   },
@@ -546,7 +577,11 @@ const entries = {
     severity: 'error',
     title: 'HTTP filter placed after the router: the terminal filter must be last (LDS NACK)',
     hint: 'Insert the filter before the router (INSERT_BEFORE with subFilter envoy.filters.http.router).',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (patchHTTPFilters: ADD/INSERT_AFTER append', 'MERGE appends http_filters)', 'envoyproxy/envoy#7779'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (patchHTTPFilters: ADD/INSERT_AFTER append',
+      'MERGE appends http_filters)',
+      'envoyproxy/envoy#7779',
+    ],
     failureModes: [1, 4],
   },
   MW402: {
@@ -570,7 +605,10 @@ const entries = {
     severity: 'warning',
     title: 'The same HTTP filter name appears twice in one HTTP connection manager',
     hint: 'Give each filter instance its own name, or remove the duplicate.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (ADD/INSERT_* do not de-duplicate)', 'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/network/http_connection_manager/config.cc'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (ADD/INSERT_* do not de-duplicate)',
+      'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/network/http_connection_manager/config.cc',
+    ],
     failureModes: [1, 4],
   },
   MW405: {
@@ -594,7 +632,9 @@ const entries = {
     severity: 'error',
     title: 'Duplicate cluster name: istiod silently drops one or Envoy rejects the CDS update',
     hint: 'Give each cluster a unique name.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/cluster_builder.go (normalizeClusters), https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/cluster.go'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/cluster_builder.go (normalizeClusters), https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/cluster.go',
+    ],
     failureModes: [9],
   },
   MW408: {
@@ -602,7 +642,10 @@ const entries = {
     severity: 'error',
     title: 'Duplicate listener name or address (LDS NACK)',
     hint: 'Give each listener a unique name and address.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (patchListeners ADD)', 'https://github.com/istio/istio/blob/1.28.0/pilot/test/xdstest/validate.go'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (patchListeners ADD)',
+      'https://github.com/istio/istio/blob/1.28.0/pilot/test/xdstest/validate.go',
+    ],
     failureModes: [9],
   },
   MW409: {
@@ -618,7 +661,11 @@ const entries = {
     severity: 'error',
     title: 'Domain served by two virtual hosts of one route configuration, including a second "*" (RDS/LDS NACK)',
     hint: 'Serve each domain from one virtual host; patch the existing one instead of adding another.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go (patchVirtualHosts ADD)', 'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/httproute.go (buildCatchAllVirtualHost)', 'istio/istio#24455'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go (patchVirtualHosts ADD)',
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/httproute.go (buildCatchAllVirtualHost)',
+      'istio/istio#24455',
+    ],
     failureModes: [22, 4],
   },
   MW411: {
@@ -642,7 +689,10 @@ const entries = {
     severity: 'warning',
     title: 'Patch matches nothing in the generated config: istiod silently skips it',
     hint: 'Correct the match (context, port, names) so it selects what istiod generates for the target versions.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go, https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go, https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/cluster_patch.go (unmatched patches only bump a metric)', 'istio/istio.io#13169'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go, https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go, https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/cluster_patch.go (unmatched patches only bump a metric)',
+      'istio/istio.io#13169',
+    ],
     failureModes: [30],
   },
   MW414: {
@@ -691,7 +741,10 @@ const entries = {
     severity: 'error',
     title: 'MERGE with a different @type than the generated config: istiod panics while patching and drops the remaining patches',
     hint: 'MERGE a value of the same `@type` as the generated config, or REPLACE it.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (MergeAnyWithAny, HandleCrash)', 'https://github.com/istio/istio/blob/1.28.0/pkg/proto/merge/merge.go ("descriptor mismatch")'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (MergeAnyWithAny, HandleCrash)',
+      'https://github.com/istio/istio/blob/1.28.0/pkg/proto/merge/merge.go ("descriptor mismatch")',
+    ],
     failureModes: [32],
   },
   MW420: {
@@ -699,7 +752,10 @@ const entries = {
     severity: 'warning',
     title: 'Operation is not implemented by istiod for this applyTo (or this Istio version): the patch is ignored',
     hint: 'Use an operation istiod implements for this applyTo in every target Istio version.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go, https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go, https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/cluster_patch.go', 'https://github.com/istio/istio/blob/release-1.31/releasenotes/notes/envoyfilter-merge-and-replace-list.yaml'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go, https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go, https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/cluster_patch.go',
+      'https://github.com/istio/istio/blob/release-1.31/releasenotes/notes/envoyfilter-merge-and-replace-list.yaml',
+    ],
     failureModes: [4, 30],
     versions: { istio: ['mergeAndReplaceList', 'listenerFilterMerge'] },
   },
@@ -724,7 +780,10 @@ const entries = {
     severity: 'warning',
     title: 'Match field that istiod ignores for this applyTo/proxy: the patch applies more widely than written',
     hint: 'Remove the ignored match field, and narrow the match with fields istiod reads for this applyTo.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (listenerMatch, filterChainMatch), https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go (routeConfigurationMatch)', 'https://github.com/istio/istio/blob/1.28.0/pkg/config/validation/envoyfilter/envoyfilter.go'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (listenerMatch, filterChainMatch), https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go (routeConfigurationMatch)',
+      'https://github.com/istio/istio/blob/1.28.0/pkg/config/validation/envoyfilter/envoyfilter.go',
+    ],
     failureModes: [28, 30],
   },
   MW424: {
@@ -732,13 +791,17 @@ const entries = {
     severity: 'warning',
     title: 'HTTP_FILTER INSERT_BEFORE without subFilter: inserted first, before istio.metadata_exchange',
     hint: 'Add a subFilter to insert before (usually envoy.filters.http.router), or use INSERT_FIRST deliberately.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (patchHTTPFilters: "insert before without a filter match is same as insert in the beginning")', 'istio/istio#41066'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/listener_patch.go (patchHTTPFilters: "insert before without a filter match is same as insert in the beginning")',
+      'istio/istio#41066',
+    ],
     failureModes: [30],
   },
   MW426: {
     layer: 'patch',
     severity: 'error',
-    title: 'EnvoyFilter match filterChain.transportSocket on Istio < 1.32: the API server refuses it (strict field validation) or prunes it, and istiod ignores it, so the patch applies to every filter chain',
+    title:
+      'EnvoyFilter match filterChain.transportSocket on Istio < 1.32: the API server refuses it (strict field validation) or prunes it, and istiod ignores it, so the patch applies to every filter chain',
     hint: 'Narrow the match with fields Istio < 1.32 reads (transportProtocol, applicationProtocols, name, destinationPort), or target only Istio 1.32+.',
     sources: [
       'https://github.com/istio/api/blob/1.32.0/networking/v1alpha3/envoy_filter.proto (FilterChainMatch.transport_socket, new in 1.32)',
@@ -751,7 +814,8 @@ const entries = {
   MW427: {
     layer: 'patch',
     severity: 'error',
-    title: 'Match anchored on a WasmPlugin filter name of the other release line: extensions.istio.io/wasmplugin/<ns>.<name> before Istio 1.30, extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin since; the patch never matches',
+    title:
+      'Match anchored on a WasmPlugin filter name of the other release line: extensions.istio.io/wasmplugin/<ns>.<name> before Istio 1.30, extensions.istio.io/trafficextension/<ns>.<name>~istio-translated-wasmplugin since; the patch never matches',
     hint: 'Anchor on the name the target Istio generates (a second patch restricted by match.proxy.proxyVersion for the other line).',
     sources: [
       'https://github.com/istio/istio/blob/release-1.30/pilot/pkg/config/kube/extensions/translate.go (syntheticMarker)',
@@ -764,9 +828,13 @@ const entries = {
   MW425: {
     layer: 'patch',
     severity: 'warning',
-    title: "Gateway VIRTUAL_HOST/HTTP_ROUTE matched by vhost.name: istiod merges the vhosts of a VirtualService's hosts into one named after the alphabetically first host, so the name depends on the other hosts (match domainName instead)",
+    title:
+      "Gateway VIRTUAL_HOST/HTTP_ROUTE matched by vhost.name: istiod merges the vhosts of a VirtualService's hosts into one named after the alphabetically first host, so the name depends on the other hosts (match domainName instead)",
     hint: 'Match routeConfiguration.vhost.domainName instead of vhost.name.',
-    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/gateway.go (collapseDuplicateRoutes, PILOT_ENABLE_ROUTE_COLLAPSE_OPTIMIZATION)', 'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go (virtualHostMatch: domainName)'],
+    sources: [
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/gateway.go (collapseDuplicateRoutes, PILOT_ENABLE_ROUTE_COLLAPSE_OPTIMIZATION)',
+      'https://github.com/istio/istio/blob/1.28.0/pilot/pkg/networking/core/envoyfilter/rc_patch.go (virtualHostMatch: domainName)',
+    ],
     failureModes: [30],
   },
 
@@ -825,9 +893,13 @@ const entries = {
   MW507: {
     layer: 'syntax',
     severity: 'warning',
-    title: 'Lua script calls a stream-handle method added in Envoy 1.40 (base64Decode, requestHeaders) for an older Envoy: the call raises at request time and the rest of the handler is skipped [tested]',
+    title:
+      'Lua script calls a stream-handle method added in Envoy 1.40 (base64Decode, requestHeaders) for an older Envoy: the call raises at request time and the rest of the handler is skipped [tested]',
     hint: 'Target Envoy 1.40 (Istio 1.32) only, or avoid the method (e.g. decode base64 in Lua, or save request headers in dynamic metadata for envoy_on_response).',
-    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (new_features, lua)', 'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/http/lua/lua_filter.cc'],
+    sources: [
+      'https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (new_features, lua)',
+      'https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/http/lua/lua_filter.cc',
+    ],
     failureModes: [24],
     versions: { envoy: ['luaStreamHandleBase64DecodeRequestHeaders'] },
   },
@@ -858,9 +930,13 @@ const entries = {
   MW514: {
     layer: 'syntax',
     severity: 'warning',
-    title: 'safe_regex with non-ASCII characters or Unicode classes (\\p{..}) for an Envoy that compiles it in RE2 Latin-1 mode (every 1.40; the 1.38.4+/1.39.1+ security releases): it matches bytes, not characters [tested]',
+    title:
+      'safe_regex with non-ASCII characters or Unicode classes (\\p{..}) for an Envoy that compiles it in RE2 Latin-1 mode (every 1.40; the 1.38.4+/1.39.1+ security releases): it matches bytes, not characters [tested]',
     hint: 'Write the pattern in ASCII: a non-ASCII character as its UTF-8 bytes (\\xC3\\xA9 for é), an alternation instead of a class of non-ASCII characters, byte ranges instead of \\p{..}.',
-    sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (bug_fixes, safe_regex, CVE-2026-73552)', 'https://github.com/envoyproxy/envoy/blob/main/source/common/common/regex.cc'],
+    sources: [
+      'https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (bug_fixes, safe_regex, CVE-2026-73552)',
+      'https://github.com/envoyproxy/envoy/blob/main/source/common/common/regex.cc',
+    ],
     versions: { envoy: ['re2Latin1Patches', 're2Latin1'] },
   },
   MW521: {
@@ -1047,7 +1123,7 @@ const entries = {
     layer: 'cross',
     severity: 'error',
     title: 'A limit asks for a Retry-After header (response.retryAfter) while a target Istio minor runs Envoy older than 1.40: istiod drops enable_retry_after_header there',
-    hint: 'Target only Istio 1.32 or newer (--istio-version / the webhook\'s istioVersions), or remove response.retryAfter (a fixed response.headers retry-after works everywhere).',
+    hint: "Target only Istio 1.32 or newer (--istio-version / the webhook's istioVersions), or remove response.retryAfter (a fixed response.headers retry-after works everywhere).",
     sources: ['https://github.com/envoyproxy/envoy/blob/main/changelogs/1.40.0.yaml (new_features, ratelimit)', 'https://github.com/meshwarden/meshwarden/blob/main/docs/reference.md'],
     versions: { envoy: ['retryAfterHeader'] },
   },
@@ -1079,7 +1155,8 @@ const entries = {
   MW704: {
     layer: 'oracle',
     severity: 'warning',
-    title: "Config reads the proxy's files or environment (DataSource filename or environment_variable, file config sources, tap/key-log/cache files): not handed to Envoy, the oracle did not judge this EnvoyFilter",
+    title:
+      "Config reads the proxy's files or environment (DataSource filename or environment_variable, file config sources, tap/key-log/cache files): not handed to Envoy, the oracle did not judge this EnvoyFilter",
     hint: "Inline the data instead of reading the proxy's files or environment, so the oracle can judge it.",
     sources: ['https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/base.proto#config-core-v3-datasource'],
   },

@@ -9,7 +9,10 @@ import { packageRoot } from '../util/package-root.js';
 test('the failure-mode catalogue the rules cite is in the repository, rows 1..failureModeCount', () => {
   const doc = readFileSync(join(packageRoot, 'docs', 'failure-modes.md'), 'utf8');
   const rows = [...doc.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
-  assert.deepEqual(rows, Array.from({ length: failureModeCount }, (_, i) => i + 1));
+  assert.deepEqual(
+    rows,
+    Array.from({ length: failureModeCount }, (_, i) => i + 1),
+  );
 });
 
 test('every failure mode of the catalogue is caught by a rule, or the reason it is not is stated', () => {

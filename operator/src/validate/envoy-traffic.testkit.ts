@@ -124,16 +124,16 @@ export function trafficBootstrap(cfg: TrafficConfig, port: number, upstreamPort?
           ? [{ name: 'backend', type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: addr(upstreamPort) } }] }] } }]
           : []),
         ...Object.entries(cfg.grpcClusters ?? {}).map(([name, p]) => ({
-        name,
-        type: 'STATIC',
-        connect_timeout: '1s',
-        typed_extension_protocol_options: {
-          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-            explicit_http_config: { http2_protocol_options: {} },
+          name,
+          type: 'STATIC',
+          connect_timeout: '1s',
+          typed_extension_protocol_options: {
+            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+              '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+              explicit_http_config: { http2_protocol_options: {} },
+            },
           },
-        },
-        load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: addr(p) } }] }] },
+          load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: addr(p) } }] }] },
         })),
       ],
     },
@@ -160,7 +160,9 @@ export async function serveEnvoy(bin: string, cfg: TrafficConfig): Promise<Serve
   const file = join(dir, 'bootstrap.json');
   writeFileSync(file, JSON.stringify(trafficBootstrap(cfg, port, backend?.port)));
   const adminFile = join(dir, 'admin');
-  const child = spawn(bin, ['-c', file, '--concurrency', '1', '--use-dynamic-base-id', '--disable-hot-restart', '--admin-address-path', adminFile, '-l', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(bin, ['-c', file, '--concurrency', '1', '--use-dynamic-base-id', '--disable-hot-restart', '--admin-address-path', adminFile, '-l', 'info'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (c: string) => (stderr = (stderr + c).slice(-200_000)));

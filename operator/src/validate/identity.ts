@@ -51,11 +51,7 @@ export function checkMeshwardenType(obj: { apiVersion: string; kind: string }): 
   const nearGroup = editDistance((group || version).toLowerCase(), meshwardenGroup, 2) <= 2;
   if (nearGroup || ourKind) {
     return [
-      unknownMeshwardenType.finding(
-        'apiVersion',
-        ourKind ? `${ourKind} is served as ${expected}, not "${obj.apiVersion}"` : `unknown API group in "${obj.apiVersion}"`,
-        `did you mean "${expected}"?`,
-      ),
+      unknownMeshwardenType.finding('apiVersion', ourKind ? `${ourKind} is served as ${expected}, not "${obj.apiVersion}"` : `unknown API group in "${obj.apiVersion}"`, `did you mean "${expected}"?`),
     ];
   }
   return [];
@@ -120,7 +116,9 @@ export function checkObjectMeta(meta: Record<string, unknown>): Finding[] {
   }
   if (namespace !== undefined && namespace !== '') {
     if (typeof namespace !== 'string' || namespace.length > 63 || !dns1123Label.test(namespace)) {
-      findings.push(invalidMetadata.finding(at('namespace'), `${JSON.stringify(namespace)} is not valid: a namespace must be ${labelRule}`, `use ${suggestName(String(namespace), 63).replace(/\./g, '-')}`));
+      findings.push(
+        invalidMetadata.finding(at('namespace'), `${JSON.stringify(namespace)} is not valid: a namespace must be ${labelRule}`, `use ${suggestName(String(namespace), 63).replace(/\./g, '-')}`),
+      );
     }
   }
   if (labels !== undefined && labels !== null) {
@@ -130,9 +128,21 @@ export function checkObjectMeta(meta: Record<string, unknown>): Finding[] {
         const keyProblem = qualifiedNameProblem(k);
         if (keyProblem) findings.push(invalidMetadata.finding(at('labels', k), `label key "${k}": ${keyProblem}`, 'use a key like app.kubernetes.io/name'));
         if (typeof v !== 'string') {
-          findings.push(invalidMetadata.finding(at('labels', k), `label value must be a string, not ${v === null ? 'null' : typeof v}`, 'quote the value (YAML reads an unquoted 1.0, true or 8080 as a number or a boolean)'));
+          findings.push(
+            invalidMetadata.finding(
+              at('labels', k),
+              `label value must be a string, not ${v === null ? 'null' : typeof v}`,
+              'quote the value (YAML reads an unquoted 1.0, true or 8080 as a number or a boolean)',
+            ),
+          );
         } else if (v !== '' && (v.length > 63 || !qualifiedNamePart.test(v))) {
-          findings.push(invalidMetadata.finding(at('labels', k), `label value "${v}" is not valid: at most 63 characters, alphanumeric, '-', '_' or '.', starting and ending with an alphanumeric character`, 'shorten it or replace the other characters'));
+          findings.push(
+            invalidMetadata.finding(
+              at('labels', k),
+              `label value "${v}" is not valid: at most 63 characters, alphanumeric, '-', '_' or '.', starting and ending with an alphanumeric character`,
+              'shorten it or replace the other characters',
+            ),
+          );
         }
       }
     }

@@ -39,10 +39,7 @@ export interface ValidationContext {
 }
 
 export function isIstioValidatedKind(obj: { apiVersion?: string; kind?: string }): boolean {
-  return (
-    (obj.kind === 'EnvoyFilter' && /^networking\.istio\.io\//.test(obj.apiVersion ?? '')) ||
-    (obj.kind === 'WasmPlugin' && /^extensions\.istio\.io\//.test(obj.apiVersion ?? ''))
-  );
+  return (obj.kind === 'EnvoyFilter' && /^networking\.istio\.io\//.test(obj.apiVersion ?? '')) || (obj.kind === 'WasmPlugin' && /^extensions\.istio\.io\//.test(obj.apiVersion ?? ''));
 }
 
 const minorOf = (v: string) => v.split('.').slice(0, 2).join('.');
@@ -229,7 +226,7 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
 /** The Lua sources of a Lua filter or per-route config, with their field paths. */
 function luaSources(typeName: string, config: Record<string, unknown>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const inline = (v: unknown) => (v as { inline_string?: unknown; inlineString?: unknown } | undefined);
+  const inline = (v: unknown) => v as { inline_string?: unknown; inlineString?: unknown } | undefined;
   const add = (path: string, v: unknown) => {
     if (typeof v === 'string') out.push([path, v]);
   };
@@ -273,9 +270,7 @@ function mergeVersions(perVersion: Map<string, Finding[]>): Finding[] {
       } else byKey.set(key, { finding: f, versions: [version] });
     }
   }
-  return [...byKey.values()].map(({ finding, versions: vs }) =>
-    vs.length === versions.length ? finding : { ...finding, message: `${finding.message} (Istio ${vs.join(', ')})` },
-  );
+  return [...byKey.values()].map(({ finding, versions: vs }) => (vs.length === versions.length ? finding : { ...finding, message: `${finding.message} (Istio ${vs.join(', ')})` }));
 }
 
 /** Identity of a finding: the same rule, path and message is the same finding. */

@@ -18,8 +18,14 @@ const judged = ef('judged', 'shop', {
   configPatches: [
     {
       applyTo: 'HTTP_FILTER',
-      match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.jwt_authn' } } } } },
-      patch: { operation: 'INSERT_BEFORE', value: { name: 'lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'function envoy_on_request(h) end' } } } },
+      match: {
+        context: 'SIDECAR_INBOUND',
+        listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.jwt_authn' } } } },
+      },
+      patch: {
+        operation: 'INSERT_BEFORE',
+        value: { name: 'lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'function envoy_on_request(h) end' } } },
+      },
     },
   ],
 });
@@ -32,18 +38,27 @@ const neighbours: Record<string, K8sObject> = {
   'a null patch and matches of the wrong types': ef('types', 'shop', {
     priority: 'high',
     workloadSelector: { labels: 'app=api' },
-    configPatches: [null, { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 5, route: { name: 7 } } } }, patch: { operation: 'MERGE', value: {} } }],
+    configPatches: [
+      null,
+      { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 5, route: { name: 7 } } } }, patch: { operation: 'MERGE', value: {} } },
+    ],
   }),
   'a spec that is a list': ef('list', 'shop', [1, 2]),
   'metadata that is a string': { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: 'shop/x', spec: {} } as unknown as K8sObject,
 };
 
 const ctx = (envoyFilters: K8sObject[], wasmPlugins: K8sObject[] = []): ValidationContext => ({ istioVersions: ['1.31'], envoyFilters, wasmPlugins, pods: [] });
-const rules = (o: K8sObject, c: ValidationContext) => validateIstioObject(o, c).map((f) => `${f.rule} ${f.path}`).sort();
+const rules = (o: K8sObject, c: ValidationContext) =>
+  validateIstioObject(o, c)
+    .map((f) => `${f.rule} ${f.path}`)
+    .sort();
 
 test('a malformed, rejected or legacy EnvoyFilter next to another changes none of its findings', () => {
   const alone = rules(judged, ctx([judged]));
-  assert.ok(alone.some((r) => r.startsWith('MW413 ')), `the patch layer judges it alone: ${alone.join(', ')}`);
+  assert.ok(
+    alone.some((r) => r.startsWith('MW413 ')),
+    `the patch layer judges it alone: ${alone.join(', ')}`,
+  );
   for (const [what, other] of Object.entries(neighbours)) {
     assert.deepEqual(rules(judged, ctx([other, judged])), alone, what);
   }

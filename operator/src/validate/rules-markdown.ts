@@ -22,7 +22,11 @@ function sourceLink(source: string): string {
   if (issue) return `[${source}](https://github.com/${issue[1]}/issues/${issue[2]})`;
   return source.replace(/https?:\/\/[^\s,;()]+/g, (url) => {
     const u = new URL(url);
-    const name = u.pathname.split('/').filter((p) => p !== '').pop() ?? u.host;
+    const name =
+      u.pathname
+        .split('/')
+        .filter((p) => p !== '')
+        .pop() ?? u.host;
     return `[${name}](${url})`;
   });
 }
@@ -54,17 +58,10 @@ export function rulesMarkdown(): string {
   for (const layer of Object.keys(layerTitles) as Layer[]) {
     const inLayer = rules.filter((r) => r.layer === layer);
     if (inLayer.length === 0) continue;
-    out.push(
-      `## ${layerTitles[layer]}`,
-      '',
-      '| code | severity | rule | fix | versions | failure modes | sources |',
-      '|---|---|---|---|---|---|---|',
-    );
+    out.push(`## ${layerTitles[layer]}`, '', '| code | severity | rule | fix | versions | failure modes | sources |', '|---|---|---|---|---|---|---|');
     for (const r of inLayer) {
       const sources = r.sources.map(sourceLink).join('; ');
-      out.push(
-        `| ${r.code} | ${r.severity} | ${cell(r.title)} | ${cell(r.hint)} | ${versionsText(r)} | ${(r.failureModes ?? []).join(', ')} | ${cell(sources)} |`,
-      );
+      out.push(`| ${r.code} | ${r.severity} | ${cell(r.title)} | ${cell(r.hint)} | ${versionsText(r)} | ${(r.failureModes ?? []).join(', ')} | ${cell(sources)} |`);
     }
     out.push('');
   }

@@ -37,6 +37,9 @@ test('withSharedCel: one evaluation per rule and object across schema versions, 
   assert.equal(calls.length, 2, 'each rule once, the skipped one included');
   // Another object (or the same content as another object) is evaluated on its own.
   calls.length = 0;
-  assert.deepEqual(withSharedCel(() => [older({ range: { min: 1, max: 5 } }), newer(bad)]), [true, false]);
+  assert.deepEqual(
+    withSharedCel(() => [older({ range: { min: 1, max: 5 } }), newer(bad)]),
+    [true, false],
+  );
   assert.equal(calls.length, 4);
 });

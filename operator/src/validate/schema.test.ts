@@ -14,5 +14,8 @@ test('an unknown field suggests the known field it is a typo of, and nothing for
     spec: { target: { service: 'api' }, limits: [{ name: 'a', rate: { requests: 1, per: '1s' }, stratgy: 'average' }] },
   } as { kind?: unknown };
   const findings = checkSchema(obj);
-  assert.deepEqual(findings.map((f) => [f.rule, f.path, f.hint]), [['MW101', 'spec.limits[0].stratgy', 'did you mean "strategy"?']]);
+  assert.deepEqual(
+    findings.map((f) => [f.rule, f.path, f.hint]),
+    [['MW101', 'spec.limits[0].stratgy', 'did you mean "strategy"?']],
+  );
 });

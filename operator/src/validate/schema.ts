@@ -158,10 +158,7 @@ export const meshwardenVersions: readonly string[] = ['v1alpha1'];
 export const meshwardenKinds = ['SmartLimiter', 'EnvoyPlugin'] as const;
 
 export function isMeshwardenKind(obj: { apiVersion?: unknown; kind?: unknown }): boolean {
-  return (
-    meshwardenVersions.some((v) => obj.apiVersion === `${meshwardenGroup}/${v}`) &&
-    (meshwardenKinds as readonly unknown[]).includes(obj.kind)
-  );
+  return meshwardenVersions.some((v) => obj.apiVersion === `${meshwardenGroup}/${v}`) && (meshwardenKinds as readonly unknown[]).includes(obj.kind);
 }
 
 /** Validates a SmartLimiter or EnvoyPlugin against its schema; other kinds give no findings. */
@@ -203,11 +200,7 @@ function toFinding(e: ErrorObject, { unknownField, missingField, invalidValue, c
       const name = (e.params as { additionalProperty: string }).additionalProperty;
       const known = Object.keys((schema?.properties as object | undefined) ?? {});
       const guess = closest(name, known);
-      return unknownField.finding(
-        formatPath([...at, name]),
-        `unknown field "${name}"`,
-        guess ? `did you mean "${guess}"?` : known.length ? `known fields: ${known.join(', ')}` : 'remove it',
-      );
+      return unknownField.finding(formatPath([...at, name]), `unknown field "${name}"`, guess ? `did you mean "${guess}"?` : known.length ? `known fields: ${known.join(', ')}` : 'remove it');
     }
     case 'required': {
       const name = (e.params as { missingProperty: string }).missingProperty;

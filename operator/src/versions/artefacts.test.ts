@@ -55,7 +55,11 @@ function assertDerivedProvenance(istio: string, proxyKind: string, file: string,
   assert.ok(Array.isArray(d.differences) && d.differences.length > 0, `${file}: derived.differences lists every difference (at least istioVersion)`);
   for (const diff of d.differences) assert.ok(diff.part && diff.change && diff.source, `${file}: each difference has part, change and source: ${JSON.stringify(diff)}`);
   for (const part of ['listeners', 'routes', 'clusters']) assert.ok((d.noneFound?.[part] ?? '').length > 0, `${file}: derived.noneFound.${part} says where it was checked that nothing else changed`);
-  assert.match(readFileSync(inRepo('envoy-templates', 'baselines', 'README.md'), 'utf8'), new RegExp(`Istio ${istio.replace('.', '\\.')} \\(derived\\)`), 'envoy-templates/baselines/README.md has a section on the derived baseline');
+  assert.match(
+    readFileSync(inRepo('envoy-templates', 'baselines', 'README.md'), 'utf8'),
+    new RegExp(`Istio ${istio.replace('.', '\\.')} \\(derived\\)`),
+    'envoy-templates/baselines/README.md has a section on the derived baseline',
+  );
 }
 
 for (const row of VERSION_TABLE) {
@@ -99,7 +103,10 @@ for (const row of VERSION_TABLE) {
         ['envoy.config.route.v3.RouteConfiguration', x.routes],
         ['envoy.config.cluster.v3.Cluster', x.clusters],
       ];
-      assert.ok(sets.every(([, list]) => list.length > 0), `${row.istio} ${proxyKind}: listeners, routes and clusters`);
+      assert.ok(
+        sets.every(([, list]) => list.length > 0),
+        `${row.istio} ${proxyKind}: listeners, routes and clusters`,
+      );
       for (const [type, list] of sets) {
         for (const o of list) {
           const errors = checkTypedConfig(type, o, row.envoy).filter((f) => f.severity === 'error');

@@ -71,8 +71,7 @@ const ALLOWED: ReadonlyArray<{ file: string; literals: readonly string[]; why: s
 ];
 
 const SRC = join(packageRoot, 'operator', 'src');
-const exempt = (rel: string) =>
-  rel.startsWith('versions/') || /\.test\.ts$|\.testkit\.ts$|(^|\/)fixtures(\.ts$|\/)|\.d\.ts$/.test(rel);
+const exempt = (rel: string) => rel.startsWith('versions/') || /\.test\.ts$|\.testkit\.ts$|(^|\/)fixtures(\.ts$|\/)|\.d\.ts$/.test(rel);
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -11,28 +11,18 @@ import { SEMANTIC_VERSION_BOUNDARIES, semanticVersionClass } from '../validate/s
 import { ENVOY_BOUNDARIES } from './boundaries.js';
 import { versionsEnv, VERSIONS_ENV_PATH } from './env.js';
 import { checkIstioVersion, endOfLifeWarning, nearestIstioMinor, selectIstioVersions, UnknownIstioVersionError } from './select.js';
-import {
-  compareVersions,
-  defaultIstioMinors,
-  envoyMinors,
-  envoyOf,
-  istioMinors,
-  istioOfEnvoy,
-  rowOf,
-  since,
-  supportStatus,
-  TABLE_REVIEWED,
-  until,
-  VERSION_TABLE,
-} from './table.js';
+import { compareVersions, defaultIstioMinors, envoyMinors, envoyOf, istioMinors, istioOfEnvoy, rowOf, since, supportStatus, TABLE_REVIEWED, until, VERSION_TABLE } from './table.js';
 
 const day = (iso: string) => new Date(`${iso}T12:00:00Z`);
 
-test('the default set is Istio\'s support window on the day the table was reviewed: 1.30–1.32, end-of-life minors out (ADR 0110)', () => {
+test("the default set is Istio's support window on the day the table was reviewed: 1.30–1.32, end-of-life minors out (ADR 0110)", () => {
   const reviewed = day(TABLE_REVIEWED);
   for (const r of VERSION_TABLE) assert.equal(r.inDefaultSet, supportStatus(r, reviewed) === 'supported', `${r.istio}: in the default set exactly when supported on ${TABLE_REVIEWED}`);
   assert.deepEqual(defaultIstioMinors(), ['1.30', '1.31', '1.32']);
-  assert.deepEqual(istioMinors().filter((m) => !defaultIstioMinors().includes(m)), ['1.28', '1.29']);
+  assert.deepEqual(
+    istioMinors().filter((m) => !defaultIstioMinors().includes(m)),
+    ['1.28', '1.29'],
+  );
   assert.equal(defaultIstioMinors().at(-1), istioMinors().at(-1), 'the newest minor is always checked by default');
 });
 
@@ -158,7 +148,13 @@ test('end-of-life minors named explicitly warn, once per minor; the default set 
   assert.match(named.warnings[0]!, /^Istio 1\.28 reached end of life on 2026-07-01 \(https:\/\/istio\.io\//);
   const both = selectIstioVersions(['1.29.8', '1.28'], today);
   assert.deepEqual(both.versions, ['1.29.8', '1.28'], 'end-of-life minors named explicitly are still checked');
-  assert.deepEqual(both.warnings.map((w) => /^Istio (\S+) reached end of life on (\S+) /.exec(w)?.slice(1)), [['1.29', '2026-10-12'], ['1.28', '2026-07-01']]);
+  assert.deepEqual(
+    both.warnings.map((w) => /^Istio (\S+) reached end of life on (\S+) /.exec(w)?.slice(1)),
+    [
+      ['1.29', '2026-10-12'],
+      ['1.28', '2026-07-01'],
+    ],
+  );
   assert.equal(endOfLifeWarning('1.29', day('2026-10-11')), undefined, 'before its date: no warning');
   for (const m of defaultIstioMinors()) assert.equal(endOfLifeWarning(m, today), undefined, `${m} is in the default set: no warning`);
   assert.deepEqual(selectIstioVersions([...defaultIstioMinors()], today).warnings, [], 'the default set named explicitly does not warn either');
@@ -168,14 +164,14 @@ test(`${VERSIONS_ENV_PATH} is generated from the table (regenerate: node bin/mes
   assert.equal(readFileSync(join(packageRoot, VERSIONS_ENV_PATH), 'utf8'), versionsEnv());
 });
 
-test('the chart names the table\'s minors (values.schema.json enum of istioVersions, Chart.yaml annotation)', () => {
+test("the chart names the table's minors (values.schema.json enum of istioVersions, Chart.yaml annotation)", () => {
   const chart = join(packageRoot, 'charts', 'meshwarden');
   const schema = JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')) as { properties: { controller: { properties: { istioVersions: { items: { enum: string[] } } } } } };
   assert.deepEqual(schema.properties.controller.properties.istioVersions.items.enum, [...istioMinors()]);
   assert.match(readFileSync(join(chart, 'Chart.yaml'), 'utf8'), new RegExp(`meshwarden\\.io/istio-versions: "${istioMinors().join(', ').replace(/\./g, '\\.')}"`));
 });
 
-test('README, docs/install.md and the chart values name the default set\'s range; docs/versions.md has one matrix row per table row', () => {
+test("README, docs/install.md and the chart values name the default set's range; docs/versions.md has one matrix row per table row", () => {
   const read = (...p: string[]) => readFileSync(join(packageRoot, ...p), 'utf8');
   const defaults = defaultIstioMinors();
   const range = `${defaults[0]}–${defaults.at(-1)}`;

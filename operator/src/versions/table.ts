@@ -207,7 +207,8 @@ function positionsOf(a: string, b: string, kind?: VersionKind): [number, number]
     .filter((k) => kind === undefined || k === kind)
     .map((k) => [VERSION_TABLE.findIndex((r) => r[k] === ma), VERSION_TABLE.findIndex((r) => r[k] === mb)] as [number, number])
     .filter(([i, j]) => i >= 0 && j >= 0);
-  if (found.length === 0) throw new RangeError(`versions ${JSON.stringify(a)} and ${JSON.stringify(b)} are not both ${kind ?? 'Istio or Envoy'} minors of the version table (operator/src/versions/table.ts)`);
+  if (found.length === 0)
+    throw new RangeError(`versions ${JSON.stringify(a)} and ${JSON.stringify(b)} are not both ${kind ?? 'Istio or Envoy'} minors of the version table (operator/src/versions/table.ts)`);
   if (found.length > 1) throw new RangeError(`${JSON.stringify(a)} and ${JSON.stringify(b)} are both Istio and Envoy minors of the version table: name the kind`);
   return found[0]!;
 }

@@ -114,7 +114,17 @@ describe('admit', () => {
   });
 
   test('size limits deny before evaluating, quickly', () => {
-    const lua = (code: string) => f.envoyFilter('big', 'shop', [{ applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND' }, patch: { operation: 'INSERT_FIRST', value: { name: 'l', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: code } } } } }]);
+    const lua = (code: string) =>
+      f.envoyFilter('big', 'shop', [
+        {
+          applyTo: 'HTTP_FILTER',
+          match: { context: 'SIDECAR_INBOUND' },
+          patch: {
+            operation: 'INSERT_FIRST',
+            value: { name: 'l', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: code } } },
+          },
+        },
+      ]);
     const cases: Array<[unknown, RegExp]> = [
       [f.goodEnvoyFilter(defaultLimits.maxPatches + 1), /spec\.configPatches has 65 entries, more than 64/],
       [lua('--'.repeat(200 * 1024)), /inline_string has 400 KiB, more than 256 KiB/],
@@ -140,7 +150,16 @@ describe('admit', () => {
   test('an exception inside the validator denies with 500 instead of crashing', () => {
     // luaparse recurses per nesting level: a few thousand parentheses overflow the stack.
     const deepLua = 'local x = ' + '('.repeat(8000) + '1' + ')'.repeat(8000);
-    const obj = f.envoyFilter('deep-lua', 'shop', [{ applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } }, patch: { operation: 'INSERT_BEFORE', value: { name: 'l', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: deepLua } } } } }]);
+    const obj = f.envoyFilter('deep-lua', 'shop', [
+      {
+        applyTo: 'HTTP_FILTER',
+        match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+        patch: {
+          operation: 'INSERT_BEFORE',
+          value: { name: 'l', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: deepLua } } },
+        },
+      },
+    ]);
     const r = ok(admit(f.admissionReview(obj), ctx));
     assert.equal(r.allowed, false);
     if (r.status?.code === 500) assert.match(r.status.message, /the validator failed on this object/);
@@ -148,7 +167,13 @@ describe('admit', () => {
   });
 
   test('formatWarnings dedupes, clips and caps the list', () => {
-    const d = (i: number) => ({ rule: 'MW413', severity: 'warning' as const, message: `patch ${i} matches nothing `.repeat(10), path: `spec.configPatches[${i}]`, object: { kind: 'EnvoyFilter', name: 'x' } });
+    const d = (i: number) => ({
+      rule: 'MW413',
+      severity: 'warning' as const,
+      message: `patch ${i} matches nothing `.repeat(10),
+      path: `spec.configPatches[${i}]`,
+      object: { kind: 'EnvoyFilter', name: 'x' },
+    });
     const texts = formatWarnings([d(1), d(1), ...Array.from({ length: 30 }, (_, i) => d(i + 2))]);
     assert.equal(texts.length, 12);
     assert.match(texts[11]!, /^meshwarden: 20 more warnings/);

@@ -111,9 +111,7 @@ export interface AdmissionRequest {
   object?: unknown;
 }
 
-export type AdmissionOutcome =
-  | { status: 200; review: AdmissionReviewOut; request: AdmissionRequest; kind?: string; denied: boolean }
-  | { status: 400; error: string };
+export type AdmissionOutcome = { status: 200; review: AdmissionReviewOut; request: AdmissionRequest; kind?: string; denied: boolean } | { status: 400; error: string };
 
 /** Kubernetes recommends warnings of at most 120 characters; the API server truncates at 256 and drops past 4 KiB in all. */
 export const maxWarningLength = 120;
@@ -236,10 +234,7 @@ export function prepareAdmission(body: unknown, opts: AdmissionOptions = {}): Ad
     const warningTexts = formatWarnings(warnings);
     const warn = warningTexts.length > 0 ? { warnings: warningTexts } : {};
     if (errors.length === 0) return answer({ allowed: true, ...warn }, target.kind);
-    return answer(
-      { allowed: false, status: { code: 422, reason: 'Invalid', message: denialMessage(refText(object, request), errors, opts.maxListedErrors ?? 20) }, ...warn },
-      target.kind,
-    );
+    return answer({ allowed: false, status: { code: 422, reason: 'Invalid', message: denialMessage(refText(object, request), errors, opts.maxListedErrors ?? 20) }, ...warn }, target.kind);
   };
 
   // The API server always sets the namespace of a namespaced object; fill it in when a caller did not.
@@ -280,12 +275,7 @@ function refText(object: unknown, request: AdmissionRequest): string {
   const o = object as { kind?: unknown; metadata?: { name?: unknown; generateName?: unknown; namespace?: unknown } };
   const kind = typeof o.kind === 'string' ? o.kind : request.kind.kind;
   const ns = typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : request.namespace;
-  const name =
-    typeof o.metadata?.name === 'string' && o.metadata.name !== ''
-      ? o.metadata.name
-      : typeof o.metadata?.generateName === 'string'
-        ? `${o.metadata.generateName}*`
-        : (request.name ?? '');
+  const name = typeof o.metadata?.name === 'string' && o.metadata.name !== '' ? o.metadata.name : typeof o.metadata?.generateName === 'string' ? `${o.metadata.generateName}*` : (request.name ?? '');
   return `${kind} ${ns ? `${ns}/` : ''}${name}`.slice(0, 300);
 }
 

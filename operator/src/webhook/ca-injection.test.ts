@@ -51,14 +51,20 @@ test('an empty Secret is filled once; the next replica reuses it and writes the 
     assert.equal(b.caPem, a.caPem);
     for (const f of ['ca.crt', 'tls.crt', 'tls.key']) assert.equal(await readFile(join(dirB, f), 'utf8'), await readFile(join(dirA, f), 'utf8'), f);
     assert.deepEqual(api.calls.filter((c) => c.startsWith('PUT')).length, 1);
-    assert.equal(Object.keys(api.stored.data ?? {}).sort().join(), 'ca.crt,tls.crt,tls.key', 'the CA key is not stored');
+    assert.equal(
+      Object.keys(api.stored.data ?? {})
+        .sort()
+        .join(),
+      'ca.crt,tls.crt,tls.key',
+      'the CA key is not stored',
+    );
   } finally {
     await rm(dirA, { recursive: true, force: true });
     await rm(dirB, { recursive: true, force: true });
   }
 });
 
-test('two replicas racing: the loser of the update uses the winner\'s certificate', async () => {
+test("two replicas racing: the loser of the update uses the winner's certificate", async () => {
   const winner = await generateCertificates({ dnsNames });
   let raced = false;
   const api = fakeSecretApi((stored) => {

@@ -76,7 +76,10 @@ const signingAlgorithm = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 

@@ -8,7 +8,13 @@ describe('validatingWebhookConfiguration', () => {
     const c = validatingWebhookConfiguration({ operatorNamespace: 'meshwarden-system', url: 'https://127.0.0.1:9443/validate', caPem: 'PEM' });
     assert.equal(c.apiVersion, 'admissionregistration.k8s.io/v1');
     assert.equal(c.kind, 'ValidatingWebhookConfiguration');
-    assert.deepEqual(c.webhooks.map((w) => [w.name, w.failurePolicy]), [[meshwardenWebhookName, 'Fail'], [istioWebhookName, 'Ignore']]);
+    assert.deepEqual(
+      c.webhooks.map((w) => [w.name, w.failurePolicy]),
+      [
+        [meshwardenWebhookName, 'Fail'],
+        [istioWebhookName, 'Ignore'],
+      ],
+    );
     for (const w of c.webhooks) {
       assert.deepEqual(w.admissionReviewVersions, ['v1']);
       assert.equal(w.sideEffects, 'None');
@@ -18,7 +24,10 @@ describe('validatingWebhookConfiguration', () => {
       assert.deepEqual(w.namespaceSelector, { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'meshwarden-system'] }] });
     }
     const rules = c.webhooks.flatMap((w) => w.rules as Array<{ apiGroups: string[]; resources: string[]; operations: string[] }>);
-    assert.deepEqual(rules.map((r) => `${r.apiGroups[0]}/${r.resources.join('+')}`), ['meshwarden.io/smartlimiters+envoyplugins', 'networking.istio.io/envoyfilters', 'extensions.istio.io/wasmplugins']);
+    assert.deepEqual(
+      rules.map((r) => `${r.apiGroups[0]}/${r.resources.join('+')}`),
+      ['meshwarden.io/smartlimiters+envoyplugins', 'networking.istio.io/envoyfilters', 'extensions.istio.io/wasmplugins'],
+    );
     assert.ok(rules.every((r) => r.operations.join() === 'CREATE,UPDATE'));
   });
 

@@ -43,9 +43,7 @@ export function validatingWebhookConfiguration(opts: WebhookConfigurationOptions
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 30) throw new Error('timeoutSeconds must be 1..30');
   const clientConfig = {
     ...(opts.url !== undefined ? { url: opts.url } : {}),
-    ...(opts.service
-      ? { service: { name: opts.service.name, namespace: opts.service.namespace, path: validatePath, port: opts.service.port ?? 443 } }
-      : {}),
+    ...(opts.service ? { service: { name: opts.service.name, namespace: opts.service.namespace, path: validatePath, port: opts.service.port ?? 443 } } : {}),
     ...(opts.caPem !== undefined ? { caBundle: Buffer.from(opts.caPem).toString('base64') } : {}),
   };
   const excluded = [...new Set([opts.operatorNamespace, 'kube-system', ...(opts.excludeNamespaces ?? [])])].sort();
@@ -105,14 +103,13 @@ export function helmTemplate(fullname = 'include "meshwarden.fullname" .'): stri
     timeoutSeconds: 29,
   });
   const webhooks = obj.webhooks.map((w) => ({ ...w, timeoutSeconds: s('timeout') }));
-  const header = [
-    '# Generated from operator/src/webhook/configuration.ts (helmTemplate). Do not edit.',
-    '{{- if .Values.webhook.enabled }}',
-  ];
+  const header = ['# Generated from operator/src/webhook/configuration.ts (helmTemplate). Do not edit.', '{{- if .Values.webhook.enabled }}'];
   const body = JSON.stringify({ ...obj, metadata: { ...obj.metadata, annotations: s('annotations') }, webhooks: s('webhooks') }, null, 2);
   const webhookBlocks = webhooks.map((w, i) => {
-    const text = JSON.stringify(w, null, 2)
-      .replace(/"values": \[[^\]]*\]/, `"values": {{ concat (list .Release.Namespace "kube-system") (.Values.webhook.excludeNamespaces | default list) | uniq | toJson }}`);
+    const text = JSON.stringify(w, null, 2).replace(
+      /"values": \[[^\]]*\]/,
+      `"values": {{ concat (list .Release.Namespace "kube-system") (.Values.webhook.excludeNamespaces | default list) | uniq | toJson }}`,
+    );
     return i === 0 ? text : `{{- if .Values.webhook.validateIstio }}\n${text}\n{{- end }}`;
   });
   const replacements: Array<[string, string]> = [
@@ -122,7 +119,10 @@ export function helmTemplate(fullname = 'include "meshwarden.fullname" .'): stri
     ['"@@fpMeshwarden@@"', '{{ .Values.webhook.failurePolicy.meshwarden | default "Fail" | quote }}'],
     ['"@@fpIstio@@"', '{{ .Values.webhook.failurePolicy.istio | default "Ignore" | quote }}'],
     ['"@@timeout@@"', '{{ .Values.webhook.timeoutSeconds | default 10 }}'],
-    ['"@@annotations@@"', '{{- if .Values.certManager.enabled }}{{ dict "cert-manager.io/inject-ca-from" (printf "%s/%s-serving-cert" .Release.Namespace (' + fullname + ')) | toJson }}{{- else }}{}{{- end }}'],
+    [
+      '"@@annotations@@"',
+      '{{- if .Values.certManager.enabled }}{{ dict "cert-manager.io/inject-ca-from" (printf "%s/%s-serving-cert" .Release.Namespace (' + fullname + ')) | toJson }}{{- else }}{}{{- end }}',
+    ],
   ];
   let text = body.replace('"@@webhooks@@"', `[\n${webhookBlocks.join(',\n')}\n]`);
   for (const [from, to] of replacements) text = text.split(from).join(to);

@@ -125,7 +125,11 @@ test('the warm-up objects take every path a request takes and judge clean (a fin
   assert.deepEqual(objects.map((o) => o.kind).sort(), ['EnvoyFilter', 'EnvoyPlugin', 'SmartLimiter']);
   for (const o of objects) {
     const v = evaluate(o, { services: [], pods: [], istioVersions: ['1.31'] });
-    assert.deepEqual(v.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.rule} ${d.path}: ${d.message}`), [], String(o.kind));
+    assert.deepEqual(
+      v.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.rule} ${d.path}: ${d.message}`),
+      [],
+      String(o.kind),
+    );
     if (o.kind !== 'EnvoyFilter') assert.ok(v.rendered.length > 0, `${String(o.kind)} renders`);
   }
 });

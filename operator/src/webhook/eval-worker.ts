@@ -16,9 +16,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { EvaluationContext } from '../evaluate.js';
 
-export type ToWorker =
-  | { type: 'facts'; version: string | number; context: EvaluationContext }
-  | { type: 'job'; id: number; object: Record<string, unknown>; context?: EvaluationContext };
+export type ToWorker = { type: 'facts'; version: string | number; context: EvaluationContext } | { type: 'job'; id: number; object: Record<string, unknown>; context?: EvaluationContext };
 export type FromWorker = { type: 'ready'; ms: number } | { type: 'result'; id: number; diagnostics: Diagnostic[] } | { type: 'result'; id: number; failed: string };
 
 export interface WorkerSettings {

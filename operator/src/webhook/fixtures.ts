@@ -36,7 +36,11 @@ export function envoyFilter(name: string, namespace: string, patches: unknown[])
 
 /** A valid EnvoyFilter of `n` LocalRateLimit patches (the bench's 20-patch object). */
 export const goodEnvoyFilter = (n = 1, name = 'ratelimit', namespace = 'shop') =>
-  envoyFilter(name, namespace, Array.from({ length: n }, (_, i) => localRateLimitPatch(i)));
+  envoyFilter(
+    name,
+    namespace,
+    Array.from({ length: n }, (_, i) => localRateLimitPatch(i)),
+  );
 
 /** A misspelled field and an empty stat_prefix: MW2xx errors. */
 export const badEnvoyFilter = (name = 'broken', namespace = 'shop') =>

@@ -10,7 +10,9 @@ test('defaults follow controller-runtime', () => {
 });
 
 test('flags become createWebhookServer options', () => {
-  const o = webhookOptionsFromFlags(parse(['--webhook-port', '0', '--cert-dir', '/certs', '--webhook-service', 'meshwarden-webhook.meshwarden-system', '--webhook-request-timeout', '3s', '--webhook-bind-address', '127.0.0.1']));
+  const o = webhookOptionsFromFlags(
+    parse(['--webhook-port', '0', '--cert-dir', '/certs', '--webhook-service', 'meshwarden-webhook.meshwarden-system', '--webhook-request-timeout', '3s', '--webhook-bind-address', '127.0.0.1']),
+  );
   assert.equal(o.port, 0);
   assert.equal(o.host, '127.0.0.1');
   assert.equal(o.certDir, '/certs');

@@ -19,7 +19,6 @@ const N = Number(process.env.FUZZ_N ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6d657368);
 const CONCURRENCY = 16;
 
-
 class Gen {
   constructor(readonly rnd: () => number) {}
   int(n: number): number {
@@ -39,13 +38,20 @@ class Gen {
   value(depth = 0): unknown {
     const k = this.int(depth > 4 ? 6 : 9);
     switch (k) {
-      case 0: return null;
-      case 1: return this.rnd() < 0.5;
-      case 2: return this.pick([0, -1, 1e308, -0, 65536, 2 ** 53 + 1, 0.5]);
-      case 3: return this.string();
-      case 4: return this.pick(['CREATE', 'UPDATE', 'DELETE', '1m', '60s', 'INSERT_BEFORE', 'HTTP_FILTER', 'enforce', '']);
-      case 5: return {};
-      case 6: return Array.from({ length: this.int(4) }, () => this.value(depth + 1));
+      case 0:
+        return null;
+      case 1:
+        return this.rnd() < 0.5;
+      case 2:
+        return this.pick([0, -1, 1e308, -0, 65536, 2 ** 53 + 1, 0.5]);
+      case 3:
+        return this.string();
+      case 4:
+        return this.pick(['CREATE', 'UPDATE', 'DELETE', '1m', '60s', 'INSERT_BEFORE', 'HTTP_FILTER', 'enforce', '']);
+      case 5:
+        return {};
+      case 6:
+        return Array.from({ length: this.int(4) }, () => this.value(depth + 1));
       default: {
         const o: Record<string, unknown> = {};
         for (let i = this.int(4); i > 0; i--) o[this.pick(['kind', 'spec', 'metadata', 'name', 'uid', this.string().slice(0, 12), '__proto__', 'constructor'])] = this.value(depth + 1);
@@ -67,7 +73,8 @@ class Gen {
           const r = this.rnd();
           if (r < 0.5) node[key] = this.value(2);
           else if (r < 0.8) delete node[key];
-          else if (Array.isArray(node)) node.push(this.value(2)); // a digit key would make a sparse array of millions
+          else if (Array.isArray(node))
+            node.push(this.value(2)); // a digit key would make a sparse array of millions
           else node[this.string().slice(0, 10) || 'x'] = this.value(2);
           break;
         }
@@ -78,9 +85,21 @@ class Gen {
   }
 }
 
-const objects = [f.goodSmartLimiter(), f.badSmartLimiter(), f.serviceSmartLimiter(), f.goodEnvoyFilter(3), f.badEnvoyFilter(), f.warnEnvoyFilter(),
-  { apiVersion: 'meshwarden.io/v1alpha1', kind: 'EnvoyPlugin', metadata: { name: 'p', namespace: 'shop' }, spec: { target: { workloadSelector: { matchLabels: { app: 'a' } } }, plugins: [{ name: 'stamp', lua: { code: "function envoy_on_request(h) h:headers():add('x','1') end" } }] } },
-  { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: 'w', namespace: 'shop' }, spec: { url: 'oci://registry/waf:1.2.0', phase: 'AUTHZ' } }];
+const objects = [
+  f.goodSmartLimiter(),
+  f.badSmartLimiter(),
+  f.serviceSmartLimiter(),
+  f.goodEnvoyFilter(3),
+  f.badEnvoyFilter(),
+  f.warnEnvoyFilter(),
+  {
+    apiVersion: 'meshwarden.io/v1alpha1',
+    kind: 'EnvoyPlugin',
+    metadata: { name: 'p', namespace: 'shop' },
+    spec: { target: { workloadSelector: { matchLabels: { app: 'a' } } }, plugins: [{ name: 'stamp', lua: { code: "function envoy_on_request(h) h:headers():add('x','1') end" } }] },
+  },
+  { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: 'w', namespace: 'shop' }, spec: { url: 'oci://registry/waf:1.2.0', phase: 'AUTHZ' } },
+];
 
 /** One fuzz case: the body to send and, when it is a parseable review with a string uid, that uid. */
 function fuzzCase(g: Gen, i: number): { body: string | Buffer; uid?: string; headers?: Record<string, string> } {
@@ -92,24 +111,28 @@ function fuzzCase(g: Gen, i: number): { body: string | Buffer; uid?: string; hea
   switch (g.int(10)) {
     case 0: // random bytes
       return { body: Buffer.from(Array.from({ length: g.pick([0, 1, 10, 1000]) }, () => g.int(256))) };
-    case 1: { // truncated valid review
+    case 1: {
+      // truncated valid review
       const s = JSON.stringify(review(g.pick(objects)));
       return { body: s.slice(0, g.int(s.length)) };
     }
     case 2: // any JSON value
       return { body: JSON.stringify(g.value()) ?? 'null' };
-    case 3: { // envelope with a mutated envelope
+    case 3: {
+      // envelope with a mutated envelope
       const r = g.mutate(review(g.pick(objects)), 1 + g.int(3)) as { request?: { uid?: unknown } };
       return { body: JSON.stringify(r), ...(typeof r?.request?.uid === 'string' ? { uid: r.request.uid } : {}) };
     }
-    case 4: { // deep nesting, huge numbers, odd encodings
+    case 4: {
+      // deep nesting, huge numbers, odd encodings
       const kind = g.int(4);
       if (kind === 0) return { body: '['.repeat(50_000) + ']'.repeat(50_000) };
       if (kind === 1) return { body: JSON.stringify(review({ ...f.goodSmartLimiter(), spec: JSON.parse('{"a":'.repeat(300) + '1' + '}'.repeat(300)) })), uid };
       if (kind === 2) return { body: '\ufeff' + JSON.stringify(review(f.goodSmartLimiter())) };
       return { body: JSON.stringify(review(f.goodSmartLimiter())), uid, headers: { 'content-type': 'text/plain' } };
     }
-    default: { // a valid envelope around a randomly mutated object of our kinds
+    default: {
+      // a valid envelope around a randomly mutated object of our kinds
       const obj = g.mutate(g.pick(objects), 1 + g.int(4));
       return { body: JSON.stringify(review(obj)), uid };
     }

@@ -19,7 +19,9 @@ import * as f from './fixtures.js';
 const examples = join(packageRoot, 'examples');
 
 test('the webhook agrees with the CLI on every example object, and on the webhook fixtures', async () => {
-  const dirs = readdirSync(examples, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(examples, d.name));
+  const dirs = readdirSync(examples, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => join(examples, d.name));
   const { objects, errors } = await readInputs(dirs, async () => '');
   assert.deepEqual(errors, []);
   const values = objects.map((o) => o.value).filter(isK8sObject);

@@ -281,9 +281,15 @@ describe('webhook server with a hostile evaluation in flight', () => {
     assert.ok(Date.now() - t0 < 2_500, `dropped after ${Date.now() - t0} ms`);
     // 16 idle connections fill the cap; the 17th is closed by the listener at once.
     client.close();
-    const idle = await Promise.all(Array.from({ length: 16 }, () => new Promise<import('node:net').Socket>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    })));
+    const idle = await Promise.all(
+      Array.from(
+        { length: 16 },
+        () =>
+          new Promise<import('node:net').Socket>((resolve) => {
+            const s = net.connect(port, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
     await sleep(50);
     const closed = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');

@@ -248,10 +248,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     const sc = await ensureServingCertificate(options.certDir, { dnsNames: options.dnsNames ?? [] });
     if (sc.generated) log.info({ certDir: options.certDir }, 'generated a CA and serving certificate (ca.crt is the caBundle)');
     // connectionsCheckingInterval: enforce requestTimeout every second, not every 30 s (Node's default).
-    const srv = https.createServer(
-      { cert: sc.cert, key: sc.key, minVersion: 'TLSv1.2', connectionsCheckingInterval: 1_000, handshakeTimeout: options.handshakeTimeoutMs ?? 5_000 },
-      handler,
-    );
+    const srv = https.createServer({ cert: sc.cert, key: sc.key, minVersion: 'TLSv1.2', connectionsCheckingInterval: 1_000, handshakeTimeout: options.handshakeTimeoutMs ?? 5_000 }, handler);
     // The API server keeps a few connections per replica; a flood of idle or half-open ones must not exhaust memory or descriptors.
     srv.maxConnections = options.maxConnections ?? 256;
     loadedCert = sc.cert;

@@ -20,7 +20,9 @@ import { DiscoveryRequest, DiscoveryResponse, toObjectOptions } from './messages
 import { SynczClient } from './syncz.js';
 import { capturedIstioMinors } from '../versions/table.js';
 
-const { values } = parseArgs({ options: { minor: { type: 'string', default: capturedIstioMinors().at(-1)! }, proxies: { type: 'string', default: '10,100,500' }, queries: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { minor: { type: 'string', default: capturedIstioMinors().at(-1)! }, proxies: { type: 'string', default: '10,100,500' }, queries: { type: 'string', default: '20' } },
+});
 const sizes = values.proxies.split(',').map(Number);
 const queries = Number(values.queries);
 const ads = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
@@ -31,10 +33,18 @@ const toValue = (v: unknown): unknown =>
 
 /** One fake sidecar: resolves once both types were received and ACKed. */
 function fakeProxy(client: grpc.Client, i: number, xds: string): Promise<grpc.ClientDuplexStream<Buffer, Buffer>> {
-  const call = client.makeBidiStreamRequest<Buffer, Buffer>(ads, (b) => b, (b) => b);
+  const call = client.makeBidiStreamRequest<Buffer, Buffer>(
+    ads,
+    (b) => b,
+    (b) => b,
+  );
   const node = {
     id: `sidecar~127.0.0.1~fake-${i}.bench~bench.svc.cluster.local`,
-    metadata: { fields: Object.fromEntries(Object.entries({ ISTIO_VERSION: `${values.minor}.0`, NAMESPACE: 'bench', CLUSTER_ID: 'Kubernetes', PROXY_CONFIG: { discoveryAddress: xds } }).map(([k, v]) => [k, toValue(v)])) },
+    metadata: {
+      fields: Object.fromEntries(
+        Object.entries({ ISTIO_VERSION: `${values.minor}.0`, NAMESPACE: 'bench', CLUSTER_ID: 'Kubernetes', PROXY_CONFIG: { discoveryAddress: xds } }).map(([k, v]) => [k, toValue(v)]),
+      ),
+    },
   };
   const send = (o: Record<string, unknown>): boolean => call.write(Buffer.from(DiscoveryRequest.encode(DiscoveryRequest.fromObject(o)).finish()));
   return new Promise((resolve, reject) => {

@@ -52,7 +52,15 @@ test('decodeSyncz reads per-proxy, per-type status, send times and NACK text', (
     }),
   ).finish();
   const body = Buffer.from(
-    DiscoveryResponse.encode(DiscoveryResponse.fromObject({ type_url: 'istio.io/debug/syncz', resources: [{ type_url: clientConfigTypeUrl, value: cc }, { type_url: 'other', value: Buffer.from([1]) }] })).finish(),
+    DiscoveryResponse.encode(
+      DiscoveryResponse.fromObject({
+        type_url: 'istio.io/debug/syncz',
+        resources: [
+          { type_url: clientConfigTypeUrl, value: cc },
+          { type_url: 'other', value: Buffer.from([1]) },
+        ],
+      }),
+    ).finish(),
   );
   const [p, ...rest] = decodeSyncz(body, '10.0.0.5:15010');
   assert.equal(rest.length, 0, 'resources of other types are skipped');

@@ -24,17 +24,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import {
-  ClientConfig,
-  DiscoveryRequest,
-  DiscoveryResponse,
-  clientConfigTypeUrl,
-  stringStruct,
-  timestampMs,
-  toObjectOptions,
-  type ClientConfigObject,
-  type ConfigStatus,
-} from './messages.js';
+import { ClientConfig, DiscoveryRequest, DiscoveryResponse, clientConfigTypeUrl, stringStruct, timestampMs, toObjectOptions, type ClientConfigObject, type ConfigStatus } from './messages.js';
 
 export const synczTypeUrl = 'istio.io/debug/syncz';
 const adsMethod = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
@@ -163,9 +153,15 @@ export class SynczClient {
     const request = this.#request();
     return new Promise<ProxySync[]>((resolve, reject) => {
       let settled = false;
-      const call = client.makeBidiStreamRequest<Buffer, Buffer>(adsMethod, (b) => b, (b) => b, md, {
-        deadline: Date.now() + (this.opts.timeoutMs ?? 5000),
-      });
+      const call = client.makeBidiStreamRequest<Buffer, Buffer>(
+        adsMethod,
+        (b) => b,
+        (b) => b,
+        md,
+        {
+          deadline: Date.now() + (this.opts.timeoutMs ?? 5000),
+        },
+      );
       const finish = (err: Error | undefined, value?: ProxySync[]): void => {
         if (settled) return;
         settled = true;

@@ -46,7 +46,11 @@ for (const text of streams) {
 
 test('syntax errors carry the position of the error', () => {
   const { objects, errors } = loadYaml('a: 1\n---\nb: [1, 2\n', 'f.yaml');
-  assert.deepEqual(objects.map((o) => o.value), [{ a: 1 }], 'the document before the error is read');
+  assert.deepEqual(
+    objects.map((o) => o.value),
+    [{ a: 1 }],
+    'the document before the error is read',
+  );
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.file, 'f.yaml');
   assert.ok(errors[0]!.line >= 3);
@@ -56,12 +60,21 @@ test('one broken document costs only itself: the others are read, at their posit
   const deep = `d: ${'['.repeat(600)}${']'.repeat(600)}`;
   const text = ['kind: A\nx: {p: 1}', 'kind: B\nb: [1, 2', 'kind: C\nk: v\nk: w', deep, 'kind: E\nz: [1]'].join('\n---\n') + '\n';
   const { objects, errors } = loadYaml(text, 'f.yaml');
-  assert.deepEqual(objects.map((o) => [o.documentIndex, o.value]), [[0, { kind: 'A', x: { p: 1 } }], [4, { kind: 'E', z: [1] }]]);
-  assert.deepEqual(errors.map((e) => [e.line, e.message.split(':')[0]]), [
-    [5, 'Flow sequence in block collection must be sufficiently indented and end with a ]'],
-    [9, 'Map keys must be unique'],
-    [11, 'nested too deeply'],
-  ]);
+  assert.deepEqual(
+    objects.map((o) => [o.documentIndex, o.value]),
+    [
+      [0, { kind: 'A', x: { p: 1 } }],
+      [4, { kind: 'E', z: [1] }],
+    ],
+  );
+  assert.deepEqual(
+    errors.map((e) => [e.line, e.message.split(':')[0]]),
+    [
+      [5, 'Flow sequence in block collection must be sufficiently indented and end with a ]'],
+      [9, 'Map keys must be unique'],
+      [11, 'nested too deeply'],
+    ],
+  );
   assert.deepEqual(objects[0]!.locate(['x', 'p']), { file: 'f.yaml', line: 2, column: 8 });
   assert.deepEqual(objects[1]!.locate(['z', 0]), { file: 'f.yaml', line: 14, column: 5 });
 });
@@ -69,7 +82,16 @@ test('one broken document costs only itself: the others are read, at their posit
 /** a: &a [x × 10], b: &b [*a × 10], …: each level multiplies the expanded size by ten. */
 function laughs(levels: number): string {
   const name = (i: number) => String.fromCharCode(97 + i);
-  return ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: levels }, (_, i) => `${name(i + 1)}: &${name(i + 1)} [${Array(10).fill(`*${name(i)}`).join(', ')}]`)].join('\n');
+  return [
+    'a: &a [x, x, x, x, x, x, x, x, x, x]',
+    ...Array.from(
+      { length: levels },
+      (_, i) =>
+        `${name(i + 1)}: &${name(i + 1)} [${Array(10)
+          .fill(`*${name(i)}`)
+          .join(', ')}]`,
+    ),
+  ].join('\n');
 }
 
 test('alias expansion is bounded by the bytes it adds: billion laughs is refused at the alias that crosses the bound', () => {
@@ -110,7 +132,10 @@ function loadMs(text: string): number {
 test('reading stays linear in the number of keys and aliases (the library compares each key, and looks each alias up, against all earlier ones)', () => {
   const merges = (n: number) => `v: &v {a: 1}\nm:\n${Array.from({ length: n }, (_, i) => `  k${i}: {<<: *v, b: ${i}}`).join('\n')}\n`;
   const aliases = (n: number) => `v: &v x\na: [${Array(n).fill('*v').join(',')}]\n`;
-  for (const [name, make] of [['merge keys', merges], ['aliases', aliases]] as const) {
+  for (const [name, make] of [
+    ['merge keys', merges],
+    ['aliases', aliases],
+  ] as const) {
     loadMs(make(500)); // warm up
     const ratio = loadMs(make(16_000)) / loadMs(make(4_000));
     // Four times the input: about 4 when linear, 16 when quadratic.
@@ -120,11 +145,20 @@ test('reading stays linear in the number of keys and aliases (the library compar
 
 test('duplicate keys (at the key) and merges of a non-map (at their document) are input errors', () => {
   const dup = loadYaml('a: 1\nb: &x 2\na: *x\n', 'f.yaml');
-  assert.deepEqual(dup.errors.map((e) => [e.line, e.column, e.message]), [[3, 1, 'Map keys must be unique']]);
+  assert.deepEqual(
+    dup.errors.map((e) => [e.line, e.column, e.message]),
+    [[3, 1, 'Map keys must be unique']],
+  );
   const merge = loadYaml('a: 1\n---\na: &x 1\nm: {<<: *x}\n', 'f.yaml');
   // At the document's first line; the document before it is still read.
-  assert.deepEqual(merge.errors.map((e) => [e.line, e.message]), [[3, 'Merge sources must be maps or map aliases']]);
-  assert.deepEqual(merge.objects.map((o) => o.value), [{ a: 1 }]);
+  assert.deepEqual(
+    merge.errors.map((e) => [e.line, e.message]),
+    [[3, 'Merge sources must be maps or map aliases']],
+  );
+  assert.deepEqual(
+    merge.objects.map((o) => o.value),
+    [{ a: 1 }],
+  );
 });
 
 test('an alias inside the node it names is refused at the alias, not expanded', () => {

@@ -53,7 +53,8 @@ test('MW611: anchoring on a filter a neighbour of the same priority adds warns; 
 test('MW609 with one Pods array shared by many EnvoyFilters (indexed by namespace) matches a scan per EnvoyFilter, also after it grew', () => {
   const namespaces = ['shop', 'pay', 'ship', undefined];
   const pods: Pod[] = Array.from({ length: 40 }, (_, i) => ({
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name: `p${i}`, ...(namespaces[i % 4] ? { namespace: namespaces[i % 4] } : {}), labels: { app: `app-${i % 7}` } },
   }));
   const efIn = (namespace: string, app: string): K8sObject => {
@@ -62,7 +63,10 @@ test('MW609 with one Pods array shared by many EnvoyFilters (indexed by namespac
   };
   const scan = (e: K8sObject) => {
     const here = pods.filter((p) => (p.metadata.namespace ?? 'default') === e.metadata.namespace);
-    return here.length > 0 && !here.some((p) => Object.entries((e.spec as { workloadSelector: { labels: Record<string, string> } }).workloadSelector.labels).every(([k, v]) => p.metadata.labels?.[k] === v)) ? ['MW609'] : [];
+    return here.length > 0 &&
+      !here.some((p) => Object.entries((e.spec as { workloadSelector: { labels: Record<string, string> } }).workloadSelector.labels).every(([k, v]) => p.metadata.labels?.[k] === v))
+      ? ['MW609']
+      : [];
   };
   let warned = 0;
   let quiet = 0;

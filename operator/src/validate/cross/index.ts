@@ -18,7 +18,7 @@ interface Patch {
   patch?: { operation?: string; value?: { name?: string; typed_config?: { '@type'?: string } } };
 }
 
-const patchesOf = (ef: K8sObject) => ((ef.spec as { configPatches?: Patch[] } | undefined)?.configPatches ?? []);
+const patchesOf = (ef: K8sObject) => (ef.spec as { configPatches?: Patch[] } | undefined)?.configPatches ?? [];
 const selectorOf = (ef: K8sObject) => (ef.spec as { workloadSelector?: { labels?: Record<string, string> } } | undefined)?.workloadSelector?.labels;
 const priorityOf = (ef: K8sObject) => (ef.spec as { priority?: number } | undefined)?.priority ?? 0;
 const ns = (o: K8sObject) => o.metadata.namespace ?? 'default';

@@ -42,7 +42,15 @@ const objects: Array<Record<string, unknown>> = [
   wp('empty-key', { url: 'oci://ghcr.io/acme/f:1', selector: { matchLabels: { '': 'a' } } }),
   wp('dup-port', { url: 'oci://ghcr.io/acme/f:1', match: [{ ports: [{ number: 80 }, { number: 80 }] }] }),
   wp('port-zero', { url: 'oci://ghcr.io/acme/f:1', match: [{ ports: [{ number: 0 }] }] }),
-  wp('env-dup', { url: 'oci://ghcr.io/acme/f:1', vmConfig: { env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] } }),
+  wp('env-dup', {
+    url: 'oci://ghcr.io/acme/f:1',
+    vmConfig: {
+      env: [
+        { name: 'A', value: '1' },
+        { name: 'A', value: '2' },
+      ],
+    },
+  }),
   wp('priority-big', { url: 'oci://ghcr.io/acme/f:1', priority: 3000000000 }),
   ef('priority-big', { priority: 3000000000 }),
   ef('label-64', { workloadSelector: { labels: { app: 'a'.repeat(64) } } }),
@@ -50,9 +58,19 @@ const objects: Array<Record<string, unknown>> = [
   ef('port-big', { configPatches: [patch({ context: 'SIDECAR_INBOUND', listener: { portNumber: 70000 } })] }),
   ef('null-patch', { configPatches: [null] }),
   ef('empty-spec', {}),
-  ...['ghcr.io/acme/f:1', 'localhost:5000/f:1', 'file:///opt/f.wasm', 'https://example.com/f.wasm', 'ftp://example.com/f.wasm', '/opt/f.wasm', 'oci://[::1]:5000/f', 'a b', 'HTTP://EXAMPLE.COM/f', 'f.wasm', 'registry:5000/f'].map((url, i) =>
-    wp(`url-${i}`, { url }),
-  ),
+  ...[
+    'ghcr.io/acme/f:1',
+    'localhost:5000/f:1',
+    'file:///opt/f.wasm',
+    'https://example.com/f.wasm',
+    'ftp://example.com/f.wasm',
+    '/opt/f.wasm',
+    'oci://[::1]:5000/f',
+    'a b',
+    'HTTP://EXAMPLE.COM/f',
+    'f.wasm',
+    'registry:5000/f',
+  ].map((url, i) => wp(`url-${i}`, { url })),
 ];
 
 describe('MW110-MW113 agree with a real kube-apiserver', { skip, timeout: 600_000 }, () => {
@@ -87,14 +105,15 @@ describe('MW110-MW113 agree with a real kube-apiserver', { skip, timeout: 600_00
         const ours = checkIstioObject(obj, { istioVersions: [minor] }).filter((f) => /^MW11[0-3]$/.test(f.rule));
         const apiserverRejects = r.code !== 0;
         if (apiserverRejects !== ours.length > 0) {
-          disagreements.push(`${(obj['metadata'] as { name: string }).name}: apiserver ${apiserverRejects ? 'rejects: ' + r.stderr.trim().split('\n').pop() : 'accepts'}; ours ${JSON.stringify(ours.map((f) => `${f.rule} ${f.path} ${f.message}`))}`);
+          disagreements.push(
+            `${(obj['metadata'] as { name: string }).name}: apiserver ${apiserverRejects ? 'rejects: ' + r.stderr.trim().split('\n').pop() : 'accepts'}; ours ${JSON.stringify(ours.map((f) => `${f.rule} ${f.path} ${f.message}`))}`,
+          );
         }
       }
       assert.deepEqual(disagreements, []);
     });
   }
 });
-
 
 /** Every object node of `o` (path of keys) except free-form ones (patch.value, pluginConfig). */
 function objectNodes(o: unknown, at: string[] = []): string[][] {
@@ -106,7 +125,7 @@ function objectNodes(o: unknown, at: string[] = []): string[][] {
   return out;
 }
 
-const clone = <T,>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 function at(o: unknown, path: string[]): Record<string, unknown> {
   return path.reduce((n, k) => (n as Record<string, unknown>)[k], o) as Record<string, unknown>;
 }
@@ -114,14 +133,46 @@ function at(o: unknown, path: string[]): Record<string, unknown> {
 /** Random single mutations of two rich valid objects: unknown keys, wrong types, bad enums, deletions. */
 function mutants(seed: number, n: number): Array<Record<string, unknown>> {
   const r = seededRandom(seed);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const bases = [
     ef('m', {
       workloadSelector: { labels: { app: 'a' } },
       priority: 10,
       configPatches: [
-        { applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', proxy: { proxyVersion: '^1\\.28', metadata: { a: 'b' } }, listener: { portNumber: 8080, name: 'virtualInbound', filterChain: { name: 'c', sni: 's', transportProtocol: 'raw_buffer', applicationProtocols: 'h2', destinationPort: 8080, filter: { name: HCM, subFilter: { name: 'envoy.filters.http.router' } } } } }, patch: { operation: 'INSERT_BEFORE', value: { name: 'x' } } },
-        { applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, portName: 'http', gateway: 'ns/gw', name: 'http.8080', vhost: { name: 'v', domainName: 'a.example.com', route: { name: 'default', action: 'ROUTE' } } } }, patch: { operation: 'MERGE', value: {} } },
+        {
+          applyTo: 'HTTP_FILTER',
+          match: {
+            context: 'SIDECAR_INBOUND',
+            proxy: { proxyVersion: '^1\\.28', metadata: { a: 'b' } },
+            listener: {
+              portNumber: 8080,
+              name: 'virtualInbound',
+              filterChain: {
+                name: 'c',
+                sni: 's',
+                transportProtocol: 'raw_buffer',
+                applicationProtocols: 'h2',
+                destinationPort: 8080,
+                filter: { name: HCM, subFilter: { name: 'envoy.filters.http.router' } },
+              },
+            },
+          },
+          patch: { operation: 'INSERT_BEFORE', value: { name: 'x' } },
+        },
+        {
+          applyTo: 'HTTP_ROUTE',
+          match: {
+            context: 'GATEWAY',
+            routeConfiguration: {
+              portNumber: 80,
+              portName: 'http',
+              gateway: 'ns/gw',
+              name: 'http.8080',
+              vhost: { name: 'v', domainName: 'a.example.com', route: { name: 'default', action: 'ROUTE' } },
+            },
+          },
+          patch: { operation: 'MERGE', value: {} },
+        },
         { applyTo: 'CLUSTER', match: { context: 'SIDECAR_OUTBOUND', cluster: { portNumber: 80, service: 's', subset: 'v1', name: 'n' } }, patch: { operation: 'ADD', value: { name: 'c' } } },
       ],
     }),
@@ -136,7 +187,12 @@ function mutants(seed: number, n: number): Array<Record<string, unknown>> {
       phase: 'AUTHN',
       priority: 5,
       failStrategy: 'FAIL_OPEN',
-      vmConfig: { env: [{ name: 'A', value: '1' }, { name: 'B', valueFrom: 'HOST' }] },
+      vmConfig: {
+        env: [
+          { name: 'A', value: '1' },
+          { name: 'B', valueFrom: 'HOST' },
+        ],
+      },
       match: [{ mode: 'SERVER', ports: [{ number: 8080 }] }],
       type: 'HTTP',
     }),
@@ -183,8 +239,10 @@ describe('MW110-MW113 agree with a real kube-apiserver on random mutations', { s
     for (const obj of mutants(seed, Number(process.env['MW11_N'] ?? 40))) {
       const res = await cp.kubectl(['create', '--dry-run=server', '--validate=strict', '-o', 'name', '-f', '-'], { input: JSON.stringify(obj) });
       const ours = checkIstioObject(obj, { istioVersions: ['1.31'] }).filter((f) => /^MW11[0-3]$/.test(f.rule));
-      if (res.code !== 0 !== ours.length > 0) {
-        disagreements.push(`apiserver ${res.code !== 0 ? 'rejects: ' + res.stderr.trim().split('\n').pop() : 'accepts'}; ours ${JSON.stringify(ours.map((f) => `${f.rule} ${f.path} ${f.message}`))}\n${JSON.stringify(obj['spec'])}`);
+      if ((res.code !== 0) !== ours.length > 0) {
+        disagreements.push(
+          `apiserver ${res.code !== 0 ? 'rejects: ' + res.stderr.trim().split('\n').pop() : 'accepts'}; ours ${JSON.stringify(ours.map((f) => `${f.rule} ${f.path} ${f.message}`))}\n${JSON.stringify(obj['spec'])}`,
+        );
       }
     }
     assert.deepEqual(disagreements, [], `seed ${seed}`);

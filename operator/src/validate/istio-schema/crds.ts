@@ -43,7 +43,8 @@ export function strictify(s: unknown): unknown {
   const out: Schema = {};
   for (const [k, v] of Object.entries(s)) {
     if (k === 'properties' && isObj(v)) out[k] = Object.fromEntries(Object.entries(v).map(([p, ps]) => [p, strictify(ps)]));
-    else if (k === 'description') continue; // keep compiled schemas small; hints come from the rule texts
+    else if (k === 'description')
+      continue; // keep compiled schemas small; hints come from the rule texts
     else out[k] = strictify(v);
   }
   if (isObj(s['properties']) && s['additionalProperties'] === undefined && s['x-kubernetes-preserve-unknown-fields'] !== true) {
@@ -102,7 +103,7 @@ export function extractSchemas(text: string): Map<IstioKind, Schema> {
     const want = ISTIO_KINDS[kind].version;
     const versions = isObj(spec) && Array.isArray(spec['versions']) ? (spec['versions'] as Schema[]) : [];
     const v = versions.find((x) => x['name'] === want);
-    const schema = isObj(v?.['schema']) ? (v['schema'])['openAPIV3Schema'] : undefined;
+    const schema = isObj(v?.['schema']) ? v['schema']['openAPIV3Schema'] : undefined;
     if (isObj(schema)) out.set(kind, schema);
   }
   return out;

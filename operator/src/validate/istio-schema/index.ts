@@ -136,11 +136,19 @@ function schemaFindings(raw: unknown, kind: IstioKind, minors: readonly string[]
     out.push({
       ...f,
       message: f.message + note,
-      ...(f.rule === MW110.code && newer.length > 0 ? { hint: `the field exists in Istio ${newer.join(', ')}: guard the object by revision (istio.io/rev) or avoid the field while older control planes run` } : {}),
+      ...(f.rule === MW110.code && newer.length > 0
+        ? { hint: `the field exists in Istio ${newer.join(', ')}: guard the object by revision (istio.io/rev) or avoid the field while older control planes run` }
+        : {}),
     });
   }
   if (missing.length > 0) {
-    out.push(MW119.finding('', `Istio ${missing.join(', ')} CRD schema not found (${istioCrdFile(missing[0]!)}): ${kind} not checked against ${missing.length === minors.length ? 'any' : 'those'} Istio minor(s)`, howToGet({ kind: 'istio', version: missing.join(' ') })));
+    out.push(
+      MW119.finding(
+        '',
+        `Istio ${missing.join(', ')} CRD schema not found (${istioCrdFile(missing[0]!)}): ${kind} not checked against ${missing.length === minors.length ? 'any' : 'those'} Istio minor(s)`,
+        howToGet({ kind: 'istio', version: missing.join(' ') }),
+      ),
+    );
   }
   return out;
 }

@@ -36,8 +36,26 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { rule: 'MW110', schema: true, good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({ match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: HCM, subFilter: { name: ROUTER } } } }, proxyVersion: '^1\\.28' } })] }), path: 'spec.configPatches[0].match.proxyVersion' },
-  { rule: 'MW110', schema: true, good: ef({ ...sel, configPatches: [httpPatch({ match: { context: 'ANY', listener: {} } })] }), bad: ef({ ...sel, configPatches: [httpPatch({ match: { context: 'WAYPOINT', waypoint: { portNumber: 80 } } })] }), path: 'spec.configPatches[0].match.waypoint', opts: { istioVersions: ['1.28', '1.31'] } },
+  {
+    rule: 'MW110',
+    schema: true,
+    good: goodEf,
+    bad: ef({
+      ...sel,
+      configPatches: [
+        httpPatch({ match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: HCM, subFilter: { name: ROUTER } } } }, proxyVersion: '^1\\.28' } }),
+      ],
+    }),
+    path: 'spec.configPatches[0].match.proxyVersion',
+  },
+  {
+    rule: 'MW110',
+    schema: true,
+    good: ef({ ...sel, configPatches: [httpPatch({ match: { context: 'ANY', listener: {} } })] }),
+    bad: ef({ ...sel, configPatches: [httpPatch({ match: { context: 'WAYPOINT', waypoint: { portNumber: 80 } } })] }),
+    path: 'spec.configPatches[0].match.waypoint',
+    opts: { istioVersions: ['1.28', '1.31'] },
+  },
   { rule: 'MW111', schema: true, good: goodWp, bad: wp({ selector: { matchLabels: { app: 'shop' } } }), path: 'spec.url' },
   { rule: 'MW112', schema: true, good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({ applyTo: 'HTTP_FILTERS' })] }), path: 'spec.configPatches[0].applyTo' },
   { rule: 'MW112', schema: true, good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({ match: { listener: {}, cluster: {} } })] }), path: 'spec.configPatches[0].match' },
@@ -45,23 +63,80 @@ const cases: Case[] = [
   { rule: 'MW113', schema: true, good: goodWp, bad: wp({ selector: { matchLabels: { app: 'shop' } }, url: 'ftp://registry/filter.wasm' }), path: 'spec.url' },
   { rule: 'MW120', good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({ applyTo: undefined })] }), path: 'spec.configPatches[0].applyTo' },
   { rule: 'MW121', good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({}, { operation: undefined })] }), path: 'spec.configPatches[0].patch.operation' },
-  { rule: 'MW122', good: ef({ ...sel, configPatches: [httpPatch({}, { operation: 'REMOVE', value: undefined })] }), bad: ef({ ...sel, configPatches: [httpPatch({}, { value: undefined })] }), path: 'spec.configPatches[0].patch.value' },
-  { rule: 'MW123', good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({ match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|8080' } } } })] }), path: 'spec.configPatches[0].match.routeConfiguration' },
-  { rule: 'MW124', good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({ match: { listener: { filterChain: { filter: { name: HCM, subFilter: {} } } } } })] }), path: 'spec.configPatches[0].match.listener.filterChain.filter.subFilter.name' },
+  {
+    rule: 'MW122',
+    good: ef({ ...sel, configPatches: [httpPatch({}, { operation: 'REMOVE', value: undefined })] }),
+    bad: ef({ ...sel, configPatches: [httpPatch({}, { value: undefined })] }),
+    path: 'spec.configPatches[0].patch.value',
+  },
+  {
+    rule: 'MW123',
+    good: goodEf,
+    bad: ef({ ...sel, configPatches: [httpPatch({ match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|8080' } } } })] }),
+    path: 'spec.configPatches[0].match.routeConfiguration',
+  },
+  {
+    rule: 'MW124',
+    good: goodEf,
+    bad: ef({ ...sel, configPatches: [httpPatch({ match: { listener: { filterChain: { filter: { name: HCM, subFilter: {} } } } } })] }),
+    path: 'spec.configPatches[0].match.listener.filterChain.filter.subFilter.name',
+  },
   { rule: 'MW125', good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({ applyTo: 'NETWORK_FILTER' })] }), path: 'spec.configPatches[0].match.listener.filterChain.filter.subFilter' },
-  { rule: 'MW125', good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({ match: { listener: { filterChain: { filter: { name: 'envoy.filters.network.tcp_proxy', subFilter: { name: ROUTER } } } } } })] }), path: 'spec.configPatches[0].match.listener.filterChain.filter.name' },
-  { rule: 'MW126', good: ef({ ...sel, configPatches: [{ applyTo: 'FILTER_CHAIN', match: { listener: { filterChain: { name: 'virtualInbound' } } }, patch: { operation: 'MERGE', value: {} } }] }), bad: ef({ ...sel, configPatches: [{ applyTo: 'FILTER_CHAIN', match: { listener: { filterChain: { filter: { name: HCM } } } }, patch: { operation: 'MERGE', value: {} } }] }), path: 'spec.configPatches[0].match.listener.filterChain.filter' },
-  { rule: 'MW127', good: ef({ ...sel, configPatches: [{ applyTo: 'LISTENER_FILTER', match: { listener: { portNumber: 15006 } }, patch: { operation: 'REPLACE', value: { name: 'envoy.filters.listener.tls_inspector' } } }] }), bad: ef({ ...sel, configPatches: [{ applyTo: 'CLUSTER', match: { cluster: { name: 'c' } }, patch: { operation: 'REPLACE', value: { name: 'c' } } }] }), path: 'spec.configPatches[0].patch.operation' },
+  {
+    rule: 'MW125',
+    good: goodEf,
+    bad: ef({ ...sel, configPatches: [httpPatch({ match: { listener: { filterChain: { filter: { name: 'envoy.filters.network.tcp_proxy', subFilter: { name: ROUTER } } } } } })] }),
+    path: 'spec.configPatches[0].match.listener.filterChain.filter.name',
+  },
+  {
+    rule: 'MW126',
+    good: ef({ ...sel, configPatches: [{ applyTo: 'FILTER_CHAIN', match: { listener: { filterChain: { name: 'virtualInbound' } } }, patch: { operation: 'MERGE', value: {} } }] }),
+    bad: ef({ ...sel, configPatches: [{ applyTo: 'FILTER_CHAIN', match: { listener: { filterChain: { filter: { name: HCM } } } }, patch: { operation: 'MERGE', value: {} } }] }),
+    path: 'spec.configPatches[0].match.listener.filterChain.filter',
+  },
+  {
+    rule: 'MW127',
+    good: ef({
+      ...sel,
+      configPatches: [{ applyTo: 'LISTENER_FILTER', match: { listener: { portNumber: 15006 } }, patch: { operation: 'REPLACE', value: { name: 'envoy.filters.listener.tls_inspector' } } }],
+    }),
+    bad: ef({ ...sel, configPatches: [{ applyTo: 'CLUSTER', match: { cluster: { name: 'c' } }, patch: { operation: 'REPLACE', value: { name: 'c' } } }] }),
+    path: 'spec.configPatches[0].patch.operation',
+  },
   { rule: 'MW128', good: goodEf, bad: ef({ workloadSelector: { labels: { app: 'shop' } }, configPatches: [httpPatch()] }), path: 'spec.priority' },
   { rule: 'MW129', good: goodEf, bad: ef({ ...sel, configPatches: [httpPatch({}, { operation: 'ADD', filterClass: 'AUTHZ' })] }), path: 'spec.configPatches[0].patch.filterClass' },
   { rule: 'MW130', good: goodEf, bad: ef({ workloadSelector: {}, priority: 10, configPatches: [httpPatch()] }), path: 'spec.workloadSelector', severity: 'warning' },
   { rule: 'MW131', good: ef({ ...sel, configPatches: [httpPatch()] }, 'istio-system'), bad: ef({ priority: 10, configPatches: [httpPatch()] }, 'istio-system'), path: 'spec' },
   { rule: 'MW131', good: goodWp, bad: wp({ url: 'oci://ghcr.io/acme/filter:1.0.0' }, 'mesh-root'), path: 'spec', opts: { rootNamespace: 'mesh-root' } },
-  { rule: 'MW132', good: ef({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], priority: 10, configPatches: [httpPatch()] }), bad: ef({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], priority: 10, configPatches: [httpPatch()] }), path: 'spec.targetRefs', opts: { istioVersions: ['1.21', '1.28'] } },
-  { rule: 'MW133', good: wp({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], url: 'oci://ghcr.io/a/b:1' }), bad: wp({ targetRefs: [{ kind: 'Deployment', group: 'apps', name: 'd' }], url: 'oci://ghcr.io/a/b:1' }), path: 'spec.targetRefs[0]', severity: 'error' },
+  {
+    rule: 'MW132',
+    good: ef({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], priority: 10, configPatches: [httpPatch()] }),
+    bad: ef({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], priority: 10, configPatches: [httpPatch()] }),
+    path: 'spec.targetRefs',
+    opts: { istioVersions: ['1.21', '1.28'] },
+  },
+  {
+    rule: 'MW133',
+    good: wp({ targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }], url: 'oci://ghcr.io/a/b:1' }),
+    bad: wp({ targetRefs: [{ kind: 'Deployment', group: 'apps', name: 'd' }], url: 'oci://ghcr.io/a/b:1' }),
+    path: 'spec.targetRefs[0]',
+    severity: 'error',
+  },
   { rule: 'MW134', good: goodEf, bad: ef({ ...sel, priority: 3000000000, configPatches: [httpPatch()] }), path: 'spec.priority' },
-  { rule: 'MW112', schema: true, good: goodWp, bad: wp({ selector: { matchLabels: { app: 'shop' } }, url: 'oci://ghcr.io/a/b:1', match: [{ ports: [{ number: 80 }, { number: 80 }] }] }), path: 'spec.match[0].ports' },
-  { rule: 'MW133', good: goodEf, bad: ef({ targetRefs: [{ kind: 'Deployment', group: 'apps', name: 'd' }], priority: 10, configPatches: [httpPatch()] }), path: 'spec.targetRefs[0]', severity: 'warning' },
+  {
+    rule: 'MW112',
+    schema: true,
+    good: goodWp,
+    bad: wp({ selector: { matchLabels: { app: 'shop' } }, url: 'oci://ghcr.io/a/b:1', match: [{ ports: [{ number: 80 }, { number: 80 }] }] }),
+    path: 'spec.match[0].ports',
+  },
+  {
+    rule: 'MW133',
+    good: goodEf,
+    bad: ef({ targetRefs: [{ kind: 'Deployment', group: 'apps', name: 'd' }], priority: 10, configPatches: [httpPatch()] }),
+    path: 'spec.targetRefs[0]',
+    severity: 'warning',
+  },
 ];
 
 test('every MW11x rule has a good and a bad fixture', () => {
@@ -93,11 +168,17 @@ test('a field that only a newer minor knows is reported for the older ones, with
   assert.match(wpt.hint ?? '', /exists in Istio 1\.31/);
   const op = fs.find((f) => f.path === 'spec.configPatches[0].patch.operation')!;
   assert.match(op.message, /\[Istio 1\.28 only\]/);
-  assert.deepEqual(checkIstioObject(bad, { istioVersions: ['1.31'] }).filter((f) => f.rule.startsWith('MW11')), []);
+  assert.deepEqual(
+    checkIstioObject(bad, { istioVersions: ['1.31'] }).filter((f) => f.rule.startsWith('MW11')),
+    [],
+  );
 });
 
 test('proxyVersion goes through checkProxyVersion (MW511/MW513)', () => {
-  const o = ef({ ...sel, configPatches: [httpPatch({ match: { context: 'SIDECAR_INBOUND', proxy: { proxyVersion: '1.2' }, listener: { filterChain: { filter: { name: HCM, subFilter: { name: ROUTER } } } } } })] });
+  const o = ef({
+    ...sel,
+    configPatches: [httpPatch({ match: { context: 'SIDECAR_INBOUND', proxy: { proxyVersion: '1.2' }, listener: { filterChain: { filter: { name: HCM, subFilter: { name: ROUTER } } } } } })],
+  });
   const fs = checkIstioObject(o).filter((f) => f.rule === 'MW513');
   assert.ok(fs.length > 0 && fs[0]!.path === 'spec.configPatches[0].match.proxy.proxyVersion', JSON.stringify(fs));
   const bad = ef({ ...sel, configPatches: [httpPatch({ match: { proxy: { proxyVersion: '(?=1)' }, listener: {} } })] });
@@ -106,7 +187,10 @@ test('proxyVersion goes through checkProxyVersion (MW511/MW513)', () => {
 
 test('MW130 without selector is info; MW127 on ROUTE_CONFIGURATION ADD; IST0152 false positive is not repeated for LISTENER_FILTER', () => {
   const ns = checkIstioObject(ef({ priority: 10, configPatches: [httpPatch()] })).filter((f) => f.rule === 'MW130');
-  assert.deepEqual(ns.map((f) => f.severity), ['info']);
+  assert.deepEqual(
+    ns.map((f) => f.severity),
+    ['info'],
+  );
   const rc = checkIstioObject(ef({ ...sel, configPatches: [{ applyTo: 'ROUTE_CONFIGURATION', match: { routeConfiguration: {} }, patch: { operation: 'ADD', value: {} } }] }));
   assert.ok(rc.some((f) => f.rule === 'MW127'));
 });
@@ -131,7 +215,20 @@ test('other kinds are ignored', () => {
 });
 
 test('speed: a 5-patch EnvoyFilter against 4 minors', { skip: skipSchema }, () => {
-  const five = ef({ ...sel, configPatches: [httpPatch(), httpPatch(), { applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|8080', route: { name: 'default' } } } }, patch: { operation: 'MERGE', value: { typed_per_filter_config: {} } } }, { applyTo: 'VIRTUAL_HOST', match: { routeConfiguration: { portNumber: 9080 } }, patch: { operation: 'MERGE', value: {} } }, { applyTo: 'CLUSTER', match: { cluster: { service: 'reviews', portNumber: 9080 } }, patch: { operation: 'MERGE', value: { connect_timeout: '2s' } } }] });
+  const five = ef({
+    ...sel,
+    configPatches: [
+      httpPatch(),
+      httpPatch(),
+      {
+        applyTo: 'HTTP_ROUTE',
+        match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|8080', route: { name: 'default' } } } },
+        patch: { operation: 'MERGE', value: { typed_per_filter_config: {} } },
+      },
+      { applyTo: 'VIRTUAL_HOST', match: { routeConfiguration: { portNumber: 9080 } }, patch: { operation: 'MERGE', value: {} } },
+      { applyTo: 'CLUSTER', match: { cluster: { service: 'reviews', portNumber: 9080 } }, patch: { operation: 'MERGE', value: { connect_timeout: '2s' } } },
+    ],
+  });
   assert.deepEqual(checkIstioObject(five), []);
   const n = 2000;
   const t0 = performance.now();
@@ -143,5 +240,8 @@ test('speed: a 5-patch EnvoyFilter against 4 minors', { skip: skipSchema }, () =
 
 test('WAYPOINT patches skip the webhook checks, as istiod does', () => {
   const o = ef({ ...sel, configPatches: [{ applyTo: 'HTTP_FILTER', match: { context: 'WAYPOINT', routeConfiguration: {} }, patch: { operation: 'ADD' } }] });
-  assert.deepEqual(checkIstioObject(o, { istioVersions: ['1.31'] }).filter((f) => /^MW12/.test(f.rule)), []);
+  assert.deepEqual(
+    checkIstioObject(o, { istioVersions: ['1.31'] }).filter((f) => /^MW12/.test(f.rule)),
+    [],
+  );
 });

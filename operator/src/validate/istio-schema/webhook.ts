@@ -48,12 +48,29 @@ function checkScope(obj: Obj, kind: 'EnvoyFilter' | 'WasmPlugin', opts: ScopeOpt
   const at = sel !== undefined ? p('spec', selKey) : 'spec';
   if (ns !== undefined && ns === opts.rootNamespace) {
     out.push(
-      MW131.finding(at, `${kind} in the root namespace ${ns} without ${selKey} labels or targetRefs: it applies to every sidecar and gateway in the mesh`, `Add ${selKey}.${labelsKey} (or targetRefs), or move it to the namespace of the workloads it is meant for.`),
+      MW131.finding(
+        at,
+        `${kind} in the root namespace ${ns} without ${selKey} labels or targetRefs: it applies to every sidecar and gateway in the mesh`,
+        `Add ${selKey}.${labelsKey} (or targetRefs), or move it to the namespace of the workloads it is meant for.`,
+      ),
     );
   } else if (sel !== undefined) {
-    out.push(MW130.finding(at, `${selKey} has no labels: the ${kind} will be applied to all workloads in namespace ${ns ?? '(the object namespace)'}`, `Set ${selKey}.${labelsKey} to the labels of the target pods, or remove ${selKey} if namespace-wide is intended.`));
+    out.push(
+      MW130.finding(
+        at,
+        `${selKey} has no labels: the ${kind} will be applied to all workloads in namespace ${ns ?? '(the object namespace)'}`,
+        `Set ${selKey}.${labelsKey} to the labels of the target pods, or remove ${selKey} if namespace-wide is intended.`,
+      ),
+    );
   } else {
-    out.push(MW130.finding('spec', `no ${selKey} or targetRefs: the ${kind} applies to every workload in namespace ${ns ?? '(the object namespace)'}`, `Set ${selKey}.${labelsKey} to the labels of the target pods if it is not meant namespace-wide.`, 'info'));
+    out.push(
+      MW130.finding(
+        'spec',
+        `no ${selKey} or targetRefs: the ${kind} applies to every workload in namespace ${ns ?? '(the object namespace)'}`,
+        `Set ${selKey}.${labelsKey} to the labels of the target pods if it is not meant namespace-wide.`,
+        'info',
+      ),
+    );
   }
   return out;
 }
@@ -92,10 +109,22 @@ function checkTargetRefs(obj: Obj, kind: 'EnvoyFilter' | 'WasmPlugin', opts: Sco
   if (kind === 'EnvoyFilter' && refs.length > 0) {
     const old = opts.minors.filter((m) => minorNum(m) < minorNum('1.22'));
     if (old.length > 0) {
-      out.push(MW132.finding(p('spec', 'targetRefs'), `Istio ${old.join(', ')} ignores targetRefs: there the EnvoyFilter applies to the whole namespace`, 'Pin the object to a 1.22+ revision with the istio.io/rev label.'));
+      out.push(
+        MW132.finding(
+          p('spec', 'targetRefs'),
+          `Istio ${old.join(', ')} ignores targetRefs: there the EnvoyFilter applies to the whole namespace`,
+          'Pin the object to a 1.22+ revision with the istio.io/rev label.',
+        ),
+      );
     }
     if (opts.minors.some((m) => m === '1.26')) {
-      out.push(MW132.finding(p('spec', 'targetRefs'), 'Istio 1.26 applies a targetRefs EnvoyFilter to every gateway of the namespace (istio/istio#56417, fixed in 1.27)', 'Upgrade to 1.27+, or use workloadSelector with the gateway.networking.k8s.io/gateway-name label.'));
+      out.push(
+        MW132.finding(
+          p('spec', 'targetRefs'),
+          'Istio 1.26 applies a targetRefs EnvoyFilter to every gateway of the namespace (istio/istio#56417, fixed in 1.27)',
+          'Upgrade to 1.27+, or use workloadSelector with the gateway.networking.k8s.io/gateway-name label.',
+        ),
+      );
     }
   }
   return out;
@@ -152,11 +181,23 @@ export function checkEnvoyFilterWebhook(obj: Obj, opts: ScopeOptions): Finding[]
     if (kinds.length > 0) {
       const mk = kinds[0]!;
       if (LISTENER_CLASS.has(applyTo) && mk !== 'listener') {
-        out.push(MW123.finding(at('match', mk), `Envoy filter: applyTo for listener class objects cannot have non listener match (applyTo ${applyTo}, match.${mk})`, 'Use match.listener for LISTENER, FILTER_CHAIN, NETWORK_FILTER and HTTP_FILTER.'));
+        out.push(
+          MW123.finding(
+            at('match', mk),
+            `Envoy filter: applyTo for listener class objects cannot have non listener match (applyTo ${applyTo}, match.${mk})`,
+            'Use match.listener for LISTENER, FILTER_CHAIN, NETWORK_FILTER and HTTP_FILTER.',
+          ),
+        );
         return;
       }
       if (ROUTE_CLASS.has(applyTo) && mk !== 'routeConfiguration') {
-        out.push(MW123.finding(at('match', mk), `Envoy filter: applyTo for http route class objects cannot have non route configuration match (applyTo ${applyTo}, match.${mk})`, 'Use match.routeConfiguration for ROUTE_CONFIGURATION, VIRTUAL_HOST and HTTP_ROUTE.'));
+        out.push(
+          MW123.finding(
+            at('match', mk),
+            `Envoy filter: applyTo for http route class objects cannot have non route configuration match (applyTo ${applyTo}, match.${mk})`,
+            'Use match.routeConfiguration for ROUTE_CONFIGURATION, VIRTUAL_HOST and HTTP_ROUTE.',
+          ),
+        );
       } else if (applyTo === 'CLUSTER' && mk !== 'cluster') {
         out.push(MW123.finding(at('match', mk), `Envoy filter: applyTo for cluster class objects cannot have non cluster match (match.${mk})`, 'Use match.cluster for CLUSTER.'));
       }
@@ -195,13 +236,25 @@ export function checkEnvoyFilterWebhook(obj: Obj, opts: ScopeOptions): Finding[]
 
     // Operations istiod does not implement for this applyTo (IST0152-IST0154, corrected).
     if (op === 'REPLACE' && !REPLACE_OK.has(applyTo)) {
-      out.push(MW127.finding(at('patch', 'operation'), `istiod implements REPLACE only for HTTP_FILTER, NETWORK_FILTER, VIRTUAL_HOST and LISTENER_FILTER: on ${applyTo} the patch is ignored`, applyTo === 'CLUSTER' || applyTo === 'LISTENER' ? `REMOVE the ${applyTo.toLowerCase()} and ADD the new one, or MERGE.` : 'Use MERGE.'));
+      out.push(
+        MW127.finding(
+          at('patch', 'operation'),
+          `istiod implements REPLACE only for HTTP_FILTER, NETWORK_FILTER, VIRTUAL_HOST and LISTENER_FILTER: on ${applyTo} the patch is ignored`,
+          applyTo === 'CLUSTER' || applyTo === 'LISTENER' ? `REMOVE the ${applyTo.toLowerCase()} and ADD the new one, or MERGE.` : 'Use MERGE.',
+        ),
+      );
     } else if (applyTo === 'ROUTE_CONFIGURATION' && op !== 'MERGE' && op !== 'MERGE_AND_REPLACE_LIST') {
       out.push(MW127.finding(at('patch', 'operation'), `istiod implements only MERGE for ROUTE_CONFIGURATION: ${op} is ignored`, 'Patch VIRTUAL_HOST or HTTP_ROUTE instead.'));
     }
     if (RELATIVE_OPS.has(op)) relative.push(i);
     if (patch['filterClass'] !== undefined && patch['filterClass'] !== 'UNSPECIFIED') {
-      out.push(MW129.finding(at('patch', 'filterClass'), 'filterClass is read by no istiod version; the filter is placed by the operation alone (ADD appends after the router)', 'Use INSERT_BEFORE with subFilter envoy.filters.http.router (or another anchor) instead.'));
+      out.push(
+        MW129.finding(
+          at('patch', 'filterClass'),
+          'filterClass is read by no istiod version; the filter is placed by the operation alone (ADD appends after the router)',
+          'Use INSERT_BEFORE with subFilter envoy.filters.http.router (or another anchor) instead.',
+        ),
+      );
     }
   });
   const prio = spec['priority'];

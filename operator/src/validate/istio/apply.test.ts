@@ -8,7 +8,7 @@ import type { ConfigPatch, JsonObject } from './types.js';
 const before = (name: string, anchor = ROUTER) => httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(name), { port: 8080, subFilter: anchor });
 const inboundNames = (r: ReturnType<typeof run>) => httpFilterNames(r, 'virtualInbound', '0.0.0.0_8080');
 /** Vhosts of outbound route config 9080 (captured baselines also hold the pod's own Service there). */
-const vhosts9080 = (r: { routes: JsonObject[] }) => (r.routes.find((x) => x['name'] === '9080')!['virtual_hosts'] as JsonObject[]);
+const vhosts9080 = (r: { routes: JsonObject[] }) => r.routes.find((x) => x['name'] === '9080')!['virtual_hosts'] as JsonObject[];
 const reviews = (r: { routes: JsonObject[] }) => vhosts9080(r).find((v) => v['name'] === 'reviews.default.svc.cluster.local:9080')!;
 
 for (const version of ['1.28.0', '1.31.0']) {
@@ -60,7 +60,12 @@ for (const version of ['1.28.0', '1.31.0']) {
     });
 
     it('relative operations run before MERGE within one HCM', () => {
-      const merge: ConfigPatch = httpFilterPatch('SIDECAR_INBOUND', 'MERGE', { typed_config: { '@type': T('envoy.extensions.filters.http.lua.v3.Lua'), stat_prefix: 'merged' } }, { port: 8080, subFilter: 'mine' });
+      const merge: ConfigPatch = httpFilterPatch(
+        'SIDECAR_INBOUND',
+        'MERGE',
+        { typed_config: { '@type': T('envoy.extensions.filters.http.lua.v3.Lua'), stat_prefix: 'merged' } },
+        { port: 8080, subFilter: 'mine' },
+      );
       const r = run(version, [envoyFilter('a', [merge, before('mine')])]);
       assert.deepEqual(rulesOf(r), []);
       const lis = r.config.listeners.find((l) => l['name'] === 'virtualInbound')!;
@@ -86,19 +91,40 @@ for (const version of ['1.28.0', '1.31.0']) {
       const f = byService.findings.find((x) => x.finding.rule === 'MW413')!;
       assert.match(f.finding.hint!, /portNumber 3000/);
       // The inbound vhost is named after the Service port.
-      const vh = run(version, [envoyFilter('a', [{ applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_INBOUND', routeConfiguration: { portNumber: 3000, vhost: { name: 'inbound|http|80' } } }, patch: { operation: 'MERGE', value: { include_request_attempt_count: false } } }])], 'sidecar', params);
+      const vh = run(
+        version,
+        [
+          envoyFilter('a', [
+            {
+              applyTo: 'VIRTUAL_HOST',
+              match: { context: 'SIDECAR_INBOUND', routeConfiguration: { portNumber: 3000, vhost: { name: 'inbound|http|80' } } },
+              patch: { operation: 'MERGE', value: { include_request_attempt_count: false } },
+            },
+          ]),
+        ],
+        'sidecar',
+        params,
+      );
       assert.deepEqual(rulesOf(vh), []);
     });
 
     it('MERGE appends repeated fields (vhost domains)', () => {
-      const p: ConfigPatch = { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'reviews.default.svc.cluster.local:9080' } } }, patch: { operation: 'MERGE', value: { domains: ['reviews.alias'] } } };
+      const p: ConfigPatch = {
+        applyTo: 'VIRTUAL_HOST',
+        match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'reviews.default.svc.cluster.local:9080' } } },
+        patch: { operation: 'MERGE', value: { domains: ['reviews.alias'] } },
+      };
       const r = run(version, [envoyFilter('a', [p])]);
       const before = reviews(loadBaseline(version, 'sidecar'))['domains'] as string[];
       assert.deepEqual(reviews(r.config)['domains'], [...before, 'reviews.alias']);
     });
 
     it('INSERT_* on VIRTUAL_HOST becomes ADD', () => {
-      const p: ConfigPatch = { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { portNumber: 9080, vhost: { name: 'allow_any' } } }, patch: { operation: 'INSERT_BEFORE', value: { name: 'x', domains: ['x.internal'] } } };
+      const p: ConfigPatch = {
+        applyTo: 'VIRTUAL_HOST',
+        match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { portNumber: 9080, vhost: { name: 'allow_any' } } },
+        patch: { operation: 'INSERT_BEFORE', value: { name: 'x', domains: ['x.internal'] } },
+      };
       const r = run(version, [envoyFilter('a', [p])]);
       const names = vhosts9080(r.config).map((v) => v['name']);
       assert.deepEqual(names, [...vhosts9080(loadBaseline(version, 'sidecar')).map((v) => v['name']), 'x']);
@@ -106,19 +132,27 @@ for (const version of ['1.28.0', '1.31.0']) {
     });
 
     it('LISTENER_FILTER MERGE merges into every listener filter: a typed_config makes istiod panic', () => {
-      const p: ConfigPatch = { applyTo: 'LISTENER_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { listenerFilter: 'envoy.filters.listener.tls_inspector' } }, patch: { operation: 'MERGE', value: { typed_config: { '@type': T('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector'), enable_ja3_fingerprinting: true } } } };
+      const p: ConfigPatch = {
+        applyTo: 'LISTENER_FILTER',
+        match: { context: 'SIDECAR_INBOUND', listener: { listenerFilter: 'envoy.filters.listener.tls_inspector' } },
+        patch: { operation: 'MERGE', value: { typed_config: { '@type': T('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector'), enable_ja3_fingerprinting: true } } },
+      };
       const r = run(version, [envoyFilter('a', [p])]);
       assert.ok(rulesOf(r).includes('MW419'));
     });
 
     it('MERGE of a TypedStruct with another type_url is a type swap (MW419); a typed MERGE into a TypedStruct panics', () => {
       const ts = (typeUrl: string) => ({ typed_config: { '@type': T('udpa.type.v1.TypedStruct'), type_url: typeUrl, value: { x: 1 } } });
-      const swap = run(version, [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', ts(T('envoy.extensions.filters.http.lua.v3.Lua')), { port: 8080, subFilter: 'istio.metadata_exchange' })])]);
+      const swap = run(version, [
+        envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', ts(T('envoy.extensions.filters.http.lua.v3.Lua')), { port: 8080, subFilter: 'istio.metadata_exchange' })]),
+      ]);
       assert.deepEqual(rulesOf(swap), ['MW419']);
       assert.match(swap.findings[0]!.finding.path, /type_url$/);
       const same = run(version, [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', ts(T('io.istio.http.peer_metadata.Config')), { port: 8080, subFilter: 'istio.metadata_exchange' })])]);
       assert.deepEqual(rulesOf(same), []);
-      const panic = run(version, [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', { typed_config: { '@type': T('io.istio.http.peer_metadata.Config') } }, { port: 8080, subFilter: 'istio.metadata_exchange' })])]);
+      const panic = run(version, [
+        envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', { typed_config: { '@type': T('io.istio.http.peer_metadata.Config') } }, { port: 8080, subFilter: 'istio.metadata_exchange' })]),
+      ]);
       assert.deepEqual(rulesOf(panic), ['MW419']);
       assert.match(panic.findings[0]!.finding.message, /panic/);
     });
@@ -149,7 +183,16 @@ for (const version of ['1.28.0', '1.31.0']) {
     });
 
     it('per-route config marked is_optional (FilterConfig) may name a filter the HCM lacks', () => {
-      const p: ConfigPatch = { applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'reviews.default.svc.cluster.local:9080', route: { name: 'default' } } } }, patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'envoy.filters.http.ratelimit': { '@type': T('envoy.config.route.v3.FilterConfig'), config: { '@type': T('google.protobuf.Empty') }, is_optional: true } } } } };
+      const p: ConfigPatch = {
+        applyTo: 'HTTP_ROUTE',
+        match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'reviews.default.svc.cluster.local:9080', route: { name: 'default' } } } },
+        patch: {
+          operation: 'MERGE',
+          value: {
+            typed_per_filter_config: { 'envoy.filters.http.ratelimit': { '@type': T('envoy.config.route.v3.FilterConfig'), config: { '@type': T('google.protobuf.Empty') }, is_optional: true } },
+          },
+        },
+      };
       assert.deepEqual(rulesOf(run(version, [envoyFilter('a', [p])])), []);
       const strict = structuredClone(p);
       ((strict.patch!.value!['typed_per_filter_config'] as JsonObject)['envoy.filters.http.ratelimit'] as JsonObject)['is_optional'] = false;
@@ -162,9 +205,24 @@ for (const version of ['1.28.0', '1.31.0']) {
 
     it('ignores malformed objects instead of throwing', () => {
       const junk = [
-        null, 42, { metadata: null }, { metadata: { name: 'x' }, spec: 'nope' },
+        null,
+        42,
+        { metadata: null },
+        { metadata: { name: 'x' }, spec: 'nope' },
         { metadata: { name: 'y', namespace: 'default' }, spec: { configPatches: 'nope' } },
-        { metadata: { name: 'z', namespace: 'default' }, spec: { configPatches: [null, 1, { applyTo: 'HTTP_FILTER' }, { applyTo: 'NOPE', patch: { operation: 'ADD' } }, { applyTo: 'HTTP_FILTER', match: 'x', patch: { operation: 'ADD', value: lua() } }, { applyTo: 'CLUSTER', patch: { operation: 'MERGE', value: 7 } }] } },
+        {
+          metadata: { name: 'z', namespace: 'default' },
+          spec: {
+            configPatches: [
+              null,
+              1,
+              { applyTo: 'HTTP_FILTER' },
+              { applyTo: 'NOPE', patch: { operation: 'ADD' } },
+              { applyTo: 'HTTP_FILTER', match: 'x', patch: { operation: 'ADD', value: lua() } },
+              { applyTo: 'CLUSTER', patch: { operation: 'MERGE', value: 7 } },
+            ],
+          },
+        },
       ] as unknown as Parameters<typeof applyEnvoyFilters>[1];
       const r = applyEnvoyFilters(loadBaseline(version, 'sidecar'), junk, sidecarProxy(version));
       assert.ok(Array.isArray(r.findings));
@@ -180,7 +238,11 @@ for (const version of ['1.28.0', '1.31.0']) {
 }
 
 describe('MERGE_AND_REPLACE_LIST', () => {
-  const p: ConfigPatch = { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'reviews.default.svc.cluster.local:9080' } } }, patch: { operation: 'MERGE_AND_REPLACE_LIST', value: { domains: ['reviews.alias'] } } };
+  const p: ConfigPatch = {
+    applyTo: 'VIRTUAL_HOST',
+    match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'reviews.default.svc.cluster.local:9080' } } },
+    patch: { operation: 'MERGE_AND_REPLACE_LIST', value: { domains: ['reviews.alias'] } },
+  };
   it('replaces lists on 1.31', () => {
     const r = run('1.31.0', [envoyFilter('a', [p])]);
     assert.deepEqual(rulesOf(r), []);
@@ -192,7 +254,11 @@ describe('MERGE_AND_REPLACE_LIST', () => {
     assert.equal(r.findings[0]!.finding.severity, 'error');
   });
   it('is a no-op on HTTP_FILTER even on 1.31', () => {
-    const r = run('1.31.0', [envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'MERGE_AND_REPLACE_LIST', { typed_config: { '@type': T('envoy.extensions.filters.http.router.v3.Router') } }, { port: 8080, subFilter: ROUTER })])]);
+    const r = run('1.31.0', [
+      envoyFilter('a', [
+        httpFilterPatch('SIDECAR_INBOUND', 'MERGE_AND_REPLACE_LIST', { typed_config: { '@type': T('envoy.extensions.filters.http.router.v3.Router') } }, { port: 8080, subFilter: ROUTER }),
+      ]),
+    ]);
     assert.deepEqual(rulesOf(r), ['MW420']);
   });
 });
@@ -215,9 +281,32 @@ describe('speed', () => {
     const ef = envoyFilter('limiter', [
       before('envoy.filters.http.local_ratelimit'),
       httpFilterPatch('SIDECAR_OUTBOUND', 'INSERT_BEFORE', lua('out'), { port: 9080, subFilter: ROUTER }),
-      { applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|9080', route: { name: 'default' } } } }, patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': { '@type': T('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit'), stat_prefix: 'rl', token_bucket: { max_tokens: 10, tokens_per_fill: 10, fill_interval: '60s' } } } } } },
-      { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { portNumber: 9080, vhost: { name: 'reviews.default.svc.cluster.local:9080' } } }, patch: { operation: 'MERGE', value: { rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] } } },
-      { applyTo: 'CLUSTER', match: { context: 'SIDECAR_OUTBOUND', cluster: { service: 'reviews.default.svc.cluster.local', portNumber: 9080 } }, patch: { operation: 'MERGE', value: { connect_timeout: '2s' } } },
+      {
+        applyTo: 'HTTP_ROUTE',
+        match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|9080', route: { name: 'default' } } } },
+        patch: {
+          operation: 'MERGE',
+          value: {
+            typed_per_filter_config: {
+              'envoy.filters.http.local_ratelimit': {
+                '@type': T('envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit'),
+                stat_prefix: 'rl',
+                token_bucket: { max_tokens: 10, tokens_per_fill: 10, fill_interval: '60s' },
+              },
+            },
+          },
+        },
+      },
+      {
+        applyTo: 'VIRTUAL_HOST',
+        match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { portNumber: 9080, vhost: { name: 'reviews.default.svc.cluster.local:9080' } } },
+        patch: { operation: 'MERGE', value: { rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] } },
+      },
+      {
+        applyTo: 'CLUSTER',
+        match: { context: 'SIDECAR_OUTBOUND', cluster: { service: 'reviews.default.svc.cluster.local', portNumber: 9080 } },
+        patch: { operation: 'MERGE', value: { connect_timeout: '2s' } },
+      },
     ]);
     const proxy = sidecarProxy('1.28.0');
     for (let i = 0; i < 50; i++) applyEnvoyFilters(b, [ef], proxy);

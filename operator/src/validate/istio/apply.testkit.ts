@@ -7,7 +7,11 @@ export const T = (s: string) => `type.googleapis.com/${s}`;
 export const HCM = 'envoy.filters.network.http_connection_manager';
 export const ROUTER = 'envoy.filters.http.router';
 
-export function envoyFilter(name: string, configPatches: ConfigPatch[], opts: { namespace?: string; priority?: number; creationTimestamp?: string; labels?: Record<string, string> | null } = {}): EnvoyFilterObject {
+export function envoyFilter(
+  name: string,
+  configPatches: ConfigPatch[],
+  opts: { namespace?: string; priority?: number; creationTimestamp?: string; labels?: Record<string, string> | null } = {},
+): EnvoyFilterObject {
   return {
     apiVersion: 'networking.istio.io/v1alpha3',
     kind: 'EnvoyFilter',
@@ -25,7 +29,12 @@ export const lua = (name = 'envoy.filters.http.lua'): JsonObject => ({
   typed_config: { '@type': T('envoy.extensions.filters.http.lua.v3.Lua'), default_source_code: { inline_string: 'function envoy_on_request(h) end' } },
 });
 
-export function httpFilterPatch(context: 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND' | 'GATEWAY', operation: string, value: JsonObject | undefined, opts: { port?: number; subFilter?: string } = {}): ConfigPatch {
+export function httpFilterPatch(
+  context: 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND' | 'GATEWAY',
+  operation: string,
+  value: JsonObject | undefined,
+  opts: { port?: number; subFilter?: string } = {},
+): ConfigPatch {
   return {
     applyTo: 'HTTP_FILTER',
     match: {

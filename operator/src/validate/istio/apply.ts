@@ -40,7 +40,9 @@ const snapshots = new WeakMap<XdsConfig, XdsConfig>();
 function copyBaseline(b: XdsConfig, targeted: ReadonlySet<string>): XdsConfig {
   let snap = snapshots.get(b);
   if (snap === undefined) {
-    snap = JSON.parse(JSON.stringify({ listeners: b.listeners, routes: b.routes, clusters: b.clusters, extension_configs: b.extension_configs ?? [], ...(b.meta ? { meta: b.meta } : {}) })) as XdsConfig;
+    snap = JSON.parse(
+      JSON.stringify({ listeners: b.listeners, routes: b.routes, clusters: b.clusters, extension_configs: b.extension_configs ?? [], ...(b.meta ? { meta: b.meta } : {}) }),
+    ) as XdsConfig;
     snapshots.set(b, snap);
   }
   const touches = (...applyTo: string[]) => applyTo.some((a) => targeted.has(a));
@@ -67,8 +69,14 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
   });
   const order = orderFilters(envoyFilters, attached, root);
   const s: SimState = {
-    features, proxy, patches: new Map(), all: [], findings: [],
-    provenance: new WeakMap(), touched: new WeakMap(), routerRemovedBy: new WeakMap(),
+    features,
+    proxy,
+    patches: new Map(),
+    all: [],
+    findings: [],
+    provenance: new WeakMap(),
+    touched: new WeakMap(),
+    routerRemovedBy: new WeakMap(),
     portMap: baseline.meta?.gatewayPortMap ?? {},
     inboundPorts: baseline.meta?.inboundPorts ?? [],
     panicked: false,
@@ -119,7 +127,6 @@ export function applyEnvoyFilters(baseline: XdsConfig, envoyFilters: readonly En
   // Patches that changed nothing: relative ops and MERGEs are silent no-ops in istiod.
   reportUnmatched(s, config);
 
-
   runStructuralChecks(s, config);
   return { config, findings: dedupe(s.findings), applied: order };
 }
@@ -135,4 +142,3 @@ function dedupe(fs: PatchFinding[]): PatchFinding[] {
   }
   return [...byKey.values()].map(({ f, n }) => (n > 1 ? { ...f, finding: { ...f.finding, message: `${f.finding.message} (${n} places)` } } : f));
 }
-

@@ -82,9 +82,10 @@ export function sidecarTemplate(c: SidecarCapture): BaselineTemplate {
     if (!l) throw new Error('the capture has no virtualInbound listener');
     return l;
   };
-  const tcpChains = c.tcp && c.tcpPort
-    ? (vi(c.tcp)['filter_chains'] as Json[]).filter((fc) => destPort(fc) === c.tcpPort!.targetPort).map((fc) => repeat(swap(fc, inboundSwaps(c.tcpPort!, c.namespace)), 'inboundTcp'))
-    : [];
+  const tcpChains =
+    c.tcp && c.tcpPort
+      ? (vi(c.tcp)['filter_chains'] as Json[]).filter((fc) => destPort(fc) === c.tcpPort!.targetPort).map((fc) => repeat(swap(fc, inboundSwaps(c.tcpPort!, c.namespace)), 'inboundTcp'))
+      : [];
   if (c.tcp && tcpChains.length === 0) throw new Error(`the TCP capture has no chain for port ${c.tcpPort?.targetPort}`);
   const listeners = c.http.listeners.map((l) => {
     if (l['name'] !== 'virtualInbound') return l;

@@ -43,7 +43,15 @@ for (const minor of BASELINE_MINORS) {
         assert.equal((rc['virtual_hosts'] as JsonObject[])[0]!['name'], 'inbound|http|9080');
       }
       const outbound = all.find((h) => h.listener === '0.0.0.0_9080')!;
-      assert.deepEqual(names(outbound.hcm), ['istio.metadata_exchange', 'envoy.filters.http.grpc_stats', 'istio.alpn', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', ROUTER_NAME]);
+      assert.deepEqual(names(outbound.hcm), [
+        'istio.metadata_exchange',
+        'envoy.filters.http.grpc_stats',
+        'istio.alpn',
+        'envoy.filters.http.fault',
+        'envoy.filters.http.cors',
+        'istio.stats',
+        ROUTER_NAME,
+      ]);
       assert.equal((outbound.hcm['rds'] as JsonObject)['route_config_name'], '9080');
       assert.ok(c.routes.some((r) => r['name'] === '9080'));
       const clusters = c.clusters.map((x) => String(x['name']));
@@ -53,9 +61,18 @@ for (const minor of BASELINE_MINORS) {
 
     it('gateway: container-port listener, RDS http.<port>, vhost <host>:<server port>', () => {
       const c = loadBaseline(`${minor}.0`, 'gateway');
-      assert.deepEqual(c.listeners.map((l) => l['name']), ['0.0.0.0_8080']);
-      assert.deepEqual(c.routes.map((r) => r['name']), ['http.8080']);
-      assert.deepEqual((c.routes[0]!['virtual_hosts'] as JsonObject[]).map((v) => v['name']), ['bookinfo.example.com:80']);
+      assert.deepEqual(
+        c.listeners.map((l) => l['name']),
+        ['0.0.0.0_8080'],
+      );
+      assert.deepEqual(
+        c.routes.map((r) => r['name']),
+        ['http.8080'],
+      );
+      assert.deepEqual(
+        (c.routes[0]!['virtual_hosts'] as JsonObject[]).map((v) => v['name']),
+        ['bookinfo.example.com:80'],
+      );
       assert.deepEqual(c.meta?.gatewayPortMap, { '8080': [80] });
       assert.equal(names(hcms(c)[0]!.hcm).at(-1), ROUTER_NAME);
     });
@@ -76,12 +93,12 @@ describe('instantiateBaseline', () => {
     assert.equal(chainNames.filter((n) => n === '0.0.0.0_9100').length, 3);
     const tcp = (vi['filter_chains'] as JsonObject[]).find((fc) => fc['name'] === '0.0.0.0_9100')!;
     assert.equal((tcp['filters'] as JsonObject[]).at(-1)!['name'], 'envoy.filters.network.tcp_proxy');
-    assert.equal(((tcp['filter_chain_match'] as JsonObject)['destination_port']), 9100);
+    assert.equal((tcp['filter_chain_match'] as JsonObject)['destination_port'], 9100);
     const clusters = c.clusters.map((x) => x['name']);
     assert.ok(clusters.includes('inbound|3000||') && clusters.includes('inbound|9100||'));
   });
 
-  it('outbound HTTP ports the baseline lacks get istiod\'s listener and RDS config (catch-all vhost only), on every minor', () => {
+  it("outbound HTTP ports the baseline lacks get istiod's listener and RDS config (catch-all vhost only), on every minor", () => {
     for (const minor of BASELINE_MINORS) {
       const plain = loadBaseline(`${minor}.0`, 'sidecar');
       const c = loadBaseline(`${minor}.0`, 'sidecar', { outboundHttpPorts: [8080, 9080] });
@@ -94,7 +111,11 @@ describe('instantiateBaseline', () => {
       assert.match(String(hcm['stat_prefix']), /^outbound_0\.0\.0\.0_8080/);
       assert.equal(names(hcm).at(-1), ROUTER_NAME);
       const rc = c.routes.find((r) => r['name'] === '8080')!;
-      assert.deepEqual((rc['virtual_hosts'] as JsonObject[]).map((v) => v['domains']), [['*']], `${minor}: only the catch-all vhost`);
+      assert.deepEqual(
+        (rc['virtual_hosts'] as JsonObject[]).map((v) => v['domains']),
+        [['*']],
+        `${minor}: only the catch-all vhost`,
+      );
       assert.deepEqual(loadBaseline(`${minor}.0`, 'sidecar', { outboundHttpPorts: [9080] }), plain);
     }
   });
@@ -113,7 +134,14 @@ describe('instantiateBaseline', () => {
   it('policy variants put ext_authz, jwt_authn and rbac after metadata exchange on inbound only', () => {
     const c = loadBaseline('1.28.0', 'sidecar', { policies: { extAuthz: true, jwt: true, rbac: 'both' } });
     const inbound = hcms(c).find((h) => h.chain === '0.0.0.0_8080')!;
-    assert.deepEqual(names(inbound.hcm).slice(0, 6), ['istio.metadata_exchange', 'envoy.filters.http.ext_authz', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.rbac', 'envoy.filters.http.grpc_stats']);
+    assert.deepEqual(names(inbound.hcm).slice(0, 6), [
+      'istio.metadata_exchange',
+      'envoy.filters.http.ext_authz',
+      'envoy.filters.http.jwt_authn',
+      'envoy.filters.http.rbac',
+      'envoy.filters.http.rbac',
+      'envoy.filters.http.grpc_stats',
+    ]);
     assert.ok(!names(hcms(c).find((h) => h.listener === '0.0.0.0_9080')!.hcm).includes('envoy.filters.http.rbac'));
   });
 });
@@ -124,9 +152,20 @@ describe('baselineFromConfigDump', () => {
     const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
     const dump = {
       configs: [
-        { '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump', static_listeners: [{ listener: { name: '0.0.0.0_15090' } }], dynamic_listeners: b.listeners.map((l) => ({ name: l['name'], active_state: { version_info: 'x', listener: { '@type': L, ...l } } })) },
-        { '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump', dynamic_route_configs: b.routes.map((r) => ({ route_config: { '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...r } })) },
-        { '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', static_clusters: [{ cluster: { name: 'xds-grpc' } }], dynamic_active_clusters: b.clusters.map((c) => ({ cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...c } })) },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+          static_listeners: [{ listener: { name: '0.0.0.0_15090' } }],
+          dynamic_listeners: b.listeners.map((l) => ({ name: l['name'], active_state: { version_info: 'x', listener: { '@type': L, ...l } } })),
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+          dynamic_route_configs: b.routes.map((r) => ({ route_config: { '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', ...r } })),
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+          static_clusters: [{ cluster: { name: 'xds-grpc' } }],
+          dynamic_active_clusters: b.clusters.map((c) => ({ cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...c } })),
+        },
       ],
     };
     const t = baselineFromConfigDump(dump, '1.28.0', 'sidecar');
@@ -158,9 +197,18 @@ describe('templating a capture (baseline-template.ts)', () => {
     const captured = { ...t, ...instantiateBaseline(t, {}) };
     const again = gatewayTemplate(captured, { servicePort: 80, targetPort: 8080, host: 'bookinfo.example.com' });
     const c = instantiateBaseline(again, { gatewayServers: [{ servicePort: 443, targetPort: 8443, host: 'shop.example.com' }] });
-    assert.deepEqual(c.listeners.map((l) => l['name']), ['0.0.0.0_8443']);
-    assert.deepEqual(c.routes.map((r) => r['name']), ['http.8443']);
-    assert.deepEqual((c.routes[0]!['virtual_hosts'] as JsonObject[]).map((v) => v['name']), ['shop.example.com:443']);
+    assert.deepEqual(
+      c.listeners.map((l) => l['name']),
+      ['0.0.0.0_8443'],
+    );
+    assert.deepEqual(
+      c.routes.map((r) => r['name']),
+      ['http.8443'],
+    );
+    assert.deepEqual(
+      (c.routes[0]!['virtual_hosts'] as JsonObject[]).map((v) => v['name']),
+      ['shop.example.com:443'],
+    );
   });
 });
 

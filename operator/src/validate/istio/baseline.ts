@@ -193,7 +193,11 @@ function addOutboundHttpPort(listeners: JsonObject[], routes: JsonObject[], port
   const source = listeners.find((l) => outboundRds(l) !== undefined);
   const sourceRoute = source && routes.find((r) => r['name'] === outboundRds(source));
   if (!source || !sourceRoute) return;
-  const listener = JSON.parse(JSON.stringify(source).split(`${String(source['name'])}`).join(name)) as JsonObject;
+  const listener = JSON.parse(
+    JSON.stringify(source)
+      .split(`${String(source['name'])}`)
+      .join(name),
+  ) as JsonObject;
   (listener['address'] as { socket_address: JsonObject }).socket_address['port_value'] = port;
   for (const fc of listener['filter_chains'] as JsonObject[]) {
     for (const f of fc['filters'] as JsonObject[]) {
@@ -211,9 +215,20 @@ function addOutboundHttpPort(listeners: JsonObject[], routes: JsonObject[], port
 
 function policyFilters(pf: PolicyFilters): JsonObject[] {
   const out: JsonObject[] = [];
-  if (pf.extAuthz) out.push({ name: 'envoy.filters.http.ext_authz', typed_config: { '@type': T('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'), grpc_service: { envoy_grpc: { cluster_name: 'outbound|9000||ext-authz.foo.svc.cluster.local' }, timeout: '600s' }, transport_api_version: 'V3' } });
+  if (pf.extAuthz)
+    out.push({
+      name: 'envoy.filters.http.ext_authz',
+      typed_config: {
+        '@type': T('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'),
+        grpc_service: { envoy_grpc: { cluster_name: 'outbound|9000||ext-authz.foo.svc.cluster.local' }, timeout: '600s' },
+        transport_api_version: 'V3',
+      },
+    });
   if (pf.jwt) out.push({ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': T('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'), providers: {}, rules: [] } });
-  const rbac = (action?: string): JsonObject => ({ name: 'envoy.filters.http.rbac', typed_config: { '@type': T('envoy.extensions.filters.http.rbac.v3.RBAC'), rules: { ...(action ? { action } : {}), policies: {} } } });
+  const rbac = (action?: string): JsonObject => ({
+    name: 'envoy.filters.http.rbac',
+    typed_config: { '@type': T('envoy.extensions.filters.http.rbac.v3.RBAC'), rules: { ...(action ? { action } : {}), policies: {} } },
+  });
   if (pf.rbac === 'deny' || pf.rbac === 'both') out.push(rbac('DENY'));
   if (pf.rbac === 'allow' || pf.rbac === 'both') out.push(rbac());
   return out;
@@ -269,7 +284,7 @@ export function loadBaseline(istioVersion: string, kind: ProxyKind, params: Base
  * and clusters, without their `@type`. Static (bootstrap) resources are not patchable and are dropped.
  */
 export function baselineFromConfigDump(dump: unknown, istioVersion: string, proxyKind: ProxyKind): BaselineTemplate {
-  const configs = isObject(dump) && Array.isArray(dump['configs']) ? (dump['configs']) : [];
+  const configs = isObject(dump) && Array.isArray(dump['configs']) ? dump['configs'] : [];
   const strip = (o: Json | undefined): JsonObject | undefined => {
     if (!isObject(o)) return undefined;
     const { ['@type']: _t, ...rest } = o;
@@ -281,7 +296,7 @@ export function baselineFromConfigDump(dump: unknown, istioVersion: string, prox
   for (const c of configs) {
     if (!isObject(c)) continue;
     for (const dl of Array.isArray(c['dynamic_listeners']) ? c['dynamic_listeners'] : []) {
-      const l = strip(isObject(dl) && isObject(dl['active_state']) ? (dl['active_state'])['listener'] : undefined);
+      const l = strip(isObject(dl) && isObject(dl['active_state']) ? dl['active_state']['listener'] : undefined);
       if (l) listeners.push(l);
     }
     for (const dr of Array.isArray(c['dynamic_route_configs']) ? c['dynamic_route_configs'] : []) {

@@ -54,7 +54,11 @@ function isHcm(f: JsonObject): boolean {
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -79,14 +83,16 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
   const routesPatched = routeLevel.some((a) => (s.patches.get(a)?.length ?? 0) > 0);
   const fromSnapshot = (lis: JsonObject): boolean => !s.owned.has(lis) && !s.shallow.has(lis) && !s.provenance.has(lis);
   const blame = (...objsToTry: Array<object | undefined>): PatchWrapper | undefined => {
-    for (const o of objsToTry) if (o) {
-      const p = s.provenance.get(o);
-      if (p) return p;
-    }
-    for (const o of objsToTry) if (o) {
-      const p = s.touched.get(o);
-      if (p) return p;
-    }
+    for (const o of objsToTry)
+      if (o) {
+        const p = s.provenance.get(o);
+        if (p) return p;
+      }
+    for (const o of objsToTry)
+      if (o) {
+        const p = s.touched.get(o);
+        if (p) return p;
+      }
     return undefined;
   };
   const emit = (p: PatchWrapper | undefined, mk: (p: PatchWrapper) => Finding) => {
@@ -104,7 +110,9 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
   for (const lis of config.listeners) {
     const lname = str(lis['name']);
     if (names.has(lname)) {
-      emit(blame(lis, names.get(lname)), (p) => MW408.finding(p.path, `two listeners are named ${JSON.stringify(lname)}`, 'Listener names must be unique: MERGE into the generated listener instead of ADDing another one.'));
+      emit(blame(lis, names.get(lname)), (p) =>
+        MW408.finding(p.path, `two listeners are named ${JSON.stringify(lname)}`, 'Listener names must be unique: MERGE into the generated listener instead of ADDing another one.'),
+      );
     } else names.set(lname, lis);
     const addr = lis['address'];
     const sa = isObject(addr) ? addr['socket_address'] : undefined;
@@ -112,7 +120,13 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
       const key = `${str(sa['address'])}:${String(sa['port_value'] ?? '')}`;
       const other = addrs.get(key);
       if (other && other !== names.get(lname)) {
-        emit(blame(lis, other), (p) => MW408.finding(p.path, `listener ${JSON.stringify(lname)} reuses address ${key} of listener ${JSON.stringify(str(other['name']))}`, 'Pick a free address/port, or add a filter chain to the existing listener (FILTER_CHAIN ADD with a distinct filter_chain_match).'));
+        emit(blame(lis, other), (p) =>
+          MW408.finding(
+            p.path,
+            `listener ${JSON.stringify(lname)} reuses address ${key} of listener ${JSON.stringify(str(other['name']))}`,
+            'Pick a free address/port, or add a filter chain to the existing listener (FILTER_CHAIN ADD with a distinct filter_chain_match).',
+          ),
+        );
       } else if (!other) addrs.set(key, lis);
     }
 
@@ -130,7 +144,13 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
       const key = matchKey(fc['filter_chain_match']);
       const prev = seenMatch.get(key);
       if (prev) {
-        emit(blame(fc, prev, lis), (p) => MW409.finding(p.path, `listener ${lname}: filter chains ${JSON.stringify(str(prev['name']))} and ${JSON.stringify(str(fc['name']))} have the same filter_chain_match ${key}`, 'Give the added chain a distinct filter_chain_match (destination_port, server_names, transport_protocol, application_protocols), or MERGE into the existing chain.'));
+        emit(blame(fc, prev, lis), (p) =>
+          MW409.finding(
+            p.path,
+            `listener ${lname}: filter chains ${JSON.stringify(str(prev['name']))} and ${JSON.stringify(str(fc['name']))} have the same filter_chain_match ${key}`,
+            'Give the added chain a distinct filter_chain_match (destination_port, server_names, transport_protocol, application_protocols), or MERGE into the existing chain.',
+          ),
+        );
       } else seenMatch.set(key, fc);
     }
     const dfc = lis['default_filter_chain'];
@@ -140,10 +160,22 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
       const t = filters.findIndex(isTerminalNetwork);
       if (t >= 0 && t < filters.length - 1) {
         const after = filters[t + 1]!;
-        emit(blame(after, filters[t], fc), (p) => MW403.finding(p.path, `${where}: ${JSON.stringify(str(after['name']))} follows the terminal network filter ${JSON.stringify(str(filters[t]!['name']))} (LDS NACK: terminal filter must be the last filter in a network filter chain)`, 'Use INSERT_BEFORE with match.listener.filterChain.filter.name set to the terminal filter, never ADD/INSERT_AFTER on it.'));
+        emit(blame(after, filters[t], fc), (p) =>
+          MW403.finding(
+            p.path,
+            `${where}: ${JSON.stringify(str(after['name']))} follows the terminal network filter ${JSON.stringify(str(filters[t]!['name']))} (LDS NACK: terminal filter must be the last filter in a network filter chain)`,
+            'Use INSERT_BEFORE with match.listener.filterChain.filter.name set to the terminal filter, never ADD/INSERT_AFTER on it.',
+          ),
+        );
       } else if (filters.length > 0 && t < 0) {
         const last = filters[filters.length - 1]!;
-        emit(blame(last, fc), (p) => MW403.finding(p.path, `${where}: the last network filter ${JSON.stringify(str(last['name']))} is not terminal (LDS NACK: non-terminal filter is the last filter in a network filter chain)`, 'Keep tcp_proxy / http_connection_manager as the last network filter; do not REMOVE or REPLACE it with a non-terminal filter.'));
+        emit(blame(last, fc), (p) =>
+          MW403.finding(
+            p.path,
+            `${where}: the last network filter ${JSON.stringify(str(last['name']))} is not terminal (LDS NACK: non-terminal filter is the last filter in a network filter chain)`,
+            'Keep tcp_proxy / http_connection_manager as the last network filter; do not REMOVE or REPLACE it with a non-terminal filter.',
+          ),
+        );
       }
       for (const f of filters) {
         if (!isHcm(f)) continue;
@@ -156,17 +188,35 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
 
   function checkHcm(hcm: JsonObject, filter: JsonObject, where: string): void {
     if (!('rds' in hcm) && !('route_config' in hcm) && !('scoped_routes' in hcm)) {
-      emit(blame(filter, hcm), (p) => MW405.finding(`${p.path}.patch.value`, `${where}: the HTTP connection manager has no rds, route_config or scoped_routes (LDS NACK); Istio's routes, metadata exchange, authz and stats filters are gone too`, 'Do not REPLACE the HCM; MERGE the fields you need into it (or patch HTTP_FILTER / HTTP_ROUTE).'));
+      emit(blame(filter, hcm), (p) =>
+        MW405.finding(
+          `${p.path}.patch.value`,
+          `${where}: the HTTP connection manager has no rds, route_config or scoped_routes (LDS NACK); Istio's routes, metadata exchange, authz and stats filters are gone too`,
+          'Do not REPLACE the HCM; MERGE the fields you need into it (or patch HTTP_FILTER / HTTP_ROUTE).',
+        ),
+      );
     }
     const hfs = objs(hcm['http_filters']);
     const r = hfs.findIndex(isRouter);
     if (r >= 0 && r < hfs.length - 1) {
       for (const after of hfs.slice(r + 1)) {
-        emit(blame(after, hcm), (p) => MW401.finding(`${p.path}.patch.operation`, `${where}: HTTP filter ${JSON.stringify(str(after['name']))} ends up after envoy.filters.http.router (LDS NACK: terminal filter must be the last filter; new pods never become ready)`, 'Use INSERT_BEFORE with match.listener.filterChain.filter.subFilter.name: envoy.filters.http.router; never ADD, INSERT_AFTER the router, or MERGE http_filters into the HCM (lists append).'));
+        emit(blame(after, hcm), (p) =>
+          MW401.finding(
+            `${p.path}.patch.operation`,
+            `${where}: HTTP filter ${JSON.stringify(str(after['name']))} ends up after envoy.filters.http.router (LDS NACK: terminal filter must be the last filter; new pods never become ready)`,
+            'Use INSERT_BEFORE with match.listener.filterChain.filter.subFilter.name: envoy.filters.http.router; never ADD, INSERT_AFTER the router, or MERGE http_filters into the HCM (lists append).',
+          ),
+        );
       }
     } else if (r < 0 && hfs.length > 0) {
       const last = hfs[hfs.length - 1]!;
-      emit(s.routerRemovedBy.get(hcm) ?? blame(last, hcm), (p) => MW402.finding(p.path, `${where}: no router left; the last HTTP filter is ${JSON.stringify(str(last['name']))} (LDS NACK: non-terminal filter is the last filter in a http filter chain)`, 'Never REMOVE or REPLACE envoy.filters.http.router; insert your filter before it instead.'));
+      emit(s.routerRemovedBy.get(hcm) ?? blame(last, hcm), (p) =>
+        MW402.finding(
+          p.path,
+          `${where}: no router left; the last HTTP filter is ${JSON.stringify(str(last['name']))} (LDS NACK: non-terminal filter is the last filter in a http filter chain)`,
+          'Never REMOVE or REPLACE envoy.filters.http.router; insert your filter before it instead.',
+        ),
+      );
     }
     const seen = new Set<string>();
     for (const hf of hfs) {
@@ -175,12 +225,24 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
         // istiod itself emits two envoy.filters.http.rbac (DENY and ALLOW): only duplicates a patch inserted count.
         const first = hfs.find((x) => x['name'] === n);
         const by = s.provenance.get(hf) ?? (first ? s.provenance.get(first) : undefined);
-        emit(by, (p) => MW404.finding(p.path, `${where}: HTTP filter ${JSON.stringify(n)} appears twice; Envoy accepts it, but per-route typed_per_filter_config and ECDS resolve by name, so both instances get the same per-route config`, 'Give each filter instance a unique name (e.g. suffix it with the owning object), or check whether two EnvoyFilters insert the same filter.'));
+        emit(by, (p) =>
+          MW404.finding(
+            p.path,
+            `${where}: HTTP filter ${JSON.stringify(n)} appears twice; Envoy accepts it, but per-route typed_per_filter_config and ECDS resolve by name, so both instances get the same per-route config`,
+            'Give each filter instance a unique name (e.g. suffix it with the owning object), or check whether two EnvoyFilters insert the same filter.',
+          ),
+        );
       }
       seen.add(n);
       const cd = hf['config_discovery'];
       if (isObject(cd) && !ecdsNames.has(n)) {
-        emit(blame(hf, hcm), (p) => MW422.finding(p.path, `${where}: HTTP filter ${JSON.stringify(n)} is discovered via ECDS but no EXTENSION_CONFIG ADD provides a config of that name; the listener waits for it`, 'Add an EXTENSION_CONFIG ADD patch whose value.name equals the filter name, with a matching type_urls entry, or set default_config.'));
+        emit(blame(hf, hcm), (p) =>
+          MW422.finding(
+            p.path,
+            `${where}: HTTP filter ${JSON.stringify(n)} is discovered via ECDS but no EXTENSION_CONFIG ADD provides a config of that name; the listener waits for it`,
+            'Add an EXTENSION_CONFIG ADD patch whose value.name equals the filter name, with a matching type_urls entry, or set default_config.',
+          ),
+        );
       }
     }
     const rds = hcm['rds'];
@@ -203,14 +265,28 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
         const dn = str(d).toLowerCase();
         const prev = domains.get(dn);
         if (prev && prev !== vh) {
-          emit(blame(vh, rc), (p) => MW410.finding(p.path, `${where}: domain ${JSON.stringify(dn)} is served by virtual hosts ${JSON.stringify(str(prev['name']))} and ${JSON.stringify(vname)} (NACK: Only unique values for domains are permitted)`, dn === '*' ? 'The catch-all vhost already owns "*": add your routes to it with HTTP_ROUTE, or use specific domains.' : 'MERGE into the existing vhost instead of ADDing one (note MERGE appends to domains), or use distinct domains.'));
+          emit(blame(vh, rc), (p) =>
+            MW410.finding(
+              p.path,
+              `${where}: domain ${JSON.stringify(dn)} is served by virtual hosts ${JSON.stringify(str(prev['name']))} and ${JSON.stringify(vname)} (NACK: Only unique values for domains are permitted)`,
+              dn === '*'
+                ? 'The catch-all vhost already owns "*": add your routes to it with HTTP_ROUTE, or use specific domains.'
+                : 'MERGE into the existing vhost instead of ADDing one (note MERGE appends to domains), or use distinct domains.',
+            ),
+          );
         } else domains.set(dn, vh);
       }
       const routes = objs(vh['routes']);
       const c = routes.findIndex(isCatchAll);
       if (c >= 0) {
         for (const late of routes.slice(c + 1)) {
-          emit(blame(late, vh), (p) => MW411.finding(p.path, `${where}, vhost ${vname}: route ${JSON.stringify(str(late['name']))} comes after the catch-all route ${JSON.stringify(str(routes[c]!['name']))} and never matches`, 'Use INSERT_BEFORE (or INSERT_FIRST) anchored on the catch-all route instead of ADD.'));
+          emit(blame(late, vh), (p) =>
+            MW411.finding(
+              p.path,
+              `${where}, vhost ${vname}: route ${JSON.stringify(str(late['name']))} comes after the catch-all route ${JSON.stringify(str(routes[c]!['name']))} and never matches`,
+              'Use INSERT_BEFORE (or INSERT_FIRST) anchored on the catch-all route instead of ADD.',
+            ),
+          );
         }
       }
       checkPerFilter(rc, vh, vh, served, `${where}, vhost ${vname}`);
@@ -228,10 +304,22 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
       // of the HCM: a marker for a filter the HCM lacks enables nothing.
       const optional = isObject(cfg) && cfg['@type'] === FILTER_CONFIG_TYPE && cfg['is_optional'] === true && !(isObject(cfg['config']) && cfg['config']['@type'] === FILTER_CONFIG_TYPE);
       if (served && !served.has(name) && !optional) {
-        emit(blame(holder, vh, rc), (p) => MW412.finding(`${p.path}.patch.value`, `${where}: typed_per_filter_config ${JSON.stringify(name)} is never used: the HCM serving this route has no HTTP filter of that name`, 'Insert the HTTP filter into the HCM that serves this route (same context: inbound routes are served by the inbound HCM of the targetPort, outbound RDS by the outbound listener of that port), or fix the key.'));
+        emit(blame(holder, vh, rc), (p) =>
+          MW412.finding(
+            `${p.path}.patch.value`,
+            `${where}: typed_per_filter_config ${JSON.stringify(name)} is never used: the HCM serving this route has no HTTP filter of that name`,
+            'Insert the HTTP filter into the HCM that serves this route (same context: inbound routes are served by the inbound HCM of the targetPort, outbound RDS by the outbound listener of that port), or fix the key.',
+          ),
+        );
       }
       if (isLocalRateLimit(name, cfg) && !hasTokenBucket(cfg)) {
-        emit(blame(holder, vh, rc), (p) => MW418.finding(`${p.path}.patch.value`, `${where}: local_ratelimit per-route config has no token_bucket (Envoy: "token bucket must be set for per filter configs"; ${served && where.startsWith('listener') ? 'LDS' : 'RDS'} NACK)`, 'Set token_bucket {max_tokens, tokens_per_fill, fill_interval} in every per-route LocalRateLimit.'));
+        emit(blame(holder, vh, rc), (p) =>
+          MW418.finding(
+            `${p.path}.patch.value`,
+            `${where}: local_ratelimit per-route config has no token_bucket (Envoy: "token bucket must be set for per filter configs"; ${served && where.startsWith('listener') ? 'LDS' : 'RDS'} NACK)`,
+            'Set token_bucket {max_tokens, tokens_per_fill, fill_interval} in every per-route LocalRateLimit.',
+          ),
+        );
       }
     }
   };
@@ -247,7 +335,13 @@ export function runStructuralChecks(s: SimState, config: XdsConfig): void {
   for (const c of config.clusters) {
     const n = str(c['name']);
     if (n === '') {
-      emit(blame(c), (p) => MW406.finding(p.path, 'a cluster without a name is pushed (CDS NACK: ClusterValidationError.Name: value length must be at least 1)', 'Use MERGE with match.cluster to change an existing cluster; an ADDed cluster needs a name (INSERT_* on CLUSTER is an ADD).'));
+      emit(blame(c), (p) =>
+        MW406.finding(
+          p.path,
+          'a cluster without a name is pushed (CDS NACK: ClusterValidationError.Name: value length must be at least 1)',
+          'Use MERGE with match.cluster to change an existing cluster; an ADDed cluster needs a name (INSERT_* on CLUSTER is an ADD).',
+        ),
+      );
       continue;
     }
     const prev = cnames.get(n);
@@ -274,7 +368,7 @@ function unwrap(cfg: unknown): { type: string; body: JsonObject | undefined } {
   let v = cfg;
   if (isObject(v) && v['@type'] === FILTER_CONFIG_TYPE) v = v['config'];
   if (!isObject(v)) return { type: '', body: undefined };
-  if (isTypedStruct(v)) return { type: str(v['type_url']), body: isObject(v['value']) ? (v['value']) : undefined };
+  if (isTypedStruct(v)) return { type: str(v['type_url']), body: isObject(v['value']) ? v['value'] : undefined };
   return { type: str(v['@type']), body: v };
 }
 

@@ -32,14 +32,47 @@ const byHand: ConfigPatch[][] = [
   [httpFilterPatch('SIDECAR_INBOUND', 'REMOVE', undefined, { subFilter: ROUTER })],
   [httpFilterPatch('GATEWAY', 'INSERT_BEFORE', lua(), { subFilter: ROUTER })],
   // Inserted into every inbound HCM, then merged into: each insertion is its own object.
-  [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_FIRST', lua('mw.lua')), httpFilterPatch('SIDECAR_INBOUND', 'MERGE', { typed_config: { '@type': T('envoy.extensions.filters.http.lua.v3.Lua'), default_source_code: { inline_string: '-- merged' } } }, { port: 8080, subFilter: 'mw.lua' })],
-  [httpFilterPatch('SIDECAR_INBOUND', 'MERGE', { name: 'renamed-router', typed_config: { '@type': T('envoy.extensions.filters.http.router.v3.Router'), suppress_envoy_headers: true } }, { port: 8080, subFilter: ROUTER })],
-  [{ applyTo: 'NETWORK_FILTER', match: { context: 'SIDECAR_OUTBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.tcp_proxy' } } } }, patch: { operation: 'MERGE', value: { name: 'renamed-tcp', typed_config: { '@type': T('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'), stat_prefix: 'renamed' } } } }],
-  [{ applyTo: 'NETWORK_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } }, patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.network.rbac', typed_config: { '@type': T('envoy.extensions.filters.network.rbac.v3.RBAC'), stat_prefix: 'x' } } } }],
+  [
+    httpFilterPatch('SIDECAR_INBOUND', 'INSERT_FIRST', lua('mw.lua')),
+    httpFilterPatch(
+      'SIDECAR_INBOUND',
+      'MERGE',
+      { typed_config: { '@type': T('envoy.extensions.filters.http.lua.v3.Lua'), default_source_code: { inline_string: '-- merged' } } },
+      { port: 8080, subFilter: 'mw.lua' },
+    ),
+  ],
+  [
+    httpFilterPatch(
+      'SIDECAR_INBOUND',
+      'MERGE',
+      { name: 'renamed-router', typed_config: { '@type': T('envoy.extensions.filters.http.router.v3.Router'), suppress_envoy_headers: true } },
+      { port: 8080, subFilter: ROUTER },
+    ),
+  ],
+  [
+    {
+      applyTo: 'NETWORK_FILTER',
+      match: { context: 'SIDECAR_OUTBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.tcp_proxy' } } } },
+      patch: { operation: 'MERGE', value: { name: 'renamed-tcp', typed_config: { '@type': T('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'), stat_prefix: 'renamed' } } },
+    },
+  ],
+  [
+    {
+      applyTo: 'NETWORK_FILTER',
+      match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+      patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.network.rbac', typed_config: { '@type': T('envoy.extensions.filters.network.rbac.v3.RBAC'), stat_prefix: 'x' } } },
+    },
+  ],
   [{ applyTo: 'LISTENER', match: { context: 'SIDECAR_INBOUND' }, patch: { operation: 'MERGE', value: { per_connection_buffer_limit_bytes: 1024 } } }],
   [{ applyTo: 'LISTENER', match: { context: 'SIDECAR_OUTBOUND', listener: { name: 'virtualOutbound' } }, patch: { operation: 'REMOVE' } }],
   [{ applyTo: 'FILTER_CHAIN', match: { context: 'SIDECAR_INBOUND' }, patch: { operation: 'MERGE', value: { transport_socket_connect_timeout: '5s' } } }],
-  [{ applyTo: 'NETWORK_FILTER', match: { context: 'ANY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } }, patch: { operation: 'MERGE', value: { typed_config: { '@type': T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'), server_name: 'x' } } } }],
+  [
+    {
+      applyTo: 'NETWORK_FILTER',
+      match: { context: 'ANY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
+      patch: { operation: 'MERGE', value: { typed_config: { '@type': T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'), server_name: 'x' } } },
+    },
+  ],
   [route('SIDECAR_INBOUND', 'ROUTE_CONFIGURATION', 'MERGE', { max_direct_response_body_size_bytes: 10 })],
   [route('SIDECAR_OUTBOUND', 'VIRTUAL_HOST', 'ADD', { name: 'extra', domains: ['extra.example'], routes: [] }, 9080)],
   [route('GATEWAY', 'HTTP_ROUTE', 'MERGE', { timeout: '3s' })],

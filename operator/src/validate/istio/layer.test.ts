@@ -6,7 +6,11 @@ import type { ConfigPatch } from './types.js';
 
 describe('checkEnvoyFilterPatches', () => {
   it('reports per version and marks version-specific findings', () => {
-    const p: ConfigPatch = { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'allow_any' } } }, patch: { operation: 'MERGE_AND_REPLACE_LIST', value: { domains: ['*'] } } };
+    const p: ConfigPatch = {
+      applyTo: 'VIRTUAL_HOST',
+      match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'allow_any' } } },
+      patch: { operation: 'MERGE_AND_REPLACE_LIST', value: { domains: ['*'] } },
+    };
     const fs = checkEnvoyFilterPatches(envoyFilter('a', [p]), { istioVersions: ['1.28.0', '1.31.0'] });
     assert.equal(fs.length, 1);
     assert.equal(fs[0]!.rule, 'MW420');
@@ -15,7 +19,10 @@ describe('checkEnvoyFilterPatches', () => {
   it('uses the known Service ports: a Service-port anchor on inbound matches nothing', () => {
     const ef = envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(), { port: 9080, subFilter: ROUTER })]);
     const fs = checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], inbound: [{ servicePort: 9080, targetPort: 8080 }] });
-    assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
+    assert.deepEqual(
+      fs.map((f) => f.rule),
+      ['MW413'],
+    );
     assert.match(fs[0]!.hint!, /portNumber 8080/);
     // Without facts the ports named by the patch are assumed to exist.
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }), []);
@@ -25,47 +32,99 @@ describe('checkEnvoyFilterPatches', () => {
     const dep = envoyFilter('dep', [httpFilterPatch('GATEWAY', 'INSERT_BEFORE', lua('dep'), { subFilter: 'base' })], { labels: { istio: 'ingressgateway' }, priority: 1 });
     assert.deepEqual(checkEnvoyFilterPatches(dep, { istioVersions: ['1.31.0'], otherEnvoyFilters: [base] }), []);
     const fs = checkEnvoyFilterPatches(dep, { istioVersions: ['1.31.0'] });
-    assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
+    assert.deepEqual(
+      fs.map((f) => f.rule),
+      ['MW413'],
+    );
   });
   it('targetRefs to a Gateway are checked on a Gateway API gateway', () => {
     const ef = envoyFilter('a', [httpFilterPatch('GATEWAY', 'ADD', lua(), { port: 8080 })], { labels: null });
     ef.spec!.targetRefs = [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'web' }];
-    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }).map((f) => f.rule), ['MW401']);
+    assert.deepEqual(
+      checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }).map((f) => f.rule),
+      ['MW401'],
+    );
   });
   it('policy filters in the baseline: anchors on rbac / jwt_authn exist only when the policies do', () => {
     const ef = envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_AFTER', lua(), { port: 8080, subFilter: 'envoy.filters.http.rbac' })]);
-    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }).map((f) => f.rule), ['MW413']);
+    assert.deepEqual(
+      checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }).map((f) => f.rule),
+      ['MW413'],
+    );
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], policies: { rbac: 'both', jwt: true } }), []);
   });
   it('TCP ports have no HCM: HTTP patches on them match nothing', () => {
     const ef = envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(), { port: 9100, subFilter: ROUTER })]);
-    const fs = checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], inbound: [{ servicePort: 9080, targetPort: 8080 }, { servicePort: 9100, targetPort: 9100, protocol: 'tcp' }] });
-    assert.deepEqual(fs.map((f) => f.rule), ['MW413']);
+    const fs = checkEnvoyFilterPatches(ef, {
+      istioVersions: ['1.28.0'],
+      inbound: [
+        { servicePort: 9080, targetPort: 8080 },
+        { servicePort: 9100, targetPort: 9100, protocol: 'tcp' },
+      ],
+    });
+    assert.deepEqual(
+      fs.map((f) => f.rule),
+      ['MW413'],
+    );
     assert.match(fs[0]!.hint!, /TCP port/);
   });
-  it('outbound HTTP ports named by the patches exist (the mesh\'s Services are unknown); known ports are used as given', () => {
+  it("outbound HTTP ports named by the patches exist (the mesh's Services are unknown); known ports are used as given", () => {
     // The shape of an outbound SmartLimiter on port 80 (and 8080): filter on the port's HCM, bucket on the vhost.
     for (const port of [80, 8080]) {
       const ef = envoyFilter('a', [
         httpFilterPatch('SIDECAR_OUTBOUND', 'INSERT_BEFORE', lua(), { port, subFilter: ROUTER }),
-        { applyTo: 'VIRTUAL_HOST', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { portNumber: port, vhost: { name: `ratings.bookinfo.svc.cluster.local:${port}` } } }, patch: { operation: 'MERGE', value: { typed_per_filter_config: {} } } },
+        {
+          applyTo: 'VIRTUAL_HOST',
+          match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { portNumber: port, vhost: { name: `ratings.bookinfo.svc.cluster.local:${port}` } } },
+          patch: { operation: 'MERGE', value: { typed_per_filter_config: {} } },
+        },
       ]);
       assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0', '1.29.0', '1.30.0', '1.31.0'] }), [], `port ${port}`);
       const known = checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], outboundHttpPorts: [9080] });
-      assert.deepEqual(known.map((f) => f.rule), ['MW413'], `port ${port} with the mesh's ports known`);
+      assert.deepEqual(
+        known.map((f) => f.rule),
+        ['MW413'],
+        `port ${port} with the mesh's ports known`,
+      );
     }
   });
   it('assumes VirtualService vhosts and named routes unless routeFacts is strict', () => {
-    const ef = envoyFilter('a', [{ applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'ratings.bookinfo.svc.cluster.local:9080', route: { name: 'v2' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }]);
+    const ef = envoyFilter('a', [
+      {
+        applyTo: 'HTTP_ROUTE',
+        match: { context: 'SIDECAR_OUTBOUND', routeConfiguration: { vhost: { name: 'ratings.bookinfo.svc.cluster.local:9080', route: { name: 'v2' } } } },
+        patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } },
+      },
+    ]);
     assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'] }), []);
-    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], routeFacts: 'strict' }).map((f) => f.rule), ['MW413']);
+    assert.deepEqual(
+      checkEnvoyFilterPatches(ef, { istioVersions: ['1.28.0'], routeFacts: 'strict' }).map((f) => f.rule),
+      ['MW413'],
+    );
     // On a gateway a vhost matched by name is fragile (MW425); by domainName it is assumed like a named one.
-    const gwRoute = (vhost: Record<string, string>) => envoyFilter('g', [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { ...vhost, route: { name: 'login' } } } }, patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } } }], { labels: { istio: 'ingressgateway' } });
-    assert.deepEqual(checkEnvoyFilterPatches(gwRoute({ name: 'bookinfo.example.com:80' }), { istioVersions: ['1.31.0'] }).map((f) => f.rule), ['MW425']);
+    const gwRoute = (vhost: Record<string, string>) =>
+      envoyFilter(
+        'g',
+        [
+          {
+            applyTo: 'HTTP_ROUTE',
+            match: { context: 'GATEWAY', routeConfiguration: { portNumber: 80, vhost: { ...vhost, route: { name: 'login' } } } },
+            patch: { operation: 'MERGE', value: { route: { timeout: '3s' } } },
+          },
+        ],
+        { labels: { istio: 'ingressgateway' } },
+      );
+    assert.deepEqual(
+      checkEnvoyFilterPatches(gwRoute({ name: 'bookinfo.example.com:80' }), { istioVersions: ['1.31.0'] }).map((f) => f.rule),
+      ['MW425'],
+    );
     for (const domainName of ['bookinfo.example.com', 'shop.example.com']) {
       assert.deepEqual(checkEnvoyFilterPatches(gwRoute({ domainName }), { istioVersions: ['1.28.0', '1.31.0'] }), [], domainName);
     }
-    assert.deepEqual(checkEnvoyFilterPatches(gwRoute({ domainName: 'shop.example.com' }), { istioVersions: ['1.31.0'], routeFacts: 'strict' }).map((f) => f.rule), ['MW413']);
+    assert.deepEqual(
+      checkEnvoyFilterPatches(gwRoute({ domainName: 'shop.example.com' }), { istioVersions: ['1.31.0'], routeFacts: 'strict' }).map((f) => f.rule),
+      ['MW413'],
+    );
   });
 });
 
@@ -85,7 +144,11 @@ test('gateway vhosts of different server ports are assumed in their own route co
     },
   };
   const findings = checkEnvoyFilterPatches(ef as never, { istioVersions: ['1.28.0'] });
-  assert.deepEqual(findings.filter((f) => f.rule === 'MW410'), [], 'no duplicate domain between :80 and :443');
+  assert.deepEqual(
+    findings.filter((f) => f.rule === 'MW410'),
+    [],
+    'no duplicate domain between :80 and :443',
+  );
 });
 
 test('a route named by a VirtualService is assumed on outbound and gateway ports, but not inbound', () => {
@@ -117,7 +180,10 @@ test('an EnvoyFilter of the legacy API (filters:, no configPatches) in the root 
   const ef = envoyFilter('a', [httpFilterPatch('SIDECAR_INBOUND', 'INSERT_BEFORE', lua(), { subFilter: 'envoy.filters.http.jwt_authn' })]);
   const alone = checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0'] }).map((f) => f.rule);
   assert.deepEqual(alone, ['MW413']);
-  assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0'], otherEnvoyFilters: [legacy as never] }).map((f) => f.rule), alone);
+  assert.deepEqual(
+    checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0'], otherEnvoyFilters: [legacy as never] }).map((f) => f.rule),
+    alone,
+  );
 });
 
 test('a judged EnvoyFilter of a shape the API server rejects yields no configs and no findings, never an exception', () => {

@@ -47,7 +47,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  */
 function patchesOf(ef: EnvoyFilterObject): ConfigPatch[] {
   const patches: unknown = isPlainObject(ef.spec) ? ef.spec.configPatches : undefined;
-  return Array.isArray(patches) ? (patches.filter(isPlainObject)) : [];
+  return Array.isArray(patches) ? patches.filter(isPlainObject) : [];
 }
 
 function kindsFor(ef: EnvoyFilterObject, labels: Record<string, string>): ProxyKind[] {
@@ -328,16 +328,12 @@ function baselineFor(ef: EnvoyFilterObject, opts: PatchLayerOptions, minor: stri
  * The configs istiod would send the proxies `ef` targets, for one Istio version: with and
  * without `ef` (`skip` drops some of its patches), for the Envoy oracle.
  */
-export function patchedConfigs(
-  ef: EnvoyFilterObject,
-  opts: PatchLayerOptions & { istioVersion: string; skip?: ReadonlySet<number> },
-): Array<{ kind: ProxyKind; config: XdsConfig }> {
+export function patchedConfigs(ef: EnvoyFilterObject, opts: PatchLayerOptions & { istioVersion: string; skip?: ReadonlySet<number> }): Array<{ kind: ProxyKind; config: XdsConfig }> {
   const { labels, root, namespace, all, index, kinds } = proxySetup(ef, opts);
   const p = parseIstioVersion(opts.istioVersion);
   const minor = `${p.major}.${p.minor}`;
   const patches = ef.spec?.configPatches;
-  const subject =
-    opts.skip && Array.isArray(patches) ? { ...ef, spec: { ...ef.spec, configPatches: patches.filter((_, i) => !opts.skip!.has(i)) } } : ef;
+  const subject = opts.skip && Array.isArray(patches) ? { ...ef, spec: { ...ef.spec, configPatches: patches.filter((_, i) => !opts.skip!.has(i)) } } : ef;
   const filters = [...all.slice(0, index), subject];
   return kinds.map((kind) => ({
     kind,

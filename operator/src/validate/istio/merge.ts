@@ -91,10 +91,10 @@ export function protoMerge(dst: JsonObject, src: JsonObject, opts: MergeOptions 
     const group = ONEOF_OF.get(k);
     if (group) for (const other of group) if (other !== k && other in dst) delete dst[other];
     if (MAP_FIELDS.has(k) && isObject(v)) {
-      const m = isObject(dst[k]) ? (dst[k]) : (dst[k] = {});
+      const m = isObject(dst[k]) ? dst[k] : (dst[k] = {});
       for (const [mk, mv] of Object.entries(v)) m[mk] = clone(mv);
     } else if (isStructField(src, k) && isObject(v)) {
-      const m = isObject(dst[k]) ? (dst[k]) : (dst[k] = {});
+      const m = isObject(dst[k]) ? dst[k] : (dst[k] = {});
       for (const [mk, mv] of Object.entries(v)) m[mk] = clone(mv);
     } else if (Array.isArray(v)) {
       const cur = dst[k];

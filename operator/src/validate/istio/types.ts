@@ -31,27 +31,9 @@ export interface BaselineMeta {
 export type ProxyKind = 'sidecar' | 'gateway';
 
 export type ApplyTo =
-  | 'LISTENER'
-  | 'FILTER_CHAIN'
-  | 'NETWORK_FILTER'
-  | 'HTTP_FILTER'
-  | 'ROUTE_CONFIGURATION'
-  | 'VIRTUAL_HOST'
-  | 'HTTP_ROUTE'
-  | 'CLUSTER'
-  | 'EXTENSION_CONFIG'
-  | 'BOOTSTRAP'
-  | 'LISTENER_FILTER';
+  'LISTENER' | 'FILTER_CHAIN' | 'NETWORK_FILTER' | 'HTTP_FILTER' | 'ROUTE_CONFIGURATION' | 'VIRTUAL_HOST' | 'HTTP_ROUTE' | 'CLUSTER' | 'EXTENSION_CONFIG' | 'BOOTSTRAP' | 'LISTENER_FILTER';
 
-export type Operation =
-  | 'MERGE'
-  | 'ADD'
-  | 'REMOVE'
-  | 'INSERT_BEFORE'
-  | 'INSERT_AFTER'
-  | 'INSERT_FIRST'
-  | 'REPLACE'
-  | 'MERGE_AND_REPLACE_LIST';
+export type Operation = 'MERGE' | 'ADD' | 'REMOVE' | 'INSERT_BEFORE' | 'INSERT_AFTER' | 'INSERT_FIRST' | 'REPLACE' | 'MERGE_AND_REPLACE_LIST';
 
 export type PatchContext = 'ANY' | 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND' | 'GATEWAY';
 

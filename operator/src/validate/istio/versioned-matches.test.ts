@@ -16,15 +16,21 @@ const features = (v: string) => featuresFor(parseIstioVersion(v));
 describe('featuresFor: the Istio boundaries by the table order', () => {
   it('transportSocket from 1.32, trafficextension names from 1.30, MERGE_AND_REPLACE_LIST from 1.31', () => {
     const table = Object.fromEntries(istioMinors().map((m) => [m, features(`${m}.0`)]));
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(table).map(([m, f]) => [m, [f.trafficExtensionFilterNames, f.mergeAndReplaceList, f.filterChainTransportSocket]])),
-      { '1.28': [false, false, false], '1.29': [false, false, false], '1.30': [true, false, false], '1.31': [true, true, false], '1.32': [true, true, true] },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(table).map(([m, f]) => [m, [f.trafficExtensionFilterNames, f.mergeAndReplaceList, f.filterChainTransportSocket]])), {
+      '1.28': [false, false, false],
+      '1.29': [false, false, false],
+      '1.30': [true, false, false],
+      '1.31': [true, true, false],
+      '1.32': [true, true, true],
+    });
     assert.equal(features('1.31.0').proxyVersionMaxLen, 1024);
   });
 
   it('a backport holds from its patch on, in its minor only (the proxyVersion cap since 1.30.4)', () => {
-    assert.deepEqual(['1.29.9', '1.30', '1.30.3', '1.30.4', '1.30.8'].map((v) => features(v).proxyVersionMaxLen), [undefined, undefined, undefined, 1024, 1024]);
+    assert.deepEqual(
+      ['1.29.9', '1.30', '1.30.3', '1.30.4', '1.30.8'].map((v) => features(v).proxyVersionMaxLen),
+      [undefined, undefined, undefined, 1024, 1024],
+    );
     const long = `^1\\.30.*${'|x'.repeat(600)}`;
     const p = hcmMerge(undefined);
     const ef = envoyFilter('long', [{ ...p, match: { ...p.match, proxy: { proxyVersion: long } } }]);
@@ -100,7 +106,7 @@ describe('filterChain.transportSocket on the patch layer', () => {
       patch: { operation: 'MERGE', value: { transport_socket_connect_timeout: '7s' } },
     });
     const merged = (r: ApplyResult) =>
-      ((r.config.listeners.find((l) => l['name'] === 'virtualInbound')!['filter_chains'] as JsonObject[]).filter((fc) => fc['transport_socket_connect_timeout'] === '7s')).length;
+      (r.config.listeners.find((l) => l['name'] === 'virtualInbound')!['filter_chains'] as JsonObject[]).filter((fc) => fc['transport_socket_connect_timeout'] === '7s').length;
     assert.equal(merged(run('1.32.0', [envoyFilter('p', [chainPatch({ transportProtocol: 'tls' })])])), 2, 'mTLS and TLS passthrough chains');
     assert.equal(merged(run('1.32.0', [envoyFilter('p', [chainPatch({ transportSocket: TLS })])])), 1, 'only the mTLS chain terminates TLS');
   });
@@ -133,13 +139,19 @@ describe('filterChain.transportSocket on the patch layer', () => {
     const mw426 = all.filter((f) => f.rule === 'MW426');
     assert.equal(mw426.length, 1, JSON.stringify(all));
     assert.match(mw426[0]!.message, /\[Istio 1\.30, 1\.31 only\]$/);
-    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.32.0'] }).filter((f) => f.severity === 'error'), []);
+    assert.deepEqual(
+      checkEnvoyFilterPatches(ef, { istioVersions: ['1.32.0'] }).filter((f) => f.severity === 'error'),
+      [],
+    );
   });
 
   it('a patch restricted to 1.32 proxies by proxyVersion never reaches the older ones: no finding for them', () => {
     const p = hcmMerge(TLS);
     const ef = envoyFilter('ts', [{ ...p, match: { ...p.match, proxy: { proxyVersion: '^1\\.32.*' } } }]);
-    assert.deepEqual(checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0', '1.32.0'] }).filter((f) => f.rule === 'MW426'), []);
+    assert.deepEqual(
+      checkEnvoyFilterPatches(ef, { istioVersions: ['1.31.0', '1.32.0'] }).filter((f) => f.rule === 'MW426'),
+      [],
+    );
   });
 });
 
@@ -172,22 +184,41 @@ describe('WasmPlugin filter names (renamed in Istio 1.30)', () => {
   });
 
   it('network filter anchors and other extension names: only WasmPlugin names of the other line', () => {
-    const net = (name: string): ConfigPatch => ({ applyTo: 'NETWORK_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name } } } }, patch: { operation: 'REMOVE' } });
+    const net = (name: string): ConfigPatch => ({
+      applyTo: 'NETWORK_FILTER',
+      match: { context: 'SIDECAR_INBOUND', listener: { portNumber: 8080, filterChain: { filter: { name } } } },
+      patch: { operation: 'REMOVE' },
+    });
     const r = run('1.31.0', [envoyFilter('w', [net('extensions.istio.io/wasmplugin/default.tcp'), net('extensions.istio.io/trafficextension/default.lua-te')])]);
-    assert.deepEqual(r.findings.filter((x) => x.finding.rule === 'MW427').map((x) => x.finding.path), ['spec.configPatches[0].match.listener.filterChain.filter.name']);
+    assert.deepEqual(
+      r.findings.filter((x) => x.finding.rule === 'MW427').map((x) => x.finding.path),
+      ['spec.configPatches[0].match.listener.filterChain.filter.name'],
+    );
   });
 
   it('across versions MW427 replaces "matches nothing" (MW413); the current name is not reported', () => {
     const ef = envoyFilter('w', [afterWasm(OLD)]);
     const all = checkEnvoyFilterPatches(ef, { istioVersions: ['1.30.0', '1.31.0', '1.32.0'] });
-    assert.deepEqual(all.filter((f) => f.path === SUB).map((f) => f.rule), ['MW427']);
+    assert.deepEqual(
+      all.filter((f) => f.path === SUB).map((f) => f.rule),
+      ['MW427'],
+    );
     // The current name is assumed to exist (a WasmPlugin the validator cannot see offline), as VirtualService routes are.
-    assert.deepEqual(checkEnvoyFilterPatches(envoyFilter('w', [afterWasm(NEW)]), { istioVersions: ['1.31.0'] }).map((f) => f.rule), []);
+    assert.deepEqual(
+      checkEnvoyFilterPatches(envoyFilter('w', [afterWasm(NEW)]), { istioVersions: ['1.31.0'] }).map((f) => f.rule),
+      [],
+    );
     // Other anchors that match nothing are still reported.
-    assert.deepEqual(checkEnvoyFilterPatches(envoyFilter('w', [afterWasm('envoy.filters.http.nonexistent')]), { istioVersions: ['1.31.0'] }).map((f) => f.rule), ['MW413']);
+    assert.deepEqual(
+      checkEnvoyFilterPatches(envoyFilter('w', [afterWasm('envoy.filters.http.nonexistent')]), { istioVersions: ['1.31.0'] }).map((f) => f.rule),
+      ['MW413'],
+    );
   });
 
   it('the router anchor is untouched', () => {
-    assert.deepEqual(rulesOf(run('1.32.0', [envoyFilter('w', [afterWasm(ROUTER)])])).filter((r) => r === 'MW427'), []);
+    assert.deepEqual(
+      rulesOf(run('1.32.0', [envoyFilter('w', [afterWasm(ROUTER)])])).filter((r) => r === 'MW427'),
+      [],
+    );
   });
 });

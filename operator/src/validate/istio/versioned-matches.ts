@@ -80,25 +80,33 @@ export function versionedMatchFindings(cp: ConfigPatch, path: string, features: 
   const out: Finding[] = [];
   const ts = cp.match?.listener?.filterChain?.transportSocket;
   if (!features.filterChainTransportSocket && typeof ts === 'string' && ts !== '') {
-    out.push(MW426.finding(
-      `${path}.match.listener.filterChain.transportSocket`,
-      `filterChain.transportSocket is an Istio ${ISTIO_BOUNDARIES.filterChainTransportSocket} match: an older Istio's CRD has no such field, so its API server refuses the object under strict field validation (kubectl's default) and otherwise prunes the field (Helm, GitOps tools, client libraries), and an older istiod ignores it; this patch then applies to every filter chain the rest of the match selects, not only those whose transport socket is ${ts}`,
-      'While control planes older than Istio ' + ISTIO_BOUNDARIES.filterChainTransportSocket + ' are targeted, narrow the match with fields they read: transportProtocol (tls or raw_buffer: what the chain accepts) with applicationProtocols (istio-peer-exchange,istio for the mTLS chains), name or destinationPort; or target only Istio ' + ISTIO_BOUNDARIES.filterChainTransportSocket + ' and later, with its CRDs installed.',
-    ));
+    out.push(
+      MW426.finding(
+        `${path}.match.listener.filterChain.transportSocket`,
+        `filterChain.transportSocket is an Istio ${ISTIO_BOUNDARIES.filterChainTransportSocket} match: an older Istio's CRD has no such field, so its API server refuses the object under strict field validation (kubectl's default) and otherwise prunes the field (Helm, GitOps tools, client libraries), and an older istiod ignores it; this patch then applies to every filter chain the rest of the match selects, not only those whose transport socket is ${ts}`,
+        'While control planes older than Istio ' +
+          ISTIO_BOUNDARIES.filterChainTransportSocket +
+          ' are targeted, narrow the match with fields they read: transportProtocol (tls or raw_buffer: what the chain accepts) with applicationProtocols (istio-peer-exchange,istio for the mTLS chains), name or destinationPort; or target only Istio ' +
+          ISTIO_BOUNDARIES.filterChainTransportSocket +
+          ' and later, with its CRDs installed.',
+      ),
+    );
   }
   for (const [where, name] of filterAnchors(cp)) {
     const renamed = renamedWasmPluginFilter(name, features);
     if (renamed === undefined) continue;
     const op = cp.patch?.operation ?? 'the patch';
-    out.push(MW427.finding(
-      `${path}.${where}`,
-      features.trafficExtensionFilterNames
-        ? `since Istio ${ISTIO_BOUNDARIES.trafficExtensionFilterNames} istiod serves every WasmPlugin as a TrafficExtension and names its filter ${JSON.stringify(renamed)}: ${JSON.stringify(name)} never matches, so ${op} is skipped silently`
-        : `before Istio ${ISTIO_BOUNDARIES.trafficExtensionFilterNames} istiod names WasmPlugin filters ${JSON.stringify(renamed)}: ${JSON.stringify(name)} never matches, so ${op} is skipped silently`,
-      features.trafficExtensionFilterNames
-        ? `Anchor on ${renamed}; while older proxies remain, keep a second patch with the old name restricted to them by match.proxy.proxyVersion.`
-        : `Anchor on ${renamed} for these proxies (a second patch restricted by match.proxy.proxyVersion), and on the new name for Istio ${ISTIO_BOUNDARIES.trafficExtensionFilterNames} and later.`,
-    ));
+    out.push(
+      MW427.finding(
+        `${path}.${where}`,
+        features.trafficExtensionFilterNames
+          ? `since Istio ${ISTIO_BOUNDARIES.trafficExtensionFilterNames} istiod serves every WasmPlugin as a TrafficExtension and names its filter ${JSON.stringify(renamed)}: ${JSON.stringify(name)} never matches, so ${op} is skipped silently`
+          : `before Istio ${ISTIO_BOUNDARIES.trafficExtensionFilterNames} istiod names WasmPlugin filters ${JSON.stringify(renamed)}: ${JSON.stringify(name)} never matches, so ${op} is skipped silently`,
+        features.trafficExtensionFilterNames
+          ? `Anchor on ${renamed}; while older proxies remain, keep a second patch with the old name restricted to them by match.proxy.proxyVersion.`
+          : `Anchor on ${renamed} for these proxies (a second patch restricted by match.proxy.proxyVersion), and on the new name for Istio ${ISTIO_BOUNDARIES.trafficExtensionFilterNames} and later.`,
+      ),
+    );
   }
   return out;
 }

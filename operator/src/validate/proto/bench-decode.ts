@@ -47,7 +47,11 @@ function bench(label: string, applyTo: string, value: unknown, v: EnvoyVersion):
     n += 200;
   }
   const dt = (performance.now() - t0) / 1000;
-  console.log(`${label.padEnd(36)} ${Math.round(n / dt).toLocaleString('en-US').padStart(9)} decodes/s  (${((dt / n) * 1e6).toFixed(1)} µs each)`);
+  console.log(
+    `${label.padEnd(36)} ${Math.round(n / dt)
+      .toLocaleString('en-US')
+      .padStart(9)} decodes/s  (${((dt / n) * 1e6).toFixed(1)} µs each)`,
+  );
 }
 
 // The oldest and the newest Envoy of the version table.

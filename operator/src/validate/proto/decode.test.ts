@@ -3,16 +3,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  checkPatchValue,
-  checkTypedConfig,
-  decodeStrict,
-  hasProtoset,
-  loadProtoSchema,
-  loadRoot,
-  protosetFile,
-  type EnvoyVersion,
-} from './index.js';
+import { checkPatchValue, checkTypedConfig, decodeStrict, hasProtoset, loadProtoSchema, loadRoot, protosetFile, type EnvoyVersion } from './index.js';
 import type { Finding } from '../rule.js';
 
 const LRL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
@@ -39,7 +30,13 @@ const goodLocalRateLimit = () => ({
   response_headers_to_add: [{ append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', header: { key: 'x-local-rate-limit', value: 'true' } }],
   descriptors: [
     { entries: [{ key: 'user', value: 'alice' }], token_bucket: { max_tokens: 10, tokens_per_fill: 10, fill_interval: '60s' } },
-    { entries: [{ key: 'path', value: '/api' }, { key: 'method', value: 'GET' }], token_bucket: { max_tokens: 5, fill_interval: '0.5s' } },
+    {
+      entries: [
+        { key: 'path', value: '/api' },
+        { key: 'method', value: 'GET' },
+      ],
+      token_bucket: { max_tokens: 5, fill_interval: '0.5s' },
+    },
   ],
   local_rate_limit_per_downstream_connection: false,
   enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
@@ -68,11 +65,7 @@ for (const v of VERSIONS) {
   });
 
   test(`${v}: MW202 v2 type URL, with the v3 name as hint`, () => {
-    const f = checkPatchValue(
-      'HTTP_FILTER',
-      { name: 'envoy.lua', typed_config: { '@type': 'type.googleapis.com/envoy.config.filter.http.lua.v2.Lua', inline_code: 'x' } },
-      v,
-    );
+    const f = checkPatchValue('HTTP_FILTER', { name: 'envoy.lua', typed_config: { '@type': 'type.googleapis.com/envoy.config.filter.http.lua.v2.Lua', inline_code: 'x' } }, v);
     assert.deepEqual(codes(f), ['MW202']);
     assert.equal(f[0]!.path, 'typed_config["@type"]');
     assert.match(f[0]!.message, /v2 API type/);
@@ -208,11 +201,7 @@ for (const v of VERSIONS) {
   });
 
   test(`${v}: JSON names (lowerCamelCase) are accepted like proto names`, () => {
-    const f = checkTypedConfig(
-      LRL,
-      { statPrefix: 'x', tokenBucket: { maxTokens: 5, tokensPerFill: 5, fillInterval: '1s' }, filterEnabled: { runtimeKey: 'k', defaultValue: { numerator: 1 } } },
-      v,
-    );
+    const f = checkTypedConfig(LRL, { statPrefix: 'x', tokenBucket: { maxTokens: 5, tokensPerFill: 5, fillInterval: '1s' }, filterEnabled: { runtimeKey: 'k', defaultValue: { numerator: 1 } } }, v);
     assert.deepEqual(f, []);
     const twice = checkTypedConfig(LRL, { statPrefix: 'x', stat_prefix: 'y' }, v);
     assert.deepEqual(codes(twice), ['MW204']);
@@ -256,7 +245,11 @@ test('MW204: wrong JSON types, enums by name or number, durations', () => {
     '1.39',
   );
   const byPath = Object.fromEntries(f.map((x) => [x.path, x]));
-  assert.deepEqual(codes(f).every((c) => c === 'MW204'), true, JSON.stringify(f));
+  assert.deepEqual(
+    codes(f).every((c) => c === 'MW204'),
+    true,
+    JSON.stringify(f),
+  );
   assert.match(byPath['stat_prefix']!.message, /expected a string, got the number 5/);
   assert.match(byPath['token_bucket.max_tokens']!.message, /expected an integer \(uint32\)/);
   assert.match(byPath['token_bucket.tokens_per_fill']!.message, /expected an integer/);
@@ -271,7 +264,7 @@ test('MW204: wrong JSON types, enums by name or number, durations', () => {
   }
 });
 
-test('dialects: istiod (EnvoyFilter values) vs Envoy\'s own loader, as checked against istiod\'s jsonpb and envoy --mode validate', () => {
+test("dialects: istiod (EnvoyFilter values) vs Envoy's own loader, as checked against istiod's jsonpb and envoy --mode validate", () => {
   const lenient = {
     stat_prefix: 'x',
     token_bucket: { max_tokens: 1, tokens_per_fill: { value: 1 }, fill_interval: { seconds: 1, nanos: 500000000 } },
@@ -295,7 +288,10 @@ test('dialects: istiod (EnvoyFilter values) vs Envoy\'s own loader, as checked a
   assert.equal(m[0]!.hint, 'protobuf Durations are seconds with an "s" suffix: write "60s"');
   // A field written under both names: both parsers keep one silently.
   const twice = checkTypedConfig(LRL, { statPrefix: 'x', stat_prefix: 'y' }, '1.39');
-  assert.deepEqual(twice.map((x) => [x.rule, x.severity]), [['MW204', 'warning']]);
+  assert.deepEqual(
+    twice.map((x) => [x.rule, x.severity]),
+    [['MW204', 'warning']],
+  );
 });
 
 test('well-known types: Struct, Value, wrappers, Duration gt 0, Any inside Any', () => {
@@ -304,7 +300,7 @@ test('well-known types: Struct, Value, wrappers, Duration gt 0, Any inside Any',
   assert.deepEqual(
     decodeStrict(root, 'envoy.config.cluster.v3.Cluster', {
       name: 'c',
-      metadata: { filter_metadata: { 'istio': { a: [1, 'x', { b: null }], c: true } } },
+      metadata: { filter_metadata: { istio: { a: [1, 'x', { b: null }], c: true } } },
       per_connection_buffer_limit_bytes: 32768,
     }),
     [],
@@ -418,11 +414,7 @@ test('MW208: deprecated fields warn', () => {
 
 test('EXTENSION_CONFIG: HTTP or network filter configs only', () => {
   assert.deepEqual(checkPatchValue('EXTENSION_CONFIG', { name: 'lrl', typed_config: goodLocalRateLimit() }, '1.39'), []);
-  const f = checkPatchValue(
-    'EXTENSION_CONFIG',
-    { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } },
-    '1.39',
-  );
+  const f = checkPatchValue('EXTENSION_CONFIG', { name: 'tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } }, '1.39');
   assert.deepEqual(codes(f), ['MW203']);
 });
 
@@ -475,7 +467,10 @@ test("istio-proxy extensions in TypedStruct (istiod's own stats/metadata exchang
 
 test("istiod's own baseline listeners, routes and clusters decode without errors (Istio 1.28 ↔ Envoy 1.36, 1.31 ↔ 1.39)", async () => {
   const { loadBaseline } = await import('../istio/baseline.js');
-  const pairs: Array<[string, EnvoyVersion]> = [['1.28', '1.36'], ['1.31', '1.39']];
+  const pairs: Array<[string, EnvoyVersion]> = [
+    ['1.28', '1.36'],
+    ['1.31', '1.39'],
+  ];
   for (const [istio, envoy] of pairs) {
     for (const kind of ['sidecar', 'gateway'] as const) {
       const x = loadBaseline(istio, kind) as unknown as Record<string, unknown[] | undefined>;
@@ -502,7 +497,7 @@ test('hostile input never throws: prototype keys, wrong shapes everywhere', () =
   assert.deepEqual(codes(proto), ['MW201', 'MW204']);
   const shapes: unknown[] = [null, 0, -1, 1.5, 1e300, '', 'x', true, [], [null], {}, { '@type': 5 }, '99999999999999999999'];
   let seed = 7;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
   const leafPaths = (o: unknown, p: string[] = [], out: string[][] = []): string[][] => {
     if (p.length) out.push(p);
     if (o && typeof o === 'object') for (const k of Object.keys(o)) leafPaths((o as Record<string, unknown>)[k], [...p, k], out);
@@ -539,11 +534,22 @@ test('paths into lists: descriptors[0].entries[1].key', () => {
     LRL,
     {
       stat_prefix: 'x',
-      descriptors: [{ entries: [{ key: 'a', value: 'b' }, { key: '', value: 'c' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }],
+      descriptors: [
+        {
+          entries: [
+            { key: 'a', value: 'b' },
+            { key: '', value: 'c' },
+          ],
+          token_bucket: { max_tokens: 1, fill_interval: '1s' },
+        },
+      ],
     },
     '1.36',
   );
-  assert.deepEqual(f.map((x) => [x.rule, x.path, x.message]), [['MW206', 'descriptors[0].entries[1].key', 'key: value length must be at least 1 characters']]);
+  assert.deepEqual(
+    f.map((x) => [x.rule, x.path, x.message]),
+    [['MW206', 'descriptors[0].entries[1].key', 'key: value length must be at least 1 characters']],
+  );
 });
 
 test('MW211: MERGE into a filter with a different @type than the filter it patches (failure mode 32)', () => {
@@ -555,12 +561,10 @@ test('MW211: MERGE into a filter with a different @type than the filter it patch
     targetFilterName: 'envoy.filters.network.http_connection_manager',
   });
   assert.deepEqual(ok, []);
-  const ts = checkPatchValue(
-    'HTTP_FILTER',
-    { typed_config: { '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: LRL, value: { stat_prefix: 'y' } } },
-    '1.39',
-    { operation: 'MERGE', targetFilterName: 'envoy.filters.http.local_ratelimit' },
-  );
+  const ts = checkPatchValue('HTTP_FILTER', { typed_config: { '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: LRL, value: { stat_prefix: 'y' } } }, '1.39', {
+    operation: 'MERGE',
+    targetFilterName: 'envoy.filters.http.local_ratelimit',
+  });
   assert.deepEqual(codes(ts), ['MW207', 'MW211']);
   // Istio's own filter names are not guessed.
   assert.deepEqual(codes(checkPatchValue('HTTP_FILTER', lrlMerge, '1.39', { operation: 'MERGE', targetFilterName: 'istio.stats' })), []);

@@ -198,10 +198,18 @@ class Decoder extends DecodeState {
       // logs the error and drops the whole patch (pilot/pkg/model/envoyfilter.go).
       if (emptyOk && Object.keys(v).length === 0) {
         if (this.envoyDialect) return '';
-        this.report(unknownType, 'empty Any (config: {}): istiod cannot decode an Any without "@type" and drops the whole patch, so the filter stays disabled', 'to enable the filter with its listener-level config write config: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig"} with is_optional: true (docs/envoy-semantics.md §8), or give a real per-route config');
+        this.report(
+          unknownType,
+          'empty Any (config: {}): istiod cannot decode an Any without "@type" and drops the whole patch, so the filter stays disabled',
+          'to enable the filter with its listener-level config write config: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig"} with is_optional: true (docs/envoy-semantics.md §8), or give a real per-route config',
+        );
         return INVALID;
       }
-      this.report(unknownType, `typed config without "@type"${this.envoyDialect ? '' : ': istiod cannot decode it and drops the whole patch'}`, 'add "@type": "type.googleapis.com/<full proto message name>"');
+      this.report(
+        unknownType,
+        `typed config without "@type"${this.envoyDialect ? '' : ': istiod cannot decode it and drops the whole patch'}`,
+        'add "@type": "type.googleapis.com/<full proto message name>"',
+      );
       return INVALID;
     }
     const type = resolveTypeUrl(this, url, '@type', cats);
@@ -234,7 +242,7 @@ class Decoder extends DecodeState {
     for (const k of Object.keys(v)) {
       if (k === '@type' || k === 'value') continue;
       if (k === 'type_url' || k === 'typeUrl') {
-        inner = typeof v[k] === 'string' ? (v[k]) : undefined;
+        inner = typeof v[k] === 'string' ? v[k] : undefined;
         innerKey = k;
         if (inner === undefined) this.report(badValue, `expected a type URL string, got ${describe(v[k])}`, undefined, k);
         continue;

@@ -10,16 +10,7 @@ import { isEnvoyVersion, loadProtoSchema, ProtosetMissingError, type EnvoyVersio
 import { howToGet } from '../../util/validator-data.js';
 import { mergeTypeMismatch, protosetMissing, unknownType, wrongCategory } from './rules.js';
 
-export {
-  APPLY_TO_VALUES,
-  categoryForApplyTo,
-  categoryLabel,
-  extensionCategory,
-  FIELD_CATEGORIES,
-  isIstioProxyType,
-  type ApplyToTarget,
-  type ExtensionCategory,
-} from './categories.js';
+export { APPLY_TO_VALUES, categoryForApplyTo, categoryLabel, extensionCategory, FIELD_CATEGORIES, isIstioProxyType, type ApplyToTarget, type ExtensionCategory } from './categories.js';
 export { closest, decodeStrict, hasType, isV2Type, TYPED_STRUCT_TYPES, type DecodeOptions } from './decode.js';
 export {
   clearProtoCache,
@@ -111,12 +102,7 @@ function withSchema(envoyVersion: string, f: (v: EnvoyVersion) => Finding[]): Fi
  * and requires its `typed_config` to be of the matching extension category.
  * Unknown `applyTo` values give no findings (the schema layer reports them).
  */
-export function checkPatchValue(
-  applyTo: string,
-  value: unknown,
-  envoyVersion: string,
-  options: PatchCheckOptions = {},
-): Finding[] {
+export function checkPatchValue(applyTo: string, value: unknown, envoyVersion: string, options: PatchCheckOptions = {}): Finding[] {
   const target = categoryForApplyTo(applyTo);
   if (!target || options.operation === 'REMOVE' || value === undefined) return [];
   const partial = options.operation === 'MERGE' || options.operation === 'MERGE_AND_REPLACE_LIST';
@@ -190,12 +176,7 @@ export interface TypedConfigCheckOptions {
  * and must agree) as type `typeUrlOrName` (`type.googleapis.com/envoy....LocalRateLimit` or the
  * full name). TypedStruct and Any type names are decoded as such.
  */
-export function checkTypedConfig(
-  typeUrlOrName: string,
-  json: unknown,
-  envoyVersion: string,
-  options: TypedConfigCheckOptions = {},
-): Finding[] {
+export function checkTypedConfig(typeUrlOrName: string, json: unknown, envoyVersion: string, options: TypedConfigCheckOptions = {}): Finding[] {
   return withSchema(envoyVersion, (v) => {
     const { root } = loadProtoSchema(v);
     const name = typeUrlOrName.slice(typeUrlOrName.lastIndexOf('/') + 1);
@@ -215,9 +196,7 @@ export function checkTypedConfig(
     if (options.categories?.length) {
       const cat = extensionCategory(name);
       if (!options.categories.includes(cat)) {
-        out.push(
-          wrongCategory.finding('', `${name} is ${categoryLabel(cat)}, but ${options.categories.map(categoryLabel).join(' or ')} is expected here`),
-        );
+        out.push(wrongCategory.finding('', `${name} is ${categoryLabel(cat)}, but ${options.categories.map(categoryLabel).join(' or ')} is expected here`));
       }
     }
     let skipTypeKey = false;

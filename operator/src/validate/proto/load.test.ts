@@ -3,17 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  checkPatchValue,
-  checkTypedConfig,
-  clearProtoCache,
-  hasProtoset,
-  loadProtoSchema,
-  ProtosetMissingError,
-  protosetFile,
-  rootVersion,
-  setProtosDir,
-} from './index.js';
+import { checkPatchValue, checkTypedConfig, clearProtoCache, hasProtoset, loadProtoSchema, ProtosetMissingError, protosetFile, rootVersion, setProtosDir } from './index.js';
 
 test('a set that was not built: clear exception and an MW209 finding naming the setup step, no crash', () => {
   const empty = mkdtempSync(join(tmpdir(), 'meshwarden-protos-'));
@@ -22,11 +12,7 @@ test('a set that was not built: clear exception and an MW209 finding naming the 
     assert.equal(hasProtoset('1.37'), false);
     assert.throws(
       () => loadProtoSchema('1.37'),
-      (e: unknown) =>
-        e instanceof ProtosetMissingError &&
-        e.version === '1.37' &&
-        /npm run setup/.test(e.message) &&
-        /scripts\/build-protosets\.sh 1\.37/.test(e.message),
+      (e: unknown) => e instanceof ProtosetMissingError && e.version === '1.37' && /npm run setup/.test(e.message) && /scripts\/build-protosets\.sh 1\.37/.test(e.message),
     );
     const f = checkPatchValue('HTTP_FILTER', { name: 'x' }, '1.37');
     assert.equal(f.length, 1);

@@ -141,13 +141,7 @@ export function clearProtoCache(): void {
 
 // ---------------------------------------------------------------------------------------------
 
-const OPTION_FILES = [
-  'google/protobuf/descriptor.proto',
-  'google/protobuf/duration.proto',
-  'google/protobuf/timestamp.proto',
-  'validate/validate.proto',
-  'udpa/annotations/versioning.proto',
-];
+const OPTION_FILES = ['google/protobuf/descriptor.proto', 'google/protobuf/duration.proto', 'google/protobuf/timestamp.proto', 'validate/validate.proto', 'udpa/annotations/versioning.proto'];
 
 /** `message FileDescriptorSet { repeated bytes file = 1; }` and `message F { string name = 1; }`. */
 const lazyRoot = protobuf.Root.fromJSON({
@@ -190,8 +184,7 @@ export function rootFromDescriptorSet(bytes: Uint8Array): protobuf.Root {
   // 3. The reflection root (proto field names kept; JSON names are on field.jsonName).
   const root = protobuf.Root.fromDescriptor(set as never, { keepCase: true });
   // 4. Copy the extension options onto the reflection objects.
-  const toObj = (m: unknown): Obj =>
-    FieldRules ? (FieldRules.toObject(m as protobuf.Message, { longs: Number, enums: String, bytes: String })) : {};
+  const toObj = (m: unknown): Obj => (FieldRules ? FieldRules.toObject(m as protobuf.Message, { longs: Number, enums: String, bytes: String }) : {});
   const visit = (m: DescMessage, scope: string): void => {
     const fullName = scope ? `${scope}.${m.name}` : m.name;
     const type = root.lookup(fullName) as protobuf.Type | null;

@@ -68,7 +68,11 @@ for (const version of ['1.36', '1.39'] as const) {
       const bad = envoyValidate(version, bootstrap(fx, fx.bad));
       assert.equal(!bad.ok, fx.envoy === 'reject', `${fx.rule} (${fx.path}): fixture says ${fx.envoy}, Envoy ${version} ${bad.ok ? 'accepted' : `rejected: ${bad.out.slice(-400)}`}`);
       const ours = checkPatchValue(fx.applyTo, fx.bad, version).filter((f) => f.rule === fx.rule);
-      assert.equal(ours.some((f) => f.severity === 'error'), !bad.ok, `${fx.rule}: our severity vs Envoy ${bad.ok ? 'accept' : 'reject'}`);
+      assert.equal(
+        ours.some((f) => f.severity === 'error'),
+        !bad.ok,
+        `${fx.rule}: our severity vs Envoy ${bad.ok ? 'accept' : 'reject'}`,
+      );
       if (!bad.ok && fx.envoyText) assert.ok(bad.out.includes(fx.envoyText), `${fx.rule}: Envoy said ${bad.out.slice(-400)}`);
     }
   });
@@ -77,6 +81,9 @@ for (const version of ['1.36', '1.39'] as const) {
 test('version-only API differences agree with Envoy: max_tokens 0 and descriptor shadow_mode are accepted by 1.39', { skip }, () => {
   for (const fx of fixtures.filter((f) => f.versions?.length === 1 && f.versions[0] === '1.36')) {
     assert.ok(envoyValidate('1.39', bootstrap(fx, fx.bad)).ok, `${fx.rule} ${fx.path}`);
-    assert.deepEqual(checkPatchValue(fx.applyTo, fx.bad, '1.39').filter((f) => f.rule === fx.rule), []);
+    assert.deepEqual(
+      checkPatchValue(fx.applyTo, fx.bad, '1.39').filter((f) => f.rule === fx.rule),
+      [],
+    );
   }
 });

@@ -11,10 +11,7 @@ export type Rules = Record<string, unknown>;
 /** A Duration or Timestamp as signed nanoseconds. */
 export type Nanos = bigint;
 
-const NUMERIC_KINDS = new Set([
-  'float', 'double', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64',
-  'fixed32', 'fixed64', 'sfixed32', 'sfixed64',
-]);
+const NUMERIC_KINDS = new Set(['float', 'double', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']);
 
 export function isNumericRuleKind(k: string): boolean {
   return NUMERIC_KINDS.has(k);
@@ -29,13 +26,7 @@ function list(xs: unknown[], fmt: (x: unknown) => string = String): string {
 }
 
 /** lt/lte/gt/gte checks, shared by numbers, durations and timestamps. */
-function ranges<T>(
-  r: Rules,
-  v: T,
-  conv: (x: unknown) => T,
-  cmp: (a: T, b: T) => number,
-  fmt: (x: T) => string,
-): string[] {
+function ranges<T>(r: Rules, v: T, conv: (x: unknown) => T, cmp: (a: T, b: T) => number, fmt: (x: T) => string): string[] {
   const lo = has(r, 'gt') ? { v: conv(r['gt']), incl: false } : has(r, 'gte') ? { v: conv(r['gte']), incl: true } : undefined;
   const hi = has(r, 'lt') ? { v: conv(r['lt']), incl: false } : has(r, 'lte') ? { v: conv(r['lte']), incl: true } : undefined;
   const aboveLo = (l: { v: T; incl: boolean }) => (l.incl ? cmp(v, l.v) >= 0 : cmp(v, l.v) > 0);
@@ -216,8 +207,7 @@ export function checkBytes(r: Rules, v: Uint8Array): string[] {
     const re = compilePattern(r['pattern']);
     if (re && !re.test(Buffer.from(v).toString('utf8'))) out.push(`value does not match regex pattern ${JSON.stringify(r['pattern'])}`);
   }
-  const b = (k: string): string | undefined =>
-    typeof r[k] === 'string' ? Buffer.from(r[k], 'base64').toString('latin1') : undefined;
+  const b = (k: string): string | undefined => (typeof r[k] === 'string' ? Buffer.from(r[k], 'base64').toString('latin1') : undefined);
   const pre = b('prefix');
   if (pre !== undefined && !asText.startsWith(pre)) out.push('value does not have the required prefix');
   const suf = b('suffix');

@@ -19,7 +19,11 @@ test('MW2xx catalogue: every rule has a title, a source link, the proto layer an
     assert.equal(r.layer, 'proto', r.code);
     assert.ok(r.title.length > 10 && !r.title.includes('\n'), r.code);
     assert.match(r.sources[0] ?? '', /^https:\/\//, r.code);
-    if (r.code !== 'MW209') assert.ok(fixtures.some((f) => f.rule === r.code), `${r.code} has no fixture`);
+    if (r.code !== 'MW209')
+      assert.ok(
+        fixtures.some((f) => f.rule === r.code),
+        `${r.code} has no fixture`,
+      );
   }
   const covered = new Set(mw2.flatMap((r) => r.failureModes ?? []));
   for (const fm of [6, 10, 11, 12, 13, 25, 32]) assert.ok(covered.has(fm), `failure mode ${fm}`);

@@ -26,8 +26,20 @@ const lrl = (tokenBucket: Record<string, unknown>, extra: Record<string, unknown
 
 const cases: Case[] = [
   ...fixtures.flatMap((f, i) => [
-    { label: `fixture ${i} ${f.rule} good`, applyTo: f.applyTo, value: f.good, ...(f.operation ? { operation: f.operation } : {}), ...(f.targetFilterName ? { targetFilterName: f.targetFilterName } : {}) },
-    { label: `fixture ${i} ${f.rule} bad`, applyTo: f.applyTo, value: f.bad, ...(f.operation ? { operation: f.operation } : {}), ...(f.targetFilterName ? { targetFilterName: f.targetFilterName } : {}) },
+    {
+      label: `fixture ${i} ${f.rule} good`,
+      applyTo: f.applyTo,
+      value: f.good,
+      ...(f.operation ? { operation: f.operation } : {}),
+      ...(f.targetFilterName ? { targetFilterName: f.targetFilterName } : {}),
+    },
+    {
+      label: `fixture ${i} ${f.rule} bad`,
+      applyTo: f.applyTo,
+      value: f.bad,
+      ...(f.operation ? { operation: f.operation } : {}),
+      ...(f.targetFilterName ? { targetFilterName: f.targetFilterName } : {}),
+    },
   ]),
   // max_tokens: `gt: 0` up to Envoy 1.38, `gte: 0` in 1.39: the same field, judged differently.
   { label: 'max_tokens 0', applyTo: 'HTTP_FILTER', value: lrl({ max_tokens: 0, fill_interval: '1s' }) },

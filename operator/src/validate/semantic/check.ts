@@ -81,7 +81,13 @@ function checkFilterConfig(cfg: unknown, opts: SemanticOptions): Finding[] {
   const inner = field(cfg, 'config');
   const disabled = get(cfg, 'disabled') === true || get(cfg, 'disabled') === 'true';
   if (!inner && !disabled && !opts.partial) {
-    return [MW340.finding('', 'Empty route/virtual host per filter configuration: a FilterConfig needs config or disabled: true', 'To enable the filter with its listener-level config set config: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig"} and is_optional: true (istiod drops config: {}; docs/envoy-semantics.md §8), or give a real per-route config.')];
+    return [
+      MW340.finding(
+        '',
+        'Empty route/virtual host per filter configuration: a FilterConfig needs config or disabled: true',
+        'To enable the filter with its listener-level config set config: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig"} and is_optional: true (istiod drops config: {}; docs/envoy-semantics.md §8), or give a real per-route config.',
+      ),
+    ];
   }
   if (!inner || disabled) return [];
   const t = atType(inner.value);

@@ -10,4 +10,3 @@ export { checkListenerCodecs, codecOrQuicPath } from './hcm.js';
 export { checkEnvoyFilterSemantics, type EnvoyFilterSemanticsOptions } from './envoyfilter.js';
 export type { EnvoyMinor, SemanticOptions } from './types.js';
 export { actionEntry, generatedShapes, shapeMatches } from './rate-limit-actions.js';
-

@@ -23,7 +23,13 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
 
   // MW303: per-route config must carry its own bucket.
   if (opts.perRoute && !tb && !opts.partial) {
-    out.push(MW303.finding('', 'local rate limit token bucket must be set for per filter configs', 'A per-route LocalRateLimit replaces the filter-level config: give it token_bucket {max_tokens, tokens_per_fill, fill_interval}.'));
+    out.push(
+      MW303.finding(
+        '',
+        'local rate limit token bucket must be set for per filter configs',
+        'A per-route LocalRateLimit replaces the filter-level config: give it token_bucket {max_tokens, tokens_per_fill, fill_interval}.',
+      ),
+    );
   }
 
   // MW301: bucket intervals.
@@ -33,7 +39,9 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
     // Since emptyTokenBucket Envoy accepts any interval for an always-empty bucket (max_tokens: 0) [tested].
     const skip = since(opts.envoyVersion, ENVOY_BOUNDARIES.emptyTokenBucket) && maxTokensZero(tb.value);
     if (fi && s !== undefined && s > 0 && s < MIN_FILL_SECONDS && !skip) {
-      out.push(MW301.finding(at(tb.key, fi.key), 'local rate limit token bucket fill timer must be >= 50ms', 'Use fill_interval of at least 0.05s; scale max_tokens/tokens_per_fill to keep the rate.'));
+      out.push(
+        MW301.finding(at(tb.key, fi.key), 'local rate limit token bucket fill timer must be >= 50ms', 'Use fill_interval of at least 0.05s; scale max_tokens/tokens_per_fill to keep the rate.'),
+      );
     }
   }
   const descriptors = field(cfg, 'descriptors');
@@ -73,7 +81,14 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
     if (en && enabledFrac !== undefined && enabledFrac > 0) {
       // Enabled without any bucket: nothing to limit with.
     } else {
-      out.push(MW304.finding(en ? at(en.key) : '', 'filter-level local_ratelimit with no token_bucket and filter_enabled unset: it does nothing unless per-route configs enable it', 'Fine as a placeholder for per-route configs (each must set filter_enabled, filter_enforced and token_bucket).', 'info'));
+      out.push(
+        MW304.finding(
+          en ? at(en.key) : '',
+          'filter-level local_ratelimit with no token_bucket and filter_enabled unset: it does nothing unless per-route configs enable it',
+          'Fine as a placeholder for per-route configs (each must set filter_enabled, filter_enforced and token_bucket).',
+          'info',
+        ),
+      );
     }
   } else if (!en || enabledFrac === 0) {
     out.push(
@@ -84,9 +99,22 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
       ),
     );
   } else if (!enf) {
-    out.push(MW304.finding('', 'filter_enforced is unset: it defaults to 0%, so over-limit requests are only counted, never rejected (shadow mode)', 'Set filter_enforced: {default_value: {numerator: 100, denominator: HUNDRED}}, or set it to 0 explicitly if shadow mode is intended.'));
+    out.push(
+      MW304.finding(
+        '',
+        'filter_enforced is unset: it defaults to 0%, so over-limit requests are only counted, never rejected (shadow mode)',
+        'Set filter_enforced: {default_value: {numerator: 100, denominator: HUNDRED}}, or set it to 0 explicitly if shadow mode is intended.',
+      ),
+    );
   } else if (enforcedFrac === 0) {
-    out.push(MW304.finding(at(enf.key), 'filter_enforced is 0%: shadow mode, over-limit requests are counted in rate_limited but never rejected', 'Intended for a dry run; raise filter_enforced to enforce.', 'info'));
+    out.push(
+      MW304.finding(
+        at(enf.key),
+        'filter_enforced is 0%: shadow mode, over-limit requests are counted in rate_limited but never rejected',
+        'Intended for a dry run; raise filter_enforced to enforce.',
+        'info',
+      ),
+    );
   }
 
   // MW305: local_cluster_rate_limit.
@@ -109,7 +137,13 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
   const rlList = arr(rls?.value);
   if (rls) out.push(...checkRateLimitList(rls.value, [rls.key], 'local-filter'));
   if (rlList.length > 0 && descList.length === 0 && !opts.partial) {
-    out.push(MW306.finding(at(rls!.key), 'rate_limits is set but descriptors is empty: Envoy only computes descriptors when descriptors exist, so only the default token bucket applies', 'Add descriptors whose entries match what these actions generate, or remove rate_limits.'));
+    out.push(
+      MW306.finding(
+        at(rls!.key),
+        'rate_limits is set but descriptors is empty: Envoy only computes descriptors when descriptors exist, so only the default token bucket applies',
+        'Add descriptors whose entries match what these actions generate, or remove rate_limits.',
+      ),
+    );
   }
   if (opts.partial) {
     // Lists merge by appending: what generates a descriptor may live in the existing config.
@@ -143,7 +177,13 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
       });
     }
   } else if (descList.length > 0 && !opts.perRoute) {
-    out.push(MW312.finding(at(dKey), 'descriptors without the filter\'s own rate_limits: requests get descriptors only from route/vhost rate_limits (stage must match the filter stage)', 'Set rate_limits in the filter config so the descriptors are generated where they are defined.'));
+    out.push(
+      MW312.finding(
+        at(dKey),
+        "descriptors without the filter's own rate_limits: requests get descriptors only from route/vhost rate_limits (stage must match the filter stage)",
+        'Set rate_limits in the filter config so the descriptors are generated where they are defined.',
+      ),
+    );
   }
 
   // MW309/MW310: wildcard descriptors.
@@ -151,11 +191,23 @@ export function checkLocalRateLimit(cfg: unknown, opts: SemanticOptions): Findin
     const perConn = field(cfg, 'local_rate_limit_per_downstream_connection');
     if (perConn && truthy(perConn.value)) {
       for (const i of wildcardAt) {
-        out.push(MW309.finding(at(dKey, i), 'wildcard descriptor (entry without value) with local_rate_limit_per_downstream_connection: true; dynamic buckets only work for instance-level limiting', 'Set local_rate_limit_per_downstream_connection: false, or give the entry a fixed value.'));
+        out.push(
+          MW309.finding(
+            at(dKey, i),
+            'wildcard descriptor (entry without value) with local_rate_limit_per_downstream_connection: true; dynamic buckets only work for instance-level limiting',
+            'Set local_rate_limit_per_downstream_connection: false, or give the entry a fixed value.',
+          ),
+        );
       }
     }
     if (!has(cfg, 'max_dynamic_descriptors') && !opts.partial) {
-      out.push(MW310.finding(at(dKey, wildcardAt[0]!), 'wildcard descriptor without max_dynamic_descriptors: Envoy tracks at most 20 values (LRU); with more distinct values, an evicted value gets a fresh full bucket and is effectively not limited', 'Set max_dynamic_descriptors above the expected number of concurrently active values.'));
+      out.push(
+        MW310.finding(
+          at(dKey, wildcardAt[0]!),
+          'wildcard descriptor without max_dynamic_descriptors: Envoy tracks at most 20 values (LRU); with more distinct values, an evicted value gets a fresh full bucket and is effectively not limited',
+          'Set max_dynamic_descriptors above the expected number of concurrently active values.',
+        ),
+      );
     }
   }
 

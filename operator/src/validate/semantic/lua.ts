@@ -8,7 +8,13 @@ export function checkLua(cfg: unknown): Finding[] {
   const inline = field(cfg, 'inline_code');
   const dsc = field(cfg, 'default_source_code');
   if (inline && dsc) {
-    return [MW330.finding(path([inline.key]), 'Only one of `inline_code` or `default_source_code` can be set for the Lua filter.', 'Keep default_source_code (inline_code is deprecated) and remove inline_code.')];
+    return [
+      MW330.finding(
+        path([inline.key]),
+        'Only one of `inline_code` or `default_source_code` can be set for the Lua filter.',
+        'Keep default_source_code (inline_code is deprecated) and remove inline_code.',
+      ),
+    ];
   }
   return [];
 }

@@ -16,8 +16,7 @@ import { generateCertificates } from '../../webhook/certs.js';
 const skip = haveEnvoy ? false : `no oracle Envoy binaries for ${ORACLE_ENVOYS.join(', ')} in .tools/bin (run scripts/fetch-envoy.sh)`;
 // A QUIC listener needs a certificate before Envoy looks at its HCM (MW351 fixtures).
 const tls = haveEnvoy ? await generateCertificates({ dnsNames: ['quic.example'] }) : undefined;
-const input = (fx: Fixture, cfg: Record<string, unknown>) =>
-  fx.type === LISTENER ? { listener: withQuicTls(cfg, tls!.cert, tls!.key) } : fx.perRoute ? { perRoute: cfg } : { filter: cfg };
+const input = (fx: Fixture, cfg: Record<string, unknown>) => (fx.type === LISTENER ? { listener: withQuicTls(cfg, tls!.cert, tls!.key) } : fx.perRoute ? { perRoute: cfg } : { filter: cfg });
 
 for (const version of ORACLE_ENVOYS) {
   test(`MW3xx verdicts agree with Envoy ${version} --mode validate`, { skip }, () => {
@@ -66,7 +65,7 @@ function toCamel(v: unknown): unknown {
  * local_cluster_rate_limit, per-route with and without a bucket.
  */
 function randomConfig(r: () => number): { type: string; perRoute: boolean; cfg: Record<string, unknown> } {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const fills = ['0.010s', '0.049s', '0.050s', '0.2s', '1s'] as const;
   const tb = () => ({ max_tokens: 1 + Math.floor(r() * 5), tokens_per_fill: 1, fill_interval: pick(fills) });
   const pct = { default_value: { numerator: 100, denominator: 'HUNDRED' } };
@@ -125,10 +124,12 @@ test('differential: MW3xx errors on random PGV-valid configs are exactly what En
       const envoy = envoyValidate(version, bootstrap(perRoute ? { perRoute: cfg } : { filter: cfg }));
       const errors = checkEnvoySemantics(type, cfg, { perRoute, envoyVersion: version }).filter((f) => f.severity === 'error');
       const said = envoy.out.split('\n').find((l) => /error initializing configuration|Proto constraint/.test(l)) ?? '';
-      if (errors.length > 0 !== !envoy.ok) mismatches.push(`#${i} ${version} envoy ${envoy.ok ? 'accepts' : 'rejects: ' + said.slice(-200)}; ours ${JSON.stringify(errors.map((e) => e.message))}\n${JSON.stringify(cfg)}`);
+      if (errors.length > 0 !== !envoy.ok)
+        mismatches.push(`#${i} ${version} envoy ${envoy.ok ? 'accepts' : 'rejects: ' + said.slice(-200)}; ours ${JSON.stringify(errors.map((e) => e.message))}\n${JSON.stringify(cfg)}`);
       const reason = said.replace(/^.*?bootstrap\.json': /, '').replace(/^Error: /, '');
       if (errors.length > 0 !== !envoy.ok) continue;
-      if (!envoy.ok && !errors.some((e) => e.message.includes(reason.slice(0, 40)) || reason.includes(e.message.slice(0, 40)))) mismatches.push(`#${i} ${version} different reason: envoy "${said.slice(-160)}" vs ours ${JSON.stringify(errors.map((e) => e.message))}`);
+      if (!envoy.ok && !errors.some((e) => e.message.includes(reason.slice(0, 40)) || reason.includes(e.message.slice(0, 40))))
+        mismatches.push(`#${i} ${version} different reason: envoy "${said.slice(-160)}" vs ours ${JSON.stringify(errors.map((e) => e.message))}`);
     }
   }
   assert.deepEqual(mismatches, [], `seed ${seed}`);
@@ -138,10 +139,16 @@ test('MW301 on Envoy 1.39: an always-empty bucket (max_tokens 0) may have any in
   const LRL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
   const pct = { default_value: { numerator: 100 } };
   const cfg = {
-    '@type': LRL, stat_prefix: 'z', filter_enabled: pct, filter_enforced: pct,
+    '@type': LRL,
+    stat_prefix: 'z',
+    filter_enabled: pct,
+    filter_enforced: pct,
     token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' },
     descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' } }],
   };
   assert.ok(envoyValidate('1.39', bootstrap({ filter: cfg })).ok);
-  assert.deepEqual(checkEnvoySemantics(LRL, cfg, { perRoute: false, envoyVersion: '1.39' }).filter((f) => f.severity === 'error'), []);
+  assert.deepEqual(
+    checkEnvoySemantics(LRL, cfg, { perRoute: false, envoyVersion: '1.39' }).filter((f) => f.severity === 'error'),
+    [],
+  );
 });

@@ -16,9 +16,7 @@ const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../.
  */
 const fetched = VERSION_TABLE.filter((r) => r.wheelFetched);
 export const ORACLE_ENVOYS: readonly EnvoyMinor[] = [...new Set([fetched[0]!, ...fetched.slice(-2)].map((r) => r.envoy))];
-export const ENVOYS: Readonly<Record<string, string>> = Object.fromEntries(
-  fetched.filter((r) => ORACLE_ENVOYS.includes(r.envoy)).map((r) => [r.envoy, join(BIN, `envoy-${r.envoyWheel}`)]),
-);
+export const ENVOYS: Readonly<Record<string, string>> = Object.fromEntries(fetched.filter((r) => ORACLE_ENVOYS.includes(r.envoy)).map((r) => [r.envoy, join(BIN, `envoy-${r.envoyWheel}`)]));
 /** Every oracle binary is there (scripts/fetch-envoy.sh). */
 export const haveEnvoy = Object.values(ENVOYS).every((p) => existsSync(p));
 
@@ -88,27 +86,29 @@ export function bootstrap(input: OracleInput): unknown {
   return {
     node: { id: 'oracle', cluster: 'oracle' },
     static_resources: {
-      listeners: input.listener ? [wholeListener] : [
-        {
-          name: 'http',
-          address: addr(10080),
-          filter_chains: [
+      listeners: input.listener
+        ? [wholeListener]
+        : [
             {
-              filters: [
+              name: 'http',
+              address: addr(10080),
+              filter_chains: [
                 {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
-                    stat_prefix: 'oracle',
-                    route_config: { name: 'local', virtual_hosts: [{ name: 'b', domains: ['*'], routes: [route] }] },
-                    http_filters: httpFilters,
-                  },
+                  filters: [
+                    {
+                      name: 'envoy.filters.network.http_connection_manager',
+                      typed_config: {
+                        '@type': T('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
+                        stat_prefix: 'oracle',
+                        route_config: { name: 'local', virtual_hosts: [{ name: 'b', domains: ['*'], routes: [route] }] },
+                        http_filters: httpFilters,
+                      },
+                    },
+                  ],
                 },
               ],
             },
           ],
-        },
-      ],
       clusters: [
         {
           name: 'backend',

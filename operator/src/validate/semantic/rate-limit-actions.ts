@@ -97,13 +97,14 @@ export function checkRateLimitList(list: unknown, at: readonly Seg[], where: Rat
   // Headers/query parameters that another entry matches with header_value_match /
   // query_parameter_value_match: the absent case is then handled there (e.g. an `absent` bucket).
   const matchedElsewhere = (self: number, kind: 'header' | 'query', name: string): boolean =>
-    arr(list).some((rl, j) =>
-      j !== self &&
-      arr(get(rl, 'actions')).some((a) => {
-        const m = get(a, kind === 'header' ? 'header_value_match' : 'query_parameter_value_match');
-        const ms = arr(get(m, kind === 'header' ? 'headers' : 'query_parameters'));
-        return ms.some((h) => (str(get(h, 'name')) ?? '').toLowerCase() === name.toLowerCase());
-      }),
+    arr(list).some(
+      (rl, j) =>
+        j !== self &&
+        arr(get(rl, 'actions')).some((a) => {
+          const m = get(a, kind === 'header' ? 'header_value_match' : 'query_parameter_value_match');
+          const ms = arr(get(m, kind === 'header' ? 'headers' : 'query_parameters'));
+          return ms.some((h) => (str(get(h, 'name')) ?? '').toLowerCase() === name.toLowerCase());
+        }),
     );
   arr(list).forEach((rl, i) => {
     const here = [...at, i];
@@ -112,23 +113,47 @@ export function checkRateLimitList(list: unknown, at: readonly Seg[], where: Rat
         const got = field(rl, f);
         // Envoy tests has_stage()/!disable_key().empty(): an explicit stage 0 is still rejected.
         if (got && !(f === 'disable_key' && got.value === '')) {
-          out.push(MW308.finding(path([...here, got.key]), `'stage' field and 'disable_key' field are not supported in the filter's own rate_limits (Envoy rejects the config)`, `Remove ${got.key}; stages only select route/vhost rate_limits.`));
+          out.push(
+            MW308.finding(
+              path([...here, got.key]),
+              `'stage' field and 'disable_key' field are not supported in the filter's own rate_limits (Envoy rejects the config)`,
+              `Remove ${got.key}; stages only select route/vhost rate_limits.`,
+            ),
+          );
         }
       }
       const limit = field(rl, 'limit');
-      if (limit && !limitOk) out.push(MW308.finding(path([...here, limit.key]), `'limit' field is not supported in the filter's own rate_limits (Envoy rejects the config${where === 'local-filter' ? '' : '; the global filter accepts it from Envoy 1.39'})`, 'Remove limit (the RLS override); set the limit in the descriptor or the RLS config.'));
+      if (limit && !limitOk)
+        out.push(
+          MW308.finding(
+            path([...here, limit.key]),
+            `'limit' field is not supported in the filter's own rate_limits (Envoy rejects the config${where === 'local-filter' ? '' : '; the global filter accepts it from Envoy 1.39'})`,
+            'Remove limit (the RLS override); set the limit in the descriptor or the RLS config.',
+          ),
+        );
     }
     arr(get(rl, 'actions')).forEach((action, j) => {
       const ah = [...here, keyOf(rl, 'actions'), j];
       const dm = field(action, 'dynamic_metadata');
       if (dm && where !== 'route') {
-        out.push(MW308.finding(path([...ah, dm.key]), `the deprecated dynamic_metadata action is not supported in the filter's own rate_limits ("Unsupported rate limit action")`, 'Use the metadata action with source: DYNAMIC.'));
+        out.push(
+          MW308.finding(
+            path([...ah, dm.key]),
+            `the deprecated dynamic_metadata action is not supported in the filter's own rate_limits ("Unsupported rate limit action")`,
+            'Use the metadata action with source: DYNAMIC.',
+          ),
+        );
       }
       if (where === 'local-filter') return;
       for (const kind of ['request_headers', 'query_parameters', 'metadata'] as const) {
         const a = field(action, kind);
         if (!a || !isObj(a.value) || truthy(get(a.value, 'skip_if_absent'))) continue;
-        const what = kind === 'request_headers' ? `header ${JSON.stringify(str(get(a.value, 'header_name')) ?? '')}` : kind === 'query_parameters' ? `query parameter ${JSON.stringify(str(get(a.value, 'query_parameter_name')) ?? '')}` : 'metadata key';
+        const what =
+          kind === 'request_headers'
+            ? `header ${JSON.stringify(str(get(a.value, 'header_name')) ?? '')}`
+            : kind === 'query_parameters'
+              ? `query parameter ${JSON.stringify(str(get(a.value, 'query_parameter_name')) ?? '')}`
+              : 'metadata key';
         const hasDefault = kind === 'metadata' && str(get(a.value, 'default_value'));
         if (hasDefault) continue;
         const hn = str(get(a.value, 'header_name'));

@@ -14,7 +14,9 @@ export function checkGlobalRateLimit(cfg: unknown, opts: SemanticOptions): Findi
     const tv = field(rls.value, 'transport_api_version');
     const v = tv?.value;
     if (v === 'V2' || v === 1) {
-      out.push(MW320.finding(path([rls.key, tv!.key]), 'transport_api_version V2: "V2 xDS transport protocol version is deprecated", Envoy rejects the config', 'Set transport_api_version: V3.', 'error'));
+      out.push(
+        MW320.finding(path([rls.key, tv!.key]), 'transport_api_version V2: "V2 xDS transport protocol version is deprecated", Envoy rejects the config', 'Set transport_api_version: V3.', 'error'),
+      );
     } else if ((v === undefined && !opts.partial) || v === 'AUTO' || v === 0) {
       out.push(
         MW320.finding(
@@ -27,10 +29,22 @@ export function checkGlobalRateLimit(cfg: unknown, opts: SemanticOptions): Findi
   }
   const fmd = field(cfg, 'failure_mode_deny');
   if (fmd && truthy(fmd.value)) {
-    out.push(MW321.finding(path([fmd.key]), 'failure_mode_deny: true: when the rate limit service is unreachable or slow, every request gets a 500 (status_on_error)', 'Keep it only if failing closed is intended; make the RLS highly available and watch cluster.<rls>.ratelimit.error.'));
+    out.push(
+      MW321.finding(
+        path([fmd.key]),
+        'failure_mode_deny: true: when the rate limit service is unreachable or slow, every request gets a 500 (status_on_error)',
+        'Keep it only if failing closed is intended; make the RLS highly available and watch cluster.<rls>.ratelimit.error.',
+      ),
+    );
   }
   if (!field(cfg, 'timeout') && !opts.partial) {
-    out.push(MW322.finding('', 'timeout is unset: each RLS call times out after 20ms, and a timed-out call fails open (or 500s with failure_mode_deny)', 'Set timeout explicitly (e.g. 0.05s) to document the budget.'));
+    out.push(
+      MW322.finding(
+        '',
+        'timeout is unset: each RLS call times out after 20ms, and a timed-out call fails open (or 500s with failure_mode_deny)',
+        'Set timeout explicitly (e.g. 0.05s) to document the budget.',
+      ),
+    );
   }
   out.push(...retryAfterWithoutEffect(cfg, 'rate_limited_status'));
   const rs = field(cfg, 'rate_limited_status');

@@ -18,7 +18,11 @@ for (const [i, fx] of fixtures.entries()) {
     // A fixture pinned to versions is judged on the first of them (the rule may not apply elsewhere).
     const version = fx.versions?.[0];
     const good = check(fx.type, fx.good, fx.perRoute, version);
-    assert.deepEqual(good.filter((f) => f.rule === fx.rule), [], JSON.stringify(good));
+    assert.deepEqual(
+      good.filter((f) => f.rule === fx.rule),
+      [],
+      JSON.stringify(good),
+    );
     const bad = check(fx.type, fx.bad, fx.perRoute, version).filter((f) => f.rule === fx.rule);
     assert.ok(bad.length > 0, `no ${fx.rule} for bad fixture`);
     assert.equal(bad[0]!.path, fx.path);
@@ -35,7 +39,13 @@ test('good fixtures are entirely quiet (no warnings from any rule)', () => {
 });
 
 test('camelCase proto JSON is read like snake_case', () => {
-  const camel = { '@type': LRL, statPrefix: 'mw', tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillInterval: '0.010s' }, filterEnabled: { defaultValue: { numerator: 100 } }, filterEnforced: { defaultValue: { numerator: 100 } } };
+  const camel = {
+    '@type': LRL,
+    statPrefix: 'mw',
+    tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillInterval: '0.010s' },
+    filterEnabled: { defaultValue: { numerator: 100 } },
+    filterEnforced: { defaultValue: { numerator: 100 } },
+  };
   const fs = check(LRL, camel);
   assert.deepEqual(codes(fs), ['MW301']);
   assert.equal(fs[0]!.path, 'tokenBucket.fillInterval');
@@ -43,7 +53,10 @@ test('camelCase proto JSON is read like snake_case', () => {
 
 test('MW301: {seconds, nanos} durations; max_tokens 0 descriptor skipped on 1.39 only', () => {
   assert.deepEqual(codes(check(LRL, lrl({ token_bucket: { max_tokens: 1, fill_interval: { nanos: 10_000_000 } } }))), ['MW301']);
-  const cfg = lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' } }], rate_limits: [{ actions: [{ generic_key: { descriptor_key: 'k', descriptor_value: 'v' } }] }] });
+  const cfg = lrl({
+    descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' } }],
+    rate_limits: [{ actions: [{ generic_key: { descriptor_key: 'k', descriptor_value: 'v' } }] }],
+  });
   assert.ok(codes(check(LRL, cfg, false, '1.36')).includes('MW301'));
   assert.ok(!codes(check(LRL, cfg, false, '1.39')).includes('MW301'));
   const filterZero = lrl({ token_bucket: { max_tokens: 0, tokens_per_fill: 1, fill_interval: '0.010s' } });
@@ -53,13 +66,25 @@ test('MW301: {seconds, nanos} durations; max_tokens 0 descriptor skipped on 1.39
 
 test('MW304: shadow mode is info, placeholder filter is info, per-route without filter_enabled warns', () => {
   const shadow = check(LRL, lrl({ filter_enforced: { default_value: { numerator: 0 } } }));
-  assert.deepEqual(shadow.map((f) => [f.rule, f.severity]), [['MW304', 'info']]);
+  assert.deepEqual(
+    shadow.map((f) => [f.rule, f.severity]),
+    [['MW304', 'info']],
+  );
   const placeholder = check(LRL, { '@type': LRL, stat_prefix: 'mw' });
-  assert.deepEqual(placeholder.map((f) => [f.rule, f.severity]), [['MW304', 'info']]);
+  assert.deepEqual(
+    placeholder.map((f) => [f.rule, f.severity]),
+    [['MW304', 'info']],
+  );
   const noEnforced = check(LRL, { ...lrl(), filter_enforced: undefined });
-  assert.deepEqual(noEnforced.map((f) => [f.rule, f.severity]), [['MW304', 'warning']]);
+  assert.deepEqual(
+    noEnforced.map((f) => [f.rule, f.severity]),
+    [['MW304', 'warning']],
+  );
   const pr = check(LRL, { '@type': LRL, stat_prefix: 'mw', token_bucket: { max_tokens: 1, fill_interval: '1s' } }, true);
-  assert.deepEqual(pr.map((f) => [f.rule, f.severity]), [['MW304', 'warning']]);
+  assert.deepEqual(
+    pr.map((f) => [f.rule, f.severity]),
+    [['MW304', 'warning']],
+  );
 });
 
 test('MW305: per-connection variant has its own Envoy text', () => {
@@ -69,9 +94,24 @@ test('MW305: per-connection variant has its own Envoy text', () => {
 
 test('MW307: fixed values, wildcard, skip_if_absent shapes and extension actions', () => {
   const gk = { generic_key: { descriptor_value: 'a' } };
-  const d = (entries: unknown[]) => lrl({ descriptors: [{ entries, token_bucket: { max_tokens: 1, fill_interval: '1s' } }], rate_limits: [{ actions: [gk, { request_headers: { header_name: 'x', descriptor_key: 'x', skip_if_absent: true } }] }], max_dynamic_descriptors: 5 });
+  const d = (entries: unknown[]) =>
+    lrl({
+      descriptors: [{ entries, token_bucket: { max_tokens: 1, fill_interval: '1s' } }],
+      rate_limits: [{ actions: [gk, { request_headers: { header_name: 'x', descriptor_key: 'x', skip_if_absent: true } }] }],
+      max_dynamic_descriptors: 5,
+    });
   assert.ok(!codes(check(LRL, d([{ key: 'generic_key', value: 'a' }]))).includes('MW307'), 'x skipped');
-  assert.ok(!codes(check(LRL, d([{ key: 'generic_key', value: 'a' }, { key: 'x', value: '1' }]))).includes('MW307'));
+  assert.ok(
+    !codes(
+      check(
+        LRL,
+        d([
+          { key: 'generic_key', value: 'a' },
+          { key: 'x', value: '1' },
+        ]),
+      ),
+    ).includes('MW307'),
+  );
   assert.ok(!codes(check(LRL, d([{ key: 'generic_key' }, { key: 'x' }]))).includes('MW307'));
   assert.ok(codes(check(LRL, d([{ key: 'generic_key', value: 'b' }]))).includes('MW307'), 'fixed value differs');
   assert.ok(codes(check(LRL, d([{ key: 'x', value: '1' }]))).includes('MW307'), 'generic_key is not optional');
@@ -80,10 +120,18 @@ test('MW307: fixed values, wildcard, skip_if_absent shapes and extension actions
 });
 
 test('MW323 is not reported for the local filter (per-value buckets rely on it) but is for route rate_limits', () => {
-  const local = lrl({ descriptors: [{ entries: [{ key: 'user' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }], rate_limits: [{ actions: [{ request_headers: { header_name: 'x-user', descriptor_key: 'user' } }] }], max_dynamic_descriptors: 9 });
+  const local = lrl({
+    descriptors: [{ entries: [{ key: 'user' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }],
+    rate_limits: [{ actions: [{ request_headers: { header_name: 'x-user', descriptor_key: 'user' } }] }],
+    max_dynamic_descriptors: 9,
+  });
   assert.deepEqual(check(LRL, local), []);
   const route = check('envoy.config.route.v3.RateLimit', { stage: 1, actions: [{ request_headers: { header_name: 'x-user', descriptor_key: 'user' } }] });
-  assert.deepEqual(route.map((f) => [f.rule, f.path]), [['MW323', 'actions[0].request_headers']], 'stage is allowed on route rate_limits');
+  assert.deepEqual(
+    route.map((f) => [f.rule, f.path]),
+    [['MW323', 'actions[0].request_headers']],
+    'stage is allowed on route rate_limits',
+  );
   assert.deepEqual(check('envoy.config.route.v3.RateLimit', { actions: [{ metadata: { descriptor_key: 'k', metadata_key: { key: 'a', path: [{ key: 'b' }] }, default_value: 'x' } }] }), []);
 });
 
@@ -91,7 +139,10 @@ test('MW331: LuaPerRoute name must be in the filter source_codes', () => {
   const filter = { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, source_codes: { hello: { inline_string: 'function envoy_on_request(h) end' } } };
   assert.deepEqual(checkLuaPerRoute({ '@type': LUAPR, name: 'hello' }, filter), []);
   const bad = checkLuaPerRoute({ '@type': LUAPR, name: 'helo' }, filter);
-  assert.deepEqual(bad.map((f) => [f.rule, f.path, f.severity]), [['MW331', 'name', 'error']]);
+  assert.deepEqual(
+    bad.map((f) => [f.rule, f.path, f.severity]),
+    [['MW331', 'name', 'error']],
+  );
   assert.deepEqual(checkLuaPerRoute({ '@type': LUAPR, source_code: { inline_string: 'x' } }, filter), []);
 });
 
@@ -103,12 +154,26 @@ test('MW340: FilterConfig wrapper without config nor disabled; its config is che
   // The enable marker istiod can decode: the inner FilterConfig is not checked as a wrapper.
   assert.deepEqual(check(FC, { config: { '@type': `type.googleapis.com/${FC}` }, is_optional: true }, true), []);
   const fs = check(FC, { config: { '@type': LRL, stat_prefix: 'x', filter_enabled: { default_value: { numerator: 100 } }, filter_enforced: { default_value: { numerator: 100 } } } }, true);
-  assert.deepEqual(fs.map((f) => [f.rule, f.path]), [['MW303', 'config']]);
+  assert.deepEqual(
+    fs.map((f) => [f.rule, f.path]),
+    [['MW303', 'config']],
+  );
 });
 
 test('TypedStruct is unwrapped; unknown types give nothing; semanticTypes lists the dispatch set', () => {
-  const fs = check('udpa.type.v1.TypedStruct', { type_url: LRL, value: { stat_prefix: 'x', token_bucket: { max_tokens: 1, fill_interval: '0.001s' }, filter_enabled: { default_value: { numerator: 100 } }, filter_enforced: { default_value: { numerator: 100 } } } });
-  assert.deepEqual(fs.map((f) => [f.rule, f.path]), [['MW301', 'value.token_bucket.fill_interval']]);
+  const fs = check('udpa.type.v1.TypedStruct', {
+    type_url: LRL,
+    value: {
+      stat_prefix: 'x',
+      token_bucket: { max_tokens: 1, fill_interval: '0.001s' },
+      filter_enabled: { default_value: { numerator: 100 } },
+      filter_enforced: { default_value: { numerator: 100 } },
+    },
+  });
+  assert.deepEqual(
+    fs.map((f) => [f.rule, f.path]),
+    [['MW301', 'value.token_bucket.fill_interval']],
+  );
   assert.deepEqual(check('envoy.extensions.filters.http.router.v3.Router', {}), []);
   for (const t of ['envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', 'envoy.config.route.v3.FilterConfig', 'xds.type.v3.TypedStruct']) assert.ok(semanticTypes.has(t));
 });
@@ -150,7 +215,14 @@ test('checkEnvoySemanticsIn walks an HCM: filters, per-route configs (wrapped or
 });
 
 test('speed: a typical LocalRateLimit', () => {
-  const cfg = lrl({ descriptors: [{ entries: [{ key: 'user' }], token_bucket: { max_tokens: 5, fill_interval: '1s' } }, { entries: [{ key: 'path', value: '/a' }], token_bucket: { max_tokens: 5, fill_interval: '1s' } }], rate_limits: [{ actions: [{ request_headers: { header_name: 'x-user', descriptor_key: 'user' } }] }, { actions: [{ request_headers: { header_name: ':path', descriptor_key: 'path' } }] }], max_dynamic_descriptors: 100 });
+  const cfg = lrl({
+    descriptors: [
+      { entries: [{ key: 'user' }], token_bucket: { max_tokens: 5, fill_interval: '1s' } },
+      { entries: [{ key: 'path', value: '/a' }], token_bucket: { max_tokens: 5, fill_interval: '1s' } },
+    ],
+    rate_limits: [{ actions: [{ request_headers: { header_name: 'x-user', descriptor_key: 'user' } }] }, { actions: [{ request_headers: { header_name: ':path', descriptor_key: 'path' } }] }],
+    max_dynamic_descriptors: 100,
+  });
   const n = 20_000;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) check(LRL, cfg);
@@ -164,7 +236,10 @@ test('MW308: limit in the global filter rate_limits is rejected before 1.39 only
   const g = grl({ rate_limits: [{ limit: lim, actions: [{ generic_key: { descriptor_value: 'v' } }] }] });
   assert.ok(codes(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', g, false, '1.36')).includes('MW308'));
   assert.ok(!codes(check('envoy.extensions.filters.http.ratelimit.v3.RateLimit', g, false, '1.39')).includes('MW308'));
-  const l = lrl({ descriptors: [{ entries: [{ key: 'generic_key', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }], rate_limits: [{ limit: lim, actions: [{ generic_key: { descriptor_value: 'v' } }] }] });
+  const l = lrl({
+    descriptors: [{ entries: [{ key: 'generic_key', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }],
+    rate_limits: [{ limit: lim, actions: [{ generic_key: { descriptor_value: 'v' } }] }],
+  });
   assert.ok(codes(check(LRL, l, false, '1.39')).includes('MW308'));
 });
 
@@ -177,15 +252,29 @@ test('checkEnvoyFilterSemantics: paths from the object, MERGE values partial, Lu
     metadata: { name: 'x', namespace: 'shop' },
     spec: {
       configPatches: [
-        { applyTo: 'HTTP_FILTER', match: listener, patch: { operation: 'INSERT_BEFORE', value: { name: 'mw.lua', typed_config: { '@type': LUA, source_codes: { a: { inline_string: 'function envoy_on_request(h) end' } } } } } },
+        {
+          applyTo: 'HTTP_FILTER',
+          match: listener,
+          patch: { operation: 'INSERT_BEFORE', value: { name: 'mw.lua', typed_config: { '@type': LUA, source_codes: { a: { inline_string: 'function envoy_on_request(h) end' } } } } },
+        },
         // MERGE into the existing local_ratelimit filter: only the bucket is given, that is fine.
-        { applyTo: 'HTTP_FILTER', match: { ...listener, listener: { filterChain: { filter: { name: HCM, subFilter: { name: 'envoy.filters.http.local_ratelimit' } } } } }, patch: { operation: 'MERGE', value: { typed_config: { '@type': LRL, token_bucket: { max_tokens: 5, fill_interval: '0.02s' } } } } },
-        { applyTo: 'HTTP_ROUTE', match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|8080' } } }, patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'mw.lua': { '@type': LUAPR, name: 'b' }, 'envoy.filters.http.local_ratelimit': { '@type': LRL, stat_prefix: 'r' } } } } },
+        {
+          applyTo: 'HTTP_FILTER',
+          match: { ...listener, listener: { filterChain: { filter: { name: HCM, subFilter: { name: 'envoy.filters.http.local_ratelimit' } } } } },
+          patch: { operation: 'MERGE', value: { typed_config: { '@type': LRL, token_bucket: { max_tokens: 5, fill_interval: '0.02s' } } } },
+        },
+        {
+          applyTo: 'HTTP_ROUTE',
+          match: { context: 'SIDECAR_INBOUND', routeConfiguration: { vhost: { name: 'inbound|http|8080' } } },
+          patch: { operation: 'MERGE', value: { typed_per_filter_config: { 'mw.lua': { '@type': LUAPR, name: 'b' }, 'envoy.filters.http.local_ratelimit': { '@type': LRL, stat_prefix: 'r' } } } },
+        },
         { applyTo: 'HTTP_FILTER', match: listener, patch: { operation: 'REMOVE' } },
       ],
     },
   };
-  const got = checkEnvoyFilterSemantics(ef, { envoyVersion: '1.36' }).map((f) => `${f.rule} ${f.path}`).sort();
+  const got = checkEnvoyFilterSemantics(ef, { envoyVersion: '1.36' })
+    .map((f) => `${f.rule} ${f.path}`)
+    .sort();
   assert.deepEqual(got, [
     'MW301 spec.configPatches[1].patch.value.typed_config.token_bucket.fill_interval',
     'MW303 spec.configPatches[2].patch.value.typed_per_filter_config["envoy.filters.http.local_ratelimit"]',
@@ -216,15 +305,47 @@ test('MW324: rate limit filter without rate_limits and no route rate_limits in t
   const ef = (patches: unknown[]) => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'x' }, spec: { configPatches: patches } });
   const filter = { applyTo: 'HTTP_FILTER', match: m, patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.ratelimit', typed_config: grl() } } };
   const bad = checkEnvoyFilterSemantics(ef([filter]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324');
-  assert.deepEqual(bad.map((f) => f.path), ['spec.configPatches[0].patch.value.typed_config']);
-  const vh = { applyTo: 'VIRTUAL_HOST', match: { routeConfiguration: { vhost: { name: 'v' } } }, patch: { operation: 'MERGE', value: { rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] } } };
-  assert.deepEqual(checkEnvoyFilterSemantics(ef([filter, vh]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'), []);
-  const own = { ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.ratelimit', typed_config: grl({ rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] }) } } };
-  assert.deepEqual(checkEnvoyFilterSemantics(ef([own]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'), []);
-  assert.deepEqual(checkEnvoyFilterSemantics(ef([filter]), { envoyVersion: '1.36', routeRateLimitsElsewhere: true }).filter((f) => f.rule === 'MW324'), []);
-  const local = { ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.local_ratelimit', typed_config: lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }] }) } } };
-  assert.deepEqual(checkEnvoyFilterSemantics(ef([local]), { envoyVersion: '1.36' }).map((f) => f.rule), ['MW324'], 'MW312 folded into MW324');
-  assert.deepEqual(checkEnvoyFilterSemantics(ef([{ ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'l', typed_config: lrl() } } }]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'), []);
+  assert.deepEqual(
+    bad.map((f) => f.path),
+    ['spec.configPatches[0].patch.value.typed_config'],
+  );
+  const vh = {
+    applyTo: 'VIRTUAL_HOST',
+    match: { routeConfiguration: { vhost: { name: 'v' } } },
+    patch: { operation: 'MERGE', value: { rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] } },
+  };
+  assert.deepEqual(
+    checkEnvoyFilterSemantics(ef([filter, vh]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'),
+    [],
+  );
+  const own = {
+    ...filter,
+    patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.ratelimit', typed_config: grl({ rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] }) } },
+  };
+  assert.deepEqual(
+    checkEnvoyFilterSemantics(ef([own]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'),
+    [],
+  );
+  assert.deepEqual(
+    checkEnvoyFilterSemantics(ef([filter]), { envoyVersion: '1.36', routeRateLimitsElsewhere: true }).filter((f) => f.rule === 'MW324'),
+    [],
+  );
+  const local = {
+    ...filter,
+    patch: {
+      operation: 'INSERT_BEFORE',
+      value: { name: 'envoy.filters.http.local_ratelimit', typed_config: lrl({ descriptors: [{ entries: [{ key: 'k', value: 'v' }], token_bucket: { max_tokens: 1, fill_interval: '1s' } }] }) },
+    },
+  };
+  assert.deepEqual(
+    checkEnvoyFilterSemantics(ef([local]), { envoyVersion: '1.36' }).map((f) => f.rule),
+    ['MW324'],
+    'MW312 folded into MW324',
+  );
+  assert.deepEqual(
+    checkEnvoyFilterSemantics(ef([{ ...filter, patch: { operation: 'INSERT_BEFORE', value: { name: 'l', typed_config: lrl() } } }]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW324'),
+    [],
+  );
 });
 
 test('semantic version classes: versions of one class give the same findings on every fixture', () => {
@@ -249,7 +370,12 @@ test('MW350/MW351 on the patched listener: a MERGE of codec_type into the HCM, a
   const { evaluate } = await import('../../evaluate.js');
   const { emptyContext } = await import('../../render/context.js');
   const HCM_T = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-  const ef = (configPatches: unknown[]) => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'h3', namespace: 'shop' }, spec: { workloadSelector: { labels: { app: 'api' } }, configPatches } });
+  const ef = (configPatches: unknown[]) => ({
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 'h3', namespace: 'shop' },
+    spec: { workloadSelector: { labels: { app: 'api' } }, configPatches },
+  });
   const mergeCodec = (codec: string) => ({
     applyTo: 'NETWORK_FILTER',
     match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } },
@@ -265,10 +391,17 @@ test('MW350/MW351 on the patched listener: a MERGE of codec_type into the HCM, a
   // The value alone is a partial HCM: only the merged one, on its TCP listener, is wrong.
   const bad = found(ef([mergeCodec('HTTP3'), lrlPatch]), 'MW350');
   assert.ok(bad.length > 0);
-  assert.ok(bad.every((d) => d.path === 'spec.configPatches[0].patch.value.typed_config.codec_type' && d.severity === 'error'), JSON.stringify(bad));
+  assert.ok(
+    bad.every((d) => d.path === 'spec.configPatches[0].patch.value.typed_config.codec_type' && d.severity === 'error'),
+    JSON.stringify(bad),
+  );
   assert.match(bad[0]!.message, /^listener virtualInbound, filter_chains\[\d+\]\.filters\[\d+\]\.typed_config\.codec_type: .*HTTP\/3 codec configured on non-QUIC listener\./);
   assert.deepEqual(found(ef([mergeCodec('HTTP2'), lrlPatch]), 'MW350'), []);
-  assert.deepEqual(checkEnvoyFilterSemantics(ef([mergeCodec('HTTP3')]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW350'), [], 'the static pass does not guess the listener');
+  assert.deepEqual(
+    checkEnvoyFilterSemantics(ef([mergeCodec('HTTP3')]), { envoyVersion: '1.36' }).filter((f) => f.rule === 'MW350'),
+    [],
+    'the static pass does not guess the listener',
+  );
 
   // A QUIC listener added whole: AUTO (unset) codec is MW351 on the listener's patch.
   const quic = (codec: Record<string, unknown>) => ({
@@ -280,24 +413,52 @@ test('MW350/MW351 on the patched listener: a MERGE of codec_type into the HCM, a
         name: 'quic-8443',
         address: { socket_address: { address: '0.0.0.0', port_value: 8443, protocol: 'UDP' } },
         udp_listener_config: { quic_options: {} },
-        filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_T, stat_prefix: 'q', route_config: { name: 'q' }, http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }], ...codec } }] }],
+        filter_chains: [
+          {
+            filters: [
+              {
+                name: 'envoy.filters.network.http_connection_manager',
+                typed_config: {
+                  '@type': HCM_T,
+                  stat_prefix: 'q',
+                  route_config: { name: 'q' },
+                  http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+                  ...codec,
+                },
+              },
+            ],
+          },
+        ],
       },
     },
   });
   const q = found(ef([quic({})]), 'MW351');
-  assert.deepEqual(q.map((d) => d.path), ['spec.configPatches[0].patch.value.udp_listener_config.quic_options']);
+  assert.deepEqual(
+    q.map((d) => d.path),
+    ['spec.configPatches[0].patch.value.udp_listener_config.quic_options'],
+  );
   assert.match(q[0]!.message, /^listener quic-8443, filter_chains\[0\]\.filters\[0\]\.typed_config: codec_type AUTO \(unset\) on a QUIC listener/);
   assert.deepEqual(found(ef([quic({ codec_type: 'HTTP3' })]), 'MW351'), []);
 });
 
 test('MW350/MW351 read enum numbers and camelCase; the default filter chain counts; other network filters do not', () => {
   const L = 'envoy.config.listener.v3.Listener';
-  const h = (extra: Record<string, unknown>) => ({ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', ...extra } });
+  const h = (extra: Record<string, unknown>) => ({
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', ...extra },
+  });
   assert.deepEqual(codes(check(L, { default_filter_chain: { filters: [h({ codecType: 3 })] } })), ['MW350']);
   assert.equal(check(L, { defaultFilterChain: { filters: [h({ codecType: 3 })] } })[0]!.path, 'defaultFilterChain.filters[0].typed_config.codecType');
   assert.deepEqual(codes(check(L, { udpListenerConfig: { quicOptions: {} }, filterChains: [{ filters: [h({ codec_type: 1 })] }] })), ['MW351']);
   assert.deepEqual(codes(check(L, { udp_listener_config: {}, filter_chains: [{ filters: [h({ codec_type: 'HTTP3' })] }] })), ['MW350'], 'UDP without quic_options is not QUIC');
-  assert.deepEqual(check(L, { filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', codec_type: 'HTTP3' } }] }] }), []);
+  assert.deepEqual(
+    check(L, {
+      filter_chains: [
+        { filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', codec_type: 'HTTP3' } }] },
+      ],
+    }),
+    [],
+  );
 });
 
 test('MW314 only where shadow_mode exists and still short-circuits (1.38, 1.39); enforced descriptors count like the default bucket', () => {

@@ -20,13 +20,18 @@ import { join } from 'node:path';
 import { ENVOY_BOUNDARIES } from '../../versions/boundaries.js';
 
 const LRL = 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
-const fetched = VERSION_TABLE.filter((r) => r.wheelFetched).slice(-2).map((r) => r.envoy);
+const fetched = VERSION_TABLE.filter((r) => r.wheelFetched)
+  .slice(-2)
+  .map((r) => r.envoy);
 const missing = fetched.filter((v) => envoyBinary(v) === undefined);
 const skip = missing.length === 0 ? false : `no Envoy ${missing.join(', ')} in .tools/bin (run scripts/fetch-envoy.sh)`;
 
 const pct = { default_value: { numerator: 100, denominator: 'HUNDRED' } };
 const hourly = (n: number) => ({ max_tokens: n, tokens_per_fill: n, fill_interval: '3600s' });
-const filter = (cfg: Record<string, unknown>) => ({ name: 'envoy.filters.http.local_ratelimit', typed_config: { '@type': `type.googleapis.com/${LRL}`, stat_prefix: 't', filter_enabled: pct, filter_enforced: pct, ...cfg } });
+const filter = (cfg: Record<string, unknown>) => ({
+  name: 'envoy.filters.http.local_ratelimit',
+  typed_config: { '@type': `type.googleapis.com/${LRL}`, stat_prefix: 't', filter_enabled: pct, filter_enforced: pct, ...cfg },
+});
 
 test('MW314: an exhausted shadow_mode descriptor lets every request past the default bucket before Envoy 1.40, not on 1.40', { skip, timeout: 120_000 }, async () => {
   const cfg = {
@@ -88,30 +93,45 @@ function validateWith(bin: string, cfg: unknown): { ok: boolean; out: string } {
   }
 }
 
-test('fields new in Envoy 1.40 (retry-after, Lua filter_context/package_paths/shared_vm_id): the proto layer reports MW201 exactly for the Istio minors whose Envoy refuses them (today 1.31, not 1.32)', { skip, timeout: 120_000 }, () => {
-  const LUA = 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua';
-  const cases: Array<{ field: string; filter: Record<string, unknown> }> = [
-    { field: 'enable_retry_after_header', filter: filter({ token_bucket: hourly(1), enable_retry_after_header: true }).typed_config },
-    { field: 'filter_context', filter: { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, filter_context: { a: 'b' } } },
-    { field: 'package_paths', filter: { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, package_paths: ['/etc/lua/?.lua'] } },
-    { field: 'shared_vm_id', filter: { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, shared_vm_id: 'vm' } },
-  ];
-  const istio = fetched.map((v) => istioOfEnvoy(v)!);
-  for (const c of cases) {
-    const ef = {
-      apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'f', namespace: 'shop' },
-      spec: { workloadSelector: { labels: { app: 'api' } }, configPatches: [{ applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } }, patch: { operation: 'INSERT_BEFORE', value: { name: 'f', typed_config: c.filter } } }] },
-    } as unknown as K8sObject;
-    const findings = validateIstioObject(ef, { istioVersions: istio, envoyFilters: [], wasmPlugins: [], pods: [] }).filter((f) => f.rule === 'MW201' && f.path.endsWith(`.${c.field}`));
-    for (const [i, version] of fetched.entries()) {
-      const envoy = validateWith(envoyBinary(version)!, bootstrap({ filter: c.filter }));
-      // The proto layer's descriptor sets are the boundary of a field: no named boundary needed.
-      const known = envoy.ok;
-      const flagged = findings.some((f) => f.message.includes(`(Istio ${istio[i]})`) || !/\(Istio /.test(f.message));
-      assert.equal(flagged, !known, `MW201 for ${c.field} on Istio ${istio[i]}: ${JSON.stringify(findings.map((f) => f.message))}`);
+test(
+  'fields new in Envoy 1.40 (retry-after, Lua filter_context/package_paths/shared_vm_id): the proto layer reports MW201 exactly for the Istio minors whose Envoy refuses them (today 1.31, not 1.32)',
+  { skip, timeout: 120_000 },
+  () => {
+    const LUA = 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua';
+    const cases: Array<{ field: string; filter: Record<string, unknown> }> = [
+      { field: 'enable_retry_after_header', filter: filter({ token_bucket: hourly(1), enable_retry_after_header: true }).typed_config },
+      { field: 'filter_context', filter: { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, filter_context: { a: 'b' } } },
+      { field: 'package_paths', filter: { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, package_paths: ['/etc/lua/?.lua'] } },
+      { field: 'shared_vm_id', filter: { '@type': LUA, default_source_code: { inline_string: 'function envoy_on_request(h) end' }, shared_vm_id: 'vm' } },
+    ];
+    const istio = fetched.map((v) => istioOfEnvoy(v)!);
+    for (const c of cases) {
+      const ef = {
+        apiVersion: 'networking.istio.io/v1alpha3',
+        kind: 'EnvoyFilter',
+        metadata: { name: 'f', namespace: 'shop' },
+        spec: {
+          workloadSelector: { labels: { app: 'api' } },
+          configPatches: [
+            {
+              applyTo: 'HTTP_FILTER',
+              match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+              patch: { operation: 'INSERT_BEFORE', value: { name: 'f', typed_config: c.filter } },
+            },
+          ],
+        },
+      } as unknown as K8sObject;
+      const findings = validateIstioObject(ef, { istioVersions: istio, envoyFilters: [], wasmPlugins: [], pods: [] }).filter((f) => f.rule === 'MW201' && f.path.endsWith(`.${c.field}`));
+      for (const [i, version] of fetched.entries()) {
+        const envoy = validateWith(envoyBinary(version)!, bootstrap({ filter: c.filter }));
+        // The proto layer's descriptor sets are the boundary of a field: no named boundary needed.
+        const known = envoy.ok;
+        const flagged = findings.some((f) => f.message.includes(`(Istio ${istio[i]})`) || !/\(Istio /.test(f.message));
+        assert.equal(flagged, !known, `MW201 for ${c.field} on Istio ${istio[i]}: ${JSON.stringify(findings.map((f) => f.message))}`);
+      }
     }
-  }
-});
+  },
+);
 
 test('localRateLimitShadowDescriptor: the Envoy before the boundary refuses descriptor shadow_mode, the boundary Envoy accepts it (and MW314 starts there)', { timeout: 60_000 }, (t) => {
   const at = ENVOY_BOUNDARIES.localRateLimitShadowDescriptor;
@@ -131,5 +151,8 @@ test('localRateLimitShadowDescriptor: the Envoy before the boundary refuses desc
   const old = validateWith(bins[0]!, bootstrap({ filter: cfg }));
   assert.ok(!old.ok && old.out.includes('shadow_mode'), `Envoy ${before}: ${old.out.split('\n').pop()}`);
   assert.ok(validateWith(bins[1]!, bootstrap({ filter: cfg })).ok, `Envoy ${at} accepts shadow_mode`);
-  assert.deepEqual([before, at].map((v) => checkEnvoySemantics(LRL, cfg, { perRoute: false, envoyVersion: v }).some((f) => f.rule === 'MW314')), [false, true]);
+  assert.deepEqual(
+    [before, at].map((v) => checkEnvoySemantics(LRL, cfg, { perRoute: false, envoyVersion: v }).some((f) => f.rule === 'MW314')),
+    [false, true],
+  );
 });

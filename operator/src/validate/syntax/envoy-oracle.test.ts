@@ -61,7 +61,11 @@ test('Lua: MW501/MW502 errors are exactly the scripts Envoy rejects', { skip }, 
 test('RE2: MW511 errors match Envoy, program-size estimate within 0.6–2.5× of Envoy', { skip }, () => {
   for (const p of ['(?=foo)', '(a)\\1', 'a++', 'a{1001}', '^/api/.*$', '(?<id>[0-9]+)']) {
     const envoy = envoyValidate(bootstrap({ regex: p }));
-    assert.equal(checkRegex(p).some((f) => f.rule === 'MW511'), !envoy.ok, `${p}: ${envoy.out}`);
+    assert.equal(
+      checkRegex(p).some((f) => f.rule === 'MW511'),
+      !envoy.ok,
+      `${p}: ${envoy.out}`,
+    );
   }
   for (const p of ['^/api/v1/.*$', '[a-z0-9]{1,64}', '\\pL+', '(\\pL{1,10}\\.){1,10}', '.{100}', '^(GET|POST|PUT)$', '[^/]+', '\\p{Greek}']) {
     const envoy = envoyValidate(bootstrap({ regex: p, errorLevel: 1 }));
@@ -92,50 +96,58 @@ function validateWith(bin: string, cfg: unknown): { ok: boolean; out: string } {
   }
 }
 
-test('RE2 charset per Envoy minor: MW511 errors are exactly what each Envoy rejects (\\x{…} above FF only in Latin-1), Latin-1 size estimates within 0.6–2.5×', { skip: skipMinors, timeout: 120_000 }, () => {
-  for (const v of minors) {
-    const bin = envoyBinary(v)!;
-    for (const p of ['\\x{100}', '[\\x{80}-\\x{10FFFF}]', '\\x{FF}', 'é', '\\p{Greek}', '[日本]', '\\\\x{100}', '(?=a)']) {
-      const envoy = validateWith(bin, bootstrap({ regex: p }));
-      const ours = checkRegex(p, { envoyVersion: v }).some((f) => f.rule === 'MW511' && f.severity === 'error');
-      assert.equal(ours, !envoy.ok, `Envoy ${v} ${p}: ${envoy.out.trim().split('\n').pop()}`);
-    }
-    if (!re2CharsetsOf(v).includes('latin1') || re2CharsetsOf(v).includes('utf8')) continue;
-    for (const p of ['\\pL+', '.{100}', '[^/]+', '\\pN', '^/api/v1/.*$', '\\PL', '\\S+', '(\\pL{1,10}\\.){1,10}']) {
-      const envoy = validateWith(bin, bootstrap({ regex: p, errorLevel: 1 }));
-      const m = /program size of (\d+)/.exec(envoy.out);
-      assert.ok(m, `${p}: ${envoy.out}`);
-      const ratio = estimateProgramSize(p, 'latin1') / Number(m[1]);
-      assert.ok(ratio >= 0.6 && ratio <= 2.5, `Envoy ${v} ${p}: estimate ${estimateProgramSize(p, 'latin1')} vs ${m[1]}`);
-    }
-  }
-});
-
-test('MW514: what each Envoy matches with traffic: a class of non-ASCII characters and \\pL match the UTF-8 bytes of é only in UTF-8 mode; a lone literal matches in both', { skip: skipMinors, timeout: 120_000 }, async () => {
-  const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('latin1'); // node sends a latin1 string byte for byte
-  const cases = [
-    { regex: '^[éè]$', differs: true },
-    { regex: '^\\pL$', differs: true },
-    { regex: '^é$', differs: false },
-  ];
-  for (const v of minors) {
-    for (const c of cases) {
-      const routes = [{ match: { prefix: '/', headers: [{ name: 'x-name', string_match: { safe_regex: { regex: c.regex } } }] }, direct_response: { status: 203 } }];
-      const envoy = await serveEnvoy(envoyBinary(v)!, { httpFilters: [], routes });
-      let matched: boolean;
-      try {
-        matched = (await envoy.get('/', { 'x-name': utf8('é') })).status === 203;
-      } finally {
-        await envoy.stop();
+test(
+  'RE2 charset per Envoy minor: MW511 errors are exactly what each Envoy rejects (\\x{…} above FF only in Latin-1), Latin-1 size estimates within 0.6–2.5×',
+  { skip: skipMinors, timeout: 120_000 },
+  () => {
+    for (const v of minors) {
+      const bin = envoyBinary(v)!;
+      for (const p of ['\\x{100}', '[\\x{80}-\\x{10FFFF}]', '\\x{FF}', 'é', '\\p{Greek}', '[日本]', '\\\\x{100}', '(?=a)']) {
+        const envoy = validateWith(bin, bootstrap({ regex: p }));
+        const ours = checkRegex(p, { envoyVersion: v }).some((f) => f.rule === 'MW511' && f.severity === 'error');
+        assert.equal(ours, !envoy.ok, `Envoy ${v} ${p}: ${envoy.out.trim().split('\n').pop()}`);
       }
-      const charset: Re2Charset = matched || !c.differs ? 'utf8' : 'latin1';
-      if (c.differs) assert.ok(re2CharsetsOf(v).includes(charset), `Envoy ${v} behaves as ${charset} for ${c.regex}; we model ${re2CharsetsOf(v).join('+')}`);
-      else assert.ok(matched, `Envoy ${v}: ${c.regex} should match é in both modes`);
-      const flagged = checkRegex(c.regex, { envoyVersion: v }).some((f) => f.rule === 'MW514');
-      assert.equal(flagged, c.differs && re2CharsetsOf(v).includes('latin1'), `MW514 for ${c.regex} on ${v}`);
+      if (!re2CharsetsOf(v).includes('latin1') || re2CharsetsOf(v).includes('utf8')) continue;
+      for (const p of ['\\pL+', '.{100}', '[^/]+', '\\pN', '^/api/v1/.*$', '\\PL', '\\S+', '(\\pL{1,10}\\.){1,10}']) {
+        const envoy = validateWith(bin, bootstrap({ regex: p, errorLevel: 1 }));
+        const m = /program size of (\d+)/.exec(envoy.out);
+        assert.ok(m, `${p}: ${envoy.out}`);
+        const ratio = estimateProgramSize(p, 'latin1') / Number(m[1]);
+        assert.ok(ratio >= 0.6 && ratio <= 2.5, `Envoy ${v} ${p}: estimate ${estimateProgramSize(p, 'latin1')} vs ${m[1]}`);
+      }
     }
-  }
-});
+  },
+);
+
+test(
+  'MW514: what each Envoy matches with traffic: a class of non-ASCII characters and \\pL match the UTF-8 bytes of é only in UTF-8 mode; a lone literal matches in both',
+  { skip: skipMinors, timeout: 120_000 },
+  async () => {
+    const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('latin1'); // node sends a latin1 string byte for byte
+    const cases = [
+      { regex: '^[éè]$', differs: true },
+      { regex: '^\\pL$', differs: true },
+      { regex: '^é$', differs: false },
+    ];
+    for (const v of minors) {
+      for (const c of cases) {
+        const routes = [{ match: { prefix: '/', headers: [{ name: 'x-name', string_match: { safe_regex: { regex: c.regex } } }] }, direct_response: { status: 203 } }];
+        const envoy = await serveEnvoy(envoyBinary(v)!, { httpFilters: [], routes });
+        let matched: boolean;
+        try {
+          matched = (await envoy.get('/', { 'x-name': utf8('é') })).status === 203;
+        } finally {
+          await envoy.stop();
+        }
+        const charset: Re2Charset = matched || !c.differs ? 'utf8' : 'latin1';
+        if (c.differs) assert.ok(re2CharsetsOf(v).includes(charset), `Envoy ${v} behaves as ${charset} for ${c.regex}; we model ${re2CharsetsOf(v).join('+')}`);
+        else assert.ok(matched, `Envoy ${v}: ${c.regex} should match é in both modes`);
+        const flagged = checkRegex(c.regex, { envoyVersion: v }).some((f) => f.rule === 'MW514');
+        assert.equal(flagged, c.differs && re2CharsetsOf(v).includes('latin1'), `MW514 for ${c.regex} on ${v}`);
+      }
+    }
+  },
+);
 
 test('MW507: base64Decode() and requestHeaders() raise on Envoy before 1.40 and work on 1.40, as checkLuaApi says', { skip: skipMinors, timeout: 120_000 }, async () => {
   const code = `function envoy_on_request(h)

@@ -17,12 +17,4 @@ export {
   ENVOY_RE2_MAX_PROGRAM_SIZE,
   type CheckRegexOptions,
 } from './regex.js';
-export {
-  checkWasmPlugin,
-  checkWasmOrdering,
-  parseWasmUrl,
-  type WasmPluginSpec,
-  type WasmPluginRef,
-  type ParsedWasmUrl,
-  type CheckWasmOrderingOptions,
-} from './wasm.js';
+export { checkWasmPlugin, checkWasmOrdering, parseWasmUrl, type WasmPluginSpec, type WasmPluginRef, type ParsedWasmUrl, type CheckWasmOrderingOptions } from './wasm.js';

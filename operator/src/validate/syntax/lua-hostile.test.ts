@@ -34,10 +34,7 @@ test('MW506: a backtracking string pattern is stopped by the wall clock', () => 
 });
 
 test('MW506: a looping xpcall message handler is counted by the instruction budget', () => {
-  for (const code of [
-    `xpcall(error, function() while true do end end)${H}`,
-    `xpcall(function() while true do end end, function() while true do end end)${H}`,
-  ]) {
+  for (const code of [`xpcall(error, function() while true do end end)${H}`, `xpcall(function() while true do end end, function() while true do end end)${H}`]) {
     const f = checkLua(code, { ...FAST, deadlineMs: 5000 });
     assert.deepEqual(rules(f), ['MW506'], code);
     assert.match(f[0]!.message, /200,000 Lua instructions/, code);

@@ -27,16 +27,47 @@ export interface LevelViolation {
 }
 
 const KEYWORDS = new Set([
-  'and', 'break', 'do', 'else', 'elseif', 'end', 'false', 'for', 'function', 'goto', 'if', 'in',
-  'local', 'nil', 'not', 'or', 'repeat', 'return', 'then', 'true', 'until', 'while',
+  'and',
+  'break',
+  'do',
+  'else',
+  'elseif',
+  'end',
+  'false',
+  'for',
+  'function',
+  'goto',
+  'if',
+  'in',
+  'local',
+  'nil',
+  'not',
+  'or',
+  'repeat',
+  'return',
+  'then',
+  'true',
+  'until',
+  'while',
 ]);
 
 /** Left and right priorities of LuaJIT 2.1's binary operators (lj_parse.c `priority[]`). */
 const BINARY: Record<string, readonly [number, number]> = {
-  '+': [6, 6], '-': [6, 6], '*': [7, 7], '/': [7, 7], '%': [7, 7],
-  '^': [10, 9], '..': [5, 4],
-  '==': [3, 3], '~=': [3, 3], '<': [3, 3], '<=': [3, 3], '>': [3, 3], '>=': [3, 3],
-  and: [2, 2], or: [1, 1],
+  '+': [6, 6],
+  '-': [6, 6],
+  '*': [7, 7],
+  '/': [7, 7],
+  '%': [7, 7],
+  '^': [10, 9],
+  '..': [5, 4],
+  '==': [3, 3],
+  '~=': [3, 3],
+  '<': [3, 3],
+  '<=': [3, 3],
+  '>': [3, 3],
+  '>=': [3, 3],
+  and: [2, 2],
+  or: [1, 1],
 };
 const UNARY_PRIORITY = 8;
 

@@ -19,14 +19,7 @@ import type { LuaState } from 'fengari';
 import ldebug from 'fengari/src/ldebug.js';
 import lobject from 'fengari/src/lobject.js';
 import lstring from 'fengari/src/lstring.js';
-import {
-  allocationBudgetExceeded,
-  armAllocationGuard,
-  disarmAllocationGuard,
-  LJ_MAX_STR,
-  MemoryBudgetExceeded,
-  StringLengthOverflow,
-} from './lua-alloc-guard.js';
+import { allocationBudgetExceeded, armAllocationGuard, disarmAllocationGuard, LJ_MAX_STR, MemoryBudgetExceeded, StringLengthOverflow } from './lua-alloc-guard.js';
 
 const { lua, lauxlib, lualib, to_luastring } = fengari;
 
@@ -216,10 +209,15 @@ function preludeBinary(): Uint8Array {
       throw new Error(`meshwarden Lua prelude does not compile: ${lua.lua_tojsstring(L, -1)}`);
     }
     const parts: Uint8Array[] = [];
-    lua.lua_dump(L, (_S, b, size) => {
-      parts.push(b.slice(0, size));
-      return 0;
-    }, null, 0);
+    lua.lua_dump(
+      L,
+      (_S, b, size) => {
+        parts.push(b.slice(0, size));
+        return 0;
+      },
+      null,
+      0,
+    );
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let off = 0;
     for (const p of parts) {
@@ -324,8 +322,7 @@ function prepareState(L: LuaState, hooks: StateHooks): string | undefined {
     lua.lua_setglobal(L, to_luastring(name));
   }
   const prelude = preludeBinary();
-  if (lauxlib.luaL_loadbufferx(L, prelude, prelude.length, to_luastring('=prelude'), to_luastring('b')) !== lua.LUA_OK ||
-    lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
+  if (lauxlib.luaL_loadbufferx(L, prelude, prelude.length, to_luastring('=prelude'), to_luastring('b')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
     return `prelude failed: ${lua.lua_tojsstring(L, -1)}`;
   }
   return undefined;
@@ -398,7 +395,7 @@ export function runInThisThread(code: string, limits: RunLimits): RunOutcome {
       return { kind: 'internal', message: `the emulator failed (status ${status})`, approx, handlers: [] };
     }
     if (status !== lua.LUA_OK) {
-      const message = lua.lua_type(L, -1) === lua.LUA_TSTRING ? lua.lua_tojsstring(L, -1) ?? '' : '(error object is not a string)';
+      const message = lua.lua_type(L, -1) === lua.LUA_TSTRING ? (lua.lua_tojsstring(L, -1) ?? '') : '(error object is not a string)';
       return { kind: 'runtime', message, approx, handlers: [] };
     }
     const handlers: string[] = [];

@@ -181,11 +181,7 @@ function budgetFinding(path: string, limit: LuaLimit, limits: Limits): Finding {
 function checkLuaUncached(code: string, limits: Limits | undefined, path: string): Finding[] {
   if (code.trim() === '') {
     return [
-      LUA_EMPTY.finding(
-        path,
-        'Lua script is empty: the filter loads but never runs any code',
-        'define function envoy_on_request(request_handle) … end and/or envoy_on_response, or remove the filter',
-      ),
+      LUA_EMPTY.finding(path, 'Lua script is empty: the filter loads but never runs any code', 'define function envoy_on_request(request_handle) … end and/or envoy_on_response, or remove the filter'),
     ];
   }
   const tooDeep = luajitLevelViolation(code);
@@ -275,9 +271,7 @@ function checkLuaUncached(code: string, limits: Limits | undefined, path: string
         out.push(budgetFinding(path, r.limit ?? 'time', limits));
         break;
       case 'internal':
-        out.push(
-          LUA_LOAD_UNCERTAIN.finding(path, `top level could not be executed by the validator: ${r.message ?? 'unknown error'}`),
-        );
+        out.push(LUA_LOAD_UNCERTAIN.finding(path, `top level could not be executed by the validator: ${r.message ?? 'unknown error'}`));
         break;
     }
   }

@@ -73,8 +73,7 @@ function jsOnlyConstruct(pattern: string): string | undefined {
 
 /** Names the unsupported construct behind an RE2 error message. */
 function nameConstruct(pattern: string, err: string): string | undefined {
-  if (/\(\?<?[=!]/.test(pattern) && /perl operator|named capture/.test(err))
-    return 'lookahead/lookbehind assertions (`(?=`, `(?!`, `(?<=`, `(?<!`) are not supported by RE2';
+  if (/\(\?<?[=!]/.test(pattern) && /perl operator|named capture/.test(err)) return 'lookahead/lookbehind assertions (`(?=`, `(?!`, `(?<=`, `(?<!`) are not supported by RE2';
   if (/\(\?>/.test(pattern) && /perl operator/.test(err)) return 'atomic groups `(?>…)` are not supported by RE2';
   if (/invalid escape sequence: \\[1-9]/.test(err)) return 'backreferences (`\\1`…`\\9`) are not supported by RE2';
   if (/invalid escape sequence: \\k/.test(err)) return 'named backreferences (`\\k<name>`) are not supported by RE2';
@@ -141,11 +140,33 @@ function re2ErrorUncached(pattern: string): string | undefined {
  * re2.max_program_size.error_level 1), rounded up. Unknown names: 600; negated (\P): 1300.
  */
 const UNICODE_CLASS_SIZE: Record<string, number> = {
-  L: 1200, Lu: 800, Ll: 830, Lo: 940, Lt: 60, Lm: 300,
-  M: 560, Mn: 500, Mc: 300, Me: 20,
-  N: 240, Nd: 90, Nl: 60, No: 200,
-  P: 340, S: 450, Z: 20, Zs: 20, C: 80, Cc: 10,
-  Common: 360, Inherited: 70, Han: 90, Latin: 90, Cyrillic: 40, Greek: 70, Arabic: 100,
+  L: 1200,
+  Lu: 800,
+  Ll: 830,
+  Lo: 940,
+  Lt: 60,
+  Lm: 300,
+  M: 560,
+  Mn: 500,
+  Mc: 300,
+  Me: 20,
+  N: 240,
+  Nd: 90,
+  Nl: 60,
+  No: 200,
+  P: 340,
+  S: 450,
+  Z: 20,
+  Zs: 20,
+  C: 80,
+  Cc: 10,
+  Common: 360,
+  Inherited: 70,
+  Han: 90,
+  Latin: 90,
+  Cyrillic: 40,
+  Greek: 70,
+  Arabic: 100,
 };
 /** A Unicode class in Latin-1 mode covers at most 256 code points: a few byte ranges. */
 const LATIN1_CLASS = 6;
@@ -362,7 +383,13 @@ export function checkRegex(pattern: string, opts: CheckRegexOptions = {}): Findi
   if (charsets.includes('latin1')) {
     const latin1 = re2ErrorIn(pattern, 'latin1');
     if (latin1 !== undefined) {
-      return [REGEX_INVALID.finding(path, `regex ${JSON.stringify(pattern)}: ${latin1}; ${LATIN1_BUILDS}`, 'write the character as its UTF-8 bytes (e.g. \\xC3\\xA9 for é) or as a literal; Envoy rejects the whole resource (NACK)')];
+      return [
+        REGEX_INVALID.finding(
+          path,
+          `regex ${JSON.stringify(pattern)}: ${latin1}; ${LATIN1_BUILDS}`,
+          'write the character as its UTF-8 bytes (e.g. \\xC3\\xA9 for é) or as a literal; Envoy rejects the whole resource (NACK)',
+        ),
+      ];
     }
   }
   const out: Finding[] = [];
@@ -432,7 +459,10 @@ function latin1Differences(pattern: string): string[] {
     if (c.codePointAt(0)! > 0x7f && (caseless || /^[*+?{]$/.test(chars[i + 1] ?? ''))) changed.add(c);
   }
   if (changed.size > 0) {
-    const list = [...changed].slice(0, 3).map((c) => JSON.stringify(c)).join(', ');
+    const list = [...changed]
+      .slice(0, 3)
+      .map((c) => JSON.stringify(c))
+      .join(', ');
     out.push(`non-ASCII character${changed.size > 1 ? 's' : ''} ${list} in a class, under a repetition or case-insensitive`);
   }
   if (classes.size > 0) out.push(`Unicode class${classes.size > 1 ? 'es' : ''} ${[...classes].slice(0, 3).join(', ')}`);
@@ -475,13 +505,15 @@ const proxyVersionCache = new Lru<Finding[]>(1000, 8 * 1024 * 1024);
 
 function checkProxyVersionUncached(pattern: string, path: string): Finding[] {
   if (pattern === '') {
-    return [
-      PROXY_VERSION.finding(path, 'proxyVersion is empty: it restricts nothing and the patch applies to every proxy version', 'set e.g. `^1\\.28\\.` or remove the field'),
-    ];
+    return [PROXY_VERSION.finding(path, 'proxyVersion is empty: it restricts nothing and the patch applies to every proxy version', 'set e.g. `^1\\.28\\.` or remove the field')];
   }
   if (pattern.length > 1024) {
     return [
-      PROXY_VERSION.finding(path, `proxyVersion is ${pattern.length} characters long (> 1024): recent istiod never matches it, so the patch silently applies nowhere`, 'use a short anchored regex such as `^1\\.28\\.`'),
+      PROXY_VERSION.finding(
+        path,
+        `proxyVersion is ${pattern.length} characters long (> 1024): recent istiod never matches it, so the patch silently applies nowhere`,
+        'use a short anchored regex such as `^1\\.28\\.`',
+      ),
     ];
   }
   const err = re2Error(pattern);
@@ -513,13 +545,7 @@ function checkProxyVersionUncached(pattern: string, path: string): Finding[] {
     const intended = `${v[1]}.${v[2]}`;
     const others = matched.filter((c) => c.split('.').slice(0, 2).join('.') !== intended && c.startsWith(`${v[1]}.`));
     if (others.length > 0) {
-      out.push(
-        PROXY_VERSION.finding(
-          path,
-          `proxyVersion ${JSON.stringify(pattern)} meant for ${intended} also matches ${describeMinors(others)}`,
-          hint,
-        ),
-      );
+      out.push(PROXY_VERSION.finding(path, `proxyVersion ${JSON.stringify(pattern)} meant for ${intended} also matches ${describeMinors(others)}`, hint));
     }
   }
   if (hasUnescapedVersionDot(pattern)) {

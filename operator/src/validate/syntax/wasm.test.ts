@@ -71,7 +71,10 @@ test('MW527: ordering within a phase', () => {
     { name: 'e', namespace: 'ns', spec: { ...GOOD, priority: 5, phase: 'STATS' } },
   ];
   const f = checkWasmOrdering(plugins);
-  assert.deepEqual(f.map((x) => x.index), [0, 1]);
+  assert.deepEqual(
+    f.map((x) => x.index),
+    [0, 1],
+  );
   assert.equal(f[0]!.finding.rule, 'MW527');
   assert.equal(f[0]!.finding.path, 'priority');
   assert.deepEqual(checkWasmOrdering([plugins[0]!, plugins[2]!]), []);
@@ -81,9 +84,15 @@ test('MW527: ordering within a phase', () => {
 
 test('MW528: match ports', () => {
   const f = checkWasmPlugin({ ...GOOD, match: [{ mode: 'CLIENT', ports: [{ number: 0 }, { number: 8080 }] }] }).filter((x) => x.rule === 'MW528');
-  assert.deepEqual(f.map((x) => [x.path, x.severity]), [['match[0].ports[0].number', 'error']]);
+  assert.deepEqual(
+    f.map((x) => [x.path, x.severity]),
+    [['match[0].ports[0].number', 'error']],
+  );
   const inbound = checkWasmPlugin({ ...GOOD, match: [{ mode: 'SERVER', ports: [{ number: 8080 }] }] }).filter((x) => x.rule === 'MW528');
-  assert.deepEqual(inbound.map((x) => x.severity), ['info']);
+  assert.deepEqual(
+    inbound.map((x) => x.severity),
+    ['info'],
+  );
 });
 
 test('MW529: pluginName and imagePullSecret length', () => {
@@ -97,6 +106,22 @@ test('MW530: vmConfig.env', () => {
     ...GOOD,
     vmConfig: { env: [{ name: '' }, { name: 'A', value: '1' }, { name: 'A' }, { name: 'POD_NAME', valueFrom: 'HOST', value: 'x' }] },
   }).filter((x) => x.rule === 'MW530');
-  assert.deepEqual(f.map((x) => x.path), ['vmConfig.env[0].name', 'vmConfig.env[2].name', 'vmConfig.env[3].value']);
-  assert.ok(!has({ ...GOOD, vmConfig: { env: [{ name: 'POD_NAME', valueFrom: 'HOST' }, { name: 'T', value: 'x' }] } }, 'MW530'));
+  assert.deepEqual(
+    f.map((x) => x.path),
+    ['vmConfig.env[0].name', 'vmConfig.env[2].name', 'vmConfig.env[3].value'],
+  );
+  assert.ok(
+    !has(
+      {
+        ...GOOD,
+        vmConfig: {
+          env: [
+            { name: 'POD_NAME', valueFrom: 'HOST' },
+            { name: 'T', value: 'x' },
+          ],
+        },
+      },
+      'MW530',
+    ),
+  );
 });

@@ -5,18 +5,7 @@
  * istio/api extensions/v1alpha1/wasm.proto. Paths are relative to `spec`.
  */
 import type { Finding } from '../rule.js';
-import {
-  WASM_ENUM,
-  WASM_FAIL_CLOSE,
-  WASM_FIELD_LIMITS,
-  WASM_MATCH_PORTS,
-  WASM_NO_INTEGRITY,
-  WASM_ORDER,
-  WASM_PULL,
-  WASM_SHA256,
-  WASM_URL,
-  WASM_VM_ENV,
-} from './rules.js';
+import { WASM_ENUM, WASM_FAIL_CLOSE, WASM_FIELD_LIMITS, WASM_MATCH_PORTS, WASM_NO_INTEGRITY, WASM_ORDER, WASM_PULL, WASM_SHA256, WASM_URL, WASM_VM_ENV } from './rules.js';
 
 /** The fields of WasmPlugin.spec this module reads (everything optional: input is untrusted). */
 export interface WasmPluginSpec {
@@ -320,10 +309,12 @@ const priorityOf = (spec: WasmPluginSpec): number => (typeof spec.priority === '
 
 /** Equal (===) label values give equal keys; unequal ones may too (objects), which `mayOverlap` then sorts out. */
 const valuesKey = (labels: Record<string, unknown>, keys: string[]): string =>
-  JSON.stringify(keys.map((k) => {
-    const v = labels[k];
-    return typeof v === 'object' && v !== null ? 'object' : `${typeof v}:${String(v)}`;
-  }));
+  JSON.stringify(
+    keys.map((k) => {
+      const v = labels[k];
+      return typeof v === 'object' && v !== null ? 'object' : `${typeof v}:${String(v)}`;
+    }),
+  );
 
 /**
  * For each plugin, the ascending indexes of the plugins it clashes with: same phase, type and
@@ -418,7 +409,11 @@ export function wasmClashes(plugins: ReadonlyArray<WasmPluginRef>, root: string)
     // Earlier plugin first, as the pairwise loop asked: with labels named like Object.prototype
     // members (`toString`), mayOverlap is not symmetric.
     for (const j of new Set(candidates)) if (j !== i && mayOverlap(plugins[Math.min(i, j)]!, plugins[Math.max(i, j)]!, root)) partners.push(j);
-    if (partners.length > 0) clash.set(i, partners.sort((x, y) => x - y));
+    if (partners.length > 0)
+      clash.set(
+        i,
+        partners.sort((x, y) => x - y),
+      );
   });
   return clash;
 }
@@ -428,10 +423,7 @@ export function wasmClashes(plugins: ReadonlyArray<WasmPluginRef>, root: string)
  * priority (unset = 0): Istio then orders them by name/namespace, so renaming one reorders
  * the chain. Returns one finding per involved plugin, at `priority`.
  */
-export function checkWasmOrdering(
-  plugins: ReadonlyArray<WasmPluginRef>,
-  opts: CheckWasmOrderingOptions = {},
-): Array<{ index: number; finding: Finding }> {
+export function checkWasmOrdering(plugins: ReadonlyArray<WasmPluginRef>, opts: CheckWasmOrderingOptions = {}): Array<{ index: number; finding: Finding }> {
   const root = opts.rootNamespace ?? 'istio-system';
   const out: Array<{ index: number; finding: Finding }> = [];
   const clash = new Map([...wasmClashes(plugins, root)].map(([i, js]) => [i, js.map((j) => `${plugins[j]!.namespace}/${plugins[j]!.name}`)] as const));

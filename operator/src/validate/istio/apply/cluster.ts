@@ -14,7 +14,9 @@ function clusterHosts(c: JsonObject): string[] {
   const fm = isObject(md) ? md['filter_metadata'] : undefined;
   const istio = isObject(fm) ? fm['istio'] : undefined;
   const svcs = isObject(istio) ? istio['services'] : undefined;
-  return objs(svcs).map((x) => str(x['host'])).filter((h) => h !== '');
+  return objs(svcs)
+    .map((x) => str(x['host']))
+    .filter((h) => h !== '');
 }
 
 function clusterMatch(c: JsonObject, cp: PatchWrapper, hosts: string[]): boolean {
@@ -66,7 +68,7 @@ function mergeClusterTransportSocket(s: SimState, cp: PatchWrapper, c: JsonObjec
     }
     // No same-named socket: istiod drops the patch rather than produce transport_socket + matches.
     if (!target) return true;
-  } else if (isObject(c['transport_socket']) && (c['transport_socket'])['name'] === ts['name']) {
+  } else if (isObject(c['transport_socket']) && c['transport_socket']['name'] === ts['name']) {
     target = c['transport_socket'];
   }
   if (!target) {
@@ -100,12 +102,14 @@ export function buildClusters(s: SimState, baseline: JsonObject[]): JsonObject[]
   const isInbound = (c: JsonObject) => str(c['name']).startsWith('inbound|');
   const isInboundPassthrough = (c: JsonObject) => str(c['name']).startsWith('InboundPassthroughCluster');
   const isOutboundService = (c: JsonObject) => str(c['name']).startsWith('outbound|');
-  const patched = (ctx: PatchContext, cs: JsonObject[]) =>
-    cs.map((c) => applyClusterMerge(s, ctx, c, clusterHosts(c))).filter((c): c is JsonObject => c !== null);
+  const patched = (ctx: PatchContext, cs: JsonObject[]) => cs.map((c) => applyClusterMerge(s, ctx, c, clusterHosts(c))).filter((c): c is JsonObject => c !== null);
 
   // Service clusters go straight to the response ("resources"); istiod does not de-duplicate them.
   const resources = patched(outCtx, baseline.filter(isOutboundService));
-  const rest: JsonObject[] = patched(outCtx, baseline.filter((c) => !isOutboundService(c) && !isInbound(c) && !isInboundPassthrough(c)));
+  const rest: JsonObject[] = patched(
+    outCtx,
+    baseline.filter((c) => !isOutboundService(c) && !isInbound(c) && !isInboundPassthrough(c)),
+  );
   rest.push(...insertedClusters(s, outCtx));
   if (!gateway) {
     rest.push(...patched('SIDECAR_INBOUND', baseline.filter(isInbound)));
@@ -123,7 +127,15 @@ export function buildClusters(s: SimState, baseline: JsonObject[]): JsonObject[]
       const by = mine ?? s.provenance.get(first);
       if (by) {
         const what = mine ? 'the added cluster is dropped' : 'the added cluster replaces the one istiod generates (inserted outbound clusters come before inbound ones)';
-        report(s, by, MW407.finding(by.path, `cluster ${JSON.stringify(name)} exists twice: istiod keeps the first and silently drops the other ("Duplicate cluster ... found while pushing CDS"); ${what}`, 'Give the added cluster a unique name, or MERGE into the existing cluster instead of ADD.'));
+        report(
+          s,
+          by,
+          MW407.finding(
+            by.path,
+            `cluster ${JSON.stringify(name)} exists twice: istiod keeps the first and silently drops the other ("Duplicate cluster ... found while pushing CDS"); ${what}`,
+            'Give the added cluster a unique name, or MERGE into the existing cluster instead of ADD.',
+          ),
+        );
       }
       continue;
     }
@@ -135,7 +147,15 @@ export function buildClusters(s: SimState, baseline: JsonObject[]): JsonObject[]
     if (name !== '' && resources.some((r) => r['name'] === name)) {
       const by = s.provenance.get(c);
       if (by) {
-        report(s, by, MW407.finding(by.path, `cluster ${JSON.stringify(name)} duplicates a service cluster istiod generates: both are pushed and Envoy rejects the whole CDS update`, 'Do not ADD clusters named like Istio service clusters (outbound|port|subset|host); MERGE into them instead.'));
+        report(
+          s,
+          by,
+          MW407.finding(
+            by.path,
+            `cluster ${JSON.stringify(name)} duplicates a service cluster istiod generates: both are pushed and Envoy rejects the whole CDS update`,
+            'Do not ADD clusters named like Istio service clusters (outbound|port|subset|host); MERGE into them instead.',
+          ),
+        );
       }
     }
   }

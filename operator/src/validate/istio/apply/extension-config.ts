@@ -36,6 +36,14 @@ export function extensionConfigsReferenced(config: XdsConfig): Set<string> {
 export function reportUnreferencedExtensionConfig(s: SimState, w: PatchWrapper, referenced: ReadonlySet<string>): void {
   const name = str(w.value['name']);
   if (!referenced.has(name)) {
-    report(s, w, MW413.finding(`${w.path}.patch.value.name`, `EXTENSION_CONFIG ${JSON.stringify(name)} is referenced by no filter's config_discovery on this ${s.proxy.kind}: istiod never sends it`, 'Reference it from an HTTP/network filter with config_discovery {config_source: {ads: {}}, type_urls: [...]} and the same name.'));
+    report(
+      s,
+      w,
+      MW413.finding(
+        `${w.path}.patch.value.name`,
+        `EXTENSION_CONFIG ${JSON.stringify(name)} is referenced by no filter's config_discovery on this ${s.proxy.kind}: istiod never sends it`,
+        'Reference it from an HTTP/network filter with config_discovery {config_source: {ads: {}}, type_urls: [...]} and the same name.',
+      ),
+    );
   }
 }

@@ -22,9 +22,16 @@ export function patchHTTPFilters(s: SimState, ctx: PatchContext, lis: JsonObject
     if (!ctxMatch(ctx, lp) || !listenerMatch(lis, lp) || !filterChainMatch(lis, fc, lp) || !networkFilterMatch(filter, lp)) continue;
     lp.reachedParent = true;
     if (lp.op === 'MERGE' || lp.op === 'MERGE_AND_REPLACE_LIST') continue;
-    filters = relativeOp(s, lp, filters, hasHTTPFilterMatch(lp), (e) => httpFilterMatch(e, lp), (removed, repl) => {
-      if (isRouter(removed) && !(repl && isRouter(repl))) s.routerRemovedBy.set(hcm, lp);
-    });
+    filters = relativeOp(
+      s,
+      lp,
+      filters,
+      hasHTTPFilterMatch(lp),
+      (e) => httpFilterMatch(e, lp),
+      (removed, repl) => {
+        if (isRouter(removed) && !(repl && isRouter(repl))) s.routerRemovedBy.set(hcm, lp);
+      },
+    );
     if (lastOpChanged) s.touched.set(hcm, lp);
   }
   for (const hf of filters) mergeHTTPFilter(s, ctx, lis, fc, filter, hf, hcm);
@@ -46,7 +53,7 @@ function mergeHTTPFilter(s: SimState, ctx: PatchContext, lis: JsonObject, fc: Js
     }
     if (userName) hf['name'] = userName;
     if (merged) hf['typed_config'] = merged;
-    if (isRouter(hf) === false && (tc['@type'] === ROUTER_TYPE)) s.routerRemovedBy.set(hcm, lp);
+    if (isRouter(hf) === false && tc['@type'] === ROUTER_TYPE) s.routerRemovedBy.set(hcm, lp);
     s.touched.set(hcm, lp);
     lp.applied = true;
   }

@@ -169,7 +169,15 @@ export function checkTypedStructSwap(s: SimState, lp: PatchWrapper, dst: JsonObj
   const from = str(dst['type_url']);
   const to = str(src['type_url']);
   if (to === '' || from === '' || to === from) return;
-  report(s, lp, MW419.finding(`${lp.path}.patch.value.typed_config.type_url`, `MERGE swaps the TypedStruct type_url from ${from} to ${to}: the merged Struct keeps the old fields, which Envoy then decodes as the new type`, 'REPLACE the filter with a complete config of the new type instead of MERGE.'));
+  report(
+    s,
+    lp,
+    MW419.finding(
+      `${lp.path}.patch.value.typed_config.type_url`,
+      `MERGE swaps the TypedStruct type_url from ${from} to ${to}: the merged Struct keeps the old fields, which Envoy then decodes as the new type`,
+      'REPLACE the filter with a complete config of the new type instead of MERGE.',
+    ),
+  );
 }
 
 export function withPanic<T>(s: SimState, lp: PatchWrapper, path: string, fn: () => T): T {

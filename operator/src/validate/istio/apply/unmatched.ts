@@ -23,12 +23,23 @@ export function reportUnmatched(s: SimState, config: XdsConfig): void {
     const compatible = w.context === 'ANY' || contextsFor(proxy.kind).includes(w.context);
     if (!compatible) continue;
     if (w.context === 'ANY' && proxy.kind === 'sidecar' && (w.applyTo === 'LISTENER' || w.applyTo === 'CLUSTER') && w.op === 'ADD') continue;
-    const target = w.match.listener?.filterChain?.filter?.subFilter?.name ?? w.match.listener?.filterChain?.filter?.name ?? w.match.listener?.listenerFilter ?? w.match.routeConfiguration?.vhost?.route?.name ?? w.match.routeConfiguration?.vhost?.name ?? w.match.cluster?.name ?? w.match.cluster?.service;
-    report(s, w, MW413.finding(
-      anchorPath(w),
-      `${w.op} ${w.applyTo}${target ? ` anchored on ${JSON.stringify(target)}` : ''} matches nothing in the generated ${proxy.kind} config${w.reachedParent ? ' (the parent matched, the anchor did not)' : ''}: istiod skips it silently`,
-      noMatchHint(s, w),
-    ));
+    const target =
+      w.match.listener?.filterChain?.filter?.subFilter?.name ??
+      w.match.listener?.filterChain?.filter?.name ??
+      w.match.listener?.listenerFilter ??
+      w.match.routeConfiguration?.vhost?.route?.name ??
+      w.match.routeConfiguration?.vhost?.name ??
+      w.match.cluster?.name ??
+      w.match.cluster?.service;
+    report(
+      s,
+      w,
+      MW413.finding(
+        anchorPath(w),
+        `${w.op} ${w.applyTo}${target ? ` anchored on ${JSON.stringify(target)}` : ''} matches nothing in the generated ${proxy.kind} config${w.reachedParent ? ' (the parent matched, the anchor did not)' : ''}: istiod skips it silently`,
+        noMatchHint(s, w),
+      ),
+    );
   }
 }
 
@@ -57,7 +68,8 @@ function noMatchHint(s: SimState, w: PatchWrapper): string {
   if (vh && /^inbound\|http\|\d+$/.test(vh)) {
     return 'The inbound vhost is named inbound|http|<Service port>, its route config inbound|<targetPort>||; check both against the Service.';
   }
-  if (w.reachedParent) return 'The listener/HCM or route config matched but the named anchor is absent there: check the name, and whether that filter exists only with some policy (rbac, jwt_authn, ext_authz, istio.stats).';
+  if (w.reachedParent)
+    return 'The listener/HCM or route config matched but the named anchor is absent there: check the name, and whether that filter exists only with some policy (rbac, jwt_authn, ext_authz, istio.stats).';
   return 'Check match.context, port numbers and names against the generated config (istioctl proxy-config all <pod> -o json).';
 }
 

@@ -45,8 +45,17 @@ export const DEPRECATED_FILTER_NAMES: Record<string, string> = {
 };
 
 const APPLY_TOS: ReadonlySet<string> = new Set<ApplyTo>([
-  'LISTENER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER', 'ROUTE_CONFIGURATION', 'VIRTUAL_HOST',
-  'HTTP_ROUTE', 'CLUSTER', 'EXTENSION_CONFIG', 'BOOTSTRAP', 'LISTENER_FILTER',
+  'LISTENER',
+  'FILTER_CHAIN',
+  'NETWORK_FILTER',
+  'HTTP_FILTER',
+  'ROUTE_CONFIGURATION',
+  'VIRTUAL_HOST',
+  'HTTP_ROUTE',
+  'CLUSTER',
+  'EXTENSION_CONFIG',
+  'BOOTSTRAP',
+  'LISTENER_FILTER',
 ]);
 const ORDERED_TYPES: ReadonlySet<string> = new Set(['HTTP_FILTER', 'NETWORK_FILTER', 'HTTP_ROUTE', 'LISTENER_FILTER']);
 
@@ -93,10 +102,16 @@ export function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], orde
       const applyTo = cp.applyTo as ApplyTo;
       const origOp = cp.patch.operation as Operation;
       const w: PatchWrapper = {
-        filterIndex: fi, patchIndex: pi, path, applyTo, op: origOp,
-        match: matchAsRead(cp.match ?? { context: 'ANY' }, s.features), context: cp.match?.context ?? 'ANY',
+        filterIndex: fi,
+        patchIndex: pi,
+        path,
+        applyTo,
+        op: origOp,
+        match: matchAsRead(cp.match ?? { context: 'ANY' }, s.features),
+        context: cp.match?.context ?? 'ANY',
         value: isObject(cp.patch.value) ? normalized(cp.patch.value) : {},
-        applied: false, reachedParent: false,
+        applied: false,
+        reachedParent: false,
       };
       if (!proxyMatches(cp, s.proxy, s.features)) return;
       for (const vf of versionedMatchFindings(cp, path, s.features)) report(s, w, vf);
@@ -111,65 +126,132 @@ export function wrapPatches(s: SimState, efs: readonly EnvoyFilterObject[], orde
       }
       const lm = cp.match?.listener;
       if (lm?.portName) {
-        f(MW423, `${path}.match.listener.portName`, 'istiod never reads listener.portName: the patch applies to every port the rest of the match selects', 'Match on portNumber (the container targetPort for inbound) instead.');
+        f(
+          MW423,
+          `${path}.match.listener.portName`,
+          'istiod never reads listener.portName: the patch applies to every port the rest of the match selects',
+          'Match on portNumber (the container targetPort for inbound) instead.',
+        );
       }
       if ((applyTo === 'LISTENER' || applyTo === 'FILTER_CHAIN') && lm?.filterChain?.filter) {
-        f(MW423, `${path}.match.listener.filterChain.filter`, `a filter match has no effect on ${applyTo}: every listener/chain the rest of the match selects is patched`, 'Match the chain by name, destinationPort, sni or transportProtocol instead.');
+        f(
+          MW423,
+          `${path}.match.listener.filterChain.filter`,
+          `a filter match has no effect on ${applyTo}: every listener/chain the rest of the match selects is patched`,
+          'Match the chain by name, destinationPort, sni or transportProtocol instead.',
+        );
       }
       if (s.proxy.kind === 'sidecar' && (cp.match?.routeConfiguration?.portName || cp.match?.routeConfiguration?.gateway)) {
-        f(MW423, `${path}.match.routeConfiguration`, 'routeConfiguration.portName and .gateway are only read for gateways; on sidecars they are ignored and the patch applies more widely', 'Match sidecar routes by portNumber, name and vhost.');
+        f(
+          MW423,
+          `${path}.match.routeConfiguration`,
+          'routeConfiguration.portName and .gateway are only read for gateways; on sidecars they are ignored and the patch applies more widely',
+          'Match sidecar routes by portNumber, name and vhost.',
+        );
       }
       const vhostName = cp.match?.routeConfiguration?.vhost?.name;
       if (s.proxy.kind === 'gateway' && (applyTo === 'VIRTUAL_HOST' || applyTo === 'HTTP_ROUTE') && vhostName && s.features.vhostDomainName) {
         const host = vhostName.replace(/:\d+$/, '');
-        f(MW425, `${path}.match.routeConfiguration.vhost.name`,
+        f(
+          MW425,
+          `${path}.match.routeConfiguration.vhost.name`,
           `on a gateway istiod merges the vhosts of one VirtualService's hosts (same routes) into one named after the alphabetically first host, with every host as a domain: ${JSON.stringify(vhostName)} exists only while ${host} is the first of its VirtualService's hosts, otherwise the patch silently matches nothing`,
-          `Match routeConfiguration.vhost.domainName: ${host} instead (istiod compares it with the vhost's domains).`);
+          `Match routeConfiguration.vhost.domainName: ${host} instead (istiod compares it with the vhost's domains).`,
+        );
       }
       if (applyTo === 'HTTP_FILTER' && origOp === 'INSERT_BEFORE' && !lm?.filterChain?.filter?.subFilter?.name) {
-        f(MW424, `${path}.match`, 'INSERT_BEFORE without subFilter inserts the filter first in every matched HCM, ahead of istio.metadata_exchange (peer metadata is then missing for it)', 'Anchor on a filter: match.listener.filterChain.filter.subFilter.name: envoy.filters.http.router (or the filter you want to precede).');
+        f(
+          MW424,
+          `${path}.match`,
+          'INSERT_BEFORE without subFilter inserts the filter first in every matched HCM, ahead of istio.metadata_exchange (peer metadata is then missing for it)',
+          'Anchor on a filter: match.listener.filterChain.filter.subFilter.name: envoy.filters.http.router (or the filter you want to precede).',
+        );
       }
       if (applyTo === 'HTTP_FILTER' && cp.patch.filterClass !== undefined) {
-        f(MW421, `${path}.patch.filterClass`, 'filterClass is read by no istiod version; the filter is placed by the operation alone', 'Use INSERT_BEFORE with subFilter envoy.filters.http.router (or another anchor) instead of filterClass.');
+        f(
+          MW421,
+          `${path}.patch.filterClass`,
+          'filterClass is read by no istiod version; the filter is placed by the operation alone',
+          'Use INSERT_BEFORE with subFilter envoy.filters.http.router (or another anchor) instead of filterClass.',
+        );
       }
       if (applyTo === 'BOOTSTRAP') {
-        if (s.features.bootstrapIgnored) f(MW415, `${path}.applyTo`, `BOOTSTRAP patches have had no effect since Istio 1.21 (proxy ${s.proxy.istioVersion})`, 'Move bootstrap settings to ProxyConfig / the proxy.istio.io/config annotation or a custom bootstrap template.');
+        if (s.features.bootstrapIgnored)
+          f(
+            MW415,
+            `${path}.applyTo`,
+            `BOOTSTRAP patches have had no effect since Istio 1.21 (proxy ${s.proxy.istioVersion})`,
+            'Move bootstrap settings to ProxyConfig / the proxy.istio.io/config annotation or a custom bootstrap template.',
+          );
         return;
       }
       if (origOp === 'MERGE_AND_REPLACE_LIST' && !s.features.mergeAndReplaceList) {
-        f(MW420, `${path}.patch.operation`, `MERGE_AND_REPLACE_LIST does not exist before Istio 1.31 (proxy ${s.proxy.istioVersion}); this istiod rejects or ignores the patch`, 'Use MERGE (lists append) or REPLACE the object, or restrict the patch with match.proxy.proxyVersion to 1.31+.', 'error');
+        f(
+          MW420,
+          `${path}.patch.operation`,
+          `MERGE_AND_REPLACE_LIST does not exist before Istio 1.31 (proxy ${s.proxy.istioVersion}); this istiod rejects or ignores the patch`,
+          'Use MERGE (lists append) or REPLACE the object, or restrict the patch with match.proxy.proxyVersion to 1.31+.',
+          'error',
+        );
         return;
       }
       if (origOp === 'MERGE_AND_REPLACE_LIST' && (applyTo === 'HTTP_FILTER' || applyTo === 'NETWORK_FILTER' || applyTo === 'LISTENER_FILTER')) {
-        f(MW420, `${path}.patch.operation`, `istiod applies MERGE_AND_REPLACE_LIST only to CLUSTER, LISTENER, FILTER_CHAIN, ROUTE_CONFIGURATION, VIRTUAL_HOST and HTTP_ROUTE; on ${applyTo} it does nothing`, 'Use MERGE, or REPLACE the filter with the full config.');
+        f(
+          MW420,
+          `${path}.patch.operation`,
+          `istiod applies MERGE_AND_REPLACE_LIST only to CLUSTER, LISTENER, FILTER_CHAIN, ROUTE_CONFIGURATION, VIRTUAL_HOST and HTTP_ROUTE; on ${applyTo} it does nothing`,
+          'Use MERGE, or REPLACE the filter with the full config.',
+        );
         return;
       }
       if (applyTo === 'EXTENSION_CONFIG' && origOp !== 'ADD') {
-        f(MW416, `${path}.patch.operation`, `EXTENSION_CONFIG ${origOp} is ignored: istiod only serves EXTENSION_CONFIG ADD`, 'ADD the complete TypedExtensionConfig under a new name and reference it from the filter config_discovery.');
+        f(
+          MW416,
+          `${path}.patch.operation`,
+          `EXTENSION_CONFIG ${origOp} is ignored: istiod only serves EXTENSION_CONFIG ADD`,
+          'ADD the complete TypedExtensionConfig under a new name and reference it from the filter config_discovery.',
+        );
         return;
       }
       let op = origOp;
       if ((op === 'INSERT_BEFORE' || op === 'INSERT_AFTER' || op === 'INSERT_FIRST') && !ORDERED_TYPES.has(applyTo)) {
         op = 'ADD';
         const isCluster = applyTo === 'CLUSTER';
-        f(MW417, `${path}.patch.operation`, `${origOp} on ${applyTo} is converted to ADD by istiod${isCluster ? ': instead of changing the matched cluster it adds a new cluster built from the patch value' : ''}`,
-          isCluster ? 'Use MERGE to change an existing cluster, or ADD with a complete, uniquely named cluster.' : `Use ADD (or MERGE to change the matched ${applyTo}).`, isCluster ? 'error' : 'warning');
+        f(
+          MW417,
+          `${path}.patch.operation`,
+          `${origOp} on ${applyTo} is converted to ADD by istiod${isCluster ? ': instead of changing the matched cluster it adds a new cluster built from the patch value' : ''}`,
+          isCluster ? 'Use MERGE to change an existing cluster, or ADD with a complete, uniquely named cluster.' : `Use ADD (or MERGE to change the matched ${applyTo}).`,
+          isCluster ? 'error' : 'warning',
+        );
       }
       const unsupported =
         (applyTo === 'ROUTE_CONFIGURATION' && op !== 'MERGE' && op !== 'MERGE_AND_REPLACE_LIST') ||
         ((applyTo === 'LISTENER' || applyTo === 'FILTER_CHAIN' || applyTo === 'CLUSTER') && op === 'REPLACE') ||
         (applyTo === 'HTTP_ROUTE' && op === 'REPLACE');
       if (unsupported) {
-        f(MW420, `${path}.patch.operation`, `istiod has no ${op} for ${applyTo}: the patch is ignored`,
-          applyTo === 'ROUTE_CONFIGURATION' ? 'ROUTE_CONFIGURATION supports MERGE only; use VIRTUAL_HOST / HTTP_ROUTE patches to add or remove entries.' : 'REMOVE the object and ADD a new one, or MERGE into it.');
+        f(
+          MW420,
+          `${path}.patch.operation`,
+          `istiod has no ${op} for ${applyTo}: the patch is ignored`,
+          applyTo === 'ROUTE_CONFIGURATION'
+            ? 'ROUTE_CONFIGURATION supports MERGE only; use VIRTUAL_HOST / HTTP_ROUTE patches to add or remove entries.'
+            : 'REMOVE the object and ADD a new one, or MERGE into it.',
+        );
         return;
       }
       if (op === 'REMOVE' || op === 'REPLACE') {
-        const needsAnchor = (applyTo === 'HTTP_FILTER' && !cp.match?.listener?.filterChain?.filter?.subFilter?.name) ||
+        const needsAnchor =
+          (applyTo === 'HTTP_FILTER' && !cp.match?.listener?.filterChain?.filter?.subFilter?.name) ||
           (applyTo === 'NETWORK_FILTER' && !cp.match?.listener?.filterChain?.filter?.name) ||
           (applyTo === 'LISTENER_FILTER' && !cp.match?.listener?.listenerFilter);
         if (needsAnchor) {
-          f(MW413, `${path}.match`, `${op} on ${applyTo} without a filter name to match does nothing in istiod`, 'Name the filter to act on in match.listener (filterChain.filter.subFilter.name, filterChain.filter.name or listenerFilter).');
+          f(
+            MW413,
+            `${path}.match`,
+            `${op} on ${applyTo} without a filter name to match does nothing in istiod`,
+            'Name the filter to act on in match.listener (filterChain.filter.subFilter.name, filterChain.filter.name or listenerFilter).',
+          );
           return;
         }
       }

@@ -18,7 +18,7 @@ export function deprecatedFieldSet(d: DecodeState, ti: TypeInfo, fi: FieldInfo, 
   d.report(
     deprecatedField,
     `"${fi.name}" of ${ti.fullName} is deprecated in ${d.versionText}`,
-    'Envoy logs a deprecation warning for it and may reject it in a later release; see the field\'s documentation for its replacement',
+    "Envoy logs a deprecation warning for it and may reject it in a later release; see the field's documentation for its replacement",
     key,
   );
 }

@@ -86,14 +86,9 @@ export function messageRules(d: DecodeState, ti: TypeInfo, values: unknown[], ke
 }
 
 function pgvFinding(d: DecodeState, ti: TypeInfo, seg: string | number, reason: string, fi?: FieldInfo, hint?: string, what?: string): void {
-  const fname = typeof seg === 'number' ? `${fi?.name ?? ''}[${seg}]` : fi?.name ?? seg;
-  const errType = `${ti.type.name}ValidationError.${pascal(typeof seg === 'number' ? fi?.name ?? '' : fi?.name ?? seg)}`;
-  d.report(
-    pgvViolation,
-    `${fname}${what ? ` ${what}` : ''}: ${reason}`,
-    hint ?? `Envoy rejects the config: "Proto constraint validation failed (${errType}: ${reason})"`,
-    seg,
-  );
+  const fname = typeof seg === 'number' ? `${fi?.name ?? ''}[${seg}]` : (fi?.name ?? seg);
+  const errType = `${ti.type.name}ValidationError.${pascal(typeof seg === 'number' ? (fi?.name ?? '') : (fi?.name ?? seg))}`;
+  d.report(pgvViolation, `${fname}${what ? ` ${what}` : ''}: ${reason}`, hint ?? `Envoy rejects the config: "Proto constraint validation failed (${errType}: ${reason})"`, seg);
 }
 
 function pascal(s: string): string {

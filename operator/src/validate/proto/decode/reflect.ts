@@ -7,9 +7,7 @@ import protobuf from 'protobufjs';
 import { FIELD_CATEGORIES, type ExtensionCategory } from '../categories.js';
 import type * as pgv from '../pgv.js';
 
-export type Scalar =
-  | 'double' | 'float' | 'int32' | 'uint32' | 'sint32' | 'fixed32' | 'sfixed32'
-  | 'int64' | 'uint64' | 'sint64' | 'fixed64' | 'sfixed64' | 'bool' | 'string' | 'bytes';
+export type Scalar = 'double' | 'float' | 'int32' | 'uint32' | 'sint32' | 'fixed32' | 'sfixed32' | 'int64' | 'uint64' | 'sint64' | 'fixed64' | 'sfixed64' | 'bool' | 'string' | 'bytes';
 
 export type Wkt = 'any' | 'duration' | 'timestamp' | 'struct' | 'value' | 'listvalue' | 'fieldmask' | 'wrapper';
 
@@ -109,12 +107,12 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
   const oneofByName = new Map<string, OneofInfo>();
   for (const o of type.oneofsArray) {
     const members = o.fieldsArray;
-    const synthetic = members.length === 1 && (members[0]?.options)?.['proto3_optional'] === true;
+    const synthetic = members.length === 1 && members[0]?.options?.['proto3_optional'] === true;
     if (synthetic) continue;
     const oi: OneofInfo = {
       name: o.name,
       index: oneofs.length,
-      required: (o.options)?.['(validate.required)'] === true,
+      required: o.options?.['(validate.required)'] === true,
       fields: [],
     };
     oneofs.push(oi);
@@ -143,9 +141,7 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
       categories: FIELD_CATEGORIES.get(`${fullName}.${f.name}`),
       emptyAnyOk: EMPTY_ANY_OK.has(`${fullName}.${f.name}`),
       typeUrl: TYPE_URL_FIELDS.has(`${fullName}.${f.name}`),
-      nullable:
-        (rt instanceof protobuf.Enum && rt.fullName === '.google.protobuf.NullValue') ||
-        (rt instanceof protobuf.Type && rt.fullName === '.google.protobuf.Value'),
+      nullable: (rt instanceof protobuf.Enum && rt.fullName === '.google.protobuf.NullValue') || (rt instanceof protobuf.Type && rt.fullName === '.google.protobuf.Value'),
     };
     if (fi.rules) needsValues = true;
     fi.oneof?.fields.push(fi);

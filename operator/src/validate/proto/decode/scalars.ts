@@ -17,7 +17,12 @@ const FLOAT_MAX = 3.4028234663852886e38;
 const BASE64_RE = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const NUMBER_TEXT = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** Bool spellings Envoy's loader accepts in strings (checked against envoy --mode validate). */
-const ENVOY_BOOL_TEXT = new Map([['true', true], ['false', false], ['yes', true], ['no', false]]);
+const ENVOY_BOOL_TEXT = new Map([
+  ['true', true],
+  ['false', false],
+  ['yes', true],
+  ['no', false],
+]);
 
 /** Decodes a scalar; returns the JS value (number, string, boolean, Uint8Array) or INVALID. */
 export function scalar(d: DecodeState, t: Scalar, v: unknown, mapKey = false): Decoded {
@@ -126,11 +131,7 @@ export function enumValue(d: DecodeState, e: protobuf.Enum, v: unknown, isNull: 
     if (n === undefined) {
       const names = Object.keys(e.values);
       const guess = names.find((x) => x.toLowerCase() === v.toLowerCase()) ?? closest(v, names);
-      d.report(
-        badValue,
-        `unknown value ${JSON.stringify(v)} for enum ${e.fullName.slice(1)}`,
-        `${guess ? `did you mean "${guess}"? ` : ''}allowed: ${names.join(', ')}`,
-      );
+      d.report(badValue, `unknown value ${JSON.stringify(v)} for enum ${e.fullName.slice(1)}`, `${guess ? `did you mean "${guess}"? ` : ''}allowed: ${names.join(', ')}`);
       return INVALID;
     }
     deprecatedEnum(d, e, v);
@@ -139,7 +140,13 @@ export function enumValue(d: DecodeState, e: protobuf.Enum, v: unknown, isNull: 
   if (typeof v === 'number' && Number.isInteger(v)) {
     const vname = Object.hasOwn(e.valuesById, v) ? e.valuesById[v] : undefined;
     if (vname === undefined) {
-      d.report(badValue, `${v} is not a value of enum ${e.fullName.slice(1)}`, `allowed: ${Object.entries(e.values).map(([k, n]) => `${k} (${n})`).join(', ')}`);
+      d.report(
+        badValue,
+        `${v} is not a value of enum ${e.fullName.slice(1)}`,
+        `allowed: ${Object.entries(e.values)
+          .map(([k, n]) => `${k} (${n})`)
+          .join(', ')}`,
+      );
       return INVALID;
     }
     deprecatedEnum(d, e, vname);

@@ -50,10 +50,22 @@ export function fieldSignature(f: FieldInfo): number {
   const e = f.enumType;
   const text = JSON.stringify(
     [
-      f.name, f.jsonName, f.repeated, f.map, f.keyType ?? null, f.scalar ?? null, f.messageType?.fullName ?? null,
+      f.name,
+      f.jsonName,
+      f.repeated,
+      f.map,
+      f.keyType ?? null,
+      f.scalar ?? null,
+      f.messageType?.fullName ?? null,
       e ? [e.fullName, e.values, (e as unknown as { valuesOptions?: unknown }).valuesOptions ?? null] : null,
       f.oneof ? [f.oneof.name, f.oneof.required] : null,
-      f.optional, f.deprecated, f.nullable, structuralRules(f), f.categories ?? null, f.emptyAnyOk, f.typeUrl,
+      f.optional,
+      f.deprecated,
+      f.nullable,
+      structuralRules(f),
+      f.categories ?? null,
+      f.emptyAnyOk,
+      f.typeUrl,
     ],
     bigintSafe,
   );
@@ -84,10 +96,7 @@ export function rulesSignature(ti: TypeInfo): number {
 /** Everything the decoder can read of a message, as one number: most types are equal as a whole between versions. */
 export function wholeSignature(ti: TypeInfo): number {
   if (ti.whole !== undefined) return ti.whole;
-  const text = JSON.stringify(
-    [rulesSignature(ti), ti.oneofs.map((o) => [o.name, o.required, o.fields.map((f) => f.name)]), ti.fields.map((f) => [fieldSignature(f), f.rules ?? null])],
-    bigintSafe,
-  );
+  const text = JSON.stringify([rulesSignature(ti), ti.oneofs.map((o) => [o.name, o.required, o.fields.map((f) => f.name)]), ti.fields.map((f) => [fieldSignature(f), f.rules ?? null])], bigintSafe);
   return (ti.whole = intern(text));
 }
 

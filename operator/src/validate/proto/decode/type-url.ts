@@ -24,12 +24,7 @@ const LOOKS_V2 = /^envoy\.api\.v2\.|^envoy\.config\.filter\.|^envoy\.config\.[a-
 export function isV2Type(name: string): boolean {
   if (!name.startsWith('envoy.')) return false;
   const pkg = name.slice(0, name.search(/\.[A-Z]/) < 0 ? name.length : name.search(/\.[A-Z]/));
-  return (
-    /(^|\.)v2(alpha\d*|beta\d*)?(\.|$)/.test(pkg) ||
-    pkg.startsWith('envoy.config.filter.') ||
-    pkg === 'envoy.type' ||
-    pkg === 'envoy.type.matcher'
-  );
+  return /(^|\.)v2(alpha\d*|beta\d*)?(\.|$)/.test(pkg) || pkg.startsWith('envoy.config.filter.') || pkg === 'envoy.type' || pkg === 'envoy.type.matcher';
 }
 
 /** Resolves a type URL at key `key` of the current object, checking its category. */
@@ -41,12 +36,7 @@ export function resolveTypeUrl(d: DecodeState, url: unknown, key: string | undef
   const slash = url.lastIndexOf('/');
   if (slash < 0 || slash === url.length - 1) {
     const guess = slash < 0 && url.length > 0 ? `type.googleapis.com/${url}` : undefined;
-    d.report(
-      unknownType,
-      `${key ? `"${key}" ` : ''}${JSON.stringify(url)} is not a type URL`,
-      guess ? `write "${guess}"` : 'write "type.googleapis.com/<full proto message name>"',
-      key,
-    );
+    d.report(unknownType, `${key ? `"${key}" ` : ''}${JSON.stringify(url)} is not a type URL`, guess ? `write "${guess}"` : 'write "type.googleapis.com/<full proto message name>"', key);
     return undefined;
   }
   const name = url.slice(slash + 1);
@@ -84,12 +74,7 @@ function categoryMismatch(d: DecodeState, name: string, cat: ExtensionCategory, 
     'envoy.filters.listener': 'LISTENER_FILTER',
   };
   const hint = applyTo[cat] ? `${name} is used with applyTo: ${applyTo[cat]}` : `use a type of ${want}`;
-  d.report(
-    wrongCategory,
-    `${name} is ${categoryLabel(cat)}, but ${want} is expected here${where}: Envoy rejects it with "Didn't find a registered implementation"`,
-    hint,
-    key,
-  );
+  d.report(wrongCategory, `${name} is ${categoryLabel(cat)}, but ${want} is expected here${where}: Envoy rejects it with "Didn't find a registered implementation"`, hint, key);
 }
 
 function unknownTypeName(d: DecodeState, name: string, key: string | undefined): void {
@@ -121,8 +106,10 @@ function unknownTypeName(d: DecodeState, name: string, key: string | undefined):
   else {
     const pkg = name.slice(0, name.lastIndexOf('.'));
     const guess =
-      closest(name, idx.names.filter((n) => Math.abs(n.length - name.length) <= 3 && (n.startsWith(pkg.slice(0, 12)) || n.endsWith(simple)))) ??
-      sameSimple[0];
+      closest(
+        name,
+        idx.names.filter((n) => Math.abs(n.length - name.length) <= 3 && (n.startsWith(pkg.slice(0, 12)) || n.endsWith(simple))),
+      ) ?? sameSimple[0];
     hint = guess ? `did you mean "type.googleapis.com/${guess}"?` : 'contrib extensions and custom filters are not part of the upstream Envoy API istio-proxy builds';
   }
   d.report(unknownType, `unknown type ${name} in ${d.versionText}`, hint, key);

@@ -26,11 +26,7 @@ export function wellKnown(d: DecodeState, ti: TypeInfo, v: unknown): Decoded {
         d.segs.pop();
         return r;
       }
-      d.report(
-        badValue,
-        `${ti.fullName} is written as the bare value, not as an object: istiod rejects {"value": …}`,
-        `write ${JSON.stringify(v['value'])} instead of {"value": …}`,
-      );
+      d.report(badValue, `${ti.fullName} is written as the bare value, not as an object: istiod rejects {"value": …}`, `write ${JSON.stringify(v['value'])} instead of {"value": …}`);
       return INVALID;
     }
     return scalar(d, ti.wrapped, v);
