@@ -825,6 +825,15 @@ const entries = {
     failureModes: [30],
     versions: { istio: ['trafficExtensionFilterNames'] },
   },
+  // Real-world fidelity (issue 22, helper J, ADR 0120)
+  MW428: {
+    layer: 'patch',
+    severity: 'warning',
+    title: 'match.proxy.proxyVersion excludes every Istio version linted: istiod skips the patch for those proxies silently, so it does nothing on them',
+    hint: 'Widen the proxyVersion regex to the ISTIO_VERSION of the proxies you run (or remove it), or lint with the --istio-version of the proxies the patch is kept for; delete it once they are gone.',
+    sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/model/envoyfilter.go (proxyMatch: a patch whose proxyVersion regex does not match ISTIO_VERSION is not applied)'],
+    failureModes: [33],
+  },
   MW425: {
     layer: 'patch',
     severity: 'warning',

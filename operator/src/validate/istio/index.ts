@@ -9,3 +9,4 @@ export * as rules from './rules.js';
 export type * from './types.js';
 export { checkEnvoyFilterPatches, patchedConfigs } from './layer.js';
 export type { PatchLayerOptions } from './layer.js';
+export { proxyVersionGateFindings } from './proxy-version-gate.js';

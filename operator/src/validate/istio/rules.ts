@@ -30,3 +30,6 @@ export const MW424 = rules.MW424;
 // Istio 1.32 / issue 15 (helper C, ADR 0112): matches whose meaning depends on the Istio version (versioned-matches.ts).
 export const MW426 = rules.MW426;
 export const MW427 = rules.MW427;
+
+// Real-world fidelity / issue 22 (helper J, ADR 0120).
+export const MW428 = rules.MW428;
