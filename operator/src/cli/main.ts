@@ -13,7 +13,8 @@ import type { EnvoyFilterObject } from '../validate/istio/index.js';
 import { istioNeighbours } from '../validate/index.js';
 import type { Finding } from '../validate/rule.js';
 import { packageRoot } from '../util/package-root.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { access } from 'node:fs/promises';
 import { allRules, codesTagged } from '../validate/catalogue.js';
 import { rulesMarkdown } from '../validate/rules-markdown.js';
 import { contextFromInputs } from './facts.js';
@@ -24,6 +25,7 @@ import { formatJson, formatText } from './report.js';
 import { formatGithub, formatJunit, formatSarif, type LintedObject } from './formats.js';
 import { isK8sObject, refOf, type K8sObject } from '../k8s-object.js';
 import { istioVersionFlag } from './istio-version-flag.js';
+import { canonical, changedFiles, ChangedFilesError } from './changed-files.js';
 import { envoyBinaryHint, requireValidatorData, ValidatorDataMissingError } from '../util/validator-data.js';
 import { defaultIstioMinors, istioOfEnvoy, VERSION_TABLE } from '../versions/table.js';
 import { version } from '../version.js';
@@ -51,10 +53,11 @@ Commands:
         SmartLimiter and EnvoyPlugin resources in the input, as a YAML stream.
         Services and Pods in the input resolve targets and replica counts.
   lint [--istio-version V]... [--fail-on error|warning] [-o text|json|sarif|junit|github]
-       [--suppress CODE[=NAMESPACE/NAME]]... PATH...|-
+       [--suppress CODE[=NAMESPACE/NAME]]... [--changed-since GIT-REF] PATH...|-
         Validate manifests (files, directories, or - for stdin) against each Istio
         version (default: every supported one, ${defaultIstioMinors().join(', ')}) and report findings
-        with file:line:col.
+        with file:line:col. --changed-since: report only files changed since GIT-REF
+        (the other files under PATH are still read as context; docs/ci.md).
   validate [--envoy PATH] [--unsandboxed-oracle] [--istio-version V] [lint's options] PATH...|-
         Everything lint does, then each EnvoyFilter (given or generated) applied to
         the Istio baseline and checked by a real Envoy binary (default
@@ -116,7 +119,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stderr(`meshwarden: ${(e as Error).message}\n\n${usage}\n`);
       return exitUsage;
     }
-    if (e instanceof ValidatorDataMissingError) {
+    if (e instanceof ValidatorDataMissingError || e instanceof ChangedFilesError) {
       io.stderr(`meshwarden: ${e.message}\n`);
       return exitUsage;
     }
@@ -151,9 +154,12 @@ function printInputErrors(errors: readonly YamlError[], io: Io): void {
 /** Rules whose finding is shown at the field's key, not its value (an unknown field: the value is not what is wrong). */
 const locatedAtKey = codesTagged('locateAtKey');
 
-/** Evaluates every object (and, with an oracle, judges its EnvoyFilters with Envoy) and attaches file:line:col. */
-function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1], oracle?: OracleRun) {
-  const ctx = contextFromInputs(objects, extra);
+/**
+ * Evaluates every object (and, with an oracle, judges its EnvoyFilters with Envoy) and attaches
+ * file:line:col. The cluster facts come from `context` (default: the objects themselves).
+ */
+function evaluateAll(objects: LoadedObject[], extra: Parameters<typeof contextFromInputs>[1], oracle?: OracleRun, context: LoadedObject[] = objects) {
+  const ctx = contextFromInputs(context, extra);
   const { envoyFilters } = ctx;
   return objects.map((o) => {
     const ref = isK8sObject(o.value) ? refOf(o.value) : { kind: 'Unknown', name: '' };
@@ -240,6 +246,7 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
       output: { type: 'string', short: 'o', default: 'text' },
       'istio-version': { type: 'string', multiple: true },
       suppress: { type: 'string', multiple: true },
+      'changed-since': { type: 'string' },
       ...(command === 'validate' ? { envoy: { type: 'string' as const, default: join(packageRoot, '.tools', 'bin', 'envoy') }, 'unsandboxed-oracle': { type: 'boolean' as const } } : {}),
     },
   });
@@ -252,7 +259,14 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   const istioVersions = envoy !== undefined ? [oracleIstioVersion(envoy, values['istio-version'])] : named;
   const suppressed = (values.suppress ?? []).map(parseSuppression);
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for standard input');
-  const inputs = await readInputs(positionals, io.readStdin, io.cwd, { oversizedAsFindings: true });
+  const since = values['changed-since'];
+  if (since !== undefined && positionals.includes('-')) throw new UsageError('--changed-since takes its files from git: standard input (-) has no history');
+  const changed = since !== undefined ? await changedFiles(since, io.cwd ?? process.cwd()) : undefined;
+  const given = await readInputs(positionals, io.readStdin, io.cwd, { oversizedAsFindings: true });
+  const inputs = changed ? await onlyChanged(given, changed, io.cwd ?? process.cwd()) : given;
+  if (since !== undefined && inputs.objects.length + inputs.oversized.length + inputs.errors.length === 0) {
+    io.stderr(`meshwarden: no manifest under ${positionals.join(' ')} changed since ${since}\n`);
+  }
   // An input error costs only its document or file: it is reported (standard error, and as an
   // MW108 result in the machine formats), everything else is still checked, and the exit code is 2.
   if (inputs.errors.length > 0) printInputErrors(inputs.errors, io);
@@ -263,6 +277,8 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
     objects,
     { istioVersions },
     envoy !== undefined ? { envoy, istioVersion: istioVersions[0]!, unsandboxed: (values as { 'unsandboxed-oracle'?: boolean })['unsandboxed-oracle'] === true } : undefined,
+    // Unchanged files still describe the cluster (Services, Pods, the other EnvoyFilters): cross-object checks stay right.
+    given.objects,
   );
   const judged = [...inputs.oversized.map((o) => ({ object: o.object, diagnostics: [o.diagnostic] })), ...objects.map((object, i) => ({ object, diagnostics: results[i]!.diagnostics }))];
   const linted: LintedObject[] = judged.map(({ object: o, diagnostics: all }) => {
@@ -292,6 +308,27 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   }
   return code;
 }
+
+/**
+ * The part of the inputs in changed files. An error without a file the user can change (a path
+ * given that does not exist) stays: it is about the command, not about a file's content.
+ */
+async function onlyChanged(inputs: Inputs, changed: Set<string>, cwd: string): Promise<Inputs> {
+  const files = new Set([...inputs.objects.map((o) => o.file), ...inputs.oversized.map((o) => o.object.file), ...inputs.errors.map((e) => e.file)]);
+  const kept = new Set<string>();
+  for (const f of files) if (changed.has(await canonical(f, cwd)) || (await missing(f, cwd))) kept.add(f);
+  return {
+    objects: inputs.objects.filter((o) => kept.has(o.file)),
+    oversized: inputs.oversized.filter((o) => kept.has(o.object.file)),
+    errors: inputs.errors.filter((e) => kept.has(e.file)),
+  };
+}
+
+const missing = (file: string, cwd: string) =>
+  access(resolve(cwd, file)).then(
+    () => false,
+    () => true,
+  );
 
 /** --istio-version through the version table: an unknown one is a usage error, an end-of-life one named a warning. */
 function istioVersionsOf(given: string[] | undefined, io: Io): string[] {
