@@ -834,6 +834,20 @@ const entries = {
     sources: ['https://github.com/istio/istio/blob/1.28.0/pilot/pkg/model/envoyfilter.go (proxyMatch: a patch whose proxyVersion regex does not match ISTIO_VERSION is not applied)'],
     failureModes: [33],
   },
+  MW429: {
+    layer: 'patch',
+    severity: 'warning',
+    title:
+      'SIDECAR_* context in an EnvoyFilter with targetRefs: targetRefs attach only to Gateway API gateways (GATEWAY patches) and waypoints (patched as SIDECAR_INBOUND, unsupported by Istio), so SIDECAR_OUTBOUND applies nowhere and SIDECAR_INBOUND at most to waypoints',
+    hint: 'Select sidecars with spec.workloadSelector instead of targetRefs; use context: GATEWAY for a Gateway API gateway; extend a waypoint with a WasmPlugin/TrafficExtension.',
+    sources: [
+      'https://github.com/istio/istio/blob/release-1.31/pilot/pkg/networking/core/listener.go (waypoint listeners are inbound listeners: patchListeners applies SIDECAR_INBOUND and ANY)',
+      'https://github.com/istio/istio/blob/release-1.31/pilot/pkg/networking/core/envoyfilter/listener_patch.go (patchContextMatch)',
+      'https://github.com/istio/istio/blob/release-1.31/pilot/pkg/model/policyattachment.go (targetRefs attach to gateways and waypoints, not sidecars)',
+      'https://istio.io/latest/docs/ambient/usage/l7-features/ (EnvoyFilter is not supported with waypoint proxies)',
+    ],
+    failureModes: [30],
+  },
   MW425: {
     layer: 'patch',
     severity: 'warning',

@@ -7,7 +7,7 @@
 import type { K8sObject } from '../k8s-object.js';
 import { joinPath, type Finding } from './rule.js';
 import { checkPatchValue, ISTIO_TO_ENVOY, SharedDecodes } from './proto/index.js';
-import { checkEnvoyFilterPatches, proxyVersionGateFindings } from './istio/index.js';
+import { checkEnvoyFilterPatches, proxyVersionGateFindings, targetRefsContextFindings } from './istio/index.js';
 import type { EnvoyFilterObject } from './istio/index.js';
 import { checkLua, checkLuaApi, checkProxyVersion, checkRegex, checkWasmPlugin, checkWasmOrdering } from './syntax/index.js';
 import type { WasmPluginSpec } from './syntax/index.js';
@@ -221,6 +221,7 @@ function validateEnvoyFilter(ef: EnvoyFilterObject, ctx: ValidationContext): Fin
   );
   // Against the versions as given (a minor stands for its patch releases), not the simulated X.Y.0.
   findings.push(...proxyVersionGateFindings(ef, ctx.istioVersions));
+  findings.push(...targetRefsContextFindings(ef));
   findings.push(...checkEnvoyFilterCross(ef as unknown as K8sObject, { pods: ctx.pods, neighbours: neighbours as unknown as K8sObject[], rootNamespace }));
   return findings;
 }

@@ -10,3 +10,4 @@ export type * from './types.js';
 export { checkEnvoyFilterPatches, patchedConfigs } from './layer.js';
 export type { PatchLayerOptions } from './layer.js';
 export { proxyVersionGateFindings } from './proxy-version-gate.js';
+export { targetRefsContextFindings } from './target-refs-context.js';

@@ -466,7 +466,7 @@ for (const version of ['1.28.0', '1.31.0']) {
 }
 
 /** MW4xx rules judged without applying patches, by the test file that has their bad cases. */
-const judgedOutsideTheSimulation: Record<string, string> = { MW428: 'proxy-version-gate.test.ts' };
+const judgedOutsideTheSimulation: Record<string, string> = { MW428: 'proxy-version-gate.test.ts', MW429: 'target-refs-context.test.ts' };
 
 describe('MW4xx catalogue', () => {
   it('every MW4xx rule has a title, a source and at least one bad case', () => {

@@ -33,3 +33,4 @@ export const MW427 = rules.MW427;
 
 // Real-world fidelity / issue 22 (helper J, ADR 0120).
 export const MW428 = rules.MW428;
+export const MW429 = rules.MW429;
