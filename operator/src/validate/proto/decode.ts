@@ -40,6 +40,7 @@ import { fieldSignature, type DecodeDeps } from './decode/shared-decodes.js';
 import { DecodeState, type DecodeOptions } from './decode/state.js';
 import { resolveTypeUrl, TYPED_STRUCT_TYPES } from './decode/type-url.js';
 import { unknownKey } from './decode/unknown-field.js';
+import { nameOnlyExtension } from './decode/name-only.js';
 import { wellKnown as wellKnownValue } from './decode/well-known.js';
 
 export { closest } from './decode/closest.js';
@@ -126,6 +127,7 @@ class Decoder extends DecodeState {
       }
     }
     if (checkRules && values && keys) messageRules(this, ti, values, keys, oneofSet, use);
+    nameOnlyExtension(this, ti, json);
     this.depth--;
     return json;
   }
