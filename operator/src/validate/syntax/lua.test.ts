@@ -64,8 +64,19 @@ test('MW504: empty script', () => {
 test('MW505: host access and 5.1/5.3 differences downgrade to warnings', () => {
   const io = checkLua("local f = io.open('/etc/hosts'); f:read('*a')\nfunction envoy_on_request(h) end");
   assert.deepEqual(codes(io), ['MW505']);
-  assert.deepEqual(codes(checkLua("local cjson = require('cjson')\nfunction envoy_on_request(h) end")), ['MW505']);
+  assert.deepEqual(codes(checkLua("local ok, cjson = pcall(require, 'cjson')\nfunction envoy_on_request(h) end")), []);
   assert.deepEqual(codes(checkLua("local s = string.format('%d', 1.5)\nfunction envoy_on_request(h) end")), ['MW505']);
+});
+
+test("MW502: require of a module stock Envoy's LuaJIT lacks fails the load as in Envoy; its built-ins do not", () => {
+  const [f, ...rest] = checkLua("local cjson = require('cjson')\nfunction envoy_on_request(h) end");
+  assert.deepEqual([f?.rule, f?.severity, rest.length], ['MW502', 'error', 0]);
+  assert.match(f?.message ?? '', /module 'cjson' not found/);
+  assert.match(f?.hint ?? '', /unless your proxy image ships 'cjson'/);
+  // LuaJIT built-ins the emulator lacks stay MW505 (unverified), not errors.
+  assert.deepEqual(codes(checkLua("local b = require('string.buffer')\nfunction envoy_on_request(h) end")), ['MW505']);
+  // Other host access before the failing require keeps the verdict uncertain.
+  assert.deepEqual(codes(checkLua("local f = io.open('/x')\nlocal m = require('lpeg')\nfunction envoy_on_request(h) end")), ['MW505']);
 });
 
 test('5.1 shims: unpack, loadstring, setfenv, bit, table.getn work at load time', () => {
