@@ -115,6 +115,17 @@ describe('lint --changed-since', () => {
     assert.deepEqual(filesOf(r.stdout), ['outside-paths.yaml MW103']);
   });
 
+  test('asks the git of the paths, not of the current directory', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mw-nogit-cwd-'));
+    const r = await runCli(
+      ['lint', '--istio-version', '1.31', '-o', 'json', '--changed-since', 'base', join(repo, 'manifests', 'modified.yaml'), join(repo, 'manifests', 'service.yaml')],
+      '',
+      elsewhere,
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(filesOf(r.stdout), [`${join(repo, 'manifests', 'modified.yaml')} MW103`]);
+  });
+
   test('an unknown ref, an option-like ref, stdin, or a directory outside git: one line, exit 2', async () => {
     const unknown = await runCli(['lint', '--changed-since', 'no-such-branch', join(repo, 'manifests')], '', repo);
     assert.equal(unknown.code, 2);

@@ -5,8 +5,8 @@
  * untracked files git does not ignore; deleted files have nothing to lint. git runs without a shell.
  */
 import { execFile } from 'node:child_process';
-import { realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -28,15 +28,38 @@ async function git(args: string[], cwd: string): Promise<string> {
   }
 }
 
-/** Absolute, symlink-free paths of the files changed since `ref` in the git work tree holding `cwd`. */
-export async function changedFiles(ref: string, cwd: string): Promise<Set<string>> {
+/**
+ * Absolute, symlink-free paths of the files changed since `ref` in the git work trees holding the
+ * given paths (each path's own repository, not the current directory's: `lint --changed-since main
+ * ../other-repo/manifests` asks other-repo's git).
+ */
+export async function changedFiles(ref: string, paths: readonly string[], cwd: string): Promise<Set<string>> {
   // A ref that looks like an option would be read by git as one.
   if (ref === '' || ref.startsWith('-')) throw new ChangedFilesError(`--changed-since needs a git ref (a branch, tag or commit), not "${ref}"`);
-  const top = (
-    await git(['rev-parse', '--show-toplevel'], cwd).catch((e: unknown) => {
-      throw e instanceof GitFailed ? new ChangedFilesError(`--changed-since: ${cwd} is not inside a git work tree (${e.message})`) : e;
-    })
-  ).trim();
+  const tops = new Set<string>();
+  for (const p of paths) tops.add(await topLevel(await existingDirectory(resolve(cwd, p))));
+  const changed = new Set<string>();
+  for (const top of tops) for (const f of await changedIn(top, ref)) changed.add(f);
+  return changed;
+}
+
+async function topLevel(dir: string): Promise<string> {
+  const out = await git(['rev-parse', '--show-toplevel'], dir).catch((e: unknown) => {
+    throw e instanceof GitFailed ? new ChangedFilesError(`--changed-since: ${dir} is not inside a git work tree (${e.message})`) : e;
+  });
+  return out.trim();
+}
+
+/** The directory git runs in for a path: the path if a directory, else the nearest existing parent (a missing path is reported by lint itself). */
+async function existingDirectory(path: string): Promise<string> {
+  for (let p = path; ; p = dirname(p)) {
+    const s = await stat(p).catch(() => undefined);
+    if (s) return s.isDirectory() ? p : dirname(p);
+    if (dirname(p) === p) return p;
+  }
+}
+
+async function changedIn(top: string, ref: string): Promise<string[]> {
   await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top).catch((e: unknown) => {
     throw e instanceof GitFailed
       ? new ChangedFilesError(`--changed-since: "${ref}" is not a commit of the repository at ${top} (a shallow clone may lack it: fetch it, e.g. actions/checkout with fetch-depth: 0)`)
@@ -45,7 +68,7 @@ export async function changedFiles(ref: string, cwd: string): Promise<Set<string
   // -z: names verbatim (no quoting of unusual characters); --diff-filter=d: everything but deletions.
   const [diffed, untracked] = await Promise.all([git(['diff', '--name-only', '-z', '--diff-filter=d', ref, '--'], top), git(['ls-files', '--others', '--exclude-standard', '-z'], top)]);
   const names = [...diffed.split('\0'), ...untracked.split('\0')].filter((n) => n !== '');
-  return new Set(await Promise.all(names.map((n) => canonical(join(top, n)))));
+  return Promise.all(names.map((n) => canonical(join(top, n))));
 }
 
 /** The path with symlinks resolved (git reports the real top level; the user may name a symlinked one). */

@@ -261,7 +261,7 @@ async function checkCommand(command: 'lint' | 'validate', args: string[], io: Io
   if (positionals.length === 0) throw new UsageError('no input: give files, directories or - for standard input');
   const since = values['changed-since'];
   if (since !== undefined && positionals.includes('-')) throw new UsageError('--changed-since takes its files from git: standard input (-) has no history');
-  const changed = since !== undefined ? await changedFiles(since, io.cwd ?? process.cwd()) : undefined;
+  const changed = since !== undefined ? await changedFiles(since, positionals, io.cwd ?? process.cwd()) : undefined;
   const given = await readInputs(positionals, io.readStdin, io.cwd, { oversizedAsFindings: true });
   const inputs = changed ? await onlyChanged(given, changed, io.cwd ?? process.cwd()) : given;
   if (since !== undefined && inputs.objects.length + inputs.oversized.length + inputs.errors.length === 0) {
