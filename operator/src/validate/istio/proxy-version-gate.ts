@@ -16,7 +16,7 @@ import { baselineMinorFor, featuresFor, parseIstioVersion, type IstioFeatures } 
 const PATCH_RELEASES = 40;
 
 /** A few ISTIO_VERSIONs of other minors: a regex that matches none of them is MW513's ("matches no Istio version"). */
-const OTHER_VERSIONS: readonly string[] = Array.from({ length: 60 }, (_, minor) => [`1.${minor}.0`, `1.${minor}.1`, `1.${minor}.10`]).flat();
+const OTHER_VERSIONS: readonly string[] = Array.from({ length: 60 }, (_, minor) => [0, 1, 10].map((patch) => [1, minor, patch].join('.'))).flat();
 
 /** The ISTIO_VERSIONs a linted version stands for, with the features of its minor; none outside the table. */
 function proxyVersionsOf(version: string): string[] {
